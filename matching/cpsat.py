@@ -1,0 +1,307 @@
+"""Minimum-shipment matching with CP-SAT, warm-started from the divisible optimum.
+
+Each eligible arc ships 0 or at least the minimum shipment (the whole lot, when the lot is
+smaller). Phase 1 minimises haul cost − M × weighted tonnes, lexicographic because M exceeds any
+haul cost; phase 2, if phase 1 did not prove optimality, minimises haul cost while holding the
+weighted tonnes phase 1 found.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matching.eligibility import Arcs
+from matching.index import FloatArray, IntArray, ProblemIndex
+from matching.model import Status
+from matching.network import Network, integer_costs, run_network
+
+CP_SAT_MAX_UNIT = 1_000_000
+CP_SAT_MIN_UNIT = 1_000
+"""Haul-cost resolution in the CP-SAT objective: the dearest arc costs this many units a tonne
+(as many as fit, see below, within these bounds)."""
+NUM_WORKERS = 2
+"""The machines this runs on have two cores; more workers only contend."""
+RANDOM_SEED = 20210101
+REPAIR_SHARE = 0.2
+"""Most of the time limit the warm start may take."""
+PHASE_ONE_SHARE = 0.5
+"""Most of the time limit phase 1 may take, so that phase 2 always gets its turn."""
+EXACT_IN_DOUBLE = 2**53
+"""Above this the one-objective form could lose precision in CP-SAT's LP; fall back to
+maximising weighted tonnes alone in phase 1."""
+
+
+@dataclass(frozen=True)
+class ShipmentOutcome:
+    status: Status
+    flow: IntArray
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Phase:
+    status: str
+    objective: int
+    bound: float
+    wall_s: float
+    values: IntArray | None
+
+
+def solve_min_shipment(
+    index: ProblemIndex,
+    arcs: Arcs,
+    network: Network,
+    divisible_flow: IntArray,
+    min_shipment_t: int,
+    time_limit_s: float,
+) -> ShipmentOutcome:
+    started = perf_counter()
+    lot_t = index.lot_tonnes[arcs.lot]
+    least = np.minimum(min_shipment_t, lot_t)
+    acc_cap = index.acc_capacity[arcs.accept]
+    fac_cap = index.fac_capacity[index.acc_facility[arcs.accept]]
+    cap = np.minimum(np.minimum(lot_t, acc_cap), fac_cap).astype(np.int64)
+    usable = (cap >= least) & (cap > 0)
+    weights = index.lot_weight[arcs.lot]
+    upper = int((divisible_flow * weights).sum())
+    # As fine a haul resolution as lets phase 1's M × weighted (M ≈ supply × resolution) stay
+    # exact in a double: fewer ties between near-equal hauls, so fewer equally optimal answers
+    # for parallel workers to pick between.
+    supply = int(index.lot_tonnes[np.unique(arcs.lot[usable])].sum())
+    fit = (EXACT_IN_DOUBLE // max(1, upper) - 1) // max(1, supply)
+    haul = integer_costs(
+        arcs.road_km,
+        index.cost_per_t_km,
+        num_nodes=0,
+        cycle_arcs=1,
+        max_weight=1,
+        max_unit=int(min(CP_SAT_MAX_UNIT, max(fit, CP_SAT_MIN_UNIT))),
+    )
+    unit = haul.cny_per_unit
+    stats: dict[str, Any] = {
+        "min_shipment_t": min_shipment_t,
+        "cp_sat_cost_resolution_cny_t": unit,
+    }
+    if not ((divisible_flow > 0) & (divisible_flow < least)).any():
+        stats["cp_sat"] = "skipped: the divisible optimum already ships no less than the minimum"
+        haul_cny = float((divisible_flow * arcs.road_km).sum()) * index.cost_per_t_km
+        stats["bound"] = {"weighted_matched_t": upper, "haul_cost": round(haul_cny, 2)}
+        stats["gap"] = {"weighted_matched_t": 0.0, "haul_cost": 0.0}
+        return ShipmentOutcome("optimal", divisible_flow, stats)
+    hint, rounds = _repair(network, divisible_flow, least, started + REPAIR_SHARE * time_limit_s)
+    stats["repair_rounds"] = rounds
+
+    arc_ids = np.flatnonzero(usable)
+    model = cp_model.CpModel()
+    x = [model.new_int_var(0, int(cap[e]), f"x{e}") for e in arc_ids]
+    y = [model.new_bool_var(f"y{e}") for e in arc_ids]
+    for xe, ye, e in zip(x, y, arc_ids, strict=True):
+        model.add(xe >= int(least[e]) * ye)
+        model.add(xe <= int(cap[e]) * ye)
+    groups = (
+        (arcs.lot[arc_ids], index.lot_tonnes.astype(np.float64)),
+        (arcs.accept[arc_ids], index.acc_capacity),
+        (index.acc_facility[arcs.accept[arc_ids]], index.fac_capacity),
+    )
+    for group, capacity in groups:
+        _limit(model, x, y, least[arc_ids], group, capacity)
+    _hint(model, x, y, hint[arc_ids])
+    w = weights[arc_ids]
+    c = haul.haul[arc_ids]
+    weighted = cp_model.LinearExpr.weighted_sum(x, w.tolist())
+    cost = cp_model.LinearExpr.weighted_sum(x, c.tolist())
+
+    # Phase 1: cost − M × weighted, with M above any haul cost a solution can have, is
+    # lexicographic in one objective: a weighted tonne more always beats every cost saving,
+    # yet among equal tonnes the search already prefers cheap hauls.
+    most_per_lot = np.zeros(index.num_lots, dtype=np.int64)
+    np.maximum.at(most_per_lot, arcs.lot[arc_ids], c)
+    m = int((most_per_lot * index.lot_tonnes).sum()) + 1
+    one_objective = m * upper <= EXACT_IN_DOUBLE
+    if one_objective:
+        model.minimize(cost - m * weighted)
+    else:
+        model.maximize(weighted)
+    one = _run(model, x, PHASE_ONE_SHARE * time_limit_s, m if one_objective else None)
+    best = one.values if one.values is not None else hint[arc_ids]
+    found = int((best * w).sum())
+    if one.status == "OPTIMAL":
+        w_bound = found
+    elif one.values is None:
+        w_bound = upper
+    elif one_objective:
+        w_bound = min(upper, (m - 1 - math.ceil(one.bound - 1e-6)) // m)
+    else:
+        w_bound = min(upper, math.floor(one.bound + 1e-6))
+    stats["phase1"] = {
+        "objective": "lexicographic" if one_objective else "weighted_matched_t",
+        "status": one.status.lower(),
+        "weighted_matched_t": found,
+        "haul_cost": round(float((best * c).sum()) * unit, 2),
+        "bound_weighted_matched_t": int(w_bound),
+        "solve_ms": round(one.wall_s * 1000, 1),
+    }
+
+    # Phase 2: the cheapest haul that keeps the weighted tonnes phase 1 found. Only needed when
+    # phase 1 proved nothing, or proved only the tonnes.
+    two: _Phase | None = None
+    if not (one.status == "OPTIMAL" and one_objective):
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        _hint(model, x, y, best)
+        model.add(weighted >= found)
+        model.minimize(cost)
+        # CP-SAT overshoots its limit by its last presolve or LP round; keep a little back.
+        slack = min(1.0, 0.05 * time_limit_s)
+        remaining = time_limit_s - (perf_counter() - started) - slack
+        if remaining > 0.05:
+            two = _run(model, x, remaining)
+    if two is not None and two.values is not None:
+        best = two.values
+        stats["phase2"] = {
+            "status": two.status.lower(),
+            "haul_cost": round(float((best * c).sum()) * unit, 2),
+            "bound_haul_cost": round(math.ceil(two.bound - 1e-6) * unit, 2),
+            "solve_ms": round(two.wall_s * 1000, 1),
+        }
+    cost_found = int((best * c).sum())
+    if two is not None and two.values is not None:
+        cost_bound = math.ceil(two.bound - 1e-6)
+    elif one.status == "OPTIMAL" and one_objective:
+        cost_bound = cost_found
+    else:
+        cost_bound = 0
+    # Proven when the tonnes are (phase 1 optimal, or its bound met) and then the cost is.
+    proven = found == w_bound and (
+        (one.status == "OPTIMAL" and one_objective) or (two is not None and two.status == "OPTIMAL")
+    )
+    flow = np.zeros(arcs.size, dtype=np.int64)
+    flow[arc_ids] = best
+    stats["bound"] = {
+        "weighted_matched_t": int(w_bound),
+        "haul_cost": round(cost_bound * unit, 2),
+    }
+    stats["gap"] = {
+        "weighted_matched_t": _gap(found, w_bound),
+        "haul_cost": _gap(cost_found, cost_bound),
+    }
+    return ShipmentOutcome("optimal" if proven else "feasible", flow, stats)
+
+
+def _repair(
+    network: Network, flow: IntArray, least: IntArray, deadline: float
+) -> tuple[IntArray, int]:
+    """A feasible warm start near the divisible optimum: forbid the arcs that carry less than
+    their minimum and solve the min-cost flow again, until none does (or time runs short).
+    Whatever is still short at the end is dropped, which keeps it feasible."""
+    capacities = network.capacities.copy()
+    rounds = 0
+    while perf_counter() < deadline:
+        small = (flow > 0) & (flow < least)
+        if not small.any():
+            break
+        capacities[: network.num_haul_arcs][small] = 0
+        outcome = run_network(replace(network, capacities=capacities))
+        if outcome.status == "infeasible":
+            break
+        flow = outcome.haul_flow
+        rounds += 1
+    return np.where(flow >= least, flow, 0).astype(np.int64), rounds
+
+
+def _limit(
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    y: list[cp_model.IntVar],
+    least: IntArray,
+    group: IntArray,
+    capacity: FloatArray,
+) -> None:
+    """Per group (a lot, an accept entry, a facility): Σ x ≤ its capacity, and the number of
+    shipments ≤ capacity ÷ the smallest minimum among them. The count is implied, but without
+    it the LP relaxation spreads tonnes over fractional shipments and proves almost nothing."""
+    order = np.argsort(group, kind="stable")
+    for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
+        if members.size == 0:
+            continue
+        cap = float(capacity[int(group[members[0]])])
+        if not math.isfinite(cap):
+            continue
+        model.add(cp_model.LinearExpr.sum([x[int(m)] for m in members]) <= int(cap))
+        most = int(cap // max(1, int(least[members].min())))
+        if most < members.size:
+            model.add(cp_model.LinearExpr.sum([y[int(m)] for m in members]) <= most)
+
+
+def _hint(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], y: list[cp_model.IntVar], values: IntArray
+) -> None:
+    for xe, ye, value in zip(x, y, values.tolist(), strict=True):
+        model.add_hint(xe, value)
+        model.add_hint(ye, value > 0)
+
+
+class _TonnesProven(cp_model.CpSolverSolutionCallback):
+    """Stops a one-objective phase 1 once its weighted tonnes are proven maximal.
+
+    With objective cost − m × weighted and 0 ≤ cost < m, a solution's weighted tonnes are
+    −⌊objective / m⌋ and no solution has more than ⌊(m − 1 − bound) / m⌋. Once those meet,
+    what is left is only cost, which phase 2 minimises much faster on its own.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, m: int) -> None:
+        super().__init__()
+        self._solver = solver
+        self._m = m
+        self._found: int | None = None
+
+    def on_solution_callback(self) -> None:
+        self._found = -math.floor(self.objective_value / self._m)
+        self.check(self.best_objective_bound)
+
+    def check(self, bound: float) -> None:
+        if self._found is not None and (self._m - 1 - bound) // self._m <= self._found:
+            self._solver.stop_search()
+
+
+def _run(
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    seconds: float,
+    weight_scale: int | None = None,
+) -> _Phase:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = NUM_WORKERS
+    solver.parameters.random_seed = RANDOM_SEED
+    callback = None
+    if weight_scale is not None:
+        callback = _TonnesProven(solver, weight_scale)
+        solver.best_bound_callback = callback.check
+    started = perf_counter()
+    status = solver.solve(model, callback)
+    wall = perf_counter() - started
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = np.array([solver.value(v) for v in x], dtype=np.int64)
+        return _Phase(
+            name,
+            round(solver.objective_value),
+            solver.best_objective_bound,
+            wall,
+            values,
+        )
+    # INFEASIBLE cannot happen (the hint is feasible); UNKNOWN means no solution in time and
+    # MODEL_INVALID would be a bug: either way the caller keeps what it had.
+    return _Phase(name, 0, 0, wall, None)
+
+
+def _gap(found: float, bound: float) -> float:
+    if found == bound:
+        return 0.0
+    return round(abs(found - bound) / max(abs(found), abs(bound), 1e-9), 6)
