@@ -1,0 +1,283 @@
+"""Every table, in one module so that foreign keys never cause import cycles.
+
+Quantities that follow from others are computed in queries, not stored: a lot's open tonnes are its
+tonnes less its contracts, an offer's open capacity likewise, a site's stock is the sum of its
+ledger. Statuses stored here are the ones a person decides (withdrawn, disputed, ...).
+"""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel stores it as timestamptz on PostgreSQL and as UTC text on SQLite."""
+    return datetime.now(UTC)
+
+
+ORG_KINDS = ("producer", "recycler", "regulator", "operator")
+ROLES = ORG_KINDS
+SITE_KINDS = ("yard", "plant")
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    pg_ratio: float | None = None
+    """Tonnes of phosphogypsum per tonne of P2O5 for this producer; the policy default if unset."""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    is_active: bool = True
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed logins by username, kept in the database so every worker sees the same count."""
+
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, index=True)
+    failed_at: datetime = Field(default_factory=utcnow)
+
+
+class Material(SQLModel, table=True):
+    """A mirror of the catalogue in seed_data, kept in step by `wastematch db upgrade`."""
+
+    __tablename__ = "material"
+    code: str = Field(primary_key=True, max_length=40)
+    name_zh: str = Field(max_length=80)
+    name_en: str = Field(max_length=80)
+    family: str = Field(max_length=40)
+    priority: int = 1
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_site_org_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=10)
+    lat: float
+    lon: float
+    prefecture: str = Field(max_length=40)
+    prefecture_code: int
+    county: str = Field(max_length=40)
+    county_code: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Lot(SQLModel, table=True):
+    __tablename__ = "lot"
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    material: str = Field(foreign_key="material.code", max_length=40, index=True)
+    tonnes: float
+    quality: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    lab_report: str = Field(default="", max_length=200)
+    sampled_on: date | None = None
+    available_from: date
+    available_until: date | None = None
+    asking_price_cny_t: float = 0.0
+    max_haul_km: float | None = None
+    withdrawn_at: datetime | None = None
+    version: int = 1
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LotRevision(SQLModel, table=True):
+    """The lot as it was before each edit or withdrawal: a lot's history is never lost."""
+
+    __tablename__ = "lot_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    version: int
+    snapshot: dict[str, Any] = Field(sa_type=JSON)
+    changed_by: int = Field(foreign_key="users.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+    change: str = Field(max_length=20)
+
+
+class Offer(SQLModel, table=True):
+    __tablename__ = "offer"
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    material: str = Field(foreign_key="material.code", max_length=40, index=True)
+    use_code: str | None = Field(default=None, max_length=40)
+    capacity_t: float
+    period_start: date
+    period_end: date
+    spec: dict[str, dict[str, float]] = Field(default_factory=dict, sa_type=JSON)
+    price_cny_t: float = 0.0
+    max_haul_km: float | None = None
+    withdrawn_at: datetime | None = None
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MatchRun(SQLModel, table=True):
+    __tablename__ = "match_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_by: int | None = Field(default=None, foreign_key="users.id")
+    trigger: str = Field(default="manual", max_length=20)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    status: str = Field(default="running", max_length=20)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    problem: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The solver's input exactly as it was sent: a run can be replayed and audited."""
+    totals: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    stats: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    unmatched: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+
+
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="match_run.id", index=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True)
+    tonnes: float
+    road_km: float
+    haul_cost: float
+    co2_kg: float = 0.0
+    margins: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+BID_STATUSES = ("open", "accepted", "on_hold", "rejected", "withdrawn")
+
+
+class Bid(SQLModel, table=True):
+    __tablename__ = "bid"
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    price_cny_t: float
+    tonnes: float
+    status: str = Field(default="open", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contract"
+    id: int | None = Field(default=None, primary_key=True)
+    bid_id: int | None = Field(default=None, foreign_key="bid.id", unique=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True)
+    tonnes: float
+    price_cny_t: float
+    status: str = Field(default="active", max_length=20)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("producer_org_id", "manifest_no", name="uq_delivery_manifest"),
+        UniqueConstraint("producer_org_id", "idempotency_key", name="uq_delivery_idem"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    producer_org_id: int = Field(foreign_key="organisation.id")
+    manifest_no: str = Field(max_length=60)
+    tonnes: float
+    truck_plate: str = Field(default="", max_length=20)
+    dispatched_at: datetime
+    dispatched_by: int = Field(foreign_key="users.id")
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    received_tonnes: float | None = None
+    received_at: datetime | None = None
+    received_by: int | None = Field(default=None, foreign_key="users.id")
+    status: str = Field(default="dispatched", max_length=20)
+    note: str = Field(default="", max_length=500)
+
+
+LEDGER_KINDS = (
+    "opening",
+    "generation",
+    "dispatch",
+    "utilisation",
+    "treatment",
+    "disposal",
+    "correction",
+    "p2o5_output",
+)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Append-only; each entry's hash covers its content and the previous entry's hash."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("site_id", "seq", name="uq_ledger_site_seq"),
+        UniqueConstraint("delivery_id", "kind", name="uq_ledger_delivery_kind"),
+        Index("ix_ledger_site_material_day", "site_id", "material", "occurred_on"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
+    )
+    site_id: int = Field(foreign_key="site.id")
+    seq: int
+    kind: str = Field(max_length=20)
+    material: str = Field(foreign_key="material.code", max_length=40)
+    tonnes: float
+    occurred_on: date
+    document: str = Field(default="", max_length=200)
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
+    recorded_by: int = Field(foreign_key="users.id")
+    recorded_at: datetime = Field(default_factory=utcnow)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AppSetting(SQLModel, table=True):
+    """Operator-editable configuration (e.g. the match-run schedule)."""
+
+    __tablename__ = "app_setting"
+    key: str = Field(primary_key=True, max_length=60)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_by: int | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LedgerHead(SQLModel, table=True):
+    """The last entry of each site's chain, written with it: deleting the tail of a chain (which
+    the chain alone cannot show) leaves the head pointing past the end."""
+
+    __tablename__ = "ledger_head"
+    site_id: int = Field(foreign_key="site.id", primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
