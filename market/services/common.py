@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlmodel import Session, SQLModel, select
+
+from market.auth import Actor
+from market.errors import NotAllowed, NotFound
+from market.tables import Site
+
+T = TypeVar("T", bound=SQLModel)
+
+OVERSEERS = ("regulator", "operator")
+MAX_ID = 2**31 - 1
+"""Ids are INTEGER columns; PostgreSQL refuses to compare one with a larger number."""
+
+
+def get(session: Session, model: type[T], id_: int, *, what: str, lock: bool = False) -> T:
+    if not 0 < id_ <= MAX_ID:
+        raise NotFound(f"{what}: {id_} does not exist", field=what, value=id_)
+    # SQLite's IMMEDIATE transaction already holds the database's only write lock
+    if lock and session.get_bind().dialect.name != "sqlite":
+        pk = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+        row = session.exec(
+            select(model)
+            .where(pk == id_)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+    else:
+        row = session.get(model, id_)
+    if row is None:
+        raise NotFound(f"{what}: {id_} does not exist", field=what, value=id_)
+    return row
+
+
+def own_site(
+    session: Session, actor: Actor, site_id: int, *, kind: str, lock: bool = False
+) -> Site:
+    """The actor's own site of the given kind; another organisation's site reads as not found."""
+    site = get(session, Site, site_id, what="site_id", lock=lock)
+    if site.organisation_id != actor.organisation_id:
+        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+    if site.kind != kind:
+        raise NotAllowed(
+            f"site_id: {site_id} is a {site.kind}, not a {kind}", field="site_id", value=site_id
+        )
+    return site

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from market import catalogue, fields
+from market.auth import Actor
+from market.db import UnitOfWork
+from market.errors import InvalidInput, NotAllowed, NotFound
+from market.ledger import GENESIS, PRODUCER_KINDS, Content, digest
+from market.services.common import OVERSEERS, get
+from market.tables import LedgerEntry, LedgerHead, Site, utcnow
+
+ENTRY_FIELDS = ("kind", "material", "tonnes", "occurred_on", "document")
+
+
+def append(
+    uow: UnitOfWork,
+    *,
+    site_id: int,
+    kind: str,
+    material: str,
+    tonnes: float,
+    occurred_on: date,
+    document: str,
+    recorded_by: int,
+    delivery_id: int | None = None,
+) -> LedgerEntry:
+    """Append one entry to a site's chain. The site row is locked so appends never interleave."""
+    get(uow.session, Site, site_id, what="site_id", lock=True)
+    head = uow.session.get(LedgerHead, site_id)
+    seq = head.seq + 1 if head else 1
+    prev = head.hash if head else GENESIS
+    recorded_at = utcnow()
+    content = Content(
+        site_id,
+        seq,
+        kind,
+        material,
+        round(tonnes, 3),
+        occurred_on,
+        document,
+        delivery_id,
+        recorded_by,
+        recorded_at,
+        prev,
+    )
+    entry = LedgerEntry(
+        site_id=site_id,
+        seq=seq,
+        kind=kind,
+        material=material,
+        tonnes=content.tonnes,
+        occurred_on=occurred_on,
+        document=document,
+        delivery_id=delivery_id,
+        recorded_by=recorded_by,
+        recorded_at=recorded_at,
+        prev_hash=prev,
+        hash=digest(content),
+    )
+    uow.session.add(entry)
+    if head is None:
+        head = LedgerHead(site_id=site_id, seq=seq, hash=entry.hash)
+    else:
+        head.seq, head.hash = seq, entry.hash
+    uow.session.add(head)
+    uow.flush()
+    return entry
+
+
+def readable_site(uow: UnitOfWork, actor: Actor, site_id: int) -> Site:
+    site = get(uow.session, Site, site_id, what="site_id")
+    if actor.role not in OVERSEERS and site.organisation_id != actor.organisation_id:
+        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+    return site
+
+
+def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
+    fields.reject_unknown(data, ENTRY_FIELDS)
+    kind = fields.text(data, "kind", required=True, choices=sorted(PRODUCER_KINDS))
+    material = catalogue.material(data.get("material"))
+    if kind == "p2o5_output" and material != "phosphogypsum":
+        raise InvalidInput.about(
+            "material", material, "must be phosphogypsum for a p2o5_output entry"
+        )
+    if kind == "correction":
+        tonnes = fields.number(
+            data, "tonnes", minimum=-fields.MAX_TONNES, maximum=fields.MAX_TONNES
+        )
+        assert tonnes is not None
+        if tonnes == 0:
+            raise InvalidInput.about("tonnes", tonnes, "must not be 0 for a correction")
+        tonnes = round(tonnes, 3)
+    else:
+        tonnes = fields.tonnes(data, "tonnes")
+    occurred_on = fields.day(data, "occurred_on", required=False) or today
+    if occurred_on > today + timedelta(days=1):
+        raise InvalidInput.about("occurred_on", occurred_on.isoformat(), "is in the future")
+    document = fields.text(data, "document")
+    if kind in ("utilisation", "treatment", "disposal", "correction", "opening") and not document:
+        raise InvalidInput(
+            f"document: is required for a {kind} entry (the survey, contract or report behind it)",
+            field="document",
+        )
+    return {
+        "kind": kind,
+        "material": material,
+        "tonnes": tonnes,
+        "occurred_on": occurred_on,
+        "document": document,
+    }
+
+
+def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, Any]) -> LedgerEntry:
+    """A producer records generation, P2O5 output, own use, treatment, disposal or a correction
+    at one of its yards. Dispatches and receipts are written by deliveries, never by hand."""
+    actor.require("producer")
+    site = readable_site(uow, actor, site_id)
+    if site.kind != "yard":
+        raise NotAllowed(f"site_id: {site_id} is a plant; ledgers are kept at yards")
+    values = parse_entry(data, today=date.today())
+    if values["kind"] == "opening":
+        existing = uow.session.exec(
+            select(LedgerEntry.id).where(
+                LedgerEntry.site_id == site_id,
+                LedgerEntry.material == values["material"],
+                LedgerEntry.kind == "opening",
+            )
+        ).first()
+        if existing is not None:
+            raise InvalidInput(
+                f"kind: this yard already has an opening survey for {values['material']}; "
+                "record a correction instead",
+                field="kind",
+                value="opening",
+            )
+    assert site.id is not None
+    entry = append(uow, site_id=site.id, recorded_by=actor.user_id, **values)
+    uow.commit()
+    return entry

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from market import catalogue, fields
+from market.auth import Actor
+from market.db import UnitOfWork
+from market.errors import InvalidInput, InvalidState, NotFound
+from market.services.common import get, own_site
+from market.services.trade import rebalance_bids
+from market.tables import Contract, Lot, LotRevision, Site, utcnow
+
+LOT_FIELDS = (
+    "site_id",
+    "material",
+    "tonnes",
+    "quality",
+    "lab_report",
+    "sampled_on",
+    "available_from",
+    "available_until",
+    "asking_price_cny_t",
+    "max_haul_km",
+)
+EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
+PRICE_LIMIT = 100_000.0
+
+
+def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, Any]:
+    quality = catalogue.quality(material, fields.mapping(data, "quality"))
+    available_from = fields.day(data, "available_from", required=False) or today
+    available_until = fields.day(data, "available_until", required=False)
+    fields.date_order("available_from", available_from, "available_until", available_until)
+    sampled_on = fields.day(data, "sampled_on", required=False)
+    if sampled_on is not None and sampled_on > today:
+        raise InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future")
+    return {
+        "tonnes": fields.tonnes(data, "tonnes"),
+        "quality": quality,
+        "lab_report": fields.text(data, "lab_report"),
+        "sampled_on": sampled_on,
+        "available_from": available_from,
+        "available_until": available_until,
+        "asking_price_cny_t": fields.number(
+            data,
+            "asking_price_cny_t",
+            required=False,
+            default=0.0,
+            minimum=-PRICE_LIMIT,
+            maximum=PRICE_LIMIT,
+        ),
+        "max_haul_km": fields.number(
+            data, "max_haul_km", required=False, positive=True, maximum=5000
+        ),
+    }
+
+
+def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
+    actor.require("producer")
+    fields.reject_unknown(data, LOT_FIELDS)
+    site_id = fields.integer(data, "site_id")
+    assert site_id is not None
+    material = catalogue.material(data.get("material"))
+    site = own_site(uow.session, actor, site_id, kind="yard")
+    values = _parse(data, material, today=date.today())
+    lot = Lot(site_id=site.id, material=material, created_by=actor.user_id, **values)
+    uow.session.add(lot)
+    uow.commit()
+    return lot
+
+
+def reserved_tonnes(uow: UnitOfWork, lot_id: int) -> float:
+    total = uow.session.exec(
+        select(func.coalesce(func.sum(Contract.tonnes), 0.0)).where(
+            Contract.lot_id == lot_id, col(Contract.status) != "cancelled"
+        )
+    ).one()
+    return float(total)
+
+
+def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
+    actor.require("producer")
+    lot = get(uow.session, Lot, lot_id, what="lot", lock=True)
+    site = uow.session.get(Site, lot.site_id)
+    if site is None or site.organisation_id != actor.organisation_id:
+        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+    return lot
+
+
+def _snapshot(lot: Lot) -> dict[str, Any]:
+    return lot.model_dump(mode="json")
+
+
+def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, Any]) -> Lot:
+    """Edit an open lot; the previous version is kept as a revision."""
+    lot = _own_lot(uow, actor, lot_id)
+    if lot.withdrawn_at is not None:
+        raise InvalidState(f"lot: {lot_id} is withdrawn and can no longer be edited", field="lot")
+    fields.reject_unknown(data, EDITABLE)
+    merged = {k: getattr(lot, k) for k in EDITABLE} | dict(data)
+    # dates and quality come back from the row as Python values; the parser takes both forms
+    values = _parse(merged, lot.material, today=date.today())
+    reserved = reserved_tonnes(uow, lot_id)
+    if values["tonnes"] < reserved:
+        raise InvalidInput(
+            f"tonnes: {values['tonnes']:g} is below the {reserved:g} t already under contract",
+            field="tonnes",
+            value=values["tonnes"],
+        )
+    uow.session.add(
+        LotRevision(
+            lot_id=lot_id,
+            version=lot.version,
+            snapshot=_snapshot(lot),
+            changed_by=actor.user_id,
+            change="edit",
+        )
+    )
+    for key, value in values.items():
+        setattr(lot, key, value)
+    lot.version += 1
+    lot.updated_at = utcnow()
+    uow.session.add(lot)
+    uow.flush()
+    rebalance_bids(uow, lot)
+    uow.commit()
+    return lot
+
+
+def withdraw_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
+    """Withdraw what is not under contract; contracts already made stand."""
+    lot = _own_lot(uow, actor, lot_id)
+    if lot.withdrawn_at is not None:
+        uow.commit()
+        return lot
+    uow.session.add(
+        LotRevision(
+            lot_id=lot_id,
+            version=lot.version,
+            snapshot=_snapshot(lot),
+            changed_by=actor.user_id,
+            change="withdraw",
+        )
+    )
+    lot.withdrawn_at = utcnow()
+    lot.version += 1
+    lot.updated_at = lot.withdrawn_at
+    uow.session.add(lot)
+    uow.flush()
+    rebalance_bids(uow, lot)
+    uow.commit()
+    return lot

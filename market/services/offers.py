@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from market import catalogue, fields
+from market.auth import Actor
+from market.db import UnitOfWork
+from market.errors import InvalidInput, NotFound
+from market.services.common import get, own_site
+from market.tables import Offer, Site, utcnow
+
+OFFER_FIELDS = (
+    "site_id",
+    "material",
+    "use",
+    "capacity_t",
+    "period_start",
+    "period_end",
+    "spec",
+    "price_cny_t",
+    "max_haul_km",
+)
+MAX_PERIOD_DAYS = 3 * 366
+
+
+def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
+    """An intake offer: what a plant can take of one material over a period, and on what terms.
+
+    Quality limits start from the catalogue use when one is named; `spec` overrides them.
+    """
+    actor.require("recycler")
+    fields.reject_unknown(data, OFFER_FIELDS)
+    site_id = fields.integer(data, "site_id")
+    assert site_id is not None
+    material = catalogue.material(data.get("material"))
+    site = own_site(uow.session, actor, site_id, kind="plant")
+    use_code = fields.text(data, "use", max_length=40) or None
+    spec = catalogue.use_spec(material, use_code) if use_code else {}
+    spec |= catalogue.spec(material, fields.mapping(data, "spec"))
+    today = date.today()
+    start = fields.day(data, "period_start", required=False) or today
+    end = fields.day(data, "period_end", required=False) or start + timedelta(days=365)
+    fields.date_order("period_start", start, "period_end", end)
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise InvalidInput.about(
+            "period_end", end.isoformat(), f"is more than {MAX_PERIOD_DAYS} days after the start"
+        )
+    offer = Offer(
+        site_id=site.id,
+        material=material,
+        use_code=use_code,
+        capacity_t=fields.tonnes(data, "capacity_t"),
+        period_start=start,
+        period_end=end,
+        spec=spec,
+        price_cny_t=fields.number(
+            data, "price_cny_t", required=False, default=0.0, minimum=-1e5, maximum=1e5
+        ),
+        max_haul_km=fields.number(data, "max_haul_km", required=False, positive=True, maximum=5000),
+        created_by=actor.user_id,
+    )
+    uow.session.add(offer)
+    uow.commit()
+    return offer
+
+
+def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
+    actor.require("recycler")
+    offer = get(uow.session, Offer, offer_id, what="offer", lock=True)
+    site = uow.session.get(Site, offer.site_id)
+    if site is None or site.organisation_id != actor.organisation_id:
+        raise NotFound(f"offer: {offer_id} does not exist", field="offer", value=offer_id)
+    if offer.withdrawn_at is None:
+        offer.withdrawn_at = utcnow()
+        uow.session.add(offer)
+    uow.commit()
+    return offer

@@ -1,0 +1,259 @@
+"""Bids on proposals and the contracts that accepting them makes.
+
+Tonnes are never reserved twice: accepting locks the lot and the offer rows (FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock) and re-sums their contracts
+before adding one. Whatever no longer fits goes on hold, and comes back when tonnes do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, func, select
+
+from market import fields
+from market.auth import Actor
+from market.db import UnitOfWork
+from market.errors import (
+    InvalidInput,
+    InvalidState,
+    LotOverReserved,
+    NotFound,
+    OfferOverReserved,
+)
+from market.services.common import get
+from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
+
+BID_FIELDS = ("price_cny_t", "tonnes")
+EPS = 1e-6
+
+
+def _reserved(uow: UnitOfWork, column: Any, id_: int) -> float:
+    total = uow.session.exec(
+        select(func.coalesce(func.sum(Contract.tonnes), 0.0)).where(
+            column == id_, col(Contract.status) != "cancelled"
+        )
+    ).one()
+    return float(total)
+
+
+def lot_open_t(uow: UnitOfWork, lot: Lot) -> float:
+    assert lot.id is not None
+    if lot.withdrawn_at is not None:
+        return 0.0
+    return round(lot.tonnes - _reserved(uow, Contract.lot_id, lot.id), 3)
+
+
+def offer_open_t(uow: UnitOfWork, offer: Offer) -> float:
+    assert offer.id is not None
+    if offer.withdrawn_at is not None:
+        return 0.0
+    return round(offer.capacity_t - _reserved(uow, Contract.offer_id, offer.id), 3)
+
+
+def _owner(uow: UnitOfWork, site_id: int) -> int:
+    site = uow.session.get(Site, site_id)
+    assert site is not None
+    return site.organisation_id
+
+
+def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str, Any]) -> Bid:
+    """A recycler bids for a proposal at its own plant; a new bid replaces its open one."""
+    actor.require("recycler")
+    proposal = get(uow.session, Proposal, proposal_id, what="proposal")
+    offer = get(uow.session, Offer, proposal.offer_id, what="offer")
+    if _owner(uow, offer.site_id) != actor.organisation_id:
+        raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
+    fields.reject_unknown(data, BID_FIELDS)
+    price = fields.number(data, "price_cny_t", minimum=-1e5, maximum=1e5)
+    tonnes = fields.tonnes(data, "tonnes", required=False) or proposal.tonnes
+    if tonnes > proposal.tonnes + EPS:
+        raise InvalidInput(
+            f"tonnes: {tonnes:g} is more than the {proposal.tonnes:g} t proposed",
+            field="tonnes",
+            value=tonnes,
+        )
+    lot = get(uow.session, Lot, proposal.lot_id, what="lot")
+    lot_open = lot_open_t(uow, lot)
+    if tonnes > lot_open + EPS:
+        raise LotOverReserved(
+            f"tonnes: {tonnes:g} asked, lot {lot.id} has {lot_open:g} t open",
+            field="tonnes",
+            value=tonnes,
+        )
+    offer_open = offer_open_t(uow, offer)
+    if tonnes > offer_open + EPS:
+        raise OfferOverReserved(
+            f"tonnes: {tonnes:g} asked, offer {offer.id} has {offer_open:g} t of capacity open",
+            field="tonnes",
+            value=tonnes,
+        )
+    for old in uow.session.exec(
+        select(Bid).where(
+            Bid.proposal_id == proposal_id,
+            Bid.organisation_id == actor.organisation_id,
+            col(Bid.status).in_(("open", "on_hold")),
+        )
+    ).all():
+        old.status = "withdrawn"
+        old.decided_at = utcnow()
+        uow.session.add(old)
+    bid = Bid(
+        proposal_id=proposal_id,
+        organisation_id=actor.organisation_id,
+        user_id=actor.user_id,
+        price_cny_t=price,
+        tonnes=tonnes,
+    )
+    uow.session.add(bid)
+    uow.commit()
+    return bid
+
+
+def _bid_for_producer(uow: UnitOfWork, actor: Actor, bid_id: int) -> tuple[Bid, Proposal]:
+    actor.require("producer")
+    bid = get(uow.session, Bid, bid_id, what="bid")
+    proposal = get(uow.session, Proposal, bid.proposal_id, what="proposal")
+    lot = get(uow.session, Lot, proposal.lot_id, what="lot")
+    if _owner(uow, lot.site_id) != actor.organisation_id:
+        raise NotFound(f"bid: {bid_id} does not exist", field="bid", value=bid_id)
+    return bid, proposal
+
+
+def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
+    bid, proposal = _bid_for_producer(uow, actor, bid_id)
+    # lock order is always lot, then offer, so two acceptances cannot deadlock
+    lot = get(uow.session, Lot, proposal.lot_id, what="lot", lock=True)
+    offer = get(uow.session, Offer, proposal.offer_id, what="offer", lock=True)
+    uow.session.refresh(bid)
+    if bid.status != "open":
+        raise InvalidState(
+            f"bid: {bid_id} is {bid.status}, only an open bid can be accepted",
+            field="bid",
+            value=bid_id,
+        )
+    lot_open = lot_open_t(uow, lot)
+    if bid.tonnes > lot_open + EPS:
+        raise LotOverReserved(
+            f"lot {lot.id}: {bid.tonnes:g} t asked, {lot_open:g} t open", field="bid"
+        )
+    offer_open = offer_open_t(uow, offer)
+    if bid.tonnes > offer_open + EPS:
+        raise OfferOverReserved(
+            f"offer {offer.id}: {bid.tonnes:g} t asked, {offer_open:g} t of capacity open",
+            field="bid",
+        )
+    contract = Contract(
+        bid_id=bid.id,
+        lot_id=proposal.lot_id,
+        offer_id=proposal.offer_id,
+        tonnes=bid.tonnes,
+        price_cny_t=bid.price_cny_t,
+        created_by=actor.user_id,
+    )
+    bid.status = "accepted"
+    bid.decided_at = utcnow()
+    uow.session.add_all([contract, bid])
+    uow.flush()
+    rebalance_bids(uow, lot, offer)
+    uow.commit()
+    return contract
+
+
+def reject_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
+    bid, _ = _bid_for_producer(uow, actor, bid_id)
+    if bid.status not in ("open", "on_hold"):
+        raise InvalidState(f"bid: {bid_id} is {bid.status} and cannot be rejected", field="bid")
+    bid.status = "rejected"
+    bid.decided_at = utcnow()
+    uow.session.add(bid)
+    uow.commit()
+    return bid
+
+
+def withdraw_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
+    actor.require("recycler")
+    bid = get(uow.session, Bid, bid_id, what="bid")
+    if bid.organisation_id != actor.organisation_id:
+        raise NotFound(f"bid: {bid_id} does not exist", field="bid", value=bid_id)
+    if bid.status not in ("open", "on_hold"):
+        raise InvalidState(f"bid: {bid_id} is {bid.status} and cannot be withdrawn", field="bid")
+    bid.status = "withdrawn"
+    bid.decided_at = utcnow()
+    uow.session.add(bid)
+    uow.commit()
+    return bid
+
+
+def rebalance_bids(uow: UnitOfWork, lot: Lot, offer: Offer | None = None) -> None:
+    """Put on hold the open bids that no longer fit the lot (or offer); revive held ones that do."""
+    touched = Proposal.lot_id == lot.id
+    if offer is not None:
+        touched = or_(touched, Proposal.offer_id == offer.id)
+    rows = uow.session.exec(
+        select(Bid, Proposal.lot_id, Proposal.offer_id)
+        .join(Proposal, col(Proposal.id) == Bid.proposal_id)
+        .where(touched, col(Bid.status).in_(("open", "on_hold")))
+    ).all()
+    if not rows:
+        return
+    # what is open on every lot and offer concerned, in two grouped queries, not two per bid
+    lot_ids = {lot_id for _, lot_id, _ in rows}
+    offer_ids = {offer_id for _, _, offer_id in rows}
+    lot_open = _open_amounts(uow, Lot, Lot.tonnes, Contract.lot_id, lot_ids)
+    offer_open = _open_amounts(uow, Offer, Offer.capacity_t, Contract.offer_id, offer_ids)
+    for bid, lot_id, offer_id in rows:
+        fits = bid.tonnes <= lot_open[lot_id] + EPS and bid.tonnes <= offer_open[offer_id] + EPS
+        new_status = "open" if fits else "on_hold"
+        if bid.status != new_status:
+            bid.status = new_status
+            uow.session.add(bid)
+
+
+def _open_amounts(
+    uow: UnitOfWork, model: Any, amount: Any, contract_key: Any, ids: set[int]
+) -> dict[int, float]:
+    """Tonnes (or capacity) not under contract, by id; nothing open once withdrawn."""
+    reserved = dict(
+        uow.session.exec(
+            select(contract_key, func.sum(Contract.tonnes))
+            .where(col(contract_key).in_(ids), col(Contract.status) != "cancelled")
+            .group_by(contract_key)
+        ).all()
+    )
+    out = {}
+    for id_, total, withdrawn in uow.session.exec(
+        select(model.id, amount, model.withdrawn_at).where(col(model.id).in_(ids))
+    ).all():
+        out[id_] = 0.0 if withdrawn is not None else round(total - float(reserved.get(id_, 0)), 3)
+    return out
+
+
+def cancel_contract(uow: UnitOfWork, actor: Actor, contract_id: int) -> Contract:
+    """Either party may cancel a contract under which nothing has been dispatched yet."""
+    actor.require("producer", "recycler")
+    contract = get(uow.session, Contract, contract_id, what="contract", lock=True)
+    lot = get(uow.session, Lot, contract.lot_id, what="lot", lock=True)
+    offer = get(uow.session, Offer, contract.offer_id, what="offer", lock=True)
+    parties = {_owner(uow, lot.site_id), _owner(uow, offer.site_id)}
+    if actor.organisation_id not in parties:
+        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+    if contract.status != "active":
+        raise InvalidState(f"contract: {contract_id} is {contract.status}", field="contract")
+    dispatched = uow.session.exec(
+        select(func.count()).select_from(Delivery).where(Delivery.contract_id == contract_id)
+    ).one()
+    if dispatched:
+        raise InvalidState(
+            f"contract: {contract_id} has {dispatched} deliveries and cannot be cancelled",
+            field="contract",
+        )
+    contract.status = "cancelled"
+    contract.closed_at = utcnow()
+    uow.session.add(contract)
+    uow.flush()
+    rebalance_bids(uow, lot, offer)
+    uow.commit()
+    return contract
