@@ -1,0 +1,110 @@
+"""The Starlette application: `create_app(settings)`; nothing is read from the environment here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio.to_thread
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from market.db import Database
+from market.errors import DomainError
+from market.settings import Settings
+from web import (
+    api,
+    audit_api,
+    market_pages,
+    openapi,
+    pages,
+    planning_api,
+    planning_pages,
+    regulator,
+)
+from web.errors import database_unavailable, domain_error, http_error
+from web.render import make_templates
+from web.security import CallerCache, SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "wastematch_session"
+
+
+class _BoundedInt(IntegerConvertor):
+    # Starlette's `int` matches any run of digits and int() raises past 4,300 of them (a 500);
+    # an id has at most 19 digits, and a longer one matches no route: 404
+    regex = "[0-9]{1,19}"
+
+
+register_url_convertor("int", _BoundedInt())
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Starlette:
+    database = db or Database(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Database work runs in worker threads; a few per process is enough to overlap I/O,
+        # while the default 40 only take turns at the GIL and hold row locks the longer.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
+        # every worker checks the match schedule; its row lock lets only one of them run it
+        scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
+        yield
+        scheduler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler
+        if db is None:
+            database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", pages.healthz, methods=["GET"]),
+            Mount(
+                "/api/v1",
+                routes=[
+                    *api.routes(),
+                    *audit_api.routes(),
+                    *planning_api.routes(),
+                    *openapi.routes(),
+                ],
+            ),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *pages.routes(),
+            *market_pages.routes(),
+            *regulator.routes(),
+            *planning_pages.routes(),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, hsts=settings.secure_cookies),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=12 * 3600,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            ),
+        ],
+        exception_handlers={
+            DomainError: domain_error,
+            HTTPException: http_error,
+            OperationalError: database_unavailable,
+            InterfaceError: database_unavailable,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.callers = CallerCache(ttl=settings.caller_cache_s)
+    app.state.templates = make_templates()
+    logging.getLogger("wastematch").setLevel(logging.INFO)
+    return app

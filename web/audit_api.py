@@ -1,0 +1,307 @@
+"""The regulator's audit under /api/v1/audit: figures, 以用定产, the drill-down, the chain check.
+
+Regulators and operators only; anyone else gets 403. `?format=csv|xlsx` turns any of them into
+a download.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from market import audit, exports
+from market.errors import InvalidInput
+from market.services.common import OVERSEERS
+from web import openapi
+from web.api import acting, query_int, run_read, settings_of
+from web.i18n import pick_lang
+
+FORMATS = ("json", "csv", "xlsx")
+COMMON = ("format", "lang")
+SCOPE = ("period", "prefecture", "county", "organisation", "material")
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def check_params(params: Mapping[str, str], allowed: Iterable[str]) -> None:
+    known = set(allowed) | set(COMMON)
+    for name in params:
+        if name not in known:
+            raise InvalidInput.about(name, params[name], "is not a known query parameter")
+
+
+def period_param(params: Mapping[str, str]) -> audit.Period | None:
+    raw = params.get("period")
+    return None if raw is None or raw == "" else audit.parse_period(raw)
+
+
+def format_param(params: Mapping[str, str]) -> str:
+    fmt = params.get("format") or "json"
+    if fmt not in FORMATS:
+        raise InvalidInput.about("format", fmt, f"is not one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def export_lang(request: Request) -> str:
+    return pick_lang(request.query_params.get("lang") or request.cookies.get("lang"))
+
+
+def answer(
+    request: Request,
+    data: dict[str, Any],
+    fmt: str,
+    tables: Callable[[dict[str, Any]], Sequence[exports.Table]],
+    filename: str,
+) -> Response:
+    if fmt == "json":
+        return JSONResponse(data)
+    lang = export_lang(request)
+    made = tables(data)
+    body = exports.to_csv(made, lang) if fmt == "csv" else exports.to_xlsx(made, lang)
+    return Response(
+        body,
+        media_type=MEDIA[fmt],
+        headers={
+            "content-disposition": f'attachment; filename="wastematch-{filename}.{fmt}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+async def overseer(request: Request) -> Any:
+    actor = await acting(request)
+    actor.require(*OVERSEERS)
+    return actor
+
+
+async def summary(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, SCOPE)
+    fmt = format_param(q)
+    period = period_param(q)
+    scope = audit.parse_scope(q)
+    settings = settings_of(request)
+    data = await run_read(
+        request,
+        audit.summary,
+        actor,
+        period,
+        scope,
+        circuity=settings.circuity,
+        co2_kg_per_t_km=settings.co2_kg_per_t_km,
+    )
+    return answer(request, data, fmt, exports.summary_tables, f"audit-summary-{data['period']}")
+
+
+async def phosphogypsum(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, ("period",))
+    fmt = format_param(q)
+    data = await run_read(request, audit.phosphogypsum_table, actor, period_param(q))
+    return answer(
+        request, data, fmt, exports.phosphogypsum_tables, f"phosphogypsum-{data['period']}"
+    )
+
+
+async def entries(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, (*SCOPE, "kind", "limit", "offset"))
+    fmt = format_param(q)
+    period = period_param(q)
+    scope = audit.parse_scope(q)
+    limit = query_int(request, "limit", 200 if fmt == "json" else 100_000, 100_000)
+    data = await run_read(
+        request,
+        audit.ledger_entries,
+        actor,
+        period,
+        scope,
+        kind=q.get("kind") or None,
+        limit=limit,
+        offset=query_int(request, "offset", 0, 10**9),
+    )
+    return answer(request, data, fmt, exports.entries_tables, f"entries-{data['period']}")
+
+
+async def verify(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, ("organisation",))
+    fmt = format_param(q)
+    organisation = audit.parse_scope({"organisation": q.get("organisation", "")}).organisation_id
+    data = await run_read(request, audit.verify, actor, organisation)
+    return answer(request, data, fmt, exports.verify_tables, f"verify-{date.today():%Y%m%d}")
+
+
+async def drawdown(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, ("prefecture", "county", "organisation", "material"))
+    scope = audit.parse_scope(q)
+    return JSONResponse(await run_read(request, audit.drawdown, actor, scope))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/audit/summary", summary, methods=["GET"]),
+        Route("/audit/phosphogypsum", phosphogypsum, methods=["GET"]),
+        Route("/audit/entries", entries, methods=["GET"]),
+        Route("/audit/verify", verify, methods=["GET"]),
+        Route("/audit/drawdown", drawdown, methods=["GET"]),
+    ]
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+_PERIOD = openapi.query(
+    "period",
+    {"type": "string", "pattern": r"^(19|20|21)[0-9]{2}(-Q[1-4]|-(0[1-9]|1[0-2]))?$"},
+)
+_SCOPE = [
+    openapi.query("prefecture", {"type": "integer", "description": "prefecture adcode"}),
+    openapi.query("county", {"type": "integer", "description": "county adcode"}),
+    openapi.query("organisation", {"type": "integer"}),
+    openapi.query("material"),
+]
+_FORMAT = openapi.query("format", {"type": "string", "enum": list(FORMATS), "default": "json"})
+
+
+def _downloadable(operation: dict[str, Any]) -> dict[str, Any]:
+    """`?format=csv|xlsx` answers a file: its media types beside the JSON."""
+    content = operation["responses"]["200"]["content"]
+    content["text/csv"] = {"schema": {"type": "string"}}
+    content[MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
+    return operation
+
+
+_LANG = openapi.query("lang", {"type": "string", "enum": ["zh", "en"]})
+_T = {"type": "number"}
+_T_OR_NULL = {"type": ["number", "null"]}
+_FLAGS = {"type": "array", "items": {"type": "string", "enum": list(audit.FLAGS)}}
+
+openapi.register(
+    {
+        "/audit/summary": {
+            "get": _downloadable(
+                openapi.op(
+                    "Generation, utilisation, treatment, consumption, disposal and stock for a "
+                    "period (default: the latest complete year) and scope, by material, prefecture "
+                    "and county, with the targets and transport / avoided CO2",
+                    "regulator, operator",
+                    openapi.ref("AuditSummary"),
+                    params=[_PERIOD, *_SCOPE, _FORMAT, _LANG],
+                )
+            )
+        },
+        "/audit/phosphogypsum": {
+            "get": _downloadable(
+                openapi.op(
+                    "以用定产 per phosphogypsum producer, with its P2O5 allowance and flags",
+                    "regulator, operator",
+                    openapi.ref("PhosphogypsumTable"),
+                    params=[_PERIOD, _FORMAT, _LANG],
+                )
+            )
+        },
+        "/audit/entries": {
+            "get": _downloadable(
+                openapi.op(
+                    "The ledger entries behind a figure: `kind` is a ledger kind, a figure "
+                    f"({', '.join(audit.rules().figures())}) or `stock`",
+                    "regulator, operator",
+                    params=[
+                        _PERIOD,
+                        *_SCOPE,
+                        openapi.query("kind"),
+                        *openapi.PAGING,
+                        _FORMAT,
+                        _LANG,
+                    ],
+                )
+            )
+        },
+        "/audit/verify": {
+            "get": _downloadable(
+                openapi.op(
+                    "Verify every yard's hash chain (or one producer's), its head, and that every "
+                    "manifest has its ledger entries",
+                    "regulator, operator",
+                    openapi.ref("Verification"),
+                    params=[openapi.query("organisation", {"type": "integer"}), _FORMAT, _LANG],
+                )
+            )
+        },
+        "/audit/drawdown": {
+            "get": openapi.op(
+                "Monthly generation, consumption and ledger stock of one material, with the "
+                "line the policy asks consumption (phosphogypsum) or utilisation to reach",
+                "regulator, operator",
+                params=_SCOPE,
+            )
+        },
+    },
+    {
+        "AuditSummary": openapi.obj(
+            {
+                "period": {"type": "string"},
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": "string", "format": "date"},
+                "targets": {"type": "object"},
+                "totals": {"type": "object"},
+                "by_material": {"type": "array", "items": {"type": "object"}},
+                "by_prefecture": {"type": "array", "items": {"type": "object"}},
+                "by_county": {"type": "array", "items": {"type": "object"}},
+            },
+            closed=False,
+        ),
+        "PhosphogypsumRow": openapi.obj(
+            {
+                "organisation_id": {"type": "integer"},
+                "organisation": {"type": "string"},
+                "generated_t": _T,
+                "utilised_t": _T,
+                "treated_t": _T,
+                "consumed_t": _T,
+                "stock_increment_t": _T,
+                "opening_stock_t": _T,
+                "closing_stock_t": _T,
+                "ledger_closing_stock_t": _T,
+                "p2o5_t": _T,
+                "implied_generation_t": _T,
+                "ratio": _T,
+                "p2o5_allowance_t": _T_OR_NULL,
+                "next_p2o5_allowance_t": _T,
+                "flags": _FLAGS,
+            },
+            closed=False,
+        ),
+        "PhosphogypsumTable": openapi.obj(
+            {
+                "period": {"type": "string"},
+                "rows": {"type": "array", "items": openapi.ref("PhosphogypsumRow")},
+            },
+            ["period", "rows"],
+            closed=False,
+        ),
+        "Verification": openapi.obj(
+            {
+                "ok": {"type": "boolean"},
+                "sites_checked": {"type": "integer"},
+                "entries_checked": {"type": "integer"},
+                "breaks": {"type": "array", "items": {"type": "object"}},
+                "heads_fingerprint": {"type": "string"},
+            },
+            closed=False,
+        ),
+    },
+)

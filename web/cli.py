@@ -1,0 +1,331 @@
+"""The `wastematch` command. Bad input: one line on standard error and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+DESCRIPTION = """\
+wastematch — Yunnan's industrial solid-waste marketplace (固废撮合).
+
+Quick start:  wastematch demo          (SQLite, demo data, http://127.0.0.1:8000)
+Production:   export WASTEMATCH_DATABASE_URL=postgresql+psycopg://user@host/db
+              export WASTEMATCH_SECRET_KEY=...   (a long random value)
+              wastematch db upgrade && wastematch serve --workers 4
+"""
+
+DEMO_DB = "sqlite:///wastematch-demo.db"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _settings(*, demo: bool = False, db: str | None = None):  # type: ignore[no-untyped-def]
+    from market.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(demo=demo)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    return settings.with_database(db) if db else settings
+
+
+def _sqlite_url(value: str) -> str:
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from market.db import Database
+    from market.migrate import upgrade
+    from market.seed import sync_catalogue
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        changed = sync_catalogue(db)
+    finally:
+        db.dispose()
+    print(f"database at head; materials catalogue synced ({changed} changed)")
+    return 0
+
+
+def _ready(url: str) -> None:
+    from market.migrate import current_revision, head_revision
+
+    current = current_revision(url)
+    if current != head_revision():
+        raise CliError(
+            f"database: schema is at {current or 'nothing'}, not {head_revision()}; "
+            "run `wastematch db upgrade` first"
+        )
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    if not args.demo:
+        raise CliError("seed: nothing to do; pass --demo to load the illustrative demo data set")
+    from market.db import Database
+    from market.seed import seed_demo
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    _ready(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        report = seed_demo(db, settings)
+    finally:
+        db.dispose()
+    if report.created:
+        print(
+            f"demo data loaded: {report.organisations} organisations, {report.sites} sites, "
+            f"{report.lots} lots, {report.offers} offers, {report.deliveries} deliveries, "
+            f"{report.ledger_entries} ledger entries"
+        )
+    else:
+        print("demo data already loaded; nothing added")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from market.db import Database
+    from market.errors import DomainError
+    from market.services.users import add_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("password: the two entries differ")
+    settings = _settings(demo=True)
+    _ready(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.unit_of_work() as uow:
+            user = add_user(
+                uow, username=args.username, role=args.role, org=args.org, password=password
+            )
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    finally:
+        db.dispose()
+    print(f"user {user.username} ({user.role}) added to {args.org}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    _ready(settings.database_url)
+    uvicorn.run(
+        "web.asgi:app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("WASTEMATCH_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_config=None,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from market.db import Database
+    from market.migrate import upgrade
+    from market.seed import seed_demo, sync_catalogue
+    from market.services.matching import run_match
+    from web.app import create_app
+    from web.logs import configure
+
+    url = _sqlite_url(args.db) if args.db else DEMO_DB
+    settings = _settings(demo=True, db=url)
+    print(f"wastematch demo: database {url}")
+    upgrade(url)
+    db = Database(url)
+    sync_catalogue(db)
+    report = seed_demo(db, settings)
+    print("demo data " + ("loaded" if report.created else "already present"))
+    run = run_match(db, None, settings, trigger="demo")
+    print(
+        f"match run {run.id}: {run.status}, {run.totals.get('matched_t', 0):,.0f} t matched, "
+        f"{run.totals.get('unmatched_t', 0):,.0f} t unmatched"
+    )
+    print(f"serving on http://{args.host}:{args.port}  (log in as producer-demo / demo-password)")
+    if args.no_serve:
+        db.dispose()
+        return 0
+    configure("INFO")
+    uvicorn.run(create_app(settings, db), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from market.backup import backup
+    from market.errors import DomainError
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    try:
+        pages = backup(settings.database_url, Path(args.output))
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    print(f"backup written to {args.output} ({pages} pages)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from market.backup import restore
+    from market.errors import DomainError
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    try:
+        report = restore(Path(args.input), settings.database_url, force=args.force)
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    print(
+        f"restored {args.input}: SQLite integrity ok, {report['entries_checked']} ledger "
+        f"entries in {report['sites_checked']} chains verified"
+    )
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from matching.command import run
+
+    return run(args.input, args.output, sys.stderr, sys.stdout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wastematch",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="create or reuse a SQLite demo database, run a match, and serve the app",
+        description="Creates (or reuses) a SQLite database with the illustrative demo data set, "
+        "runs a match, and serves the web app. Log in as producer-demo, recycler-demo, "
+        "regulator-demo or operator-demo with the password demo-password.",
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--db", help=f"SQLite file or database URL (default {DEMO_DB})")
+    demo.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the app on the configured database",
+        description="Serves the app with uvicorn on WASTEMATCH_DATABASE_URL. Needs "
+        "WASTEMATCH_SECRET_KEY and a database at the latest migration.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    up = db_sub.add_parser(
+        "upgrade",
+        help="apply migrations to the configured database",
+        description="Applies every Alembic migration to WASTEMATCH_DATABASE_URL (or --db) and "
+        "syncs the materials catalogue. Safe to run again.",
+    )
+    up.add_argument("--db", help="SQLite file or database URL (default: the configured one)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    seed = sub.add_parser(
+        "seed",
+        help="load the demo data set (idempotent)",
+        description="Loads the illustrative demo data set; running it twice adds nothing.",
+    )
+    seed.add_argument("--demo", action="store_true", help="load the demo data set")
+    seed.add_argument("--db", help="SQLite file or database URL (default: the configured one)")
+    seed.set_defaults(func=cmd_seed)
+
+    users = sub.add_parser("users", help="user accounts")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
+    add = users_sub.add_parser(
+        "add",
+        help="create a user",
+        description="Creates a user in organisation ORG (created if new, of the role's kind). "
+        "The password is asked for on a prompt, or read from standard input with "
+        "--password-stdin.",
+    )
+    add.add_argument("--username", required=True)
+    add.add_argument(
+        "--role", required=True, choices=["producer", "recycler", "regulator", "operator"]
+    )
+    add.add_argument("--org", required=True, help="organisation name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=cmd_users_add)
+
+    bk = sub.add_parser(
+        "backup",
+        help="copy the SQLite database while it runs (PostgreSQL: use pg_dump)",
+        description="Writes a consistent copy of the configured SQLite database with SQLite's "
+        "online-backup API; the app may keep running. For PostgreSQL use pg_dump -Fc "
+        "(see the README).",
+    )
+    bk.add_argument("--output", required=True, help="the backup file to write (must not exist)")
+    bk.add_argument("--db", help="SQLite file or URL (default: the configured database)")
+    bk.set_defaults(func=cmd_backup)
+
+    rs = sub.add_parser(
+        "restore",
+        help="check a SQLite backup and put it in place",
+        description="Runs SQLite's integrity check and verifies every ledger hash chain of the "
+        "backup, then replaces the configured SQLite database with it. Stop the app first.",
+    )
+    rs.add_argument("--input", required=True, help="the backup file")
+    rs.add_argument("--db", help="SQLite file or URL (default: the configured database)")
+    rs.add_argument("--force", action="store_true", help="replace an existing database")
+    rs.set_defaults(func=cmd_restore)
+
+    match = sub.add_parser(
+        "match",
+        help="solve one matching problem (JSON in, JSON out; no database)",
+        description="Solves a matching problem (see CONTRACT.md) and writes the result. "
+        "Exit 0 on success, 2 with a one-line message for bad input.",
+    )
+    match.add_argument("--input", required=True, help="problem JSON file (UTF-8, at most 200 MB)")
+    match.add_argument("--output", required=True, help="result JSON file, or - for stdout")
+    match.set_defaults(func=cmd_match)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = parser()
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line usage error
+        return int(exc.code or 0) if exc.code not in (None, 0) else 0
+    if not hasattr(args, "func"):
+        p.print_help()
+        return EXIT_BAD_INPUT if args.command is None else EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"wastematch: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,955 @@
+"""Producer, recycler and operator pages of the marketplace flow.
+
+A GET reads through `views` (or `listings`) and renders the page, or for htmx only a block. A POST
+parses the form, calls one service in a unit of work, and redirects (303, or `HX-Redirect` for
+htmx); when the service refuses the input, the form comes back (422) with the message beside the
+field it names and everything the user typed kept. Who may do what is the services' business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from market import listings, views
+from market.auth import Actor
+from market.catalogue import catalogue, use_spec
+from market.db import Database, UnitOfWork
+from market.errors import Conflict, InvalidInput
+from market.services import deliveries, ledger, lots, matching, offers, schedule, sites, trade
+from market.services.common import OVERSEERS
+from market.settings import Settings
+from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
+from web.i18n import translate
+from web.render import lang_of, render
+from web.security import CSRF_FIELD, check_csrf, require_actor
+
+log = logging.getLogger("wastematch.pages")
+
+CST = timezone(timedelta(hours=8))
+REFUSALS = (InvalidInput, Conflict)
+LOT_FIELDS = (
+    "site_id",
+    "material",
+    "tonnes",
+    "lab_report",
+    "sampled_on",
+    "available_from",
+    "available_until",
+    "asking_price_cny_t",
+    "max_haul_km",
+)
+LOT_EDIT_FIELDS = tuple(f for f in LOT_FIELDS if f not in ("site_id", "material"))
+OFFER_FIELDS = (
+    "site_id",
+    "material",
+    "use",
+    "capacity_t",
+    "period_start",
+    "period_end",
+    "price_cny_t",
+    "max_haul_km",
+)
+KIND_LABELS = {
+    "opening": "Opening survey",
+    "generation": "Generation",
+    "dispatch": "Dispatch",
+    "utilisation": "Utilisation",
+    "treatment": "Harmless treatment",
+    "disposal": "Disposal",
+    "correction": "Correction",
+    "p2o5_output": "P2O5 output",
+}
+# what a producer records by hand, in the order of a month's paperwork; dispatches and receipts
+# are written by deliveries
+ENTRY_KINDS = {
+    "generation": "Generation",
+    "p2o5_output": "P2O5 output",
+    "utilisation": "Own use (documented)",
+    "treatment": "Harmless treatment",
+    "disposal": "Disposal",
+    "correction": "Correction",
+    "opening": "Opening survey",
+}
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the user typed into one form and, when refused, why; `id` tells apart the forms of
+    the same kind on one page (one per delivery, per proposal)."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    id: str = ""
+
+
+BLANK = Form()
+
+
+async def posted(request: Request, form_id: str = "") -> Form:
+    raw = await request.form()
+    check_csrf(request, raw)
+    values = {k: v for k, v in raw.items() if isinstance(v, str) and k != CSRF_FIELD}
+    return Form(values, {}, form_id)
+
+
+def pick(values: Mapping[str, str], names: Iterable[str]) -> dict[str, Any]:
+    # an empty input is a missing value to the parsers in market.fields
+    return {n: values.get(n, "") for n in names}
+
+
+def quality_of(values: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k.removeprefix("quality."): v
+        for k, v in values.items()
+        if k.startswith("quality.") and v.strip()
+    }
+
+
+def spec_of(values: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    spec: dict[str, dict[str, str]] = {}
+    for k, v in values.items():
+        parts = k.split(".")
+        if len(parts) == 3 and parts[0] == "spec" and parts[2] in ("min", "max") and v.strip():
+            spec.setdefault(parts[1], {})[parts[2]] = v
+    return spec
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def done(request: Request, url: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _input_for(field_name: str | None, form: Form) -> str:
+    """The input a refusal belongs beside: the field itself, or the first input under it
+    (`spec.caso4_2h2o_pct` -> `spec.caso4_2h2o_pct.min`); "_" for the form as a whole."""
+    if field_name in form.values:
+        return field_name
+    if field_name:
+        for name in form.values:
+            if name.startswith(field_name + "."):
+                return name
+    return "_"
+
+
+async def submit(
+    request: Request,
+    form: Form,
+    call: Callable[[UnitOfWork], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Form], Awaitable[Response]],
+) -> Response:
+    """Run one service in a unit of work; a refusal of the input re-renders the form."""
+    db = db_of(request)
+
+    def work() -> Any:
+        with db.unit_of_work() as uow:
+            return call(uow)
+
+    try:
+        result = await run_in_threadpool(work)
+    except REFUSALS as exc:
+        return await refused(Form(form.values, {_input_for(exc.field, form): exc.message}, form.id))
+    return done(request, then(result))
+
+
+async def act(
+    request: Request,
+    call: Callable[[UnitOfWork], Any],
+    *,
+    then: str,
+    refused: Callable[[str], Awaitable[Response]],
+) -> Response:
+    """A button (accept, withdraw ...): on refusal, the page it was pressed on, with the reason."""
+    await posted(request)
+    try:
+        await run_uow(request, call)
+    except REFUSALS as exc:
+        return await refused(exc.message)
+    return done(request, then)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _cst(value: Any, with_time: bool = True) -> str:
+    """An ISO instant as China Standard Time, the way people on the ground read it."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _install_filters(env: Environment) -> None:
+    env.filters.setdefault("cst", _cst)
+
+
+def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    form: Form = BLANK,
+    block: str | None = None,
+    status_code: int | None = None,
+) -> Response:
+    _install_filters(request.app.state.templates.env)
+    zh = lang_of(request) == "zh"
+    ctx = {
+        "catalogue": catalogue(),
+        "form": form,
+        "blank": BLANK,
+        "material_options": [
+            (code, m.name_zh if zh else m.name_en) for code, m in catalogue().materials.items()
+        ],
+        "options": _options,
+        **context,
+    }
+    status = status_code or (422 if form.errors else 200)
+    return render(request, name, ctx, block=block, status_code=status)
+
+
+def _options(rows: Iterable[Mapping[str, Any]], value: str, text: str) -> list[tuple[Any, Any]]:
+    return [(r[value], r[text]) for r in rows]
+
+
+def translator(request: Request) -> Callable[[str], str]:
+    lang = lang_of(request)
+    return lambda text: translate(text, lang)
+
+
+def now_cst_input() -> str:
+    return datetime.now(CST).strftime("%Y-%m-%dT%H:%M")
+
+
+# ----------------------------------------------------------------------------- yards and plants
+
+
+async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        rows = views.list_sites(session, actor, kind=kind)
+        stock = views.stock_by_site(session, [r["id"] for r in rows])
+        counts: dict[int, int] = {}
+        if kind == "plant":
+            for o in views.list_offers(session, actor, limit=1000):
+                if o["status"] == "open":
+                    counts[o["site_id"]] = counts.get(o["site_id"], 0) + 1
+        for r in rows:
+            r["stock"] = stock.get(r["id"], {})
+            r["open_offers"] = counts.get(r["id"], 0)
+        return {"sites": rows, "kind": kind}
+
+    template = "market/yards.html" if kind == "yard" else "market/plants.html"
+    return page(request, template, await run_read(request, read), form=form, block="site_form")
+
+
+async def yards(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("producer")
+    return await _sites_page(request, actor, "yard", BLANK)
+
+
+async def plants(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _sites_page(request, actor, "plant", BLANK)
+
+
+async def _post_site(request: Request, kind: str, back: str) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    data = pick(form.values, ("name", "lat", "lon")) | {"kind": kind}
+    return await submit(
+        request,
+        form,
+        lambda uow: sites.post_site(uow, actor, data),
+        then=lambda _site: back,
+        refused=lambda f: _sites_page(request, actor, kind, f),
+    )
+
+
+async def yards_post(request: Request) -> Response:
+    return await _post_site(request, "yard", "/yards")
+
+
+async def plants_post(request: Request) -> Response:
+    return await _post_site(request, "plant", "/my/plants")
+
+
+# ----------------------------------------------------------------------------- lots
+
+
+async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        return {
+            "lots": views.list_lots(session, actor, mine=True, limit=500),
+            "yards": views.list_sites(session, actor, kind="yard"),
+        }
+
+    ctx = await run_read(request, read)
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    ctx |= {"material": material if material in catalogue().materials else "", "quality": {}}
+    ctx["today"] = date.today().isoformat()
+    return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
+
+
+async def my_lots(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("producer")
+    return await _my_lots_page(request, actor, BLANK)
+
+
+async def my_lots_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    data = pick(form.values, LOT_FIELDS) | {"quality": quality_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: lots.post_lot(uow, actor, data),
+        then=lambda lot: f"/lots/{lot.id}",
+        refused=lambda f: _my_lots_page(request, actor, f),
+    )
+
+
+async def assay_fields(request: Request) -> Response:
+    """The assay inputs of the chosen material (htmx swaps them in when the material changes)."""
+    await require_actor(request)
+    material = request.query_params.get("material", "")
+    if not is_htmx(request):
+        return RedirectResponse(f"/my/lots?{urlencode({'material': material})}", status_code=303)
+    if material not in catalogue().materials:
+        material = ""
+    return page(request, "market/_assay.html", {"material": material, "quality": {}})
+
+
+async def _lot_page(
+    request: Request, actor: Actor, lot_id: int, form: Form = BLANK, alert: str = ""
+) -> Response:
+    settings = settings_of(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        lot = views.get_lot(session, actor, lot_id)
+        owner = actor.role == "producer" and lot["organisation_id"] == actor.organisation_id
+        ctx: dict[str, Any] = {"lot": lot, "owner": owner, "history": [], "bids": []}
+        ctx["options"] = None
+        if owner or actor.role in OVERSEERS:
+            ctx["history"] = listings.lot_history(session, actor, lot_id)
+            ctx["options"] = matching.lot_options(session, actor, lot_id, settings)
+        if owner:
+            ctx["bids"] = [b for b in views.list_bids(session, actor) if b["lot_id"] == lot_id]
+        return ctx
+
+    ctx = await run_read(request, read)
+    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"], "alert": alert}
+    return page(
+        request,
+        "market/lot.html",
+        ctx,
+        form=form,
+        block="edit_form",
+        status_code=409 if alert else None,
+    )
+
+
+async def lot_detail(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _lot_page(request, actor, path_id(request))
+
+
+async def lot_edit(request: Request) -> Response:
+    actor = await require_actor(request)
+    lot_id = path_id(request)
+    form = await posted(request)
+    data = pick(form.values, LOT_EDIT_FIELDS) | {"quality": quality_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: lots.update_lot(uow, actor, lot_id, data),
+        then=lambda _lot: f"/lots/{lot_id}",
+        refused=lambda f: _lot_page(request, actor, lot_id, f),
+    )
+
+
+async def lot_withdraw(request: Request) -> Response:
+    actor = await require_actor(request)
+    lot_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: lots.withdraw_lot(uow, actor, lot_id),
+        then=f"/lots/{lot_id}",
+        refused=lambda message: _lot_page(request, actor, lot_id, alert=message),
+    )
+
+
+# ----------------------------------------------------------------------------- bids
+
+
+async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        rows = views.list_bids(session, actor)
+        if actor.role != "producer":
+            return {"bids": rows, "by_lot": []}
+        mine = {lot["id"]: lot for lot in views.list_lots(session, actor, mine=True, limit=1000)}
+        by_lot: dict[int, dict[str, Any]] = {}
+        for b in rows:
+            group = by_lot.setdefault(b["lot_id"], {"lot": mine.get(b["lot_id"]), "bids": []})
+            group["bids"].append(b)
+        return {"bids": rows, "by_lot": list(by_lot.values())}
+
+    ctx = await run_read(request, read) | {"alert": alert}
+    return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
+
+
+async def bids(request: Request) -> Response:
+    return await _bids_page(request, await require_actor(request))
+
+
+async def bid_accept(request: Request) -> Response:
+    actor = await require_actor(request)
+    bid_id = path_id(request)
+    await posted(request)
+    try:
+        contract = await run_uow(request, trade.accept_bid, actor, bid_id)
+    except REFUSALS as exc:
+        return await _bids_page(request, actor, exc.message)
+    return done(request, f"/contracts/{contract.id}")
+
+
+async def bid_reject(request: Request) -> Response:
+    actor = await require_actor(request)
+    bid_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: trade.reject_bid(uow, actor, bid_id),
+        then="/bids",
+        refused=lambda message: _bids_page(request, actor, message),
+    )
+
+
+async def bid_withdraw(request: Request) -> Response:
+    actor = await require_actor(request)
+    bid_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: trade.withdraw_bid(uow, actor, bid_id),
+        then="/bids",
+        refused=lambda message: _bids_page(request, actor, message),
+    )
+
+
+# ----------------------------------------------------------------------------- contracts
+
+
+def _disputed_for(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        d
+        for d in rows
+        if d["status"] == "disputed"
+        and (actor.role == "operator" or d["producer_id"] == actor.organisation_id)
+    ]
+
+
+async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        return {
+            "contracts": views.list_contracts(session, actor),
+            "disputed": _disputed_for(actor, views.list_deliveries(session, actor, None)),
+        }
+
+    return page(request, "market/contracts.html", await run_read(request, read), form=form)
+
+
+async def contracts(request: Request) -> Response:
+    return await _contracts_page(request, await require_actor(request))
+
+
+async def _contract_page(
+    request: Request, actor: Actor, contract_id: int, form: Form = BLANK
+) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        c = views.get_contract(session, actor, contract_id)
+        return {"c": c, "disputed": _disputed_for(actor, c["deliveries"])}
+
+    ctx = await run_read(request, read)
+    ctx |= {"now": now_cst_input(), "idempotency_key": secrets.token_urlsafe(16)}
+    return page(request, "market/contract.html", ctx, form=form, block="dispatch_form")
+
+
+async def contract_detail(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _contract_page(request, actor, path_id(request))
+
+
+async def contract_dispatch(request: Request) -> Response:
+    actor = await require_actor(request)
+    contract_id = path_id(request)
+    form = await posted(request)
+    data = pick(
+        form.values, ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
+    )
+    return await submit(
+        request,
+        form,
+        lambda uow: deliveries.dispatch_delivery(uow, actor, contract_id, data),
+        then=lambda _result: f"/contracts/{contract_id}",
+        refused=lambda f: _contract_page(request, actor, contract_id, f),
+    )
+
+
+def _delivery_row(session: Any, actor: Actor, delivery_id: int) -> dict[str, Any] | None:
+    rows = views.list_deliveries(session, actor, None, delivery_id=delivery_id)
+    return rows[0] if rows else None
+
+
+async def delivery_resolve(request: Request) -> Response:
+    actor = await require_actor(request)
+    delivery_id = path_id(request)
+    form = await posted(request, f"resolve-{delivery_id}")
+    data = pick(form.values, ("accepted_tonnes", "note"))
+
+    async def refused(f: Form) -> Response:
+        if not is_htmx(request):
+            return await _contracts_page(request, actor, f)
+
+        d = await run_read(request, _delivery_row, actor, delivery_id)
+        if d is None:
+            return await _contracts_page(request, actor, f)
+        return page(request, "market/_resolve_form.html", {"d": d}, form=f)
+
+    return await submit(
+        request,
+        form,
+        lambda uow: deliveries.resolve_dispute(uow, actor, delivery_id, data),
+        then=lambda d: f"/contracts/{d.contract_id}",
+        refused=refused,
+    )
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        rows = [
+            d
+            for d in views.list_deliveries(session, actor, None)
+            if d["recycler_id"] == actor.organisation_id
+        ]
+        return {
+            "pending": [d for d in rows if d["status"] == "dispatched"],
+            "disputed": [d for d in rows if d["status"] == "disputed"],
+            "received": [d for d in rows if d["status"] == "received"][:50],
+        }
+
+    return page(request, "market/receipts.html", await run_read(request, read), form=form)
+
+
+async def receipts(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _receipts_page(request, actor)
+
+
+async def delivery_receipt(request: Request) -> Response:
+    actor = await require_actor(request)
+    delivery_id = path_id(request)
+    settings = settings_of(request)
+    form = await posted(request, f"receipt-{delivery_id}")
+    data = pick(form.values, ("received_tonnes", "note"))
+
+    async def refused(f: Form) -> Response:
+        if not is_htmx(request):
+            return await _receipts_page(request, actor, f)
+
+        d = await run_read(request, _delivery_row, actor, delivery_id)
+        if d is None:
+            return await _receipts_page(request, actor, f)
+        return page(request, "market/_receipt_form.html", {"d": d}, form=f)
+
+    return await submit(
+        request,
+        form,
+        lambda uow: deliveries.confirm_receipt(uow, actor, delivery_id, data, settings),
+        then=lambda _result: "/receipts",
+        refused=refused,
+    )
+
+
+# ----------------------------------------------------------------------------- ledger
+
+
+async def _ledger_page(
+    request: Request, actor: Actor, site_id: int | None, form: Form = BLANK, block: str = ""
+) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        yards_ = views.list_sites(session, actor, kind="yard")
+        chosen = site_id if site_id is not None else (yards_[0]["id"] if yards_ else None)
+        book = views.site_ledger(session, actor, chosen, limit=300) if chosen else None
+        return {"yards": yards_, "site_id": chosen, "book": book}
+
+    ctx = await run_read(request, read)
+    tr = translator(request)
+    ctx |= {
+        "kind_options": [(k, tr(label)) for k, label in ENTRY_KINDS.items()],
+        "kind_labels": KIND_LABELS,
+        "today": date.today().isoformat(),
+    }
+    return page(request, "market/ledger.html", ctx, form=form, block=block or "ledger_body")
+
+
+async def ledger_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("producer", *OVERSEERS)
+    return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
+
+
+async def ledger_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form = await posted(request)
+    data = pick(form.values, ("kind", "material", "tonnes", "occurred_on", "document"))
+    return await submit(
+        request,
+        form,
+        lambda uow: ledger.post_entry(uow, actor, site_id, data),
+        then=lambda _entry: f"/ledger?site={site_id}",
+        refused=lambda f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+    )
+
+
+# ----------------------------------------------------------------------------- offers
+
+
+def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
+    if material not in catalogue().materials:
+        return []
+    zh = lang_of(request) == "zh"
+    return [
+        (u.code, f"{u.name_zh if zh else u.name_en} ({u.standard})")
+        for u in catalogue().materials[material].uses
+    ]
+
+
+def _spec_defaults(material: str, use: str) -> dict[str, str]:
+    """The catalogue use's limits as the spec inputs' starting values."""
+    if not material or not use:
+        return {}
+    try:
+        spec = use_spec(material, use)
+    except InvalidInput:
+        return {}
+    return {f"spec.{p}.{k}": f"{v:g}" for p, bounds in spec.items() for k, v in bounds.items()}
+
+
+async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        return {
+            "offers": views.list_offers(session, actor, limit=1000),
+            "plants": views.list_sites(session, actor, kind="plant"),
+        }
+
+    ctx = await run_read(request, read)
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    material = material if material in catalogue().materials else ""
+    use = form.values.get("use", "")
+    today = date.today()
+    ctx |= {
+        "material": material,
+        "use": use,
+        "spec_defaults": _spec_defaults(material, use),
+        "use_options": _use_options(request, material),
+        "period_start": today.isoformat(),
+        "period_end": (today + timedelta(days=365)).isoformat(),
+        "alert": alert,
+    }
+    return page(
+        request,
+        "market/offers.html",
+        ctx,
+        form=form,
+        block="offer_form",
+        status_code=409 if alert else None,
+    )
+
+
+async def offers_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _offers_page(request, actor, BLANK)
+
+
+async def offers_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    data = pick(form.values, OFFER_FIELDS) | {"spec": spec_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: offers.post_offer(uow, actor, data),
+        then=lambda _offer: "/offers",
+        refused=lambda f: _offers_page(request, actor, f),
+    )
+
+
+async def offer_spec(request: Request) -> Response:
+    """The use choices and the spec inputs of a material, prefilled from the chosen use."""
+    await require_actor(request)
+    q = request.query_params
+    material = q.get("material", "")
+    if not is_htmx(request):
+        return RedirectResponse(f"/offers?{urlencode({'material': material})}", status_code=303)
+    material = material if material in catalogue().materials else ""
+    use = q.get("use", "") if material else ""
+    ctx = {
+        "material": material,
+        "use": use,
+        "spec_defaults": _spec_defaults(material, use),
+        "use_options": _use_options(request, material),
+    }
+    return page(request, "market/_spec.html", ctx)
+
+
+async def offer_withdraw(request: Request) -> Response:
+    actor = await require_actor(request)
+    offer_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: offers.withdraw_offer(uow, actor, offer_id),
+        then="/offers",
+        refused=lambda message: _offers_page(request, actor, BLANK, message),
+    )
+
+
+# ----------------------------------------------------------------------------- proposals
+
+
+async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        rows = views.list_proposals(session, actor)
+        latest: dict[int, dict[str, Any]] = {}
+        for b in views.list_bids(session, actor):  # newest first
+            latest.setdefault(b["proposal_id"], b)
+        for r in rows:
+            r["bid"] = latest.get(r["id"])
+        return {"proposals": rows, "run_id": views.latest_run_id(session)}
+
+    return page(request, "market/proposals.html", await run_read(request, read), form=form)
+
+
+async def proposals(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler", "producer", *OVERSEERS)
+    return await _proposals_page(request, actor)
+
+
+async def proposal_bid(request: Request) -> Response:
+    actor = await require_actor(request)
+    proposal_id = path_id(request)
+    form = await posted(request, f"bid-{proposal_id}")
+    data = pick(form.values, ("price_cny_t", "tonnes"))
+
+    async def refused(f: Form) -> Response:
+        if not is_htmx(request):
+            return await _proposals_page(request, actor, f)
+        p = await run_read(request, listings.proposal_for, actor, proposal_id)
+        return page(request, "market/_bid_form.html", {"p": p}, form=f)
+
+    return await submit(
+        request,
+        form,
+        lambda uow: trade.place_bid(uow, actor, proposal_id, data),
+        then=lambda _bid: "/bids",
+        refused=refused,
+    )
+
+
+def _zoom_for(span_deg: float) -> float:
+    # at zoom 1 a small map shows ~10 degrees (all Yunnan); show about three times the route,
+    # and never less than a county or so around it
+    return max(1.0, min(9.0, 10.0 / max(span_deg * 3.0, 1.2)))
+
+
+async def proposal_map(request: Request) -> Response:
+    """The two ends of one proposal's route, as `drawMap` data; prefectures come separately."""
+    actor = await require_actor(request)
+    p = await run_read(request, listings.proposal_for, actor, path_id(request))
+    ends = [(p["yard_lon"], p["yard_lat"]), (p["plant_lon"], p["plant_lat"])]
+    span = max(abs(ends[0][0] - ends[1][0]), abs(ends[0][1] - ends[1][1]))
+    return JSONResponse(
+        {
+            "prefecturesSrc": "/map/prefectures.json",
+            "center": [(ends[0][0] + ends[1][0]) / 2, (ends[0][1] + ends[1][1]) / 2],
+            "zoom": round(_zoom_for(span), 2),
+            "sites": [
+                {
+                    "name": p["yard"],
+                    "organisation": p["producer"],
+                    "kind": "yard",
+                    "lon": ends[0][0],
+                    "lat": ends[0][1],
+                },
+                {
+                    "name": p["plant"],
+                    "organisation": p["recycler"],
+                    "kind": "plant",
+                    "lon": ends[1][0],
+                    "lat": ends[1][1],
+                },
+            ],
+            "extraSeries": [
+                {
+                    "name": "route",
+                    "type": "lines",
+                    "coordinateSystem": "geo",
+                    "zlevel": 1,
+                    "data": [
+                        {
+                            "coords": [list(ends[0]), list(ends[1])],
+                            "label": f"{p['yard']} → {p['plant']} · {p['road_km']:.1f} km",
+                        }
+                    ],
+                    "lineStyle": {"color": "#3d4f7a", "width": 2, "curveness": 0.2},
+                    "effect": {"show": True, "symbol": "arrow", "symbolSize": 7, "period": 3},
+                }
+            ],
+        }
+    )
+
+
+async def prefectures(request: Request) -> Response:
+    """Prefecture outlines alone, cacheable: every small map on a page shares one download."""
+    await require_actor(request)
+    from geo.regions import load_regions
+
+    return JSONResponse(
+        load_regions().prefecture_geojson(), headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+# ----------------------------------------------------------------------------- match runs
+
+
+async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        return {
+            "runs": views.list_match_runs(session, actor),
+            "schedule": schedule.get_schedule(session),
+        }
+
+    ctx = await run_read(request, read)
+    return page(request, "market/match_runs.html", ctx, form=form, block="schedule_form")
+
+
+async def match_runs(request: Request) -> Response:
+    return await _runs_page(request, await require_actor(request))
+
+
+async def match_run_start(request: Request) -> Response:
+    actor = await require_actor(request)
+    await posted(request)
+    # the solve runs outside any transaction (run_match reads, solves, then writes)
+    run = await run_in_threadpool(
+        matching.run_match, db_of(request), actor, settings_of(request), None
+    )
+    return done(request, f"/match-runs/{run.id}")
+
+
+async def match_schedule(request: Request) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    return await submit(
+        request,
+        form,
+        lambda uow: schedule.set_schedule(uow, actor, form.values.get("every_hours", "")),
+        then=lambda _setting: "/match-runs",
+        refused=lambda f: _runs_page(request, actor, f),
+    )
+
+
+async def match_run_detail(request: Request) -> Response:
+    actor = await require_actor(request)
+    run = await run_read(request, views.match_run_public, actor, path_id(request))
+    for u in run["unmatched"]:
+        key = str(u.get("lot", ""))
+        u["lot_id"] = int(key[1:]) if key[1:].isdigit() else None
+    return page(request, "market/match_run.html", {"run": run})
+
+
+# ----------------------------------------------------------------------------- schedule loop
+
+
+async def schedule_loop(db: Database, settings: Settings, every_s: float = 60.0) -> None:
+    """Checks the match schedule once a minute for the life of the app (one per worker; the
+    schedule's row lock lets only one of them start a run)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(schedule.run_if_due, db, settings)
+        except Exception:  # noqa: BLE001 - a failed check must not end the loop
+            log.exception("scheduled match run failed")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/yards", yards, methods=["GET"]),
+        Route("/yards", yards_post, methods=["POST"]),
+        Route("/my/plants", plants, methods=["GET"]),
+        Route("/my/plants", plants_post, methods=["POST"]),
+        Route("/my/lots", my_lots, methods=["GET"]),
+        Route("/my/lots", my_lots_post, methods=["POST"]),
+        Route("/my/lots/assay", assay_fields, methods=["GET"]),
+        Route("/lots/{id:int}", lot_detail, methods=["GET"]),
+        Route("/lots/{id:int}/edit", lot_edit, methods=["POST"]),
+        Route("/lots/{id:int}/withdraw", lot_withdraw, methods=["POST"]),
+        Route("/bids", bids, methods=["GET"]),
+        Route("/bids/{id:int}/accept", bid_accept, methods=["POST"]),
+        Route("/bids/{id:int}/reject", bid_reject, methods=["POST"]),
+        Route("/bids/{id:int}/withdraw", bid_withdraw, methods=["POST"]),
+        Route("/contracts", contracts, methods=["GET"]),
+        Route("/contracts/{id:int}", contract_detail, methods=["GET"]),
+        Route("/contracts/{id:int}/dispatch", contract_dispatch, methods=["POST"]),
+        Route("/deliveries/{id:int}/resolve", delivery_resolve, methods=["POST"]),
+        Route("/deliveries/{id:int}/receipt", delivery_receipt, methods=["POST"]),
+        Route("/receipts", receipts, methods=["GET"]),
+        Route("/ledger", ledger_page, methods=["GET"]),
+        Route("/ledger/{id:int}", ledger_post, methods=["POST"]),
+        Route("/offers", offers_page, methods=["GET"]),
+        Route("/offers", offers_post, methods=["POST"]),
+        Route("/offers/spec", offer_spec, methods=["GET"]),
+        Route("/offers/{id:int}/withdraw", offer_withdraw, methods=["POST"]),
+        Route("/proposals", proposals, methods=["GET"]),
+        Route("/proposals/{id:int}/bid", proposal_bid, methods=["POST"]),
+        Route("/proposals/{id:int}/map.json", proposal_map, methods=["GET"]),
+        Route("/map/prefectures.json", prefectures, methods=["GET"]),
+        Route("/match-runs", match_runs, methods=["GET"]),
+        Route("/match-runs", match_run_start, methods=["POST"]),
+        Route("/match-runs/schedule", match_schedule, methods=["POST"]),
+        Route("/match-runs/{id:int}", match_run_detail, methods=["GET"]),
+    ]

@@ -1,0 +1,190 @@
+"""HTML pages. Handlers parse the form, call one service or view, and render."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from market import views
+from market.catalogue import catalogue
+from market.errors import DomainError
+from market.services import users
+from web.api import db_of, run_read, settings_of
+from web.i18n import LANGS
+from web.render import render
+from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor, require_actor
+
+
+async def healthz(request: Request) -> Response:
+    def ping() -> None:
+        with db_of(request).read_session() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "up"})
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+async def login(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "login.html", {"next": request.query_params.get("next", "/")})
+    form = await request.form()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    nxt = _safe_next(str(form.get("next", "/")))
+    try:
+        check_csrf(request, form)
+        settings = settings_of(request)
+
+        def call() -> Any:
+            with db_of(request).unit_of_work() as uow:
+                return users.login(
+                    uow,
+                    username,
+                    password,
+                    max_failures=settings.login_max_failures,
+                    lockout_s=settings.login_lockout_s,
+                )
+
+        actor = await run_in_threadpool(call)
+    except DomainError as exc:
+        return render(
+            request,
+            "login.html",
+            {"error": exc.message, "username": username, "next": nxt},
+            status_code=400 if exc.code != "too_many_attempts" else 429,
+        )
+    request.session.clear()  # a fresh session (and CSRF token) at every login
+    request.session[SESSION_USER] = actor.user_id
+    request.session[SESSION_EPOCH] = actor.session_epoch
+    return RedirectResponse(nxt, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = await request.form()
+    check_csrf(request, form)
+    actor = await current_actor(request)
+    if actor is not None:
+
+        def call() -> None:
+            with db_of(request).unit_of_work() as uow:
+                users.end_sessions(uow, actor)
+
+        await run_in_threadpool(call)
+        request.app.state.callers.forget_user(actor.user_id)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def set_lang(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    target = _safe_next(request.query_params.get("next"))
+    response = RedirectResponse(target, status_code=303)
+    if lang in LANGS:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def home(request: Request) -> Response:
+    actor = await current_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "home.html", {})
+
+
+async def map_data(request: Request) -> Response:
+    """Prefecture outlines and the sites on the market, for the ECharts map."""
+    actor = await require_actor(request)
+    from geo.regions import load_regions
+
+    def read(session: Any) -> dict[str, Any]:
+        sites = views.list_sites(session, actor, everyone=True)
+        return {
+            "sites": [
+                {
+                    "name": s["name"],
+                    "organisation": s["organisation"],
+                    "kind": s["kind"],
+                    "lat": s["lat"],
+                    "lon": s["lon"],
+                    "prefecture": s["prefecture"],
+                    "county": s["county"],
+                }
+                for s in sites
+            ]
+        }
+
+    data = await run_read(request, read)
+    data["prefectures"] = load_regions().prefecture_geojson()
+    return JSONResponse(data)
+
+
+async def lots_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    material = request.query_params.get("material") or None
+    rows = await run_read(request, views.list_lots, actor, material=material, limit=500)
+    return render(
+        request,
+        "lots.html",
+        {"lots": rows, "materials": catalogue().materials, "material": material},
+        block="table",
+    )
+
+
+async def plants_page(request: Request) -> Response:
+    actor = await require_actor(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        plants = views.list_sites(session, actor, kind="plant", everyone=True)
+        offers = views.list_offers(session, actor, limit=1000)
+        by_site: dict[int, list[dict[str, Any]]] = {}
+        for o in offers:
+            by_site.setdefault(o["site_id"], []).append(o)
+        for p in plants:
+            p["offers"] = by_site.get(p["id"], [])
+        return {"plants": plants}
+
+    return render(
+        request, "plants.html", await run_read(request, read) | {"materials": catalogue().materials}
+    )
+
+
+async def materials_page(request: Request) -> Response:
+    await require_actor(request)
+    cat = catalogue()
+    return render(request, "materials.html", {"catalogue": cat})
+
+
+async def favicon(request: Request) -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/lang/{lang}", set_lang, methods=["GET"]),
+        Route("/map/data.json", map_data, methods=["GET"]),
+        Route("/lots", lots_page, methods=["GET"]),
+        Route("/plants", plants_page, methods=["GET"]),
+        Route("/materials", materials_page, methods=["GET"]),
+    ]

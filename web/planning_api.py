@@ -1,0 +1,171 @@
+"""The regulator's planning under /api/v1/planning: the drawdown plan and the siting analysis.
+
+Regulators and operators only. Both are computations over one snapshot, not changes, so they
+write nothing; POST because the siting request may carry a protected-zone file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from market import planning
+from market.services.common import OVERSEERS
+from web import openapi
+from web.api import MAX_BODY, acting, db_of, json_object, settings_of
+from web.errors import BadRequest
+
+MAX_SITING_BODY = planning.MAX_ZONE_BYTES + MAX_BODY
+"""A siting request may carry its protected zones: their cap, plus an ordinary body."""
+
+
+async def json_body(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object, refused unread beyond `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadRequest(f"body: {int(declared):,} bytes, at most {limit:,} allowed")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise BadRequest(f"body: more than {limit:,} bytes, at most {limit:,} allowed")
+    return json_object(raw)
+
+
+async def drawdown(request: Request) -> Response:
+    actor = await acting(request)
+    actor.require(*OVERSEERS)
+    data = await json_body(request, MAX_BODY)
+    plan = await run_in_threadpool(
+        planning.drawdown, db_of(request), actor, settings_of(request), data
+    )
+    return JSONResponse(plan)
+
+
+async def siting(request: Request) -> Response:
+    actor = await acting(request)
+    actor.require(*OVERSEERS)
+    data = await json_body(request, MAX_SITING_BODY)
+    result = await run_in_threadpool(
+        planning.siting_analysis, db_of(request), actor, settings_of(request), data
+    )
+    return JSONResponse(result)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/planning/drawdown", drawdown, methods=["POST"]),
+        Route("/planning/siting", siting, methods=["POST"]),
+    ]
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+_NUM = {"type": "number"}
+_MATERIAL = {"type": "string", "description": "a material code of GET /materials"}
+_CANDIDATE = openapi.obj(
+    {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+    },
+    ["name", "lat", "lon"],
+)
+
+openapi.register(
+    {
+        "/planning/drawdown": {
+            "post": openapi.op(
+                "Month-by-month drawdown plan of the stockpiles over the open intake offers: "
+                "stock trajectories, the month each producer's stock reaches zero, bottleneck "
+                "plants and what 10 % more capacity there would add",
+                "regulator, operator",
+                openapi.ref("DrawdownPlan"),
+                body="DrawdownRequest",
+            )
+        },
+        "/planning/siting": {
+            "post": openapi.op(
+                "Rank candidate sites (default: Yunnan's 129 county centres) for a new plant by "
+                "the stock it would absorb, excluding those in or near uploaded protected zones",
+                "regulator, operator",
+                openapi.ref("SitingResult"),
+                body="SitingRequest",
+            )
+        },
+    },
+    {
+        "DrawdownRequest": openapi.obj(
+            {
+                "horizon_months": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": planning.MAX_HORIZON,
+                    "default": 36,
+                },
+                "materials": {"type": "array", "items": _MATERIAL, "maxItems": 50},
+                "renew_offers": {"type": "boolean", "default": False},
+            }
+        ),
+        "DrawdownPlan": openapi.obj(
+            {
+                "status": {"type": "string", "enum": ["optimal", "feasible", "infeasible"]},
+                "horizon_months": {"type": "integer"},
+                "months": {"type": "array", "items": {"type": "string"}},
+                "materials": {"type": "array", "items": {"type": "object"}},
+                "plants": {"type": "array", "items": {"type": "object"}},
+                "offers": {"type": "array", "items": {"type": "object"}},
+            },
+            closed=False,
+        ),
+        "SitingRequest": openapi.obj(
+            {
+                "material": _MATERIAL,
+                "capacity_t_per_year": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": planning.MAX_CAPACITY_T,
+                },
+                "candidates": {
+                    "type": "array",
+                    "items": _CANDIDATE,
+                    "maxItems": planning.MAX_CANDIDATES,
+                },
+                "buffer_km": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": planning.MAX_BUFFER_KM,
+                    "default": 5,
+                },
+                "zones": {
+                    "type": "object",
+                    "description": "GeoJSON (WGS-84) FeatureCollection, Feature or (Multi)Polygon "
+                    f"of protected zones; at most {planning.MAX_ZONE_VERTICES:,} vertices",
+                },
+                "spec": openapi.SPEC,
+                "max_haul_km": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": planning.MAX_HAUL_KM,
+                    "default": 150,
+                },
+                "source": {"type": "string", "enum": list(planning.SOURCES), "default": "lots"},
+            },
+            ["material", "capacity_t_per_year"],
+        ),
+        "SitingResult": openapi.obj(
+            {
+                "material": {"type": "string"},
+                "baseline": openapi.obj(
+                    {"matched_t": _NUM, "unmatched_t": _NUM, "haul_cost": _NUM}, closed=False
+                ),
+                "candidates": {"type": "array", "items": {"type": "object"}},
+            },
+            closed=False,
+        ),
+    },
+)

@@ -1,0 +1,235 @@
+"""The regulator's planning tools: the drawdown planner and the siting analysis.
+
+Handlers parse the form, call `market.planning` and render; a refused field re-renders the form
+with what was typed and the message beside the field (422). Charts and the map are drawn by
+app.js from data-* attributes (the CSP allows no inline script).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from market import catalogue, planning
+from market.auth import Actor
+from market.errors import InvalidInput
+from market.services.common import OVERSEERS
+from web.api import MAX_BODY, db_of, settings_of
+from web.errors import BadRequest
+from web.render import lang_of, render
+from web.security import check_csrf, require_actor
+
+MAX_UPLOAD = planning.MAX_ZONE_BYTES + MAX_BODY
+TOP_YARDS_IN_CHART = 8
+DEFAULT_MATERIALS = ("phosphogypsum",)
+
+
+async def overseer(request: Request) -> Actor:
+    actor = await require_actor(request)
+    actor.require(*OVERSEERS)
+    return actor
+
+
+def _field(path: str | None) -> str:
+    """The form field a refusal belongs to: `candidates[3].lat` → `candidates`."""
+    if not path:
+        return "_"
+    name = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return {"spec": "use"}.get(name, name)
+
+
+# ----------------------------------------------------------------------------- planner
+
+
+def _chart(material: dict[str, Any], months: list[str], zh: bool) -> dict[str, Any]:
+    """The stock lines of one material: the province, then its largest yards."""
+    now = "现在" if zh else "now"
+    yards = sorted(material["yards"], key=lambda y: (-y["stock_t"][0], y["yard"]))
+    series = [
+        {"name": "全省合计" if zh else "Province total", "data": material["stock_t"], "total": True}
+    ]
+    for y in yards[:TOP_YARDS_IN_CHART]:
+        series.append({"name": y["yard"], "data": y["stock_t"]})
+    return {
+        "x": [now, *months[1:]],
+        "series": series,
+        "zero": "清零" if zh else "zero",
+        "unit": "吨" if zh else "t",
+        "title": material["name_zh"] if zh else material["name_en"],
+    }
+
+
+def _planner_values(params: Any) -> dict[str, Any]:
+    """What the form asks; a first visit plans phosphogypsum, a form with none ticked all."""
+    submitted = "horizon_months" in params
+    return {
+        "horizon_months": params.get("horizon_months", str(planning.DEFAULT_HORIZON)),
+        "materials": params.getlist("materials") if submitted else list(DEFAULT_MATERIALS),
+        "renew_offers": params.get("renew_offers") in ("on", "true", "1"),
+    }
+
+
+async def planner_page(request: Request) -> Response:
+    actor = await overseer(request)
+    values = _planner_values(request.query_params)
+    errors: dict[str, str] = {}
+    plan: dict[str, Any] | None = None
+    try:
+        plan = await run_in_threadpool(
+            planning.drawdown,
+            db_of(request),
+            actor,
+            settings_of(request),
+            {
+                "horizon_months": values["horizon_months"],
+                "materials": values["materials"],
+                "renew_offers": values["renew_offers"],
+            },
+        )
+    except InvalidInput as exc:
+        errors[_field(exc.field)] = exc.message
+    zh = lang_of(request) == "zh"
+    charts = (
+        {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
+    )
+    return render(
+        request,
+        "planning/planner.html",
+        {
+            "form": {"data": values, "errors": errors},
+            "plan": plan,
+            "charts": charts,
+            "bottlenecks": [p for p in plan["plants"] if p["bottleneck"]] if plan else [],
+            "others": [p for p in plan["plants"] if not p["bottleneck"]] if plan else [],
+            "catalogue": catalogue.catalogue(),
+        },
+        block="planner",
+        status_code=422 if errors else 200,
+    )
+
+
+# ----------------------------------------------------------------------------- siting
+
+
+SITING_DEFAULTS = {
+    "material": "phosphogypsum",
+    "capacity_t_per_year": "500000",
+    "max_haul_km": "150",
+    "buffer_km": "5",
+    "source": "lots",
+    "use": "",
+    "candidates": "",
+}
+
+
+async def _read_upload(value: Any) -> bytes | None:
+    if not isinstance(value, UploadFile) or not value.filename:
+        return None
+    data = await value.read(planning.MAX_ZONE_BYTES + 1)
+    await value.close()
+    return data or None
+
+
+async def _siting_form(request: Request) -> tuple[FormData, dict[str, Any], bytes | None]:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise BadRequest("body: a Content-Length is required")
+    if int(declared) > MAX_UPLOAD:
+        raise BadRequest(f"body: {int(declared):,} bytes, at most {MAX_UPLOAD:,} allowed")
+    form = await request.form(max_files=1, max_fields=20)
+    values = {k: str(form.get(k) or "") for k in SITING_DEFAULTS}
+    zones = await _read_upload(form.get("zones"))
+    values["zones_name"] = getattr(form.get("zones"), "filename", "") or ""
+    return form, values, zones
+
+
+def _siting_request(values: dict[str, Any], zones: bytes | None) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "material": values["material"],
+        "capacity_t_per_year": values["capacity_t_per_year"],
+        "max_haul_km": values["max_haul_km"],
+        "buffer_km": values["buffer_km"],
+        "source": values["source"],
+        "candidates": values["candidates"],
+    }
+    if zones is not None:
+        raw["zones"] = zones
+    if values["use"]:
+        material = catalogue.material(values["material"])
+        raw["spec"] = catalogue.use_spec(material, values["use"])
+    return raw
+
+
+def _map_points(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c["name"],
+            "lat": c["lat"],
+            "lon": c["lon"],
+            "status": c["status"],
+            "rank": c["rank"],
+            "extra_t": c["extra_matched_t"],
+            "region": c["region"] or "",
+            "zone": c["zones"][0]["zone"] if c["zones"] else "",
+        }
+        for c in result["candidates"]
+    ]
+
+
+async def siting_page(request: Request) -> Response:
+    actor = await overseer(request)
+    values: dict[str, Any] = dict(SITING_DEFAULTS) | {"zones_name": ""}
+    errors: dict[str, str] = {}
+    result: dict[str, Any] | None = None
+    if request.method == "POST":
+        form, values, zones = await _siting_form(request)
+        check_csrf(request, form)
+        try:
+            raw = _siting_request(values, zones)
+            result = await run_in_threadpool(
+                planning.siting_analysis, db_of(request), actor, settings_of(request), raw
+            )
+        except InvalidInput as exc:
+            errors[_field(exc.field)] = exc.message
+    cat = catalogue.catalogue()
+    uses = [
+        (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)
+        for code, m in cat.materials.items()
+        if m.uses
+    ]
+    ranked = [c for c in result["candidates"] if c["status"] == "ranked"] if result else []
+    return render(
+        request,
+        "planning/siting.html",
+        {
+            "form": {"data": values, "errors": errors},
+            "result": result,
+            "ranked": ranked,
+            "excluded": [c for c in result["candidates"] if c["status"] == "excluded"]
+            if result
+            else [],
+            "unreachable": [c for c in result["candidates"] if c["status"] == "unreachable"]
+            if result
+            else [],
+            "points": json.dumps(_map_points(result), ensure_ascii=False) if result else "[]",
+            "catalogue": cat,
+            "uses": uses,
+            "sources": planning.SOURCES,
+        },
+        block="siting",
+        status_code=422 if errors else 200,
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/audit/planner", planner_page, methods=["GET"]),
+        Route("/audit/siting", siting_page, methods=["GET", "POST"]),
+    ]

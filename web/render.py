@@ -1,0 +1,68 @@
+"""Rendering: one URL serves the whole page, or for an htmx request just the named block."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.i18n import pick_lang, translate
+from web.security import csrf_token
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def make_templates() -> Jinja2Blocks:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return Jinja2Blocks(env=env)
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def lang_of(request: Request) -> str:
+    return pick_lang(request.cookies.get("lang"))
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render `name`; for an htmx request that names a target, only `block` (when given)."""
+    lang = lang_of(request)
+    ctx = {
+        "actor": getattr(request.state, "actor", None),
+        "lang": lang,
+        "_": lambda text: translate(text, lang),
+        "csrf_token": csrf_token(request),
+        "demo": request.app.state.settings.demo,
+        **(context or {}),
+    }
+    templates: Jinja2Blocks = request.app.state.templates
+    if block and request.headers.get("hx-request") == "true":
+        return templates.TemplateResponse(
+            request, name, ctx, block_name=block, status_code=status_code
+        )
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,242 @@
+"""Who is asking (session cookie or bearer token), CSRF, and the headers every response carries."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, update
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from market.auth import Actor, actor_by_id, actor_from_token, token_digest
+from market.db import Database
+from market.errors import NotAllowed, NotAuthenticated
+from market.tables import ApiToken, utcnow
+
+log = logging.getLogger("wastematch.http")
+
+SESSION_USER = "uid"
+SESSION_EPOCH = "epoch"
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return str(token)
+
+
+def check_csrf(request: Request, form: Mapping[str, Any] | None = None) -> None:
+    expected = request.session.get(SESSION_CSRF)
+    given = request.headers.get(CSRF_HEADER) or (form or {}).get(CSRF_FIELD)
+    if not expected or not isinstance(given, str) or not hmac.compare_digest(expected, given):
+        raise NotAllowed("csrf_token: missing or wrong; reload the page and try again")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+TOKEN_TOUCH_EVERY = timedelta(minutes=5)
+
+
+class CallerCache:
+    """Who a bearer token or a session is, remembered for `ttl` seconds per worker.
+
+    Finding the caller was one database round trip on every request, about a tenth of a small
+    request's cost on the reference machine. The price is a bound on staleness: a token revoked,
+    a logout, or a deactivation takes effect at once in the worker that did it and within `ttl`
+    seconds in the others.
+    """
+
+    def __init__(self, ttl: float = 2.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[tuple[Any, ...], tuple[float, Actor, int | None]] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Actor | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[Any, ...], actor: Actor, token_id: int | None = None) -> None:
+        if len(self._entries) >= self.size:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, actor, token_id)
+
+    def forget_token(self, token_id: int) -> None:
+        self._entries = {k: v for k, v in self._entries.items() if v[2] != token_id}
+
+    def forget_user(self, user_id: int) -> None:
+        self._entries = {k: v for k, v in self._entries.items() if v[1].user_id != user_id}
+
+
+def _load_actor(
+    db: Database, cache: CallerCache, token: str | None, user_id: Any, epoch: Any
+) -> Actor | None:
+    with db.read_session() as session:
+        if token is not None:
+            actor, row = actor_from_token(session, token)
+            cache.put(("token", token_digest(token)), actor, row.id)
+            last = row.last_used_at
+            if last is None or utcnow() - last > TOKEN_TOUCH_EVERY:
+                # recorded coarsely: a write on every API call would cost more than the call
+                _touch_token(db, row.id)
+            return actor
+        if not isinstance(user_id, int) or not isinstance(epoch, int):
+            return None
+        found = actor_by_id(session, user_id, epoch)
+        if found is not None:
+            cache.put(("session", user_id, epoch), found)
+        return found
+
+
+async def current_actor(request: Request) -> Actor | None:
+    if "actor" in request.state._state:
+        return request.state.actor  # type: ignore[no-any-return]
+    token = _bearer(request)
+    cache: CallerCache = request.app.state.callers
+    user_id = request.session.get(SESSION_USER)
+    epoch = request.session.get(SESSION_EPOCH)
+    if token is not None:
+        actor = cache.get(("token", token_digest(token)))
+    else:
+        actor = cache.get(("session", user_id, epoch))
+    if actor is None and (token is not None or user_id is not None):
+        db: Database = request.app.state.db
+        actor = await run_in_threadpool(_load_actor, db, cache, token, user_id, epoch)
+    request.state.actor = actor
+    request.state.via_token = token is not None
+    return actor
+
+
+def _touch_token(db: Database, token_id: int | None) -> None:
+    with db.unit_of_work() as uow:
+        uow.session.exec(
+            update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=utcnow())
+        )
+        uow.commit()
+
+
+async def require_actor(request: Request) -> Actor:
+    actor = await current_actor(request)
+    if actor is None:
+        raise NotAuthenticated("authentication required: log in or send a bearer token")
+    return actor
+
+
+class SecurityHeaders:
+    """Adds the security headers and a request id, and logs one line per request."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["started"] = True
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CSP)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("x-frame-options", "DENY")
+                headers.setdefault("referrer-policy", "same-origin")
+                headers.setdefault("permissions-policy", "geolocation=(), camera=(), microphone=()")
+                headers.setdefault("cross-origin-opener-policy", "same-origin")
+                headers["x-request-id"] = request_id
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", "max-age=31536000")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # the last line of defence: log it, never show a stack trace
+            log.exception("unhandled error", extra={"request_id": request_id})
+            if not status["started"]:
+                await _internal_error(scope, send_with_headers, request_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+
+async def _internal_error(scope: Scope, send: Send, request_id: str) -> None:
+    path = scope.get("path", "")
+    if path.startswith("/api/"):
+        body = (
+            '{"error": {"code": "internal", "message": "internal error (request id '
+            + request_id
+            + ')"}}'
+        ).encode()
+        ctype = b"application/json"
+    else:
+        body = (
+            "<!doctype html><meta charset=utf-8><title>500</title>"
+            "<p>服务器出错，已记录。Something went wrong on our side; it has been logged. "
+            f"({request_id})</p>"
+        ).encode()
+        ctype = b"text/html; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")[:64]
+            if text.replace("-", "").isalnum():
+                return text
+    return uuid.uuid4().hex
+
+
+Endpoint = Callable[[Request], Awaitable[Any]]

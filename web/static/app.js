@@ -1,0 +1,351 @@
+// wastematch front-end glue. No inline scripts anywhere (the CSP forbids them): every page's
+// behaviour hangs off data-* attributes read here.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    evt.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  var COLORS = { yard: "#b4441c", plant: "#1d6f42", lot: "#b4441c", offer: "#1d6f42" };
+
+  // ECharts puts a tooltip formatter's string in as HTML: names users typed must be escaped
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function zh() { return document.documentElement.lang.indexOf("zh") === 0; }
+
+  // Draws Yunnan's prefectures from the seed boundaries and, on top, the points the page's
+  // data source lists. `renderers` lets a page add its own series (routes, choropleths).
+  function drawMap(el, data) {
+    if (typeof echarts === "undefined") { return null; }
+    echarts.registerMap("yunnan", data.prefectures);
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var byKind = {};
+    (data.sites || []).forEach(function (s) {
+      (byKind[s.kind] = byKind[s.kind] || []).push({
+        name: s.name, value: [s.lon, s.lat], organisation: s.organisation,
+        place: (s.prefecture || "") + " " + (s.county || "")
+      });
+    });
+    var label = { yard: zh() ? "堆场（产废）" : "Yards (producers)", plant: zh() ? "工厂（利用）" : "Plants (recyclers)" };
+    var series = Object.keys(byKind).map(function (kind) {
+      return {
+        name: label[kind] || kind, type: "scatter", coordinateSystem: "geo", data: byKind[kind],
+        symbol: kind === "yard" ? "triangle" : "circle", symbolSize: 10,
+        itemStyle: { color: COLORS[kind] || "#345" }
+      };
+    });
+    (data.extraSeries || []).forEach(function (s) { series.push(s); });
+    var regions = (data.regionValues || []).map(function (r) { return { name: r.name, value: r.value }; });
+    var option = {
+      tooltip: {
+        trigger: "item",
+        formatter: function (p) {
+          if (p.seriesType === "scatter" && p.data) {
+            return escapeHtml(p.data.name) + "<br>" + escapeHtml(p.data.organisation || "") +
+              "<br>" + escapeHtml(p.data.place || "");
+          }
+          if (p.seriesType === "lines" && p.data) { return escapeHtml(p.data.label || ""); }
+          return escapeHtml(p.name + (p.value === p.value && p.value != null ? ": " + p.value : ""));
+        }
+      },
+      legend: { bottom: 0 },
+      geo: {
+        map: "yunnan", roam: true, nameProperty: "name",
+        itemStyle: { areaColor: "#eef2ec", borderColor: "#8a9a8a" },
+        emphasis: { itemStyle: { areaColor: "#dde8d8" }, label: { show: true } },
+        label: { show: true, fontSize: 10, color: "#556" }
+      },
+      series: series
+    };
+    if (regions.length) {
+      option.visualMap = {
+        min: data.regionMin || 0, max: data.regionMax || Math.max.apply(null, regions.map(function (r) { return r.value || 0; })) || 1,
+        left: "left", bottom: 30, text: [data.regionLabel || "", ""], calculable: true,
+        inRange: { color: ["#f4f1de", "#e07a5f", "#8d2e1a"] }, seriesIndex: series.length
+      };
+      series.push({ type: "map", geoIndex: 0, data: regions, name: data.regionLabel || "" });
+    }
+    chart.setOption(option);
+    window.addEventListener("resize", function () { chart.resize(); });
+    el.dataset.ready = "true";
+    return chart;
+  }
+
+  function initMaps(root) {
+    (root || document).querySelectorAll("[data-map-src], .map[data-src]").forEach(function (el) {
+      if (el.dataset.ready) { return; }
+      var src = el.getAttribute("data-map-src") || el.getAttribute("data-src");
+      fetch(src, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { drawMap(el, data); });
+    });
+  }
+
+  window.wastematch = { drawMap: drawMap, initMaps: initMaps, csrfToken: csrfToken };
+  document.addEventListener("DOMContentLoaded", function () { initMaps(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { initMaps(evt.target); });
+})();
+
+// Marketplace pages: forms refused by the server (422) swap back in with the messages beside the
+// fields; other errors show the server's message above the page; buttons may ask first
+// (data-confirm); small route maps (data-route-src) share one download of the prefectures.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (status === 422) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    } else if (status >= 400) {
+      var doc = new DOMParser().parseFromString(evt.detail.xhr.responseText || "", "text/html");
+      var message = doc.querySelector(".error-page .error, .error");
+      showAlert(message ? message.textContent : "HTTP " + status);
+    }
+  });
+
+  function showAlert(text) {
+    var box = document.getElementById("page-alert");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "page-alert";
+      box.className = "error page-alert";
+      box.setAttribute("role", "alert");
+      var main = document.querySelector("main");
+      if (main) { main.insertBefore(box, main.firstChild); }
+    }
+    box.textContent = text;
+  }
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  var prefectures = {};
+
+  function loadPrefectures(src) {
+    if (!prefectures[src]) {
+      prefectures[src] = fetch(src, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); });
+    }
+    return prefectures[src];
+  }
+
+  function initRouteMaps(root) {
+    (root || document).querySelectorAll("[data-route-src]").forEach(function (el) {
+      if (el.dataset.ready) { return; }
+      el.dataset.ready = "loading";
+      fetch(el.getAttribute("data-route-src"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          return loadPrefectures(data.prefecturesSrc).then(function (geo) {
+            data.prefectures = geo;
+            var chart = window.wastematch.drawMap(el, data);
+            if (chart && data.center) {
+              chart.setOption({
+                geo: { center: data.center, zoom: data.zoom || 1 },
+                legend: { show: false }
+              });
+            }
+          });
+        })
+        .catch(function () { el.dataset.ready = "failed"; });
+    });
+  }
+
+  window.wastematch.initRouteMaps = initRouteMaps;
+  document.addEventListener("DOMContentLoaded", function () { initRouteMaps(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { initRouteMaps(evt.target); });
+})();
+
+// The regulator's drawdown charts: an element with data-chart-src gets a line chart from the JSON
+// there ({x, axes, series: [{name, data, type?, axis?, dashed?}], highlight?: [from, to]}).
+(function () {
+  "use strict";
+
+  function drawChart(el, spec) {
+    if (typeof echarts === "undefined") { return null; }
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var series = (spec.series || []).map(function (s) {
+      return {
+        name: s.name, type: s.type || "line", data: s.data, yAxisIndex: s.axis || 0,
+        showSymbol: false, connectNulls: true,
+        lineStyle: s.dashed ? { type: "dashed", width: 2 } : { width: 2 },
+        barMaxWidth: 14, itemStyle: s.type === "bar" ? { opacity: 0.45 } : undefined
+      };
+    });
+    if (spec.highlight && series.length) {
+      series[0].markArea = {
+        silent: true, itemStyle: { color: "rgba(29, 111, 66, 0.08)" },
+        data: [[{ xAxis: spec.highlight[0] }, { xAxis: spec.highlight[1] }]]
+      };
+    }
+    chart.setOption({
+      title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis" },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: 56, right: 64, top: 40, bottom: 56 },
+      xAxis: { type: "category", data: spec.x || [] },
+      yAxis: (spec.axes || [""]).map(function (name, i) {
+        return { type: "value", name: name, position: i ? "right" : "left", splitLine: { show: i === 0 } };
+      }),
+      series: series
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+    el.dataset.points = String((spec.x || []).length);
+    el.dataset.ready = "true";
+    return chart;
+  }
+
+  function initCharts(root) {
+    (root || document).querySelectorAll("[data-chart-src]").forEach(function (el) {
+      if (el.dataset.ready || el.dataset.loading) { return; }
+      el.dataset.loading = "true";
+      fetch(el.getAttribute("data-chart-src"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (spec) { drawChart(el, spec); });
+    });
+  }
+
+  window.wastematch = window.wastematch || {};
+  window.wastematch.drawChart = drawChart;
+  window.wastematch.initCharts = initCharts;
+  document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { initCharts(evt.target); });
+})();
+
+// Planning pages. The drawdown chart (data-plan-chart: {x, series: [{name, data, total?}], zero,
+// unit, title}): stock month by month, the province bold, with the zero line. The siting map
+// (data-siting-map: the map data source; data-points: candidates) draws the sites and the
+// candidates coloured by the stock they absorb, excluded ones as grey diamonds.
+(function () {
+  "use strict";
+
+  function tonnes(v) { return v == null ? "—" : Math.round(v).toLocaleString(); }
+
+  // an htmx swap can take a chart's element away: then the chart goes too, not just its pixels
+  function followResize(chart, el) {
+    function onResize() {
+      if (document.body.contains(el)) { chart.resize(); return; }
+      window.removeEventListener("resize", onResize);
+      chart.dispose();
+    }
+    window.addEventListener("resize", onResize);
+  }
+
+  function drawPlanChart(el) {
+    if (typeof echarts === "undefined") { return null; }
+    var spec = JSON.parse(el.getAttribute("data-plan-chart") || "{}");
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var series = (spec.series || []).map(function (s) {
+      return {
+        name: s.name, type: "line", data: s.data, showSymbol: false, z: s.total ? 3 : 2,
+        lineStyle: { width: s.total ? 3 : 1.5 }, emphasis: { focus: "series" }
+      };
+    });
+    if (series.length) {
+      series[0].markLine = {
+        silent: true, symbol: "none", data: [{ yAxis: 0 }],
+        lineStyle: { color: "#a61b1b", type: "dashed", width: 1.5 },
+        label: { formatter: spec.zero || "0", position: "insideEndTop", color: "#a61b1b" }
+      };
+    }
+    chart.setOption({
+      title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return tonnes(v) + " " + (spec.unit || ""); } },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: 80, right: 24, top: 40, bottom: 56 },
+      xAxis: { type: "category", data: spec.x || [], boundaryGap: false },
+      yAxis: { type: "value", min: 0, name: spec.unit || "", axisLabel: { formatter: tonnes } },
+      series: series
+    });
+    followResize(chart, el);
+    el.dataset.points = String((spec.x || []).length);
+    el.dataset.ready = "true";
+    return chart;
+  }
+
+  // light to dark along the stock absorbed, like the prefecture choropleths
+  function ramp(share) {
+    var stops = [[244, 241, 222], [224, 122, 95], [141, 46, 26]];
+    var x = Math.max(0, Math.min(1, share)) * (stops.length - 1);
+    var i = Math.min(stops.length - 2, Math.floor(x));
+    var f = x - i;
+    var rgb = [0, 1, 2].map(function (k) { return Math.round(stops[i][k] + f * (stops[i + 1][k] - stops[i][k])); });
+    return "rgb(" + rgb.join(",") + ")";
+  }
+
+  function drawSitingMap(el) {
+    var points = JSON.parse(el.getAttribute("data-points") || "[]");
+    var zh = document.documentElement.lang.indexOf("zh") === 0;
+    var words = zh
+      ? { ranked: "候选厂址", excluded: "被排除（保护区）", unreachable: "无可达堆存", absorbs: "新增消纳 ", t: " 吨", zone: "保护区：" }
+      : { ranked: "Candidate sites", excluded: "Excluded (protected zone)", unreachable: "Out of reach", absorbs: "absorbs ", t: " t", zone: "zone: " };
+    var top = Math.max.apply(null, [1].concat(points.map(function (p) { return p.extra_t || 0; })));
+    function item(p, extra) {
+      return Object.assign({
+        name: (p.rank ? p.rank + ". " : "") + p.name, value: [p.lon, p.lat, p.extra_t],
+        place: p.region || ""
+      }, extra);
+    }
+    var ranked = points.filter(function (p) { return p.status === "ranked"; }).map(function (p) {
+      var share = (p.extra_t || 0) / top;
+      var best = p.rank && p.rank <= 3;
+      return item(p, {
+        organisation: words.absorbs + tonnes(p.extra_t) + words.t,
+        symbolSize: best ? 16 : 6 + 6 * share,
+        itemStyle: { color: ramp(share), borderColor: best ? "#17362a" : "#5a2a1a", borderWidth: best ? 2 : 1 },
+        label: best ? { show: true, position: "right", formatter: p.rank + " " + p.name, fontWeight: "bold", color: "#17362a" } : undefined,
+        z: best ? 10 : 5
+      });
+    });
+    var excluded = points.filter(function (p) { return p.status === "excluded"; }).map(function (p) {
+      return item(p, { organisation: words.zone + p.zone });
+    });
+    var unreachable = points.filter(function (p) { return p.status === "unreachable"; }).map(function (p) {
+      return item(p, { organisation: words.unreachable });
+    });
+    var extra = [
+      { name: words.ranked, type: "scatter", coordinateSystem: "geo", data: ranked, z: 5, symbol: "circle", itemStyle: { color: ramp(1) } },
+      { name: words.excluded, type: "scatter", coordinateSystem: "geo", data: excluded, z: 4, symbol: "diamond", symbolSize: 11, itemStyle: { color: "#8a8f8a", borderColor: "#333", borderWidth: 1 } },
+      { name: words.unreachable, type: "scatter", coordinateSystem: "geo", data: unreachable, z: 3, symbolSize: 5, itemStyle: { color: "#c9cfc9" } }
+    ];
+    fetch(el.getAttribute("data-siting-map"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        data.extraSeries = extra;
+        window.wastematch.drawMap(el, data);
+        el.dataset.candidates = String(points.length);
+      })
+      .catch(function () { el.dataset.ready = "failed"; });
+  }
+
+  function initPlanning(root) {
+    (root || document).querySelectorAll("[data-plan-chart]").forEach(function (el) {
+      if (!el.dataset.ready) { drawPlanChart(el); }
+    });
+    (root || document).querySelectorAll("[data-siting-map]").forEach(function (el) {
+      if (!el.dataset.ready && !el.dataset.loading) { el.dataset.loading = "true"; drawSitingMap(el); }
+    });
+  }
+
+  window.wastematch = window.wastematch || {};
+  window.wastematch.initPlanning = initPlanning;
+  document.addEventListener("DOMContentLoaded", function () { initPlanning(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { initPlanning(evt.target); });
+})();
