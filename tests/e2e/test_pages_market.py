@@ -1,0 +1,260 @@
+"""The marketplace pages over plain HTTP (no browser): who sees which page, htmx fragments, and
+forms that refuse input keeping what was typed, as a logged-in browser session would post them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer
+
+HTMX = {"HX-Request": "true"}
+
+
+class Session:
+    def __init__(self, server: LiveServer, username: str) -> None:
+        self.http = httpx.Client(base_url=server.url, timeout=60)
+        try:
+            page = self.http.get("/login")
+            login = self.http.post(
+                "/login",
+                data={
+                    "username": username,
+                    "password": DEMO_PASSWORD,
+                    "csrf_token": self._token(page.text),
+                    "next": "/",
+                },
+            )
+            assert login.status_code == 303, login.text[-300:]
+            self.csrf = self._token(self.http.get("/").text)
+        except BaseException:
+            self.http.close()
+            raise
+
+    @staticmethod
+    def _token(html: str) -> str:
+        found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+        assert found, "no CSRF meta tag"
+        return found.group(1)
+
+    def get(self, path: str, **kw: object) -> httpx.Response:
+        return self.http.get(path, **kw)  # type: ignore[arg-type]
+
+    def post(self, path: str, data: dict[str, str], htmx: bool = False) -> httpx.Response:
+        return self.http.post(
+            path, data={"csrf_token": self.csrf, **data}, headers=HTMX if htmx else {}
+        )
+
+
+def field_error(html: str, name: str) -> str:
+    found = re.search(rf'id="err-{re.escape(name)}"[^>]*>([^<]+)<', html)
+    return found.group(1) if found else ""
+
+
+def input_value(html: str, name: str) -> str | None:
+    found = re.search(rf'<input name="{re.escape(name)}"[^>]*value="([^"]*)"', html)
+    return found.group(1) if found else None
+
+
+@pytest.fixture(scope="module")
+def who(live_server: LiveServer) -> Iterator[dict[str, Session]]:
+    sessions = {
+        role: Session(live_server, f"{role}-demo")
+        for role in ("producer", "recycler", "operator", "regulator")
+    }
+    # `seed --demo` runs no match; the pages need one to show proposals
+    assert sessions["operator"].post("/match-runs", {}).headers["location"] == "/match-runs/1"
+    yield sessions
+    for s in sessions.values():
+        s.http.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "paths"),
+    [
+        ("producer", ["/yards", "/my/lots", "/lots/1", "/bids", "/contracts", "/ledger"]),
+        ("recycler", ["/my/plants", "/offers", "/proposals", "/bids", "/contracts", "/receipts"]),
+        ("operator", ["/match-runs", "/match-runs/1", "/contracts", "/lots/1"]),
+        ("regulator", ["/match-runs", "/match-runs/1", "/lots/1"]),
+    ],
+)
+def test_each_role_opens_its_pages(who, role, paths):
+    for path in paths:
+        page = who[role].get(path)
+        assert page.status_code == 200, (path, page.text[-500:])
+        assert "<main>" in page.text
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("producer", "/offers"),
+        ("producer", "/receipts"),
+        ("recycler", "/yards"),
+        ("recycler", "/ledger"),
+        ("producer", "/match-runs"),
+    ],
+)
+def test_a_page_of_another_role_is_forbidden(who, role, path):
+    assert who[role].get(path).status_code == 403
+
+
+def test_the_assay_fields_follow_the_material_as_an_htmx_fragment(who):
+    page = who["producer"].get("/my/lots/assay?material=red_mud", headers=HTMX)
+    assert page.status_code == 200
+    assert "<html" not in page.text
+    assert re.findall(r'name="(quality\.[a-z0-9_]+)"', page.text) == [
+        "quality.na2o_pct",
+        "quality.fe2o3_pct",
+        "quality.al2o3_pct",
+        "quality.moisture_pct",
+        "quality.ira",
+        "quality.ir",
+    ]
+
+
+def test_the_use_prefills_the_offer_limits(who):
+    page = who["recycler"].get(
+        "/offers/spec?material=phosphogypsum&use=building_gypsum", headers=HTMX
+    )
+    assert input_value(page.text, "spec.caso4_2h2o_pct.min") == "85"
+    assert input_value(page.text, "spec.moisture_pct.max") == "25"
+    assert 'value="building_gypsum" selected' in page.text
+
+
+def test_a_refused_yard_comes_back_as_the_form_fragment_with_the_field_named(who):
+    typed = {"name": "成都堆场", "lat": "30.66", "lon": "104.06"}
+    page = who["producer"].post("/yards", typed, htmx=True)
+    assert page.status_code == 422
+    assert page.text.lstrip().startswith('<form id="site-form"')
+    assert "outside Yunnan" in field_error(page.text, "lat")
+    assert [input_value(page.text, k) for k in typed] == list(typed.values())
+
+
+def test_a_refused_offer_keeps_its_limits_and_names_the_bound(who):
+    typed = {
+        "site_id": "19",
+        "material": "phosphogypsum",
+        "use": "cement_retarder",
+        "capacity_t": "800",
+        "spec.caso4_2h2o_pct.min": "95",
+        "spec.caso4_2h2o_pct.max": "90",
+    }
+    page = who["recycler"].post("/offers", typed)  # without htmx: the whole page
+    assert page.status_code == 422
+    assert "<html" in page.text
+    assert "min 95 is above max 90" in field_error(page.text, "spec-caso4_2h2o_pct-min")
+    assert input_value(page.text, "spec.caso4_2h2o_pct.min") == "95"
+    assert input_value(page.text, "capacity_t") == "800"
+
+
+def test_a_ledger_entry_needs_its_document_and_then_shows_in_the_ledger(who):
+    producer = who["producer"]
+    entry = {
+        "kind": "disposal",
+        "material": "phosphogypsum",
+        "tonnes": "120",
+        "occurred_on": "2026-01-15",
+        "document": "",
+    }
+    refused = producer.post("/ledger/1", entry, htmx=True)
+    assert refused.status_code == 422
+    assert "document: is required" in field_error(refused.text, "document")
+    assert input_value(refused.text, "tonnes") == "120"
+
+    done = producer.post("/ledger/1", entry | {"document": "填埋场接收单 PAGE-TEST"}, htmx=True)
+    assert done.status_code == 200
+    assert done.headers["HX-Redirect"] == "/ledger?site=1"
+    assert "填埋场接收单 PAGE-TEST" in producer.get("/ledger?site=1").text
+
+
+def test_an_edit_keeps_the_previous_version_in_the_lots_history(who):
+    producer = who["producer"]
+    lot = producer.get("/lots/2").text
+    assert 'id="lot-history"' not in lot
+    edit = {
+        "tonnes": "41000",
+        "asking_price_cny_t": "4",
+        "available_from": "2026-11-01",
+        "quality.caso4_2h2o_pct": "90",
+    }
+    moved = producer.post("/lots/2/edit", edit)
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/lots/2"
+    history = producer.get("/lots/2").text
+    assert 'id="lot-history"' in history
+    assert re.search(r"<td>1</td><td>修改</td><td>producer-demo</td>", history)
+
+
+def test_the_schedule_is_the_operators_and_refuses_a_bad_interval(who):
+    operator = who["operator"]
+    refused = operator.post("/match-runs/schedule", {"every_hours": "-2"}, htmx=True)
+    assert refused.status_code == 422
+    assert "every_hours: '-2' must be from 0 (off) to 744" in refused.text.replace("&#39;", "'")
+    assert operator.post("/match-runs/schedule", {"every_hours": "6"}).status_code == 303
+    assert 'name="every_hours"' in operator.get("/match-runs").text
+    assert input_value(operator.get("/match-runs").text, "every_hours") == "6"
+    assert operator.post("/match-runs/schedule", {"every_hours": "0"}).status_code == 303
+    assert who["regulator"].post("/match-runs/schedule", {"every_hours": "3"}).status_code == 403
+
+
+def test_a_dispute_is_settled_by_the_producer_and_then_counts(who):
+    producer, recycler, operator = who["producer"], who["recycler"], who["operator"]
+    run = operator.post("/match-runs", {})
+    assert run.status_code == 303
+    proposals = recycler.get("/proposals").text
+    proposal = re.findall(r'action="/proposals/(\d+)/bid"', proposals)[0]
+    bid = recycler.post(f"/proposals/{proposal}/bid", {"price_cny_t": "9", "tonnes": "200"})
+    assert bid.headers["location"] == "/bids"
+    bid_id = re.findall(r'action="/bids/(\d+)/accept"', producer.get("/bids").text)[0]
+    contract = producer.post(f"/bids/{bid_id}/accept", {}).headers["location"]
+
+    too_much = producer.post(
+        contract + "/dispatch",
+        {"manifest_no": "M-PAGES-1", "tonnes": "500", "idempotency_key": "pages-1"},
+        htmx=True,
+    )
+    assert "more than the 200 t left" in field_error(too_much.text, "tonnes")
+    assert input_value(too_much.text, "manifest_no") == "M-PAGES-1"
+    sent = {"manifest_no": "M-PAGES-1", "tonnes": "200", "idempotency_key": "pages-2"}
+    assert producer.post(contract + "/dispatch", sent).status_code == 303
+    assert producer.post(contract + "/dispatch", sent).status_code == 303  # a replay
+
+    delivery = re.findall(r'id="receipt-(\d+)"', recycler.get("/receipts").text)[0]
+    short = recycler.post(f"/deliveries/{delivery}/receipt", {"received_tonnes": "150"})
+    assert short.headers["location"] == "/receipts"
+    assert f'id="resolve-{delivery}"' in producer.get("/contracts").text
+    assert f'id="resolve-{delivery}"' in operator.get("/contracts").text
+    assert f'id="resolve-{delivery}"' not in recycler.get("/contracts").text
+
+    settled = producer.post(f"/deliveries/{delivery}/resolve", {"accepted_tonnes": "190"})
+    assert settled.headers["location"] == contract
+    ledger = producer.get("/ledger?site=1").text
+    assert re.search(r"manifest M-PAGES-1 received</td>", ledger)
+
+
+def test_a_button_refused_by_its_rule_shows_the_reason_on_its_page(who):
+    producer, recycler = who["producer"], who["recycler"]
+    proposal = re.findall(r'action="/proposals/(\d+)/bid"', recycler.get("/proposals").text)[0]
+    recycler.post(f"/proposals/{proposal}/bid", {"price_cny_t": "8", "tonnes": "10"})
+    bid_id = re.findall(r'action="/bids/(\d+)/reject"', producer.get("/bids").text)[0]
+    assert producer.post(f"/bids/{bid_id}/reject", {}).status_code == 303
+    again = producer.post(f"/bids/{bid_id}/accept", {})
+    assert again.status_code == 409
+    assert f"bid: {bid_id} is rejected, only an open bid can be accepted" in again.text
+
+
+def test_a_recycler_maps_its_own_proposals_and_no_one_elses(who):
+    recycler = who["recycler"]
+    mine = recycler.get("/api/v1/me").json()["organisation_id"]
+    run = who["operator"].get("/api/v1/match-runs/1").json()
+    own = [p["id"] for p in run["proposals"] if p["recycler_id"] == mine]
+    others = [p["id"] for p in run["proposals"] if p["recycler_id"] != mine]
+    assert own and others
+    route = recycler.get(f"/proposals/{own[0]}/map.json").json()
+    assert route["extraSeries"][0]["type"] == "lines"
+    assert {s["kind"] for s in route["sites"]} == {"yard", "plant"}
+    assert recycler.get(f"/proposals/{others[0]}/map.json").status_code == 404
