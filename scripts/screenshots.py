@@ -1,0 +1,200 @@
+"""Screenshots of the main marketplace pages, for the docs.
+
+Starts `wastematch demo` on a temporary database (a fresh demo, or a copy of --db), drives
+Debian's Chromium through Playwright as the demo users, and writes 1400x900 PNGs to
+docs/screenshots/.
+
+    .venv/bin/python scripts/screenshots.py [--db demo.db] [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402 - the browser flags the tests use
+
+PASSWORD = "demo-password"
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    # the online-backup API also takes what is still in the -wal file; a file copy would not
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def start_demo(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web.cli", "demo", "--db", str(db), "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"demo server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"demo server did not answer within 180 s: {log.read_text()[-2000:]}")
+
+
+def session(browser: Browser, base: str, username: str) -> Page:
+    context = browser.new_context(base_url=base, viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(base + "/")
+    return page
+
+
+def producer_lots(page: Page) -> None:
+    page.goto("/my/lots")
+    page.select_option("select[name=material]", "phosphogypsum")
+    page.locator("input[name='quality.caso4_2h2o_pct']").wait_for()
+    page.fill("input[name=tonnes]", "30000")
+    page.fill("input[name='quality.caso4_2h2o_pct']", "89.2")
+    page.fill("input[name=asking_price_cny_t]", "-12")
+
+
+def lot_options(page: Page) -> None:
+    page.goto("/lots/1")
+    page.evaluate("document.querySelector('#lot-options').scrollIntoView()")
+
+
+def recycler_proposals(page: Page) -> None:
+    page.goto("/proposals")
+    page.locator(".route-map[data-ready=true]").nth(1).wait_for()
+    page.wait_for_timeout(1200)  # the route's arrow animation settles
+
+
+def recycler_offers(page: Page) -> None:
+    page.goto("/offers")
+    page.select_option("select[name=material]", "phosphogypsum")
+    page.locator("select[name=use]").select_option("cement_retarder")
+    page.locator("input[name='spec.caso4_2h2o_pct.min'][value='75']").wait_for()
+    page.evaluate("document.querySelector('#offer-form').closest('section').scrollIntoView()")
+
+
+def operator_run(page: Page) -> None:
+    page.goto("/match-runs")
+    page.click("#runs-table tbody tr:first-child a")
+    page.locator("#run-proposals").wait_for()
+
+
+def operator_unmatched(page: Page) -> None:
+    operator_run(page)
+    page.evaluate("document.querySelector('#run-unmatched').scrollIntoView()")
+
+
+def producer_ledger(page: Page) -> None:
+    page.goto("/ledger")
+    page.locator("#ledger-entries").wait_for()
+
+
+def regulator_desk(page: Page) -> None:
+    page.goto("/audit")
+    page.locator("#audit-map[data-ready=true]").wait_for()
+    page.locator("#drawdown-chart[data-ready=true]").wait_for()
+    page.wait_for_timeout(800)
+
+
+def regulator_phosphogypsum(page: Page) -> None:
+    page.goto("/audit/phosphogypsum")
+    page.locator("table").first.wait_for()
+
+
+def regulator_planner(page: Page) -> None:
+    page.goto("/audit/planner?horizon_months=36&materials=phosphogypsum&materials=red_mud")
+    page.locator("#planner [data-ready=true]").first.wait_for()
+    page.wait_for_timeout(800)
+
+
+def regulator_siting(page: Page) -> None:
+    page.goto("/audit/siting")
+    page.fill("textarea[name=candidates]", "")
+    page.select_option("select[name=source]", "stock")
+    page.click("form.siting-form button[type=submit]")
+    page.locator("#siting [data-ready=true]").first.wait_for()
+    page.evaluate("document.querySelector('#siting').scrollIntoView()")
+    page.wait_for_timeout(800)
+
+
+SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
+    ("producer-lots.png", "producer-demo", producer_lots),
+    ("producer-lot-options.png", "producer-demo", lot_options),
+    ("producer-ledger.png", "producer-demo", producer_ledger),
+    ("recycler-proposals.png", "recycler-demo", recycler_proposals),
+    ("recycler-offers.png", "recycler-demo", recycler_offers),
+    ("operator-match-run.png", "operator-demo", operator_run),
+    ("operator-match-run-unmatched.png", "operator-demo", operator_unmatched),
+    ("regulator-desk.png", "regulator-demo", regulator_desk),
+    ("regulator-phosphogypsum.png", "regulator-demo", regulator_phosphogypsum),
+    ("regulator-planner.png", "regulator-demo", regulator_planner),
+    ("regulator-siting.png", "regulator-demo", regulator_siting),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="a demo SQLite database to copy (default: fresh)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wastematch-shots-") as tmp:
+        db = Path(tmp) / "demo.db"
+        if args.db:
+            copy_sqlite(args.db, db)
+        port = free_port()
+        server = start_demo(db, port, Path(tmp) / "server.log")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+                pages: dict[str, Page] = {}
+                for name, user, prepare in SHOTS:
+                    if user not in pages:
+                        pages[user] = session(browser, f"http://127.0.0.1:{port}", user)
+                    prepare(pages[user])
+                    pages[user].screenshot(path=args.out / name)
+                    print(args.out / name)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
