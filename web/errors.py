@@ -17,6 +17,7 @@ from market.errors import (
     NotFound,
     TooManyAttempts,
 )
+from web.messages_zh import localise_error
 
 log = logging.getLogger("wastematch.errors")
 
@@ -66,11 +67,10 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         return error_json(exc.code, exc.message, status, exc.field)
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    from web.render import render
+    from web.render import lang_of, render
 
-    return render(
-        request, "error.html", {"status": status, "message": exc.message}, status_code=status
-    )
+    message = localise_error(exc.message, lang_of(request))
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -27,12 +27,13 @@ from market import listings, views
 from market.auth import Actor
 from market.catalogue import catalogue, use_spec
 from market.db import Database, UnitOfWork
-from market.errors import Conflict, InvalidInput
+from market.errors import Conflict, DomainError, InvalidInput
 from market.services import deliveries, ledger, lots, matching, offers, schedule, sites, trade
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
+from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import CSRF_FIELD, check_csrf, require_actor
 
@@ -152,6 +153,11 @@ def _input_for(field_name: str | None, form: Form) -> str:
     return "_"
 
 
+def refusal(request: Request, exc: DomainError) -> str:
+    """The service's refusal in the page's language (the API keeps the English)."""
+    return localise_error(exc.message, lang_of(request))
+
+
 async def submit(
     request: Request,
     form: Form,
@@ -170,7 +176,8 @@ async def submit(
     try:
         result = await run_in_threadpool(work)
     except REFUSALS as exc:
-        return await refused(Form(form.values, {_input_for(exc.field, form): exc.message}, form.id))
+        message = refusal(request, exc)
+        return await refused(Form(form.values, {_input_for(exc.field, form): message}, form.id))
     return done(request, then(result))
 
 
@@ -186,7 +193,7 @@ async def act(
     try:
         await run_uow(request, call)
     except REFUSALS as exc:
-        return await refused(exc.message)
+        return await refused(refusal(request, exc))
     return done(request, then)
 
 
@@ -438,7 +445,7 @@ async def bid_accept(request: Request) -> Response:
     try:
         contract = await run_uow(request, trade.accept_bid, actor, bid_id)
     except REFUSALS as exc:
-        return await _bids_page(request, actor, exc.message)
+        return await _bids_page(request, actor, refusal(request, exc))
     return done(request, f"/contracts/{contract.id}")
 
 

@@ -17,7 +17,8 @@ from market.errors import DomainError
 from market.services import users
 from web.api import db_of, run_read, settings_of
 from web.i18n import LANGS
-from web.render import render
+from web.messages_zh import localise_error
+from web.render import lang_of, render
 from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor, require_actor
 
 
@@ -68,7 +69,11 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "login.html",
-            {"error": exc.message, "username": username, "next": nxt},
+            {
+                "error": localise_error(exc.message, lang_of(request)),
+                "username": username,
+                "next": nxt,
+            },
             status_code=400 if exc.code != "too_many_attempts" else 429,
         )
     request.session.clear()  # a fresh session (and CSRF token) at every login

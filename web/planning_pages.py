@@ -23,6 +23,7 @@ from market.errors import InvalidInput
 from market.services.common import OVERSEERS
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
+from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -94,7 +95,7 @@ async def planner_page(request: Request) -> Response:
             },
         )
     except InvalidInput as exc:
-        errors[_field(exc.field)] = exc.message
+        errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
     zh = lang_of(request) == "zh"
     charts = (
         {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
@@ -197,7 +198,7 @@ async def siting_page(request: Request) -> Response:
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:
-            errors[_field(exc.field)] = exc.message
+            errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
     cat = catalogue.catalogue()
     uses = [
         (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)

@@ -141,7 +141,7 @@ def test_a_refused_lot_form_names_the_field_and_keeps_what_was_typed(
     until = producer.locator("input[name=available_until]")
     expect(until).to_have_attribute("aria-invalid", "true")
     expect(producer.locator("#err-available_until")).to_contain_text(
-        "available_until: 2026-11-01 is before available_from 2026-12-01"
+        "可供截止（available_until）：2026-11-01 早于可供起始（available_from）的 2026-12-01"
     )
     expect(until).to_have_value("2026-11-01")
     expect(producer.locator("input[name='quality.na2o_pct']")).to_have_value("6.5")
@@ -172,7 +172,7 @@ def test_a_producer_cannot_open_another_producers_withdrawn_lot(
     producer = users["producer"]
     response = producer.goto(f"/lots/{lot['id']}")
     assert response is not None and response.status == 404
-    expect(producer.locator(".error-page")).to_contain_text(f"lot: {lot['id']} does not exist")
+    expect(producer.locator(".error-page")).to_contain_text(f"批次（lot）：{lot['id']} 不存在")
 
 
 def test_a_post_without_the_csrf_token_is_refused(users: dict[str, Page]) -> None:

@@ -130,7 +130,7 @@ def test_a_refused_yard_comes_back_as_the_form_fragment_with_the_field_named(who
     page = who["producer"].post("/yards", typed, htmx=True)
     assert page.status_code == 422
     assert page.text.lstrip().startswith('<form id="site-form"')
-    assert "outside Yunnan" in field_error(page.text, "lat")
+    assert "不在云南省境内" in field_error(page.text, "lat")
     assert [input_value(page.text, k) for k in typed] == list(typed.values())
 
 
@@ -146,7 +146,7 @@ def test_a_refused_offer_keeps_its_limits_and_names_the_bound(who):
     page = who["recycler"].post("/offers", typed)  # without htmx: the whole page
     assert page.status_code == 422
     assert "<html" in page.text
-    assert "min 95 is above max 90" in field_error(page.text, "spec-caso4_2h2o_pct-min")
+    assert "下限 95 高于上限 90" in field_error(page.text, "spec-caso4_2h2o_pct-min")
     assert input_value(page.text, "spec.caso4_2h2o_pct.min") == "95"
     assert input_value(page.text, "capacity_t") == "800"
 
@@ -162,7 +162,7 @@ def test_a_ledger_entry_needs_its_document_and_then_shows_in_the_ledger(who):
     }
     refused = producer.post("/ledger/1", entry, htmx=True)
     assert refused.status_code == 422
-    assert "document: is required" in field_error(refused.text, "document")
+    assert "凭证（document）：处置（disposal）条目必须填写" in field_error(refused.text, "document")
     assert input_value(refused.text, "tonnes") == "120"
 
     done = producer.post("/ledger/1", entry | {"document": "填埋场接收单 PAGE-TEST"}, htmx=True)
@@ -193,7 +193,8 @@ def test_the_schedule_is_the_operators_and_refuses_a_bad_interval(who):
     operator = who["operator"]
     refused = operator.post("/match-runs/schedule", {"every_hours": "-2"}, htmx=True)
     assert refused.status_code == 422
-    assert "every_hours: '-2' must be from 0 (off) to 744" in refused.text.replace("&#39;", "'")
+    refusal = "定时运行间隔（every_hours）：'-2' 应在 0（关闭）到 744 之间"
+    assert refusal in refused.text.replace("&#39;", "'")
     assert operator.post("/match-runs/schedule", {"every_hours": "6"}).status_code == 303
     assert 'name="every_hours"' in operator.get("/match-runs").text
     assert input_value(operator.get("/match-runs").text, "every_hours") == "6"
@@ -217,7 +218,7 @@ def test_a_dispute_is_settled_by_the_producer_and_then_counts(who):
         {"manifest_no": "M-PAGES-1", "tonnes": "500", "idempotency_key": "pages-1"},
         htmx=True,
     )
-    assert "more than the 200 t left" in field_error(too_much.text, "tonnes")
+    assert "剩余的 200 吨" in field_error(too_much.text, "tonnes")
     assert input_value(too_much.text, "manifest_no") == "M-PAGES-1"
     sent = {"manifest_no": "M-PAGES-1", "tonnes": "200", "idempotency_key": "pages-2"}
     assert producer.post(contract + "/dispatch", sent).status_code == 303
@@ -244,7 +245,10 @@ def test_a_button_refused_by_its_rule_shows_the_reason_on_its_page(who):
     assert producer.post(f"/bids/{bid_id}/reject", {}).status_code == 303
     again = producer.post(f"/bids/{bid_id}/accept", {})
     assert again.status_code == 409
-    assert f"bid: {bid_id} is rejected, only an open bid can be accepted" in again.text
+    assert (
+        f"出价（bid）：{bid_id} 当前为已拒绝（rejected），只有待决定（open）的出价才能接受"
+        in again.text
+    )
 
 
 def test_a_recycler_maps_its_own_proposals_and_no_one_elses(who):

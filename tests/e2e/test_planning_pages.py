@@ -112,7 +112,7 @@ def test_siting_ranks_county_centres_by_the_stock_a_new_plant_absorbs(
     # a refused line comes back beside its field, with everything typed kept
     page.fill("#f-candidates", "园区甲, 24.9, 102.4\n园区乙, 北纬")
     page.click("#siting button[type=submit]")
-    expect(page.locator("label:has(#f-candidates) .field-error")).to_contain_text("line 2")
+    expect(page.locator("label:has(#f-candidates) .field-error")).to_contain_text("第 2 行")
     expect(page.locator("#f-candidates")).to_have_value("园区甲, 24.9, 102.4\n园区乙, 北纬")
     expect(page.locator("#f-capacity_t_per_year")).to_have_value("500000")
 
