@@ -1,7 +1,7 @@
 """The regulator's audit under /api/v1/audit: figures, 以用定产, the drill-down, the chain check.
 
 Regulators and operators only; anyone else gets 403. `?format=csv|xlsx` turns any of them into
-a download.
+a download. POST /audit/verify/checkpoint only reads, but takes its checkpoint as a body.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from starlette.routing import Route
 
 from market import audit, exports
 from market.errors import InvalidInput
-from market.services.common import OVERSEERS
+from market.services.common import MAX_ID, OVERSEERS
 from web import openapi
-from web.api import acting, query_int, run_read, settings_of
+from web.api import acting, json_object, query_int, run_read, settings_of
+from web.errors import BadRequest
 from web.i18n import pick_lang
 
 FORMATS = ("json", "csv", "xlsx")
@@ -143,6 +144,33 @@ async def verify(request: Request) -> Response:
     return answer(request, data, fmt, exports.verify_tables, f"verify-{date.today():%Y%m%d}")
 
 
+# a verify answer of MAX_CHECKPOINT_HEADS heads, with its site names, fits well within this
+MAX_CHECKPOINT_BODY = 20_000_000
+
+
+async def checkpoint_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, read no further than the cap (a checkpoint may be larger than
+    the other routes' bodies, so their `body()` does not fit)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_CHECKPOINT_BODY:
+            raise BadRequest(f"body: more than {MAX_CHECKPOINT_BODY:,} bytes")
+        chunks.append(chunk)
+    return json_object(b"".join(chunks))
+
+
+async def verify_checkpoint(request: Request) -> Response:
+    actor = await overseer(request)
+    q = request.query_params
+    check_params(q, ())
+    if format_param(q) != "json":
+        raise InvalidInput.about("format", q["format"], "is not answered here: only json")
+    checkpoint = await checkpoint_body(request)
+    return JSONResponse(await run_read(request, audit.compare_checkpoint, actor, checkpoint))
+
+
 async def drawdown(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -157,6 +185,7 @@ def routes() -> list[Route]:
         Route("/audit/phosphogypsum", phosphogypsum, methods=["GET"]),
         Route("/audit/entries", entries, methods=["GET"]),
         Route("/audit/verify", verify, methods=["GET"]),
+        Route("/audit/verify/checkpoint", verify_checkpoint, methods=["POST"]),
         Route("/audit/drawdown", drawdown, methods=["GET"]),
     ]
 
@@ -188,6 +217,8 @@ _LANG = openapi.query("lang", {"type": "string", "enum": ["zh", "en"]})
 _T = {"type": "number"}
 _T_OR_NULL = {"type": ["number", "null"]}
 _FLAGS = {"type": "array", "items": {"type": "string", "enum": list(audit.FLAGS)}}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+_STR_OR_NULL = {"type": ["string", "null"]}
 
 openapi.register(
     {
@@ -239,6 +270,18 @@ openapi.register(
                     openapi.ref("Verification"),
                     params=[openapi.query("organisation", {"type": "integer"}), _FORMAT, _LANG],
                 )
+            )
+        },
+        "/audit/verify/checkpoint": {
+            "post": openapi.op(
+                "Compare the ledger with a checkpoint: the `heads` of an earlier verify answer "
+                "(or the whole answer). Runs the chain check, then says per site `unchanged`, "
+                "`extended` (only appended since), `rewritten` (the checkpoint's last entry now "
+                "has another hash), `truncated` (it is gone), `site_missing`, or `new`; `ok` only "
+                "when the chains hold and no site is rewritten, truncated or missing",
+                "regulator, operator",
+                openapi.ref("CheckpointComparison"),
+                body="Checkpoint",
             )
         },
         "/audit/drawdown": {
@@ -300,7 +343,59 @@ openapi.register(
                 "entries_checked": {"type": "integer"},
                 "breaks": {"type": "array", "items": {"type": "object"}},
                 "heads_fingerprint": {"type": "string"},
+                "heads": {"type": "array", "items": openapi.ref("CheckpointHead")},
             },
+            closed=False,
+        ),
+        "CheckpointHead": openapi.obj(
+            {
+                "site_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "seq": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                "hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                "site": {"description": "the site's name; ignored"},
+            },
+            ["site_id", "seq", "hash"],
+        ),
+        "Checkpoint": openapi.obj(
+            {
+                "heads": {
+                    "type": "array",
+                    "items": openapi.ref("CheckpointHead"),
+                    "maxItems": audit.MAX_CHECKPOINT_HEADS,
+                },
+                # the rest of a verify answer, so a whole one can be sent as it was kept
+                **{key: {"description": "ignored"} for key in sorted(audit.VERIFY_ANSWER_KEYS)},
+            },
+            ["heads"],
+        ),
+        "CheckpointSite": openapi.obj(
+            {
+                "site_id": {"type": "integer"},
+                "site": {"type": ["string", "null"]},
+                "status": {"type": "string", "enum": list(audit.CHECKPOINT_STATUSES)},
+                "checkpoint_seq": _INT_OR_NULL,
+                "checkpoint_hash": _STR_OR_NULL,
+                "head_seq": _INT_OR_NULL,
+                "head_hash": _STR_OR_NULL,
+                "last_seq": _INT_OR_NULL,
+                "hash_at_seq": _STR_OR_NULL,
+                "message": {"type": "string"},
+            },
+            ["site_id", "status", "message"],
+            closed=False,
+        ),
+        "CheckpointComparison": openapi.obj(
+            {
+                "ok": {"type": "boolean"},
+                "checkpoint": openapi.obj(
+                    {"heads": {"type": "integer"}, "fingerprint": {"type": "string"}},
+                    closed=False,
+                ),
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "sites": {"type": "array", "items": openapi.ref("CheckpointSite")},
+                "verification": openapi.ref("Verification"),
+            },
+            ["ok", "checkpoint", "counts", "sites", "verification"],
             closed=False,
         ),
     },
