@@ -541,3 +541,47 @@ ZH.update(
         "re-solve": "重新求解",
     }
 )
+
+# Comparing the ledger with a checkpoint (web/templates/regulator/verify.html).
+ZH.update(
+    {
+        "Compare with a checkpoint": "与检查点比对",
+        "The chains cannot show a chain rewritten whole, or cut short with an older head put back. "
+        "Upload the JSON export of an earlier check: each yard's entry at that check's head must "
+        "still be there with the same hash.": (
+            "仅凭哈希链发现不了整条链被重写、或被截短后放回旧链头的情况。上传此前一次校验导出的 "
+            "JSON：每个堆场在那次校验时的链头条目必须仍在，且哈希不变。"
+        ),
+        "Earlier check (JSON export)": "此前的校验（JSON 导出）",
+        "The file was not read": "文件未能读取",
+        "Compare": "比对",
+        "Nothing recorded up to the checkpoint has changed; at most, entries were appended "
+        "after it.": "检查点之前记录的内容均未改动，此后至多只是追加了条目。",
+        "yards changed before the checkpoint": "个堆场在检查点之前的内容被改动",
+        "and the chains do not hold (above)": "且哈希链校验未通过（见上）",
+        "Unchanged": "未变",
+        "Extended": "有追加",
+        "New since the checkpoint": "检查点后新增",
+        "Rewritten": "被重写",
+        "Truncated": "被截短",
+        "Site missing": "堆场缺失",
+        "Fingerprint of the uploaded heads": "所上传链头的指纹",
+        "It equals the heads fingerprint shown when the checkpoint was taken, unless the file was "
+        "changed since.": "若文件此后未被改动，它应与保存检查点时页面显示的链头指纹相同。",
+        "At the checkpoint": "检查点时",
+        "Now": "现在",
+        "Detail": "说明",
+        "Entry #%s has another hash: it or an entry before it was rewritten.": (
+            "条目 #%s 的哈希已不同：该条目或其之前的条目被重写。"
+        ),
+        "at the checkpoint": "检查点时",
+        "The head was put back before entry #%s of the checkpoint.": (
+            "链头被退回到检查点的条目 #%s 之前。"
+        ),
+        "Entry #%s is gone; the chain now ends at #%s.": "条目 #%s 已不存在；该链现止于 #%s。",
+        "No entry and no head remain for this yard.": "该堆场的条目和链头均已不存在。",
+        "Entries #%s–#%s were appended since.": "此后追加了条目 #%s–#%s。",
+        "Not in the checkpoint.": "检查点中没有该堆场。",
+        "more yards (the API lists them all)": "个堆场未列出（API 返回完整列表）",
+    }
+)

@@ -6,9 +6,11 @@ endpoints here (the CSP allows no inline script, so app.js draws them from data-
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,13 +20,16 @@ from market.auth import Actor
 from market.catalogue import catalogue
 from market.errors import InvalidInput
 from market.services.common import OVERSEERS
-from web.api import path_id, query_int, run_read, settings_of
-from web.audit_api import period_param
+from web.api import json_object, path_id, query_int, run_read, settings_of
+from web.audit_api import MAX_CHECKPOINT_BODY, period_param
+from web.messages_zh import localise_error
 from web.render import lang_of, render
-from web.security import require_actor
+from web.security import check_csrf, require_actor
 
 METRICS = ("stock", "rate", "flags")
 PAGE = 100
+# the file, plus the form's token and the multipart framing around it
+MAX_CHECKPOINT_UPLOAD = MAX_CHECKPOINT_BODY + 100_000
 
 
 async def overseer(request: Request) -> Actor:
@@ -354,9 +359,26 @@ async def _entries_page(request: Request, org_id: int | None) -> Response:
 
 
 async def verify_page(request: Request) -> Response:
+    """The tamper check; a POST compares the ledger with an uploaded checkpoint (the JSON of an
+    earlier check), and a file that cannot be read re-renders the page with one line saying why."""
     actor = await overseer(request)
     raw = request.query_params.get("organisation", "")
     organisation = audit.parse_scope({"organisation": raw}).organisation_id
+    refusal = None
+    if request.method == "POST":
+        try:
+            checkpoint = await _checkpoint_upload(request)
+            comparison = await run_read(request, audit.compare_checkpoint, actor, checkpoint)
+        except InvalidInput as exc:
+            refusal = localise_error(exc.message, lang_of(request))
+        else:
+            ctx = _verify_context() | {
+                "result": comparison["verification"],
+                "org": None,
+                "comparison": comparison,
+                "changed": _changed_first(comparison["sites"]),
+            }
+            return render(request, "regulator/verify.html", ctx)
 
     def read(session: Any) -> dict[str, Any]:
         org = None
@@ -364,7 +386,81 @@ async def verify_page(request: Request) -> Response:
             org = audit.organisation_of(session, actor, organisation)
         return {"result": audit.verify(session, actor, organisation), "org": org}
 
-    return render(request, "regulator/verify.html", await run_read(request, read))
+    ctx = await run_read(request, read) | _verify_context() | {"checkpoint_error": refusal}
+    return render(
+        request, "regulator/verify.html", ctx, status_code=200 if refusal is None else 422
+    )
+
+
+CHECKPOINT_ROWS = 500
+STATUS_CLASS = {
+    "unchanged": "ok",
+    "extended": "ok",
+    "new": "reserved",
+    "rewritten": "flag",
+    "truncated": "flag",
+    "site_missing": "flag",
+}
+STATUS_NAMES = {
+    "unchanged": "Unchanged",
+    "extended": "Extended",
+    "new": "New since the checkpoint",
+    "rewritten": "Rewritten",
+    "truncated": "Truncated",
+    "site_missing": "Site missing",
+}
+
+
+def _changed_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every yard that is not as at the checkpoint, what a regulator must look at first."""
+    order = ("rewritten", "truncated", "site_missing", "new", "extended")
+    return sorted(
+        (r for r in rows if r["status"] != "unchanged"),
+        key=lambda r: (order.index(r["status"]), r["site_id"]),
+    )
+
+
+def _verify_context() -> dict[str, Any]:
+    return {
+        "today": f"{date.today():%Y%m%d}",
+        "status_class": STATUS_CLASS,
+        "status_names": STATUS_NAMES,
+        "checkpoint_rows": CHECKPOINT_ROWS,
+        "checkpoint_error": None,
+    }
+
+
+async def _checkpoint_upload(request: Request) -> dict[str, Any]:
+    """The uploaded file as a JSON object, after the form's CSRF token is checked."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise InvalidInput("file: a Content-Length is required", field="file")
+    if int(declared) > MAX_CHECKPOINT_UPLOAD:
+        raise InvalidInput(
+            f"file: {int(declared):,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed", field="file"
+        )
+    # leaving the block closes the spooled upload, whether or not it was read
+    async with request.form(max_files=1, max_fields=5) as form:
+        check_csrf(request, form)
+        upload = form.get("checkpoint")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput(
+                "file: none chosen; choose the JSON of an earlier check", field="file"
+            )
+        data = await upload.read(MAX_CHECKPOINT_BODY + 1)
+    if len(data) > MAX_CHECKPOINT_BODY:
+        raise InvalidInput(f"file: more than {MAX_CHECKPOINT_BODY:,} bytes", field="file")
+    if not data.strip():
+        raise InvalidInput("file: is empty; choose the JSON of an earlier check", field="file")
+    try:
+        # a UTF-8 byte-order mark is what some editors put in front of a saved file
+        return json_object(data.removeprefix(b"\xef\xbb\xbf"))
+    except InvalidInput as exc:
+        text = exc.message.removeprefix("body: ")
+        raise InvalidInput(
+            f"file: {text}; choose the JSON of an earlier check, not its CSV or Excel export",
+            field="file",
+        ) from None
 
 
 def routes() -> list[BaseRoute]:
@@ -375,5 +471,5 @@ def routes() -> list[BaseRoute]:
         Route("/audit/phosphogypsum", phosphogypsum_page, methods=["GET"]),
         Route("/audit/producers/{id:int}", producer_page, methods=["GET"]),
         Route("/audit/entries", entries_page, methods=["GET"]),
-        Route("/audit/verify", verify_page, methods=["GET"]),
+        Route("/audit/verify", verify_page, methods=["GET", "POST"]),
     ]
