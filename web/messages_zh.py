@@ -37,7 +37,9 @@ FIELDS: dict[str, str] = {
     "dispatched_at": "发运时间",
     "document": "凭证",
     "every_hours": "定时运行间隔",
+    "file": "文件",
     "format": "格式",
+    "heads": "链头",
     "horizon_months": "规划期",
     "id": "编号",
     "idempotency_key": "幂等键",
@@ -146,7 +148,11 @@ EXPECTED = {
     "FeatureCollection, Feature, Polygon or MultiPolygon": (
         " FeatureCollection、Feature、Polygon 或 MultiPolygon"
     ),
+    "a site id": "场地编号",
+    "an entry number": "条目序号",
 }
+# a JSON array or object a checkpoint refusal names rather than shows (market/audit.py `_refuse`)
+SHOWN = {"an array": "数组", "an object": "对象"}
 AXES = {"longitude": "经度", "latitude": "纬度"}
 
 _FIELD = r"(?P<field>[^\s:][^:\n]*?)"
@@ -173,6 +179,7 @@ def _whole(pattern: str, template: str) -> Rule:
 
 
 _V = r"(?P<value>.+?)"  # a value as the message showed it (repr for text), up to the problem
+_SHOWN = r"(?P<shown>.+?)"  # the same, or `an array`/`an object` in its place
 _N = r"(?P<value>\S+)"  # a number, or an id
 
 # First match wins: the specific before the general.
@@ -192,6 +199,21 @@ RULES: tuple[Rule, ...] = (
         "收纳报价 {offer}：申请 {asked} 吨，仅剩 {open} 吨产能",
     ),
     _whole(r"duplicate key (?P<key>.+) in an object", "对象中有重复的键 {key}"),
+    # a checkpoint's key, shown as given (a repr may hold a colon)
+    _whole(
+        r"(?P<field>.+?): is not a key of a verify answer \(the checkpoint is its heads\)",
+        "{field}：不是校验结果中的键（检查点即校验结果中的链头）",
+    ),
+    _whole(
+        r"(?P<field>.+?): is not a field of a head \((?P<keys>site_id, seq, hash)\)",
+        "{field}：不是链头的字段（应为 {keys}）",
+    ),
+    # a checkpoint file the verify page could not read: the body's own refusal, then a hint
+    _whole(
+        r"(?P<inner>(?P<field>file): .+); "
+        r"choose the JSON of an earlier check, not its CSV or Excel export",
+        "{inner}；请选择此前一次校验的 JSON 导出，而不是它的 CSV 或 Excel 导出",
+    ),
     # a protected-zone file: its own path and problem follow the field
     _whole(r"(?P<field>zones): (?P<inner>\$.*)", "{field}：{inner}"),
     _whole(
@@ -412,6 +434,37 @@ RULES: tuple[Rule, ...] = (
     _about(_V + r" is not the code of a Yunnan prefecture", "{value} 不是云南省的州市代码"),
     _about(_V + r" is not the code of a Yunnan county", "{value} 不是云南省的县区代码"),
     _about(r"is required for the drawdown series", "查看消纳曲线须指定物料"),
+    # --- the regulator's checkpoint (market/audit.py, web/regulator.py, web/audit_api.py)
+    _about(
+        r"is required: the heads of an earlier verify answer",
+        "必填，应为此前一次校验结果中的链头",
+    ),
+    _about(_SHOWN + r" is not a list of heads", "{shown} 不是链头列表"),
+    _about(
+        r"(?P<n>[\d,]+) heads, at most (?P<max>[\d,]+) are compared at once",
+        "{n} 个链头，一次最多比对 {max} 个",
+    ),
+    _about(_SHOWN + r" is not a head (?P<keys>\{site_id, seq, hash\})", "{shown} 不是链头 {keys}"),
+    _about(
+        _SHOWN
+        + r" is not (?P<what>a site id|an entry number) \(a whole number from (?P<min>\d+)\)",
+        "{shown} 不是{what}（应为不小于 {min} 的整数）",
+    ),
+    _about(_SHOWN + r" is not 64 hex digits", "{shown} 不是 64 位十六进制数"),
+    _about(_V + r" appears twice \(also (?P<first>.+)\)", "{value} 出现了两次（另见 {first}）"),
+    _about(
+        r"none chosen; choose the JSON of an earlier check",
+        "未选择；请选择此前一次校验的 JSON 导出",
+    ),
+    _about(
+        r"is empty; choose the JSON of an earlier check",
+        "为空；请选择此前一次校验的 JSON 导出",
+    ),
+    _about(r"more than (?P<n>[\d,]+) bytes", "超过 {n} 字节"),
+    _about(
+        _V + r" is not answered here: only (?P<choices>.+)",
+        "{value} 在此不提供，只提供 {choices}",
+    ),
     # --- request bodies
     _about(
         r"not UTF-8 text \((?P<reason>.+) at byte (?P<byte>\d+)\)",
@@ -557,5 +610,6 @@ _GROUPS: dict[str, Callable[[str], str]] = {
     "material": _material,
     "what": lambda text: EXPECTED.get(text, text),
     "axis": lambda text: AXES.get(text, text),
+    "shown": lambda text: SHOWN.get(text, text),
     "inner": lambda text: _render(text),
 }

@@ -192,11 +192,47 @@ def test_the_regulators_desk_is_refused_in_chinese():
     ).startswith("期间（period）：'2025-13' 不是有效期间")
 
 
+def test_the_regulators_checkpoint_is_refused_in_chinese():
+    assert zh("heads[3].hash: 'zz' is not 64 hex digits") == (
+        "链头（heads[3].hash）：'zz' 不是 64 位十六进制数"
+    )
+    assert zh("heads[1].site_id: 3 appears twice (also heads[0])") == (
+        "链头（heads[1].site_id）：3 出现了两次（另见 heads[0]）"
+    )
+    # an array or object is named, not shown: named in Chinese too
+    assert zh("heads: an object is not a list of heads") == "链头（heads）：对象 不是链头列表"
+    assert zh("heads[0].seq: an array is not an entry number (a whole number from 0)") == (
+        "链头（heads[0].seq）：数组 不是条目序号（应为不小于 0 的整数）"
+    )
+    # a key that is not a name is shown as its repr, colon and all
+    assert zh("'a: b': is not a key of a verify answer (the checkpoint is its heads)") == (
+        "'a: b'：不是校验结果中的键（检查点即校验结果中的链头）"
+    )
+    assert zh("file: none chosen; choose the JSON of an earlier check") == (
+        "文件（file）：未选择；请选择此前一次校验的 JSON 导出"
+    )
+    # the body's own refusal, then the hint
+    assert zh(
+        "file: not valid JSON; choose the JSON of an earlier check, not its CSV or Excel export"
+    ) == (
+        "文件（file）：不是有效的 JSON；"
+        "请选择此前一次校验的 JSON 导出，而不是它的 CSV 或 Excel 导出"
+    )
+
+
 def test_a_value_that_looks_like_a_template_is_shown_as_typed():
     assert zh("name: '{field} {0}' is taken") == "名称（name）：'{field} {0}' 已被占用"
 
 
 # ----------------------------------------------------------------------------- every raise site
+
+# a head of a checkpoint, as a verify answer lists it
+_HASH = "ab" * 32
+
+
+def _head(**change: Any) -> dict[str, Any]:
+    return {"site_id": 1, "seq": 1, "hash": _HASH} | change
+
 
 # The real call where one is cheap (pure parsing, no database), so that a changed English text
 # fails here; the message as the raise site builds it otherwise. Each with the value it shows.
@@ -345,6 +381,36 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
     ("prefecture code", lambda: audit.parse_scope({"prefecture": "x1"}), "'x1'"),
     ("prefecture", lambda: audit.parse_scope({"prefecture": "999999"}), "999999"),
     ("county", lambda: audit.parse_scope({"county": "999999"}), "999999"),
+    # market/audit.py: compare_checkpoint's validation, before it reads the ledger
+    *(
+        (name, lambda raw=raw: audit.parse_checkpoint(raw), value)
+        for name, raw, value in [
+            ("checkpoint key", {"heads": [], "sites": []}, "sites"),
+            ("checkpoint odd key", {"heads": [], "a: b": 1}, "'a: b'"),
+            ("checkpoint heads required", {"ok": True}, "heads"),
+            ("checkpoint heads object", {"heads": {}}, "heads"),
+            ("checkpoint heads null", {"heads": None}, "null"),
+            ("checkpoint heads text", {"heads": "x"}, "'x'"),
+            ("checkpoint too many", [{}] * (audit.MAX_CHECKPOINT_HEADS + 1), "100,001"),
+            ("checkpoint head array", [[1]], "heads[0]"),
+            ("checkpoint head number", [5], "5"),
+            ("checkpoint head field", [_head(colour=1)], "heads[0].colour"),
+            ("checkpoint head odd field", [_head(**{"a.b": 1})], "heads[0].'a.b'"),
+            ("checkpoint site required", [{"seq": 1, "hash": _HASH}], "heads[0].site_id"),
+            ("checkpoint site bool", [_head(site_id=True)], "true"),
+            ("checkpoint site zero", [_head(site_id=0)], "0"),
+            ("checkpoint site text", [_head(site_id="3")], "'3'"),
+            ("checkpoint seq negative", [_head(seq=-1)], "-1"),
+            ("checkpoint seq fraction", [_head(seq=1.5)], "1.5"),
+            ("checkpoint seq array", [_head(seq=[1])], "heads[0].seq"),
+            ("checkpoint hash required", [{"site_id": 1, "seq": 1}], "heads[0].hash"),
+            ("checkpoint hash short", [_head(hash="zz")], "'zz'"),
+            ("checkpoint hash null", [_head(hash=None)], "null"),
+            ("checkpoint hash object", [_head(hash={})], "heads[0].hash"),
+            ("checkpoint hash long", [_head(hash="a" * 100)], "'aaaa"),
+            ("checkpoint site twice", [_head(site_id=3), _head(site_id=3, seq=2)], "heads[0]"),
+        ]
+    ),
     # web/api.py
     ("body utf-8", lambda: json_object(b"\xff{}"), "invalid start byte"),
     ("body json", lambda: json_object(b"{"), "body"),
@@ -566,6 +632,27 @@ LITERAL: list[tuple[str, str]] = [
     ("params: [1] is not an object", "[1]"),
     ("run: 'x' is not a whole number", "'x'"),
     ("path: /api/v1/nothing does not exist", "/api/v1/nothing"),
+    # web/regulator.py: the verify page's checkpoint upload
+    ("file: a Content-Length is required", "Content-Length"),
+    ("file: 20,100,001 bytes, at most 20,000,000 allowed", "20,100,001"),
+    ("file: none chosen; choose the JSON of an earlier check", "JSON"),
+    ("file: more than 20,000,000 bytes", "20,000,000"),
+    ("file: is empty; choose the JSON of an earlier check", "JSON"),
+    *(
+        (
+            f"file: {problem}; choose the JSON of an earlier check, not its CSV or Excel export",
+            value,
+        )
+        for problem, value in [
+            ("not UTF-8 text (invalid start byte at byte 0)", "invalid start byte"),
+            ("not valid JSON", "JSON"),
+            ("expected a JSON object, got list", "list"),
+            ("a string holds a lone surrogate (\\ud800-\\udfff): not Unicode", "\\ud800"),
+        ]
+    ),
+    # web/audit_api.py: POST /api/v1/audit/verify/checkpoint
+    ("body: more than 20,000,000 bytes", "20,000,000"),
+    ("format: 'csv' is not answered here: only json", "'csv'"),
     # web/security.py
     ("csrf_token: missing or wrong; reload the page and try again", "csrf_token"),
     ("authentication required: log in or send a bearer token", ""),
@@ -576,7 +663,7 @@ _TECHNICAL = {
     *("CSRF", "Bearer", "Content", "Length", "UTF", "JSON", "GeoJSON", "Unicode", "WGS"),
     *("SQLite", "PostgreSQL", "pg", "dump", "Fc", "README", "force", "ISO", "YYYY", "MM", "DD"),
     *("min", "max", "name", "lat", "lon", "parameter", "true", "false", "null", "ud", "udfff"),
-    *("Feature", "FeatureCollection", "Polygon", "MultiPolygon"),
+    *("Feature", "FeatureCollection", "Polygon", "MultiPolygon", "CSV", "Excel"),
     # codes a template shows beside their Chinese word
     *("open", "disputed", "phosphogypsum"),
 }
