@@ -314,11 +314,11 @@ def test_the_verify_page_refuses_an_unreadable_file_in_one_line_and_compares_a_g
         r'<p class="error[^"]*"[^>]*data-checkpoint="refused">(.*?)</p>', not_json.text
     )
     assert refusals == [
-        "文件未能读取: file: not valid JSON; choose the JSON of an earlier check, not its CSV or "
-        "Excel export"
+        "文件未能读取: 文件（file）：不是有效的 JSON；"
+        "请选择此前一次校验的 JSON 导出，而不是它的 CSV 或 Excel 导出"
     ]
     assert 'data-verify="ok"' in not_json.text  # the rest of the page is still there
-    assert no_file.status_code == 422 and "file: none chosen" in no_file.text
+    assert no_file.status_code == 422 and "文件（file）：未选择" in no_file.text
     assert no_token.status_code == 403 and "csrf_token" in no_token.text
     assert compared.status_code == 200
     assert 'data-checkpoint="ok"' in compared.text
