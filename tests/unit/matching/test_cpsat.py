@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from benchmarks.generate import synthetic_problem
 from matching import result_to_json, solve
+from matching.cpsat import _best_of, _Phase, _satisfies
 
 from .builders import accept, east, lot, plant, problem
 
@@ -84,3 +87,43 @@ def test_proven_min_shipment_result_is_deterministic() -> None:
     first, second = solve(p), solve(p)
     assert first.status == "optimal"
     assert result_to_json(first, timings=False) == result_to_json(second, timings=False)
+
+
+def test_phase_two_keeps_the_cheaper_answer_under_the_higher_bound() -> None:
+    scip = _Phase("FEASIBLE", 120, 100.0, 1.0, np.array([5, 0]))
+    cp_sat = _Phase("FEASIBLE", 110, 90.0, 1.0, np.array([0, 5]))
+    best = _best_of([scip, cp_sat], np.array([24, 22]))
+    assert (best.objective, best.bound, best.status) == (110, 100.0, "FEASIBLE")
+    assert best.values is not None and best.values.tolist() == [0, 5]
+
+
+def test_phase_two_is_proven_when_one_answer_meets_the_other_solvers_bound() -> None:
+    scip = _Phase("FEASIBLE", 100, 95.0, 1.0, np.array([5, 0]))
+    cp_sat = _Phase("FEASIBLE", 104, 100.0, 1.0, np.array([0, 5]))
+    assert _best_of([scip, cp_sat], np.array([20, 21])).status == "OPTIMAL"
+
+
+def test_a_mip_answer_that_breaks_a_row_is_not_used() -> None:
+    least, cap = np.array([500, 500]), np.array([800, 800])
+    lots = (np.array([0, 0]), np.array([1000.0]))
+    weights = np.array([1, 1])
+    assert _satisfies(np.array([600, 400]), least, cap, (lots,), weights, 1000) is False  # < min
+    assert _satisfies(np.array([600, 600]), least, cap, (lots,), weights, 1000) is False  # > lot
+    assert _satisfies(np.array([800, 0]), least, cap, (lots,), weights, 1000) is False  # tonnes
+    assert _satisfies(np.array([500, 500]), least, cap, (lots,), weights, 1000) is True
+
+
+def test_a_hard_min_shipment_run_reports_what_each_phase_two_solver_found() -> None:
+    p = synthetic_problem(120, 200, seed=3, mode="min_shipment", min_shipment_t=700, time_limit_s=4)
+    result = solve(p)
+    phase2 = result.stats.get("phase2")
+    if phase2 is None:  # phase 1 proved everything; nothing for phase 2 to do
+        assert result.status == "optimal"
+        return
+    assert set(phase2["solvers"]) <= {"scip", "cp_sat"} and phase2["solvers"]
+    cheapest = min(s["haul_cost"] for s in phase2["solvers"].values())
+    assert phase2["haul_cost"] == cheapest
+    assert (
+        phase2["bound_haul_cost"] == max(s["bound_haul_cost"] for s in phase2["solvers"].values())
+        or phase2["status"] == "optimal"
+    )
