@@ -88,6 +88,16 @@ def producer_lots(page: Page) -> None:
     page.fill("input[name=asking_price_cny_t]", "-12")
 
 
+def producer_lot_refused(page: Page) -> None:
+    # the services refuse in English; the Chinese page shows the refusal translated, in place
+    producer_lots(page)
+    page.fill("input[name=tonnes]", "-5")
+    page.fill("input[name='quality.caso4_2h2o_pct']", "89.2")
+    page.click("#lot-form button[type=submit]")
+    page.locator("#lot-form .field-error").first.wait_for()
+    page.evaluate("document.querySelector('#lot-form').scrollIntoView()")
+
+
 def lot_options(page: Page) -> None:
     page.goto("/lots/1")
     page.evaluate("document.querySelector('#lot-options').scrollIntoView()")
@@ -151,8 +161,54 @@ def regulator_siting(page: Page) -> None:
     page.wait_for_timeout(800)
 
 
+CHECKPOINT: dict[str, object] = {}
+
+
+def regulator_checkpoint_taken(page: Page) -> None:
+    # what a regulator keeps: the JSON export of today's tamper check
+    answer = page.request.get("/api/v1/audit/verify?format=json")
+    CHECKPOINT["json"] = answer.body()
+
+
+def producer_records_generation(page: Page) -> None:
+    # after the checkpoint, the producer records a month's generation through the API
+    token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+    yard = page.request.get("/api/v1/sites?kind=yard").json()["sites"][0]
+    answer = page.request.post(
+        f"/api/v1/sites/{yard['id']}/ledger",
+        data={
+            "kind": "generation",
+            "material": "phosphogypsum",
+            "tonnes": 1250,
+            "occurred_on": time.strftime("%Y-%m-%d"),
+            "document": "月报-示例",
+        },
+        headers={"x-csrf-token": token},
+    )
+    if answer.status not in (200, 201):
+        raise SystemExit(f"recording generation failed: {answer.status} {answer.text()}")
+
+
+def regulator_checkpoint_compared(page: Page) -> None:
+    page.goto("/audit/verify")
+    page.set_input_files(
+        "input[name=checkpoint]",
+        files=[
+            {
+                "name": "checkpoint.json",
+                "mimeType": "application/json",
+                "buffer": CHECKPOINT["json"],
+            }
+        ],
+    )
+    page.click("form[action='/audit/verify'] button[type=submit]")
+    page.locator("[data-checkpoint]").first.wait_for()
+    page.evaluate("document.querySelector('[data-checkpoint]').scrollIntoView()")
+
+
 SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("producer-lots.png", "producer-demo", producer_lots),
+    ("producer-lot-refused.png", "producer-demo", producer_lot_refused),
     ("producer-lot-options.png", "producer-demo", lot_options),
     ("producer-ledger.png", "producer-demo", producer_ledger),
     ("recycler-proposals.png", "recycler-demo", recycler_proposals),
@@ -163,6 +219,9 @@ SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("regulator-phosphogypsum.png", "regulator-demo", regulator_phosphogypsum),
     ("regulator-planner.png", "regulator-demo", regulator_planner),
     ("regulator-siting.png", "regulator-demo", regulator_siting),
+    ("", "regulator-demo", regulator_checkpoint_taken),
+    ("", "producer-demo", producer_records_generation),
+    ("regulator-verify-checkpoint.png", "regulator-demo", regulator_checkpoint_compared),
 ]
 
 
@@ -187,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                     if user not in pages:
                         pages[user] = session(browser, f"http://127.0.0.1:{port}", user)
                     prepare(pages[user])
-                    pages[user].screenshot(path=args.out / name)
-                    print(args.out / name)
+                    if name:  # steps without a name only set the scene
+                        pages[user].screenshot(path=args.out / name)
+                        print(args.out / name)
                 browser.close()
         finally:
             server.terminate()

@@ -581,6 +581,7 @@ ZH.update(
         "Entry #%s is gone; the chain now ends at #%s.": "条目 #%s 已不存在；该链现止于 #%s。",
         "No entry and no head remain for this yard.": "该堆场的条目和链头均已不存在。",
         "Entries #%s–#%s were appended since.": "此后追加了条目 #%s–#%s。",
+        "Entry #%s was appended since.": "此后追加了条目 #%s。",
         "Not in the checkpoint.": "检查点中没有该堆场。",
         "more yards (the API lists them all)": "个堆场未列出（API 返回完整列表）",
     }
