@@ -24,6 +24,7 @@ from market.settings import Settings
 from web import (
     api,
     audit_api,
+    declared_query,
     market_pages,
     openapi,
     pages,
@@ -70,12 +71,16 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             Route("/healthz", pages.healthz, methods=["GET"]),
             Mount(
                 "/api/v1",
-                routes=[
-                    *api.routes(),
-                    *audit_api.routes(),
-                    *planning_api.routes(),
-                    *openapi.routes(),
-                ],
+                # a query parameter the OpenAPI document does not declare is refused
+                routes=declared_query.checked(
+                    [
+                        *api.routes(),
+                        *audit_api.routes(),
+                        *planning_api.routes(),
+                        *openapi.routes(),
+                    ],
+                    openapi.document(),
+                ),
             ),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *pages.routes(),

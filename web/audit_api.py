@@ -1,12 +1,15 @@
 """The regulator's audit under /api/v1/audit: figures, 以用定产, the drill-down, the chain check.
 
-Regulators and operators only; anyone else gets 403. `?format=csv|xlsx` turns any of them into
-a download. POST /audit/verify/checkpoint only reads, but takes its checkpoint as a body.
+Regulators and operators only; anyone else gets 403. `?format=csv|xlsx` turns the figures, the
+table, the entries and the chain check into a download (`lang` picks its headings); the drawdown
+and the checkpoint comparison answer JSON only. Each route takes the query parameters its
+operation below declares, and every other name is refused (`web/declared_query.py`).
+POST /audit/verify/checkpoint only reads, but takes its checkpoint as a body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,19 +26,10 @@ from web.errors import BadRequest
 from web.i18n import pick_lang
 
 FORMATS = ("json", "csv", "xlsx")
-COMMON = ("format", "lang")
-SCOPE = ("period", "prefecture", "county", "organisation", "material")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def check_params(params: Mapping[str, str], allowed: Iterable[str]) -> None:
-    known = set(allowed) | set(COMMON)
-    for name in params:
-        if name not in known:
-            raise InvalidInput.about(name, params[name], "is not a known query parameter")
 
 
 def period_param(params: Mapping[str, str]) -> audit.Period | None:
@@ -48,6 +42,12 @@ def format_param(params: Mapping[str, str]) -> str:
     if fmt not in FORMATS:
         raise InvalidInput.about("format", fmt, f"is not one of {', '.join(FORMATS)}")
     return fmt
+
+
+def json_only(params: Mapping[str, str]) -> None:
+    """`?format=` of a route that answers JSON and nothing else: json or nothing."""
+    if format_param(params) != "json":
+        raise InvalidInput.about("format", params["format"], "is not answered here: only json")
 
 
 def export_lang(request: Request) -> str:
@@ -85,7 +85,6 @@ async def overseer(request: Request) -> Any:
 async def summary(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    check_params(q, SCOPE)
     fmt = format_param(q)
     period = period_param(q)
     scope = audit.parse_scope(q)
@@ -105,7 +104,6 @@ async def summary(request: Request) -> Response:
 async def phosphogypsum(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    check_params(q, ("period",))
     fmt = format_param(q)
     data = await run_read(request, audit.phosphogypsum_table, actor, period_param(q))
     return answer(
@@ -116,7 +114,6 @@ async def phosphogypsum(request: Request) -> Response:
 async def entries(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    check_params(q, (*SCOPE, "kind", "limit", "offset"))
     fmt = format_param(q)
     period = period_param(q)
     scope = audit.parse_scope(q)
@@ -137,7 +134,6 @@ async def entries(request: Request) -> Response:
 async def verify(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    check_params(q, ("organisation",))
     fmt = format_param(q)
     organisation = audit.parse_scope({"organisation": q.get("organisation", "")}).organisation_id
     data = await run_read(request, audit.verify, actor, organisation)
@@ -163,10 +159,7 @@ async def checkpoint_body(request: Request) -> dict[str, Any]:
 
 async def verify_checkpoint(request: Request) -> Response:
     actor = await overseer(request)
-    q = request.query_params
-    check_params(q, ())
-    if format_param(q) != "json":
-        raise InvalidInput.about("format", q["format"], "is not answered here: only json")
+    json_only(request.query_params)
     checkpoint = await checkpoint_body(request)
     return JSONResponse(await run_read(request, audit.compare_checkpoint, actor, checkpoint))
 
@@ -174,7 +167,7 @@ async def verify_checkpoint(request: Request) -> Response:
 async def drawdown(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    check_params(q, ("prefecture", "county", "organisation", "material"))
+    json_only(q)
     scope = audit.parse_scope(q)
     return JSONResponse(await run_read(request, audit.drawdown, actor, scope))
 
@@ -203,6 +196,8 @@ _SCOPE = [
     openapi.query("material"),
 ]
 _FORMAT = openapi.query("format", {"type": "string", "enum": list(FORMATS), "default": "json"})
+# taken by the JSON-only routes too (any other format is refused there, by name)
+_JSON_FORMAT = openapi.query("format", {"type": "string", "enum": ["json"], "default": "json"})
 
 
 def _downloadable(operation: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +277,7 @@ openapi.register(
                 "regulator, operator",
                 openapi.ref("CheckpointComparison"),
                 body="Checkpoint",
+                params=[_JSON_FORMAT, _LANG],
             )
         },
         "/audit/drawdown": {
@@ -289,7 +285,7 @@ openapi.register(
                 "Monthly generation, consumption and ledger stock of one material, with the "
                 "line the policy asks consumption (phosphogypsum) or utilisation to reach",
                 "regulator, operator",
-                params=_SCOPE,
+                params=[*_SCOPE, _JSON_FORMAT, _LANG],
             )
         },
     },

@@ -616,7 +616,7 @@ LITERAL: list[tuple[str, str]] = [
     ("params.priorities.pg: 99 is out of range [1, 10]", "99"),
     ("zones: $.features[0].geometry: missing or null", "$.features[0].geometry"),
     ("zones: $: more than 200,000 vertices in the file", "200,000"),
-    # web/regulator.py, web/audit_api.py
+    # web/regulator.py, web/audit_api.py, web/declared_query.py
     ("metric: 'size' is not one of stock, rate, flags", "'size'"),
     ("colour: 'red' is not a known query parameter", "'red'"),
     ("format: 'pdf' is not one of json, csv, xlsx", "'pdf'"),
