@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
 from web.i18n import pick_lang, translate
+from web.reasons_zh import localise_reason
 from web.security import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -26,7 +28,15 @@ def make_templates() -> Jinja2Blocks:
     )
     env.filters["num"] = _num
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+    env.filters["reason"] = _reason
     return Jinja2Blocks(env=env)
+
+
+@pass_context
+def _reason(context: Context, text: str) -> str:
+    """`{{ r | reason }}`: an engine reason (English in the engine, the runs and the API) in the
+    page's language."""
+    return localise_reason(text, context.get("lang", "en"))
 
 
 def _num(value: Any, digits: int = 0) -> str:

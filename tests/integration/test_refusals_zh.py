@@ -1,4 +1,5 @@
-"""A refused form on a page speaks the page's language; the JSON API keeps the English."""
+"""A refused form, or the matching engine's reason, on a page speaks the page's language; the JSON
+API keeps the English."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from market.services.matching import run_match
 from tests import builders as b
 from tests.integration.test_hostile_api import Client
 from web.app import create_app
@@ -118,3 +120,38 @@ def test_the_planner_refuses_a_horizon_in_chinese_beside_the_field(db, settings)
     assert field_error(page.text, "horizon_months") == (
         "规划期（horizon_months）：'500' 应在 1 到 120 之间"
     )
+
+
+def test_a_match_run_page_explains_an_unmatched_lot_in_chinese_and_in_english_once_switched(
+    db, settings
+):
+    """The engine's reasons stay English in the stored run and the API (CONTRACT.md); the page
+    translates them (web/reasons_zh.py)."""
+    producer, recycler, operator = (b.actor(db, r) for r in ("producer", "recycler", "operator"))
+    yard = b.site(db, producer, b.ANNING)
+    lot = b.lot(db, producer, yard.id, quality={"caso4_2h2o_pct": 88.0, "f_ws_pct": 0.62})
+    offer = b.offer(
+        db, recycler, b.site(db, recycler, b.KUNMING).id, spec={"f_ws_pct": {"max": 0.5}}
+    )
+    run = run_match(db, operator, settings)
+    (reason,) = run.unmatched[0]["reasons"]
+    assert reason.startswith(
+        f"f_ws_pct 0.62 is above the maximum 0.5 of the nearest plant that limits it, O{offer.id} ("
+    )
+    client = logged_in(create_app(settings, db), operator.username)
+    try:
+        chinese = html.unescape(client.get(f"/match-runs/{run.id}").text)
+        assert client.get("/lang/en", params={"next": "/"}).status_code == 303
+        english = html.unescape(client.get(f"/match-runs/{run.id}").text)
+    finally:
+        client.close()
+    assert f"水溶性氟 0.62 高于上限 0.5（设此限值的最近工厂：O{offer.id}，公路 " in chinese
+    assert reason not in chinese
+    assert reason in english
+    assert f"/lots/{lot.id}" in english
+    owner = logged_in(create_app(settings, db), producer.username)
+    try:
+        where = html.unescape(owner.get(f"/lots/{lot.id}").text)
+    finally:
+        owner.close()
+    assert "<div>水溶性氟 0.62 高于上限 0.5</div>" in where  # the plants that cannot take it

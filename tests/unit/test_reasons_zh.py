@@ -1,0 +1,359 @@
+"""The matching engine's English reasons, as the Chinese pages show them (web/reasons_zh.py).
+
+Every reason here is made by the engine itself (`matching.solve`, `matching.rank_options`) on a
+small problem; ids look like the market's (L3 for a lot, O14 for an offer), so a rendering can be
+checked for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from numpy.typing import ArrayLike, NDArray
+
+import matching.cpsat
+import matching.solver
+from market.catalogue import catalogue
+from matching import rank_options, solve
+from matching.explain import NO_PLANT_WITHIN_HAUL
+from tests.unit.matching.builders import ORIGIN, accept, east, lot, north, plant, problem
+from web.reasons_zh import PLANT, RULES, TAKERS, localise_reason, rules_used
+
+
+def zh(text: str) -> str:
+    return localise_reason(text, "zh")
+
+
+def unmatched_reasons(*args: object, **kwargs: object) -> list[str]:
+    """Every reason `solve` gives for the unmatched tonnes of the problem."""
+    result = solve(problem(*args, **kwargs))  # type: ignore[arg-type]
+    return [reason for entry in result.unmatched for reason in entry.reasons]
+
+
+def rank_reasons(*args: object, lot_id: str = "L1", road: object = None) -> list[str]:
+    """Every reason `rank_options` gives for the plants that cannot take `lot_id`."""
+    options = rank_options(problem(*args), lot_id, road)  # type: ignore[arg-type]
+    return [reason for o in options for reason in o.reasons]
+
+
+class NoRoads:
+    """A road provider that knows no road at all."""
+
+    min_circuity = 1.0
+
+    def road_km_bulk(
+        self, lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+    ) -> NDArray[np.float64]:
+        shape = np.broadcast_shapes(*(np.shape(x) for x in (lat1, lon1, lat2, lon2)))
+        return np.full(shape, np.inf)
+
+
+def stopped_early(monkeypatch: pytest.MonkeyPatch, where: object, name: str, flow: str) -> None:
+    """Make the solver `where.name` stop before placing anything: its answer, with no flow."""
+    real = getattr(where, name)
+
+    def stopped(*args: object, **kwargs: object) -> object:
+        outcome = real(*args, **kwargs)
+        zero = np.zeros_like(getattr(outcome, flow))
+        return dataclasses.replace(outcome, **{flow: zero, "status": "feasible"})
+
+    monkeypatch.setattr(where, name, stopped)
+
+
+# ----------------------------------------------------------------------------- each reason kind
+
+
+def quality_below() -> list[str]:
+    return unmatched_reasons(
+        [lot("L1", 500, quality={"caso4_2h2o_pct": 80.0})],
+        [
+            plant("O2", north(80), accept(spec={"caso4_2h2o_pct": (82, None)})),
+            plant("O14", north(20), accept(spec={"caso4_2h2o_pct": (85, None)})),
+        ],
+    )
+
+
+def quality_above() -> list[str]:
+    return unmatched_reasons(
+        [lot("L7", 1200, quality={"f_ws_pct": 0.62})],
+        [plant("O14", east(2.4), accept(spec={"f_ws_pct": (None, 0.5)}))],
+    )
+
+
+def quality_with_no_road() -> list[str]:
+    result = solve(
+        problem(
+            [lot("L1", 500, quality={"p2o5_ws_pct": 1.2}, max_haul_km=100)],
+            [plant("O3", east(10), accept(spec={"p2o5_ws_pct": (None, 0.8)}))],
+        ),
+        NoRoads(),
+    )
+    return [reason for entry in result.unmatched for reason in entry.reasons]
+
+
+def missing_assay() -> list[str]:
+    return unmatched_reasons(
+        [lot("L1", 500, quality={"caso4_2h2o_pct": 90.0})],
+        [
+            plant("O5", east(10), accept(spec={"ira": (None, 1.0), "f_ws_pct": (None, 0.5)})),
+            plant("O6", east(30), accept(spec={"ira": (None, 1.0)})),
+        ],
+    )
+
+
+def every_way_to_fail() -> list[str]:
+    return unmatched_reasons(
+        [lot("L1", 500, quality={"caso4_2h2o_pct": 80.0}, max_haul_km=50)],
+        [
+            plant("O1", east(10), accept(spec={"caso4_2h2o_pct": (85, None)})),
+            plant("O2", east(20), accept(spec={"ira": (None, 1)})),
+            plant("O3", east(300)),
+        ],
+    )
+
+
+def beyond_haul() -> list[str]:
+    return unmatched_reasons([lot("L1", 500)], [plant("O1", north(120), max_haul_km=150)])
+
+
+def nobody_accepts() -> list[str]:
+    return unmatched_reasons(
+        [lot("L1", 500, material="silicon_slag", quality={})],
+        [plant("O1", ORIGIN, accept("fly_ash"))],
+    )
+
+
+def capacity_taken_by_priority() -> list[str]:
+    return unmatched_reasons(
+        [
+            lot("L1", 1000, at=east(5), material="red_mud", quality={}),
+            lot("L2", 1000, at=east(100)),
+        ],
+        [
+            plant(
+                "O1",
+                ORIGIN,
+                accept("red_mud", capacity_t=None),
+                accept("phosphogypsum", capacity_t=None),
+                capacity_t=1000,
+            )
+        ],
+        priorities={"phosphogypsum": 3, "red_mud": 2},
+    )
+
+
+def capacity_taken_by_cheaper_hauls() -> list[str]:
+    """Seven near lots fill two plants before the far one: five are named, the rest counted."""
+    near = [lot(f"L{n}", 1000, at=east(n)) for n in range(2, 9)]
+    return unmatched_reasons(
+        [lot("L1", 1000, at=east(150)), *near],
+        [
+            plant("O29", east(3), accept(capacity_t=1000)),
+            plant("O11", ORIGIN, accept(capacity_t=6000)),
+        ],
+    )
+
+
+def capacity_with_none_left() -> list[str]:
+    return unmatched_reasons([lot("L1", 1500)], [plant("O1", east(10), accept(capacity_t=1000))])
+
+
+def below_min_shipment() -> list[str]:
+    return unmatched_reasons(
+        [lot("L1", 3000)],
+        [plant("O1", east(10), accept(capacity_t=1000))],
+        mode="min_shipment",
+        min_shipment_t=2000,
+    )
+
+
+def search_timed_out(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    stopped_early(monkeypatch, matching.cpsat, "solve_min_shipment", "flow")
+    return unmatched_reasons(
+        [lot("L1", 3000)],
+        [plant("O1", east(10), accept(capacity_t=5000))],
+        mode="min_shipment",
+        min_shipment_t=1000,
+    )
+
+
+def search_stopped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    stopped_early(monkeypatch, matching.solver, "run_network", "haul_flow")
+    return unmatched_reasons([lot("L1", 3000)], [plant("O1", east(10), accept(capacity_t=5000))])
+
+
+def solver_failed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    real = matching.solver.run_network
+
+    def failed(*args: object, **kwargs: object) -> object:
+        outcome = real(*args, **kwargs)  # type: ignore[arg-type]
+        return dataclasses.replace(
+            outcome, status="infeasible", haul_flow=np.zeros_like(outcome.haul_flow)
+        )
+
+    monkeypatch.setattr(matching.solver, "run_network", failed)
+    return unmatched_reasons([lot("L1", 100)], [plant("O1", east(10))])
+
+
+def plants_that_cannot_take_a_lot() -> list[str]:
+    return rank_reasons(
+        [lot("L1", 1000, quality={"caso4_2h2o_pct": 88.0, "f_ws_pct": 0.62}, max_haul_km=200)],
+        [
+            plant("O1", east(10)),
+            plant("O2", east(5), accept(spec={"caso4_2h2o_pct": (90, None)})),
+            plant("O3", east(5), accept(spec={"f_ws_pct": (None, 0.5)})),
+            plant("O4", east(6), accept(spec={"ira": (None, 1.0), "ir": (None, 1.0)})),
+            plant("O5", east(400)),
+            plant("O6", east(1), accept("red_mud")),
+        ],
+    )
+
+
+def plants_with_no_road() -> list[str]:
+    return rank_reasons([lot("L1", 1000, max_haul_km=200)], [plant("O1", east(10))], road=NoRoads())
+
+
+CASES: dict[str, Callable[..., list[str]]] = {
+    f.__name__: f
+    for f in (
+        quality_below,
+        quality_above,
+        quality_with_no_road,
+        missing_assay,
+        every_way_to_fail,
+        beyond_haul,
+        nobody_accepts,
+        capacity_taken_by_priority,
+        capacity_taken_by_cheaper_hauls,
+        capacity_with_none_left,
+        below_min_shipment,
+        search_timed_out,
+        search_stopped,
+        solver_failed,
+        plants_that_cannot_take_a_lot,
+        plants_with_no_road,
+    )
+}
+
+
+def reasons_of(name: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    make = CASES[name]
+    reasons = make(monkeypatch) if inspect.signature(make).parameters else make()
+    monkeypatch.undo()
+    assert reasons, f"{name} gave no reason"
+    return reasons
+
+
+# ----------------------------------------------------------------------------- what to check
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])")
+_ID = re.compile(r"(?<![A-Za-z0-9_])[LO]\d+(?![0-9])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def numbers(text: str) -> Counter[str]:
+    """The numbers a reason shows (not the digits inside a code like caso4_2h2o_pct or O14)."""
+    return Counter(_NUMBER.findall(text))
+
+
+def ids(text: str) -> Counter[str]:
+    return Counter(_ID.findall(text))
+
+
+def leftover_english(text: str) -> list[str]:
+    """Latin words left once ids and the catalogue's own names (内照射指数 IRa) are taken out."""
+    cat = catalogue()
+    for name in sorted(
+        [p.name_zh for p in cat.parameters.values()] + [m.name_zh for m in cat.materials.values()],
+        key=len,
+        reverse=True,
+    ):
+        text = text.replace(name, "")
+    return re.findall(r"[A-Za-z]+", _ID.sub("", text))
+
+
+# ----------------------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_engine_reason_is_rendered_in_chinese_keeping_its_numbers_and_ids(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for english in reasons_of(case, monkeypatch):
+        chinese = zh(english)
+        assert rules_used(english), english
+        assert chinese != english and _CJK.search(chinese), english
+        assert not numbers(english) - numbers(chinese), (english, chinese)
+        assert not ids(english) - ids(chinese), (english, chinese)
+        assert leftover_english(chinese) == [], (english, chinese)
+
+
+def test_every_pattern_is_used_by_some_real_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = {rule for case in CASES for r in reasons_of(case, monkeypatch) for rule in rules_used(r)}
+    unused = [rule.pattern.pattern for rule in (*RULES, PLANT, *TAKERS) if rule not in used]
+    assert unused == []
+
+
+def test_the_demo_reasons_read_as_chinese_sentences() -> None:
+    (above,) = quality_above()
+    assert above.startswith("f_ws_pct 0.62 is above the maximum 0.5 of the nearest plant")
+    assert zh(above) == "水溶性氟 0.62 高于上限 0.5（设此限值的最近工厂：O14，公路 3.4 公里）"
+    assert zh(NO_PLANT_WITHIN_HAUL) == "运距上限内没有符合条件的工厂"
+    assert zh(nobody_accepts()[0]) == "没有工厂收纳硅渣（工业硅精炼渣）"
+    (taken,) = capacity_taken_by_cheaper_hauls()
+    rendered = zh(taken)
+    assert rendered.startswith(
+        "符合条件的工厂产能已被优先级更高或总运费更低的批次占用（本批次：优先级 "
+    )
+    assert re.search(r"元/吨）— O29：L\d（\d+\.\d\d 元/吨）；O11：", rendered), rendered
+    assert rendered.endswith("元/吨）、另 1 个批次")
+
+
+def test_a_capacity_reason_names_the_lots_that_took_it_by_priority_or_haul_cost() -> None:
+    (by_priority,) = capacity_taken_by_priority()
+    assert "O1: L2 (priority 3)" in by_priority
+    assert "O1：L2（优先级 3）" in zh(by_priority)
+    (none_left,) = capacity_with_none_left()
+    assert zh(none_left).endswith("— O1：无剩余产能")
+
+
+def test_a_missing_assay_and_a_plant_that_takes_another_material_are_said_in_chinese() -> None:
+    (missing,) = missing_assay()
+    assert zh(missing) == (
+        "缺少水溶性氟、内照射指数 IRa 的化验值，有 2 家工厂要求"
+        "（最近：O5，公路 14.0 公里，需要水溶性氟、内照射指数 IRa）"
+    )
+    rendered = [zh(r) for r in plants_that_cannot_take_a_lot()]
+    assert "收纳赤泥，不收磷石膏" in rendered
+    assert "缺少外照射指数 Iγ、内照射指数 IRa 的化验值" in rendered
+    assert "二水硫酸钙含量 88 低于下限 90" in rendered
+    assert "水溶性氟 0.62 高于上限 0.5" in rendered
+    assert any(re.fullmatch(r"公路 \d+\.\d 公里，超出运距上限 200 公里", r) for r in rendered)
+    assert zh(plants_with_no_road()[0]) == "无已知道路，超出运距上限 200 公里"
+
+
+def test_an_english_page_gets_every_reason_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    for case in CASES:
+        for english in reasons_of(case, monkeypatch):
+            assert localise_reason(english, "en") == english
+
+
+def test_a_reason_no_pattern_knows_stays_in_english_whole_and_nothing_raises() -> None:
+    odd_capacity = (
+        "capacity at eligible plants is taken by lots of higher priority or lower total haul cost"
+        " (this lot: priority 2, 1.95 CNY/t to the nearest) — O29: something new"
+    )
+    for odd in ("", "something new", "x {0} {value}", "\ud800", "a" * 5000, odd_capacity):
+        assert zh(odd) == odd
+    assert localise_reason(None, "zh") is None  # type: ignore[arg-type]
+
+
+def test_a_code_the_catalogue_does_not_know_is_kept_as_it_is() -> None:
+    assert zh("colour_idx 3 is above the maximum 2") == "colour_idx 3 高于上限 2"
+    assert zh("takes unobtainium, not phosphogypsum") == "收纳 unobtainium，不收磷石膏"
