@@ -18,6 +18,7 @@ give.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any
@@ -261,6 +262,17 @@ def _limit(
     """Per group (a lot, an accept entry, a facility): Σ x ≤ its capacity, and the number of
     shipments ≤ capacity ÷ the smallest minimum among them. The count is implied, but without
     it the LP relaxation spreads tonnes over fractional shipments and proves almost nothing."""
+    for members, cap, most in _group_rows(group, capacity, least):
+        model.add(cp_model.LinearExpr.sum([x[int(m)] for m in members]) <= cap)
+        if most is not None:
+            model.add(cp_model.LinearExpr.sum([y[int(m)] for m in members]) <= most)
+
+
+def _group_rows(
+    group: IntArray, capacity: FloatArray, least: IntArray
+) -> Iterator[tuple[IntArray, int, int | None]]:
+    """Each group with a finite capacity: its arcs, the capacity, and the most shipments it can
+    take when that is fewer than its arcs (else None: the count row would bind nothing)."""
     order = np.argsort(group, kind="stable")
     for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
         if members.size == 0:
@@ -268,10 +280,8 @@ def _limit(
         cap = float(capacity[int(group[members[0]])])
         if not math.isfinite(cap):
             continue
-        model.add(cp_model.LinearExpr.sum([x[int(m)] for m in members]) <= int(cap))
         most = int(cap // max(1, int(least[members].min())))
-        if most < members.size:
-            model.add(cp_model.LinearExpr.sum([y[int(m)] for m in members]) <= most)
+        yield members, int(cap), most if most < members.size else None
 
 
 def _hint(
@@ -381,16 +391,9 @@ def _run_mip(
         solver.Add(x[e] >= int(least[e]) * y[e])
         solver.Add(x[e] <= int(cap[e]) * y[e])
     for group, capacity in groups:
-        order = np.argsort(group, kind="stable")
-        for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
-            if members.size == 0:
-                continue
-            limit = float(capacity[int(group[members[0]])])
-            if not math.isfinite(limit):
-                continue
-            solver.Add(solver.Sum([x[int(m)] for m in members]) <= int(limit))
-            most = int(limit // max(1, int(least[members].min())))
-            if most < members.size:
+        for members, limit, most in _group_rows(group, capacity, least):
+            solver.Add(solver.Sum([x[int(m)] for m in members]) <= limit)
+            if most is not None:
                 solver.Add(solver.Sum([y[int(m)] for m in members]) <= most)
     solver.Add(solver.Sum([int(w[e]) * x[e] for e in range(n)]) >= found)
     solver.Minimize(solver.Sum([int(c[e]) * x[e] for e in range(n)]))
