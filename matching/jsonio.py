@@ -33,7 +33,7 @@ from matching.model import (
 )
 
 _TOP = ("params", "lots", "facilities")
-_PARAMS = (
+PARAM_KEYS = (
     "cost_per_t_km",
     "circuity",
     "priorities",
@@ -94,7 +94,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _params(raw: Any) -> Params:
-    obj = _object(raw, "params", required=(), allowed=_PARAMS)
+    obj = _object(raw, "params", required=(), allowed=PARAM_KEYS)
     kwargs: dict[str, Any] = {}
     for key in ("cost_per_t_km", "circuity", "min_shipment_t", "time_limit_s", "co2_kg_per_t_km"):
         if key in obj:

@@ -261,19 +261,21 @@ def now_cst_input() -> str:
 async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> Response:
     def read(session: Any) -> dict[str, Any]:
         rows = views.list_sites(session, actor, kind=kind)
-        stock = views.stock_by_site(session, [r["id"] for r in rows])
-        counts: dict[int, int] = {}
-        if kind == "plant":
+        if kind == "yard":  # yards keep ledgers; plants post offers
+            stock = views.stock_by_site(session, [r["id"] for r in rows])
+            for r in rows:
+                r["stock"] = stock.get(r["id"], {})
+        else:
+            counts: dict[int, int] = {}
             for o in views.list_offers(session, actor, limit=1000):
                 if o["status"] == "open":
                     counts[o["site_id"]] = counts.get(o["site_id"], 0) + 1
-        for r in rows:
-            r["stock"] = stock.get(r["id"], {})
-            r["open_offers"] = counts.get(r["id"], 0)
+            for r in rows:
+                r["open_offers"] = counts.get(r["id"], 0)
         return {"sites": rows, "kind": kind}
 
-    template = "market/yards.html" if kind == "yard" else "market/plants.html"
-    return page(request, template, await run_read(request, read), form=form, block="site_form")
+    ctx = await run_read(request, read)
+    return page(request, "market/sites.html", ctx, form=form, block="site_form")
 
 
 async def yards(request: Request) -> Response:
@@ -535,27 +537,39 @@ def _delivery_row(session: Any, actor: Actor, delivery_id: int) -> dict[str, Any
     return rows[0] if rows else None
 
 
+def _delivery_refused(
+    request: Request,
+    actor: Actor,
+    delivery_id: int,
+    template: str,
+    whole_page: Callable[[Request, Actor, Form], Awaitable[Response]],
+) -> Callable[[Form], Awaitable[Response]]:
+    """A refused delivery form: htmx swaps just that delivery's form back in, else the page."""
+
+    async def refused(f: Form) -> Response:
+        if is_htmx(request):
+            d = await run_read(request, _delivery_row, actor, delivery_id)
+            if d is not None:
+                return page(request, template, {"d": d}, form=f)
+        return await whole_page(request, actor, f)
+
+    return refused
+
+
 async def delivery_resolve(request: Request) -> Response:
     actor = await require_actor(request)
     delivery_id = path_id(request)
     form = await posted(request, f"resolve-{delivery_id}")
     data = pick(form.values, ("accepted_tonnes", "note"))
 
-    async def refused(f: Form) -> Response:
-        if not is_htmx(request):
-            return await _contracts_page(request, actor, f)
-
-        d = await run_read(request, _delivery_row, actor, delivery_id)
-        if d is None:
-            return await _contracts_page(request, actor, f)
-        return page(request, "market/_resolve_form.html", {"d": d}, form=f)
-
     return await submit(
         request,
         form,
         lambda uow: deliveries.resolve_dispute(uow, actor, delivery_id, data),
         then=lambda d: f"/contracts/{d.contract_id}",
-        refused=refused,
+        refused=_delivery_refused(
+            request, actor, delivery_id, "market/_resolve_form.html", _contracts_page
+        ),
     )
 
 
@@ -591,21 +605,14 @@ async def delivery_receipt(request: Request) -> Response:
     form = await posted(request, f"receipt-{delivery_id}")
     data = pick(form.values, ("received_tonnes", "note"))
 
-    async def refused(f: Form) -> Response:
-        if not is_htmx(request):
-            return await _receipts_page(request, actor, f)
-
-        d = await run_read(request, _delivery_row, actor, delivery_id)
-        if d is None:
-            return await _receipts_page(request, actor, f)
-        return page(request, "market/_receipt_form.html", {"d": d}, form=f)
-
     return await submit(
         request,
         form,
         lambda uow: deliveries.confirm_receipt(uow, actor, delivery_id, data, settings),
         then=lambda _result: "/receipts",
-        refused=refused,
+        refused=_delivery_refused(
+            request, actor, delivery_id, "market/_receipt_form.html", _receipts_page
+        ),
     )
 
 

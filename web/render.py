@@ -29,6 +29,7 @@ def make_templates() -> Jinja2Blocks:
     env.filters["num"] = _num
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
+    env.globals["pct"] = _pct
     return Jinja2Blocks(env=env)
 
 
@@ -46,6 +47,11 @@ def _num(value: Any, digits: int = 0) -> str:
         return f"{float(value):,.{digits}f}"
     except (TypeError, ValueError):
         return str(value)
+
+
+def _pct(value: Any) -> str:
+    """`{{ pct(rate) }}`: a share as a percentage with one decimal; — when there is none."""
+    return "—" if value is None else f"{_num(float(value) * 100, 1)}%"
 
 
 def lang_of(request: Request) -> str:

@@ -23,16 +23,8 @@ from market.views import (
     open_lot_condition,
     open_offer_condition,
 )
+from matching.jsonio import PARAM_KEYS
 
-PARAM_KEYS = (
-    "cost_per_t_km",
-    "circuity",
-    "priorities",
-    "mode",
-    "min_shipment_t",
-    "time_limit_s",
-    "co2_kg_per_t_km",
-)
 MAX_TIME_LIMIT_S = 300.0
 
 
