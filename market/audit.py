@@ -29,11 +29,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from geo.distance import CircuityRoadDistance
+from market import audit_trust as trust
 from market import catalogue as catalogue_mod
+from market import clock
+from market.audit_trust import base_kind, kind_label
 from market.auth import Actor
 from market.errors import InvalidInput, NotFound
 from market.integrity import verify_all
 from market.ledger import STOCK_SIGN, stock_effect
+from market.seals import SealKey
 from market.services.common import MAX_ID, OVERSEERS
 from market.tables import (
     Bid,
@@ -56,6 +60,8 @@ FLAGS = (
     "stock_increment_positive",
     "below_trajectory",
     "generation_inconsistent",
+    "report_overdue",
+    "restated",
 )
 
 # ----------------------------------------------------------------------------- periods
@@ -199,9 +205,10 @@ def total(sums: Sums, kinds: Iterable[str]) -> float:
 
 
 def stock_change(sums: Sums) -> float:
-    # the ledger's own rule: a receipt (a utilisation naming a delivery) moves no stock
+    # the ledger's own rule: a receipt (a utilisation naming a delivery) moves no stock; a claim
+    # not attested (`utilisation:pending`) still moved the yard's stock, as its producer says
     return sum(
-        stock_effect(kind, tonnes, 1 if names_delivery else None)
+        stock_effect(base_kind(kind), tonnes, 1 if names_delivery else None)
         for (kind, names_delivery), tonnes in sums.items()
     )
 
@@ -292,6 +299,7 @@ def flags(
     allowance_t: float | None,
     floor: float | None,
     tolerance: float,
+    trajectory: tuple[float, float] | None = None,
 ) -> list[str]:
     """The 以用定产 flags, in the contract's order. Figures are compared as rounded to the kilogram
     so that float noise never raises a flag."""
@@ -300,7 +308,9 @@ def flags(
         out.append("output_above_allowance")
     if _t(generated_t - consumed_t) > 0:
         out.append("stock_increment_positive")
-    if floor is not None and generated_t > 0 and consumed_t < floor * generated_t - 5e-4:
+    # the trajectory is judged on (generated, consumed) of approved months when given
+    g, c = trajectory if trajectory is not None else (generated_t, consumed_t)
+    if floor is not None and g > 0 and c < floor * g - 5e-4:
         out.append("below_trajectory")
     implied = p2o5_t * ratio
     if implied > 0:
@@ -324,10 +334,17 @@ def phosphogypsum_row(
     rules: Rules,
     policy: Policy,
     year: int,
+    approved: Sums | None = None,
 ) -> dict[str, Any]:
     """One producer's 以用定产 row. `previous` is None when the ledger does not cover the whole
-    previous period, and the allowance is then unknown (null), not zero."""
+    previous period, and the allowance is then unknown (null), not zero. `approved` are the
+    period's sums over approved months only: the trajectory is judged on them (and not at all
+    when no month is approved); without it, on the whole period."""
     f = figures(before, within, rules)
+    trajectory = None
+    if approved is not None:
+        g_a = total(approved, rules.generation)
+        trajectory = (g_a, total(approved, rules.consumption)) if g_a > 0 else (0.0, 0.0)
     increment = f.stock_increment_t
     previous_c = None if previous is None else _t(total(previous, rules.consumption))
     this_allowance = allowance(previous_c, ratio)
@@ -356,7 +373,9 @@ def phosphogypsum_row(
             allowance_t=this_allowance,
             floor=floor,
             tolerance=policy.generation_tolerance,
+            trajectory=trajectory,
         ),
+        "claimed_unattested_t": _t(total(within, claims(rules, "pending"))),
         # beyond the contract's fields
         "ledger_closing_stock_t": f.ledger_closing_stock_t,
         "generation_gap_t": _t(f.generated_t - implied),
@@ -368,7 +387,15 @@ def phosphogypsum_row(
         "disposed_t": f.disposed_t,
         "dispatched_t": f.dispatched_t,
         "corrected_t": f.corrected_t,
+        "rejected_claims_t": _t(total(within, claims(rules, "rejected"))),
+        "approved_generated_t": None if approved is None else _t(total(approved, rules.generation)),
+        "approved_consumed_t": None if approved is None else _t(total(approved, rules.consumption)),
     }
+
+
+def claims(rules: Rules, state: str) -> list[str]:
+    """Labels of own-use and treatment claims in one attestation state (`utilisation:pending`)."""
+    return [f"{k}:{state}" for k in rules.consumption]
 
 
 # ----------------------------------------------------------------------------- scope
@@ -469,11 +496,12 @@ def _tally(
     ]
     if previous is not None:
         sums.append(func.sum(_when(and_(day >= previous.start, day <= previous.end), tonnes)))
+    label = kind_label()
     q = (
-        select(*dims, col(LedgerEntry.kind), names_delivery, func.min(day), *sums)
+        select(*dims, label, names_delivery, func.min(day), *sums)
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(day <= period.end, *scope.conditions())
-        .group_by(*dims, col(LedgerEntry.kind), names_delivery)
+        .group_by(*dims, label, names_delivery)
     )
     out: dict[tuple[Any, ...], Window] = {}
     n = len(dims)
@@ -509,7 +537,7 @@ def ledger_span(session: Session) -> tuple[date | None, date | None]:
 def default_period(session: Session, today: date | None = None) -> Period:
     """The latest calendar year the ledger has reached the end of (2025 for data running into
     2026); without one, the latest complete quarter, then month."""
-    today = today or date.today()
+    today = today or clock.today()
     first, last = ledger_span(session)
     if first is None or last is None:
         return Period.year_of(today.year - 1)
@@ -733,11 +761,16 @@ def _pg_ratio(org: Organisation, policy: Policy) -> float:
 
 
 def phosphogypsum_table(
-    session: Session, actor: Actor, period: Period | None = None
+    session: Session, actor: Actor, period: Period | None = None, *, today: date | None = None
 ) -> dict[str, Any]:
-    """以用定产 per phosphogypsum producer (organisation) for a period."""
+    """以用定产 per phosphogypsum producer (organisation) for a period.
+
+    Receipts count as the recycler confirmed them, own use and treatment once attested. The
+    allowance needs every month of the previous period approved for every yard, and the
+    trajectory is judged on approved months; `report_status` says how much of the period is."""
     _require(actor)
     period = _resolve(session, period)
+    today = today or clock.today()
     policy = load_policy()
     r = rules()
     prev = period.previous()
@@ -748,31 +781,51 @@ def phosphogypsum_table(
         (col(Site.organisation_id),),
         previous=prev,
     )
+    org_ids = [g[0] for g in groups]
     orgs = {
         o.id: o
-        for o in session.exec(
-            select(Organisation).where(col(Organisation.id).in_([g[0] for g in groups]))
-        ).all()
+        for o in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids))).all()
     }
+    months = trust.org_months(session, org_ids, PHOSPHOGYPSUM, period.end)
+    approved = trust.approved_sums(session, months, PHOSPHOGYPSUM, period.start, period.end)
+    restated = trust.restatements(
+        session, [s for om in months.values() for s in om.sites], period.start, period.end
+    )
     rows = []
     for (org_id,), w in groups.items():
         org = orgs[org_id]
-        # the allowance needs the whole previous period on the ledger: a ledger begun part-way
-        # through it would make a fraction of a period's consumption look like the allowance
-        covered = w.first_day is not None and w.first_day <= prev.start
+        om = months.get(org_id, trust.OrgMonths())
+        covered = trust.covered(om, prev.start, prev.end, today)
+        row = phosphogypsum_row(
+            organisation_id=org_id,
+            organisation=org.name,
+            ratio=_pg_ratio(org, policy),
+            before=w.before,
+            within=w.within,
+            previous=w.previous if covered else None,
+            rules=r,
+            policy=policy,
+            year=period.year,
+            approved=approved.get(org_id, {}),
+        )
+        late = trust.overdue(om, period.start, period.end, today, policy.report_due_day)
+        changes = restated.get(org_id, [])
+        if late:
+            row["flags"].append("report_overdue")
+        if changes:
+            row["flags"].append("restated")
+        pairs = trust.considered(om, period.start, period.end, today)
         rows.append(
-            phosphogypsum_row(
-                organisation_id=org_id,
-                organisation=org.name,
-                ratio=_pg_ratio(org, policy),
-                before=w.before,
-                within=w.within,
-                previous=w.previous if covered else None,
-                rules=r,
-                policy=policy,
-                year=period.year,
-            )
-            | {"ledger_since": w.first_day.isoformat() if w.first_day else None}
+            row
+            | {
+                "ledger_since": w.first_day.isoformat() if w.first_day else None,
+                "report_status": trust.report_status(om, period.start, period.end, today),
+                "months_approved": sum(1 for p in pairs if om.states.get(p) == "approved"),
+                "months_due": len(pairs),
+                "overdue_months": late,
+                "restatements": changes,
+                "previous_period_approved": covered,
+            }
         )
     rows.sort(key=lambda row: (-row["generated_t"], row["organisation"]))
     return {
@@ -895,6 +948,9 @@ def ledger_entries(
                 "recorded_by": users.get(e.recorded_by, str(e.recorded_by)),
                 "recorded_at": e.recorded_at.isoformat(),
                 "hash": e.hash,
+                "evidence": [d["id"] for d in e.evidence or []],
+                "attestation": e.attestation,
+                "correction_id": e.correction_id,
             }
         )
     return {
@@ -945,7 +1001,10 @@ def drawdown(
     session: Session, actor: Actor, scope: Scope, *, until: date | None = None
 ) -> dict[str, Any]:
     """Monthly generation, consumption and ledger stock of one material, with the line the
-    policy asks consumption to reach (the trajectory for phosphogypsum, the target otherwise)."""
+    policy asks consumption to reach (the trajectory for phosphogypsum, the target otherwise).
+
+    Flows count approved months only: a month no yard in scope has had approved is a gap, never
+    a zero (an unreported month is not a month in which nothing happened)."""
     _require(actor)
     if scope.material is None:
         raise InvalidInput("material: is required for the drawdown series", field="material")
@@ -958,33 +1017,55 @@ def drawdown(
     if until is not None:
         where.append(day <= until)
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
+    label = kind_label()
     rows = session.exec(
-        select(y, m, col(LedgerEntry.kind), names_delivery, func.sum(LedgerEntry.tonnes))
+        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(*where)
-        .group_by(y, m, col(LedgerEntry.kind), names_delivery)
+        .group_by(col(LedgerEntry.site_id), y, m, label, names_delivery)
     ).all()
+    approved = trust.approved_pairs(session, {row[0] for row in rows})
     by_month: dict[tuple[int, int], dict[Key, float]] = {}
-    for year, month, kind, receipt, tonnes in rows:
-        sums = by_month.setdefault((int(year), int(month)), {})
-        sums[(kind, bool(receipt))] = sums.get((kind, bool(receipt)), 0.0) + float(tonnes or 0)
+    all_month: dict[tuple[int, int], dict[Key, float]] = {}
+    reported: set[tuple[int, int]] = set()
+    for site_id, year, month, kind, receipt, tonnes in rows:
+        ym = (int(year), int(month))
+        key = (kind, bool(receipt))
+        whole = all_month.setdefault(ym, {})
+        whole[key] = whole.get(key, 0.0) + float(tonnes or 0)
+        if (site_id, f"{ym[0]:04d}-{ym[1]:02d}") in approved:
+            reported.add(ym)
+            sums = by_month.setdefault(ym, {})
+            sums[key] = sums.get(key, 0.0) + float(tonnes or 0)
     return {
         "material": scope.material,
         "scope": scope.public(),
-        **monthly_series(by_month, r, policy, scope.material),
+        **monthly_series(
+            all_month, r, policy, scope.material, approved=by_month, reported=reported
+        ),
     }
 
 
 def monthly_series(
-    by_month: Mapping[tuple[int, int], Sums], r: Rules, policy: Policy, material: str
+    by_month: Mapping[tuple[int, int], Sums],
+    r: Rules,
+    policy: Policy,
+    material: str,
+    *,
+    approved: Mapping[tuple[int, int], Sums] | None = None,
+    reported: set[tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
-    """Pure: month sums → the drawdown series, every month from the first to the last."""
+    """Pure: month sums → the drawdown series, every month from the first to the last.
+
+    With `reported`, flows come from `approved` and months outside `reported` are None (gaps);
+    the ledger's stock runs over every entry up to the last reported month."""
     months: list[tuple[int, int]] = []
     if by_month:
         (y, m), last = min(by_month), max(by_month)
         while (y, m) <= last:
             months.append((y, m))
             y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    last_reported = max(reported) if reported else None
     stock = 0.0
     out: dict[str, list[Any]] = {
         "months": [],
@@ -997,24 +1078,38 @@ def monthly_series(
     }
     pg = material == PHOSPHOGYPSUM
     for y, m in months:
-        sums = by_month.get((y, m), {})
-        g = total(sums, r.generation)
-        stock += stock_change(sums)
+        stock += stock_change(by_month.get((y, m), {}))
         rate = policy.min_consumption_ratio(y) if pg else policy.utilisation_target
         out["months"].append(f"{y}-{m:02d}")
+        out["required_rate"].append(rate)
+        if reported is not None and (y, m) not in reported:
+            for k in ("generated_t", "utilised_t", "consumed_t", "required_t"):
+                out[k].append(None)
+            gap = last_reported is None or (y, m) > last_reported
+            out["closing_stock_t"].append(None if gap else _t(stock))
+            continue
+        sums = (
+            (approved or {}).get((y, m), {}) if reported is not None else by_month.get((y, m), {})
+        )
+        g = total(sums, r.generation)
         out["generated_t"].append(_t(g))
         out["utilised_t"].append(_t(total(sums, r.utilisation)))
         out["consumed_t"].append(_t(total(sums, r.consumption)))
         out["closing_stock_t"].append(_t(stock))
         out["required_t"].append(None if rate is None else _t(rate * g))
-        out["required_rate"].append(rate)
     return out | {"required_is": "consumption" if pg else "utilisation"}
 
 
 # ----------------------------------------------------------------------------- verification
 
 
-def verify(session: Session, actor: Actor, organisation_id: int | None = None) -> dict[str, Any]:
+def verify(
+    session: Session,
+    actor: Actor,
+    organisation_id: int | None = None,
+    *,
+    seal_key: SealKey | None = None,
+) -> dict[str, Any]:
     """The hash chains of every yard (or one producer's), plus a cross-check the chains cannot
     make alone: every manifest has the dispatch entry it wrote, and every received one its
     utilisation entry. Hashing every entry is the cost; one producer's yards check fast."""
@@ -1056,20 +1151,29 @@ def verify(session: Session, actor: Actor, organisation_id: int | None = None) -
                     f"{delivery.id}) has no {kind} entry",
                 }
             )
+    breaks.extend(trust.verify_documents(session, site_ids, names))
+    seal_breaks, seal_counts = trust.verify_seals(
+        session, trust.seal_keys(seal_key), site_ids, names
+    )
+    breaks.extend(seal_breaks)
     q_heads = select(LedgerHead).order_by(col(LedgerHead.site_id))
     if site_ids is not None:
         q_heads = q_heads.where(col(LedgerHead.site_id).in_(site_ids))
     heads = session.exec(q_heads).all()
-    return report | {
-        "organisation_id": organisation_id,
-        "ok": not breaks,
-        "breaks": breaks,
-        "heads_fingerprint": heads_fingerprint((h.site_id, h.seq, h.hash) for h in heads),
-        "heads": [
-            {"site_id": h.site_id, "site": names.get(h.site_id), "seq": h.seq, "hash": h.hash}
-            for h in heads
-        ],
-    }
+    return (
+        report
+        | seal_counts
+        | {
+            "organisation_id": organisation_id,
+            "ok": not breaks,
+            "breaks": breaks,
+            "heads_fingerprint": heads_fingerprint((h.site_id, h.seq, h.hash) for h in heads),
+            "heads": [
+                {"site_id": h.site_id, "site": names.get(h.site_id), "seq": h.seq, "hash": h.hash}
+                for h in heads
+            ],
+        }
+    )
 
 
 def heads_fingerprint(heads: Iterable[tuple[int, int, str]]) -> str:
@@ -1092,7 +1196,16 @@ PROBLEMS = ("rewritten", "truncated", "site_missing")
 CHECKPOINT_STATUSES = ("unchanged", "extended", *PROBLEMS, "new")
 # a whole verify answer may be handed in: its other keys are ignored, anything else is refused
 VERIFY_ANSWER_KEYS = frozenset(
-    {"ok", "sites_checked", "entries_checked", "breaks", "organisation_id", "heads_fingerprint"}
+    {
+        "ok",
+        "sites_checked",
+        "entries_checked",
+        "breaks",
+        "organisation_id",
+        "heads_fingerprint",
+        "seals_checked",
+        "months_sealed",
+    }
 )
 _HEAD_KEYS = ("site_id", "seq", "hash")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)

@@ -66,3 +66,21 @@ class InvalidState(Conflict):
 
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
+
+
+class PeriodLocked(Conflict):
+    """A date falls in a reporting month that is submitted or approved."""
+
+    code = "period_locked"
+
+
+class StockNegative(InvalidInput):
+    code = "stock_negative"
+
+
+class DateOutOfRange(InvalidInput):
+    code = "date_out_of_range"
+
+
+class EvidenceRequired(InvalidInput):
+    code = "evidence_required"

@@ -214,6 +214,8 @@ FLAG_NAMES = {
     "stock_increment_positive": ("新增堆存量为正", "stock increment positive"),
     "below_trajectory": ("低于消纳轨迹", "below trajectory"),
     "generation_inconsistent": ("产生量与 P2O5 不符", "generation inconsistent"),
+    "report_overdue": ("月报逾期", "report overdue"),
+    "restated": ("经批准更正", "restated"),
 }
 
 
@@ -240,6 +242,8 @@ def phosphogypsum_tables(data: Mapping[str, Any]) -> list[Table]:
         Column("min_consumption_rate", "消纳率下限", "min_consumption_rate", "rate"),
         Column("p2o5_allowance_t", "本期 P2O5 配额（吨）", "p2o5_allowance_t", "tonnes"),
         Column("next_p2o5_allowance_t", "下期 P2O5 配额（吨）", "next_p2o5_allowance_t", "tonnes"),
+        Column("claimed_unattested_t", "待认定自报量（吨）", "claimed_unattested_t", "tonnes"),
+        Column("report_status", "月报审核状态", "report_status"),
         Column("flags", "预警", "flags"),
         *(Column(f, FLAG_NAMES[f][0], f, "flag") for f in FLAGS),
     )

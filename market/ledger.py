@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -50,6 +51,9 @@ class Content:
     recorded_by: int
     recorded_at: datetime
     prev_hash: str
+    evidence: tuple[tuple[int, str], ...] = ()
+    """(document id, SHA-256) of each document behind the entry: a swapped file breaks the hash."""
+    correction_id: int | None = None
 
 
 def _instant(value: datetime) -> str:
@@ -71,6 +75,11 @@ def digest(c: Content) -> str:
         "at": _instant(c.recorded_at),
         "prev": c.prev_hash,
     }
+    # added later: entries without them hash as they always did
+    if c.evidence:
+        payload["evidence"] = [[doc_id, sha] for doc_id, sha in c.evidence]
+    if c.correction_id is not None:
+        payload["correction"] = c.correction_id
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -105,6 +114,12 @@ class EntryLike:
     recorded_at: datetime
     prev_hash: str
     hash: str
+    evidence: list[dict[str, Any]]
+    correction_id: int | None
+
+
+def evidence_pairs(evidence: Iterable[Mapping[str, Any]] | None) -> tuple[tuple[int, str], ...]:
+    return tuple((int(d["id"]), str(d["sha256"])) for d in evidence or ())
 
 
 def content_of(e: EntryLike) -> Content:
@@ -120,6 +135,8 @@ def content_of(e: EntryLike) -> Content:
         e.recorded_by,
         e.recorded_at,
         e.prev_hash,
+        evidence_pairs(getattr(e, "evidence", None)),
+        getattr(e, "correction_id", None),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from seed_data import load_policy
 
@@ -31,6 +32,10 @@ class Settings:
     match_time_limit_s: float = 30.0
     db_threads: int = 8
     caller_cache_s: float = 2.0
+    seal_key_file: str = ""
+    """The Ed25519 key that seals approved months; empty: beside the database (market.seals)."""
+    report_due_day: int = 10
+    max_upload_bytes: int = 10_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -58,10 +63,19 @@ class Settings:
             secure_cookies=env.get("WASTEMATCH_SECURE_COOKIES", "0").lower() in {"1", "true"},
             db_threads=int(_positive(env, "WASTEMATCH_DB_THREADS", cls.db_threads, minimum=1)),
             caller_cache_s=_positive(env, "WASTEMATCH_CALLER_CACHE_S", cls.caller_cache_s),
+            seal_key_file=env.get("WASTEMATCH_SEAL_KEY_FILE", ""),
+            report_due_day=policy.report_due_day,
         )
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
+
+    def seal_key_path(self) -> Path:
+        from market.seals import default_key_path
+
+        if self.seal_key_file:
+            return Path(self.seal_key_file)
+        return default_key_path(self.database_url)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:

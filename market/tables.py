@@ -8,7 +8,7 @@ ledger. Statuses stored here are the ones a person decides (withdrawn, disputed,
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -17,7 +17,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-ORG_KINDS = ("producer", "recycler", "regulator", "operator")
+ORG_KINDS = ("producer", "recycler", "regulator", "operator", "evaluator")
 ROLES = ORG_KINDS
 SITE_KINDS = ("yard", "plant")
 
@@ -222,6 +222,9 @@ class Delivery(SQLModel, table=True):
     received_by: int | None = Field(default=None, foreign_key="users.id")
     status: str = Field(default="dispatched", max_length=20)
     note: str = Field(default="", max_length=500)
+    settled_tonnes: float | None = None
+    """The figure both parties agreed on (or a regulator decided) for a disputed delivery."""
+    settled_at: datetime | None = None
 
 
 LEDGER_KINDS = (
@@ -244,6 +247,15 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("site_id", "seq", name="uq_ledger_site_seq"),
         UniqueConstraint("delivery_id", "kind", name="uq_ledger_delivery_kind"),
         Index("ix_ledger_site_material_day", "site_id", "material", "occurred_on"),
+        # one opening survey per yard and material, held by the database under races too
+        Index(
+            "uq_ledger_opening",
+            "site_id",
+            "material",
+            unique=True,
+            sqlite_where=text("kind = 'opening'"),
+            postgresql_where=text("kind = 'opening'"),
+        ),
     )
 
     id: int | None = Field(
@@ -261,6 +273,14 @@ class LedgerEntry(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    """[{"id", "sha256"}] of the documents behind the entry; the hash covers them."""
+    correction_id: int | None = Field(default=None, foreign_key="correction_request.id")
+    attestation: str = Field(
+        default="not_required", max_length=20, sa_column_kwargs={"server_default": "not_required"}
+    )
+    """`not_required`, or for a producer's own claim `pending` until a regulator or an
+    evaluator decides `attested` or `rejected` (each decision is kept in `attestation`)."""
 
 
 class AppSetting(SQLModel, table=True):
@@ -281,3 +301,129 @@ class LedgerHead(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", primary_key=True)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class EvaluatorLink(SQLModel, table=True):
+    """An evaluator organisation (第三方评价机构) and a producer it evaluates."""
+
+    __tablename__ = "evaluator_link"
+    evaluator_org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    producer_org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    """An uploaded file, kept in the database so that backups and restores carry it."""
+
+    __tablename__ = "document"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    filename: str = Field(max_length=200)
+    content: bytes = Field(sa_type=LargeBinary)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    uploaded_by: int = Field(foreign_key="users.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+REPORT_STATUSES = ("open", "submitted", "approved", "returned")
+
+
+class Report(SQLModel, table=True):
+    """A yard's reporting month (月报). Its state is what the regulator last decided; every
+    step is also appended to `report_event`, and every approval to `seal`."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("site_id", "period", name="uq_report_site_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    period: str = Field(max_length=7)
+    status: str = Field(default="open", max_length=20)
+    due_on: date
+    submitted_at: datetime | None = None
+    submitted_by: int | None = Field(default=None, foreign_key="users.id")
+    approved_at: datetime | None = None
+    approved_by: int | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=1000)
+
+
+class ReportEvent(SQLModel, table=True):
+    __tablename__ = "report_event"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    action: str = Field(max_length=20)
+    by: int = Field(foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", max_length=1000)
+
+
+class Seal(SQLModel, table=True):
+    """A signed statement of an approved month; a restatement adds a new version."""
+
+    __tablename__ = "seal"
+    __table_args__ = (UniqueConstraint("site_id", "period", "version", name="uq_seal_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    site_id: int = Field(foreign_key="site.id")
+    period: str = Field(max_length=7)
+    version: int
+    statement: str
+    """The canonical JSON text that was signed."""
+    signature: str = Field(max_length=200)
+    key_id: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+CORRECTION_KINDS = ("generation", "utilisation", "treatment", "disposal", "p2o5_output", "stock")
+
+
+class CorrectionRequest(SQLModel, table=True):
+    __tablename__ = "correction_request"
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    period: str = Field(max_length=7)
+    material: str = Field(foreign_key="material.code", max_length=40)
+    kind: str = Field(max_length=20)
+    tonnes: float
+    reason: str = Field(max_length=1000)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="pending", max_length=20)
+    requested_by: int = Field(foreign_key="users.id")
+    requested_at: datetime = Field(default_factory=utcnow)
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", max_length=1000)
+
+
+class Attestation(SQLModel, table=True):
+    """A decision on a producer's own claim; one per entry, never changed."""
+
+    __tablename__ = "attestation"
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        foreign_key="ledger_entry.id",
+        unique=True,
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),
+    )
+    decision: str = Field(max_length=20)
+    note: str = Field(default="", max_length=1000)
+    by: int = Field(foreign_key="users.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Settlement(SQLModel, table=True):
+    """A figure proposed for a disputed delivery by one party (or decided by a regulator)."""
+
+    __tablename__ = "settlement"
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    side: str = Field(max_length=20)
+    """`producer`, `recycler` or `regulator` (arbitration)."""
+    settled_tonnes: float
+    note: str = Field(default="", max_length=500)
+    by: int = Field(foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow)

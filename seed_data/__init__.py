@@ -170,6 +170,8 @@ class Policy:
     utilisation_baseline: float
     target_year: int
     pg_utilisation_target: float
+    report_due_day: int = 10
+    """A month's report is due on this day of the next month (China Standard Time)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def min_consumption_ratio(self, year: int) -> float | None:
@@ -204,6 +206,7 @@ def load_policy() -> Policy:
         utilisation_baseline=float(raw["targets"]["utilisation_rate_2020"]),
         target_year=int(raw["targets"]["year"]),
         pg_utilisation_target=float(raw["targets"]["phosphogypsum_utilisation_rate"]),
+        report_due_day=int(raw["reporting"]["due_day_of_next_month"]),
         extra={k: v for k, v in raw.items() if k.startswith("x_")},
     )
 
@@ -215,8 +218,10 @@ def load_policy() -> Policy:
 class DemoOrganisation:
     key: str
     name: str
-    kind: str  # producer | recycler | regulator | operator
+    kind: str  # producer | recycler | regulator | operator | evaluator
     pg_ratio: float | None = None
+    evaluates: tuple[str, ...] = ()
+    """For an evaluator (第三方评价机构): the producers it is linked to."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +299,10 @@ class DemoDataSet:
 def load_demo() -> DemoDataSet:
     raw = _read("demo.json")
     catalogue = load_catalogue()
-    orgs = tuple(DemoOrganisation(**o) for o in raw["organisations"])
+    orgs = tuple(
+        DemoOrganisation(**{**o, "evaluates": tuple(o.get("evaluates", ()))})
+        for o in raw["organisations"]
+    )
     org_keys = {o.key for o in orgs}
     sites = []
     for s in raw["sites"]:

@@ -17,6 +17,7 @@ from market.auth import Actor
 from market.catalogue import catalogue
 from market.db import Database
 from market.errors import InvalidInput, NotFound
+from market.seals import SealKey, load_or_create
 from market.services import deliveries, ledger, lots, matching, offers, sites, trade, users
 from market.services.common import MAX_ID
 from market.settings import Settings
@@ -78,6 +79,11 @@ def db_of(request: Request) -> Database:
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def seal_key_of(request: Request) -> SealKey:
+    """The key that seals approved months, read (or made) on first use by this worker."""
+    return load_or_create(settings_of(request).seal_key_path())
 
 
 def path_id(request: Request, name: str = "id") -> int:

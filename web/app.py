@@ -31,6 +31,7 @@ from web import (
     planning_api,
     planning_pages,
     regulator,
+    trust_api,
 )
 from web.errors import database_unavailable, domain_error, http_error
 from web.render import make_templates
@@ -76,6 +77,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                     [
                         *api.routes(),
                         *audit_api.routes(),
+                        *trust_api.routes(),
                         *planning_api.routes(),
                         *openapi.routes(),
                     ],

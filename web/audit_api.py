@@ -10,18 +10,17 @@ POST /audit/verify/checkpoint only reads, but takes its checkpoint as a body.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from market import audit, exports
+from market import audit, clock, exports
 from market.errors import InvalidInput
 from market.services.common import MAX_ID, OVERSEERS
 from web import openapi
-from web.api import acting, json_object, query_int, run_read, settings_of
+from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
 from web.errors import BadRequest
 from web.i18n import pick_lang
 
@@ -136,8 +135,8 @@ async def verify(request: Request) -> Response:
     q = request.query_params
     fmt = format_param(q)
     organisation = audit.parse_scope({"organisation": q.get("organisation", "")}).organisation_id
-    data = await run_read(request, audit.verify, actor, organisation)
-    return answer(request, data, fmt, exports.verify_tables, f"verify-{date.today():%Y%m%d}")
+    data = await run_read(request, audit.verify, actor, organisation, seal_key=seal_key_of(request))
+    return answer(request, data, fmt, exports.verify_tables, f"verify-{clock.today():%Y%m%d}")
 
 
 # a verify answer of MAX_CHECKPOINT_HEADS heads, with its site names, fits well within this
@@ -321,6 +320,8 @@ openapi.register(
                 "p2o5_allowance_t": _T_OR_NULL,
                 "next_p2o5_allowance_t": _T,
                 "flags": _FLAGS,
+                "claimed_unattested_t": _T,
+                "report_status": {"type": "string", "enum": ["approved", "partial", "missing"]},
             },
             closed=False,
         ),

@@ -8,30 +8,28 @@ same idempotency key) sent twice with the same content returns the first deliver
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, func, select
 
-from market import fields
+from market import clock, fields
 from market.auth import Actor
+from market.clock import china_day
 from market.db import UnitOfWork
-from market.errors import DuplicateManifest, InvalidInput, InvalidState, NotFound
-from market.services import ledger
+from market.errors import DateOutOfRange, DuplicateManifest, InvalidInput, InvalidState, NotFound
+from market.services import ledger, reports
 from market.services.common import get
 from market.settings import Settings
-from market.tables import Contract, Delivery, Lot, Offer, Site, utcnow
+from market.tables import Contract, Delivery, Lot, Offer, Settlement, Site, utcnow
 
 DISPATCH_FIELDS = ("tonnes", "manifest_no", "dispatched_at", "truck_plate", "idempotency_key")
 RECEIPT_FIELDS = ("received_tonnes", "received_at", "note")
 RESOLVE_FIELDS = ("accepted_tonnes", "note")
-CST = timezone(timedelta(hours=8))
+SETTLEMENT_FIELDS = ("settled_tonnes", "note")
 EPS = 1e-6
-
-
-def china_day(moment: datetime) -> date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CST).date()
+SKEW = timedelta(minutes=5)
+"""How far ahead of the server's clock a device's timestamp may run."""
 
 
 def _parties(uow: UnitOfWork, contract: Contract) -> tuple[Lot, Site, Offer, Site]:
@@ -71,8 +69,7 @@ def dispatch_delivery(
     key = fields.text(data, "idempotency_key", max_length=100) or None
     truck = fields.text(data, "truck_plate", max_length=20)
     at = fields.moment(data, "dispatched_at", required=False) or utcnow()
-    if at > utcnow() + timedelta(hours=1):
-        raise InvalidInput.about("dispatched_at", data.get("dispatched_at"), "is in the future")
+    _not_ahead(at, "dispatched_at", data)
 
     if key is not None:
         replay = uow.session.exec(
@@ -108,6 +105,18 @@ def dispatch_delivery(
             f"contract: {contract_id} is {contract.status}; nothing more can be dispatched",
             field="contract",
         )
+    day = china_day(at)
+    signed = china_day(contract.created_at)
+    if day < signed:
+        raise DateOutOfRange(
+            f"dispatched_at: {day.isoformat()} is before contract {contract_id} was made "
+            f"({signed.isoformat()})",
+            field="dispatched_at",
+            value=day.isoformat(),
+        )
+    assert yard.id is not None
+    get(uow.session, Site, yard.id, what="site_id", lock=True)
+    reports.check_date(uow.session, yard.id, lot.material, day, field="dispatched_at")
     remaining = round(contract.tonnes - dispatched_t(uow, contract_id), 3)
     if tonnes > remaining + EPS:
         raise InvalidInput(
@@ -115,6 +124,7 @@ def dispatch_delivery(
             field="tonnes",
             value=tonnes,
         )
+    reports.check_stock(uow.session, yard.id, lot.material, day, -tonnes)
     delivery = Delivery(
         contract_id=contract_id,
         producer_org_id=actor.organisation_id,
@@ -127,7 +137,6 @@ def dispatch_delivery(
     )
     uow.session.add(delivery)
     uow.flush()
-    assert yard.id is not None
     ledger.append(
         uow,
         site_id=yard.id,
@@ -150,22 +159,36 @@ def _delivery_for(
     contract = get(uow.session, Contract, delivery.contract_id, what="contract", lock=True)
     lot, yard, offer, plant = _parties(uow, contract)
     owner = plant.organisation_id if side == "recycler" else yard.organisation_id
-    if actor.role != "operator" and owner != actor.organisation_id:
+    if actor.role not in ("operator", "regulator") and owner != actor.organisation_id:
         raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
     return delivery, contract, lot, yard, offer, plant
 
 
+def _not_ahead(at: datetime, field: str, data: Mapping[str, Any]) -> None:
+    if at > utcnow() + SKEW:
+        raise DateOutOfRange(
+            f"{field}: {data.get(field)} is in the future (now is "
+            f"{clock.now():%Y-%m-%d %H:%M}, China time)",
+            field=field,
+            value=data.get(field),
+        )
+
+
 def _write_utilisation(
-    uow: UnitOfWork, delivery: Delivery, lot: Lot, yard: Site, tonnes: float, by: int
+    uow: UnitOfWork, delivery: Delivery, lot: Lot, yard: Site, tonnes: float, by: int, on: date
 ) -> None:
-    assert yard.id is not None and delivery.received_at is not None
+    """The recycler's use of what it received, never more than was dispatched."""
+    assert yard.id is not None
+    tonnes = min(tonnes, delivery.tonnes)
+    if tonnes <= 0:
+        return
     ledger.append(
         uow,
         site_id=yard.id,
         kind="utilisation",
         material=lot.material,
         tonnes=tonnes,
-        occurred_on=china_day(delivery.received_at),
+        occurred_on=on,
         document=f"manifest {delivery.manifest_no} received",
         recorded_by=by,
         delivery_id=delivery.id,
@@ -213,7 +236,16 @@ def confirm_receipt(
         )
     at = fields.moment(data, "received_at", required=False) or utcnow()
     if at < delivery.dispatched_at:
-        raise InvalidInput.about("received_at", data.get("received_at"), "is before the dispatch")
+        raise DateOutOfRange(
+            f"received_at: {data.get('received_at')} is before the dispatch "
+            f"({clock.china_day(delivery.dispatched_at).isoformat()})",
+            field="received_at",
+            value=data.get("received_at"),
+        )
+    _not_ahead(at, "received_at", data)
+    assert yard.id is not None
+    get(uow.session, Site, yard.id, what="site_id", lock=True)
+    reports.check_open(uow.session, yard.id, china_day(at), field="received_at")
     delivery.received_tonnes = received
     delivery.received_at = at
     delivery.received_by = actor.user_id
@@ -223,7 +255,7 @@ def confirm_receipt(
         delivery.status = "disputed"
     else:
         delivery.status = "received"
-        _write_utilisation(uow, delivery, lot, yard, received, actor.user_id)
+        _write_utilisation(uow, delivery, lot, yard, received, actor.user_id, china_day(at))
     uow.session.add(delivery)
     uow.flush()
     _maybe_close(uow, contract)
@@ -234,22 +266,134 @@ def confirm_receipt(
 def resolve_dispute(
     uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str, Any]
 ) -> Delivery:
-    """The producer (or the operator) settles a disputed delivery on the tonnes both accept."""
-    actor.require("producer", "operator")
-    delivery, contract, lot, yard, _offer, _plant = _delivery_for(
-        uow, actor, delivery_id, "producer"
-    )
-    if delivery.status != "disputed":
-        raise InvalidState(f"delivery: {delivery_id} is {delivery.status}, not disputed")
+    """The older form: `accepted_tonnes` proposed as a settlement, which settles only when the
+    other party has proposed the same figure."""
     fields.reject_unknown(data, RESOLVE_FIELDS)
-    accepted = fields.number(data, "accepted_tonnes", minimum=0, maximum=delivery.tonnes)
-    assert accepted is not None
-    delivery.status = "received"
-    delivery.note = (delivery.note + " | resolved: " + fields.text(data, "note")).strip(" |")[:500]
-    delivery.received_tonnes = round(accepted, 3)
-    uow.session.add(delivery)
-    _write_utilisation(uow, delivery, lot, yard, delivery.received_tonnes, actor.user_id)
+    proposal = {"settled_tonnes": data.get("accepted_tonnes"), "note": data.get("note", "")}
+    delivery, _agreed = propose_settlement(
+        uow, actor, delivery_id, proposal, field="accepted_tonnes"
+    )
+    return delivery
+
+
+def _side(uow: UnitOfWork, actor: Actor, delivery_id: int) -> str:
+    delivery = get(uow.session, Delivery, delivery_id, what="delivery")
+    contract = get(uow.session, Contract, delivery.contract_id, what="contract")
+    _lot, yard, _offer, plant = _parties(uow, contract)
+    if actor.role == "producer" and yard.organisation_id == actor.organisation_id:
+        return "producer"
+    if actor.role == "recycler" and plant.organisation_id == actor.organisation_id:
+        return "recycler"
+    raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery", value=delivery_id)
+
+
+def _settlement_values(
+    delivery: Delivery, data: Mapping[str, Any], field: str
+) -> tuple[float, str]:
+    settled = fields.number(
+        {field: data.get("settled_tonnes")}, field, minimum=0, maximum=delivery.tonnes
+    )
+    assert settled is not None
+    return round(settled, 3), fields.text(data, "note", max_length=500)
+
+
+def propose_settlement(
+    uow: UnitOfWork,
+    actor: Actor,
+    delivery_id: int,
+    data: Mapping[str, Any],
+    *,
+    field: str = "settled_tonnes",
+) -> tuple[Delivery, bool]:
+    """One party proposes the tonnes a disputed delivery settles at; when the other party's
+    latest proposal is the same figure, it is settled and the utilisation written."""
+    actor.require("producer", "recycler")
+    side = _side(uow, actor, delivery_id)
+    delivery, contract, lot, yard, _offer, _plant = _delivery_for(uow, actor, delivery_id, side)
+    if field == "settled_tonnes":
+        fields.reject_unknown(data, SETTLEMENT_FIELDS)
+    if delivery.status != "disputed":
+        raise InvalidState(
+            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            field="delivery",
+            value=delivery_id,
+        )
+    settled, note = _settlement_values(delivery, data, field)
+    uow.session.add(
+        Settlement(
+            delivery_id=delivery_id,
+            side=side,
+            settled_tonnes=settled,
+            note=note,
+            by=actor.user_id,
+        )
+    )
     uow.flush()
-    _maybe_close(uow, contract)
+    other = "recycler" if side == "producer" else "producer"
+    theirs = uow.session.exec(
+        select(Settlement)
+        .where(Settlement.delivery_id == delivery_id, Settlement.side == other)
+        .order_by(col(Settlement.id).desc())
+    ).first()
+    agreed = theirs is not None and abs(theirs.settled_tonnes - settled) < 5e-4
+    if agreed:
+        _settle(uow, actor, delivery, contract, lot, yard, settled, f"agreed: {note}")
+    uow.commit()
+    return delivery, agreed
+
+
+def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str, Any]) -> Delivery:
+    """A regulator decides the tonnes of a disputed delivery the parties do not agree on."""
+    actor.require("regulator")
+    delivery, contract, lot, yard, _offer, _plant = _delivery_for(
+        uow, actor, delivery_id, "regulator"
+    )
+    fields.reject_unknown(data, SETTLEMENT_FIELDS)
+    if delivery.status != "disputed":
+        raise InvalidState(
+            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            field="delivery",
+            value=delivery_id,
+        )
+    settled, note = _settlement_values(delivery, data, "settled_tonnes")
+    uow.session.add(
+        Settlement(
+            delivery_id=delivery_id,
+            side="regulator",
+            settled_tonnes=settled,
+            note=note,
+            by=actor.user_id,
+        )
+    )
+    _settle(uow, actor, delivery, contract, lot, yard, settled, f"arbitrated: {note}")
     uow.commit()
     return delivery
+
+
+def _settle(
+    uow: UnitOfWork,
+    actor: Actor,
+    delivery: Delivery,
+    contract: Contract,
+    lot: Lot,
+    yard: Site,
+    settled: float,
+    note: str,
+) -> None:
+    """Settled tonnes count as utilisation on the day the recycler received them, as any
+    receipt does; when that month has been submitted since, on the day of settlement instead
+    (today's month is always open: a month is submitted only once it has ended)."""
+    delivery.status = "received"
+    delivery.settled_tonnes = settled
+    delivery.settled_at = utcnow()
+    delivery.note = (delivery.note + " | " + note).strip(" |")[:500]
+    uow.session.add(delivery)
+    assert yard.id is not None
+    get(uow.session, Site, yard.id, what="site_id", lock=True)
+    day = china_day(delivery.received_at) if delivery.received_at else clock.today()
+    if reports.status_of(uow.session, yard.id, clock.month_of(day)) in reports.LOCKED:
+        day = clock.today()
+    reports.check_open(uow.session, yard.id, day, field="settled_tonnes")
+    _write_utilisation(uow, delivery, lot, yard, settled, actor.user_id, day)
+    uow.flush()
+    _maybe_close(uow, contract)

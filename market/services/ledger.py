@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from market import catalogue, fields
+from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, NotAllowed, NotFound
-from market.ledger import GENESIS, PRODUCER_KINDS, Content, digest
+from market.errors import EvidenceRequired, InvalidInput, NotAllowed, NotFound
+from market.ledger import GENESIS, PRODUCER_KINDS, Content, digest, evidence_pairs, stock_effect
 from market.services.common import OVERSEERS, get
 from market.tables import LedgerEntry, LedgerHead, Site, utcnow
 
-ENTRY_FIELDS = ("kind", "material", "tonnes", "occurred_on", "document")
+ENTRY_FIELDS = ("kind", "material", "tonnes", "occurred_on", "document", "evidence")
 
 
 def append(
@@ -28,6 +29,9 @@ def append(
     document: str,
     recorded_by: int,
     delivery_id: int | None = None,
+    evidence: list[dict[str, Any]] | None = None,
+    correction_id: int | None = None,
+    attestation: str = "not_required",
 ) -> LedgerEntry:
     """Append one entry to a site's chain. The site row is locked so appends never interleave."""
     get(uow.session, Site, site_id, what="site_id", lock=True)
@@ -47,6 +51,8 @@ def append(
         recorded_by,
         recorded_at,
         prev,
+        evidence_pairs(evidence),
+        correction_id,
     )
     entry = LedgerEntry(
         site_id=site_id,
@@ -61,6 +67,9 @@ def append(
         recorded_at=recorded_at,
         prev_hash=prev,
         hash=digest(content),
+        evidence=list(evidence or []),
+        correction_id=correction_id,
+        attestation=attestation,
     )
     uow.session.add(entry)
     if head is None:
@@ -98,8 +107,6 @@ def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     else:
         tonnes = fields.tonnes(data, "tonnes")
     occurred_on = fields.day(data, "occurred_on", required=False) or today
-    if occurred_on > today + timedelta(days=1):
-        raise InvalidInput.about("occurred_on", occurred_on.isoformat(), "is in the future")
     document = fields.text(data, "document")
     if kind in ("utilisation", "treatment", "disposal", "correction", "opening") and not document:
         raise InvalidInput(
@@ -117,28 +124,70 @@ def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
 
 def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, Any]) -> LedgerEntry:
     """A producer records generation, P2O5 output, own use, treatment, disposal or a correction
-    at one of its yards. Dispatches and receipts are written by deliveries, never by hand."""
+    at one of its yards. Dispatches and receipts are written by deliveries, never by hand.
+
+    The yard is locked first, so the checks below (locked months, stock, one opening survey)
+    see every entry committed before this one, under races too."""
+    from market.services import corrections, documents, reports
+
     actor.require("producer")
     site = readable_site(uow, actor, site_id)
     if site.kind != "yard":
         raise NotAllowed(f"site_id: {site_id} is a plant; ledgers are kept at yards")
-    values = parse_entry(data, today=date.today())
-    if values["kind"] == "opening":
+    get(uow.session, Site, site_id, what="site_id", lock=True)
+    values = parse_entry(data, today=clock.today())
+    kind, material, day = values["kind"], values["material"], values["occurred_on"]
+    evidence = documents.cite(uow.session, actor, data.get("evidence"))
+    claim = corrections.needs_attestation(kind, None)
+    if claim and not evidence:
+        raise EvidenceRequired(
+            f"evidence: is required for a {kind} entry a producer claims itself (upload the "
+            "record behind it to /api/v1/documents and cite its id)",
+            field="evidence",
+        )
+    reports.check_date(
+        uow.session, site_id, material, day, field="occurred_on", opening=kind == "opening"
+    )
+    if kind == "opening":
         existing = uow.session.exec(
             select(LedgerEntry.id).where(
                 LedgerEntry.site_id == site_id,
-                LedgerEntry.material == values["material"],
+                LedgerEntry.material == material,
                 LedgerEntry.kind == "opening",
             )
         ).first()
         if existing is not None:
-            raise InvalidInput(
-                f"kind: this yard already has an opening survey for {values['material']}; "
-                "record a correction instead",
-                field="kind",
-                value="opening",
-            )
+            raise _second_opening(material)
+    reports.check_stock(
+        uow.session,
+        site_id,
+        material,
+        day,
+        stock_effect(kind, values["tonnes"], None),
+        shown=abs(values["tonnes"]),
+    )
     assert site.id is not None
-    entry = append(uow, site_id=site.id, recorded_by=actor.user_id, **values)
-    uow.commit()
+    try:
+        entry = append(
+            uow,
+            site_id=site.id,
+            recorded_by=actor.user_id,
+            evidence=evidence,
+            attestation="pending" if claim else "not_required",
+            **values,
+        )
+        uow.commit()
+    except IntegrityError:
+        # the unique index on opening surveys, should a race get past the lock above
+        uow.session.rollback()
+        raise _second_opening(material) from None
     return entry
+
+
+def _second_opening(material: str) -> InvalidInput:
+    return InvalidInput(
+        f"kind: this yard already has an opening survey for {material}; record a correction "
+        "instead",
+        field="kind",
+        value="opening",
+    )

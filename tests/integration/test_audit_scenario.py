@@ -40,7 +40,7 @@ Producer C (red mud), yard at 文山 (文山州):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
@@ -49,7 +49,7 @@ from geo.distance import geodesic_km
 from market import audit
 from market.auth import Actor
 from market.errors import InvalidInput, NotAllowed, NotFound
-from market.services import deliveries, ledger, trade
+from market.services import deliveries, trade
 from market.services.users import ensure_organisation
 from market.tables import Contract, MatchRun, Proposal, Site
 from seed_data import load_catalogue
@@ -71,19 +71,7 @@ class World:
 
 
 def post(db, who: Actor, site: Site, kind: str, tonnes: float, on: str, material="phosphogypsum"):
-    with db.unit_of_work() as uow:
-        ledger.post_entry(
-            uow,
-            who,
-            site.id,
-            {
-                "kind": kind,
-                "material": material,
-                "tonnes": tonnes,
-                "occurred_on": on,
-                "document": f"{kind} {on}",
-            },
-        )
+    b.entry(db, who, site.id, kind, tonnes, on, material, document_text=f"{kind} {on}")
 
 
 def build(db, settings) -> World:
@@ -151,6 +139,7 @@ def build(db, settings) -> World:
         bid = trade.place_bid(uow, recycler, proposal.id, {"price_cny_t": 10, "tonnes": 12_000})
     with db.unit_of_work() as uow:
         k1 = trade.accept_bid(uow, a, bid.id)
+    b.backdate_contract(db, k1.id, "2025-02-01")
     with db.unit_of_work() as uow:
         d1, _ = deliveries.dispatch_delivery(
             uow,
@@ -169,7 +158,12 @@ def build(db, settings) -> World:
     # D2 under a contract made without a proposal (as the demo's framework contracts are)
     with db.unit_of_work() as uow:
         k2 = Contract(
-            lot_id=lot1.id, offer_id=offer.id, tonnes=10_000, price_cny_t=8, created_by=a.user_id
+            lot_id=lot1.id,
+            offer_id=offer.id,
+            tonnes=10_000,
+            price_cny_t=8,
+            created_by=a.user_id,
+            created_at=datetime(2025, 3, 1, tzinfo=UTC),
         )
         uow.session.add(k2)
         uow.commit()
@@ -189,6 +183,12 @@ def build(db, settings) -> World:
             settings,
         )
     assert disputed.status == "disputed"
+    # settled when both sides name the same figure; it counts on the receipt's day
+    with db.unit_of_work() as uow:
+        _, agreed = deliveries.propose_settlement(
+            uow, recycler, d2.id, {"settled_tonnes": 9_500, "note": "split the difference"}
+        )
+    assert not agreed
     with db.unit_of_work() as uow:
         deliveries.resolve_dispute(uow, a, d2.id, {"accepted_tonnes": 9_500, "note": "agreed"})
 
@@ -211,6 +211,9 @@ def build(db, settings) -> World:
         post(db, bb, w.yard_b1, kind, t, "2025-06-30")
     post(db, bb, w.yard_b2, "generation", 5_000, "2025-05-31")
     post(db, bb, w.yard_b2, "utilisation", 5_000, "2025-05-31")
+    # the producers report January to June and the regulator approves them
+    for who, yard in ((a, w.yard_a), (bb, w.yard_b1), (bb, w.yard_b2), (c, w.yard_c)):
+        b.approve_months(db, who, yard.id, "2025-01", "2025-06")
     return w
 
 
@@ -357,9 +360,11 @@ def test_the_year_and_a_month(db, world):
         108_000,
         None,
     )
-    assert a["next_p2o5_allowance_t"] == 23_208.333 and a["flags"] == []
+    # July to December are not reported, and their due days have passed
+    assert a["next_p2o5_allowance_t"] == 23_208.333 and a["flags"] == ["report_overdue"]
+    assert (a["report_status"], a["months_approved"], a["months_due"]) == ("partial", 6, 12)
     assert (bb["generated_t"], bb["consumed_t"], bb["stock_increment_t"]) == (75_000, 72_000, 3_000)
-    assert bb["flags"] == ["stock_increment_positive", "below_trajectory"]
+    assert bb["flags"] == ["stock_increment_positive", "below_trajectory", "report_overdue"]
     # April: only D2's settled receipt; March's consumption sets April's allowance
     april = pg(db, w, "2025-04")[w.a.organisation_id]
     assert (april["generated_t"], april["utilised_t"], april["consumed_t"]) == (0, 9_500, 9_500)

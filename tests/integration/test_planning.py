@@ -11,7 +11,6 @@ from market import planning
 from market.auth import Actor
 from market.db import Database
 from market.errors import InvalidInput, NotAllowed
-from market.services import ledger
 from market.settings import Settings
 from tests import builders
 from tests.builders import ANNING, JINNING, LANPING, WENSHAN
@@ -24,19 +23,7 @@ def month_end(first: date) -> date:
 
 
 def post(db: Database, who: Actor, site_id: int, kind: str, tonnes: float, on: date) -> None:
-    with db.unit_of_work() as uow:
-        ledger.post_entry(
-            uow,
-            who,
-            site_id,
-            {
-                "kind": kind,
-                "material": "phosphogypsum",
-                "tonnes": tonnes,
-                "occurred_on": on.isoformat(),
-                "document": f"{kind} {on:%Y-%m}",
-            },
-        )
+    builders.entry(db, who, site_id, kind, tonnes, on, document_text=f"{kind} {on:%Y-%m}")
 
 
 @pytest.fixture

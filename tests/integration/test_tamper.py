@@ -12,25 +12,15 @@ from sqlmodel import col, select
 
 from market import audit
 from market.ledger import Content, content_of, digest
-from market.services import deliveries, ledger
+from market.services import deliveries
 from market.tables import Contract, LedgerEntry, LedgerHead
 from tests import builders as b
 
 
 def post(db, who, site_id, kind, tonnes, on, material="phosphogypsum"):
-    with db.unit_of_work() as uow:
-        return ledger.post_entry(
-            uow,
-            who,
-            site_id,
-            {
-                "kind": kind,
-                "material": material,
-                "tonnes": tonnes,
-                "occurred_on": on,
-                "document": f"{kind} {on}",
-            },
-        )
+    return b.entry(
+        db, who, site_id, kind, tonnes, on, material, attest=False, document_text=f"{kind} {on}"
+    )
 
 
 @pytest.fixture
@@ -49,7 +39,12 @@ def yard(db, settings):
     offer = b.offer(db, recycler, plant.id)
     with db.unit_of_work() as uow:
         contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=100, price_cny_t=1, created_by=producer.user_id
+            lot_id=lot.id,
+            offer_id=offer.id,
+            tonnes=100,
+            price_cny_t=1,
+            created_by=producer.user_id,
+            created_at=datetime(2025, 1, 15, tzinfo=UTC),
         )
         uow.session.add(contract)
         uow.commit()

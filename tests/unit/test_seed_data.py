@@ -46,6 +46,7 @@ DEMO_USERS = {
     "recycler-demo": "recycler",
     "regulator-demo": "regulator",
     "operator-demo": "operator",
+    "evaluator-demo": "evaluator",
 }
 
 
@@ -242,7 +243,7 @@ def test_targets_are_the_plans_table_1_and_the_phosphogypsum_work_plan(policy: P
 def test_extra_policy_keys_are_marked_with_x(policy: Policy) -> None:
     raw = json.loads((HERE / "policy.json").read_text(encoding="utf-8"))
     known = {"circuity", "cost_per_t_km", "co2_kg_per_t_km", "receipt_tolerance"}
-    known |= {"phosphogypsum", "targets"}
+    known |= {"phosphogypsum", "targets", "reporting"}
     assert all(k in known or k.startswith("x_") for k in raw)
     assert policy.extra["x_accounting"] == {"period": "year", "monitoring": "quarter"}
 
@@ -267,7 +268,13 @@ def test_demo_keys_are_unique_and_kinds_are_known(demo: DemoDataSet) -> None:
     assert len({o.key for o in demo.organisations}) == len(demo.organisations)
     assert len({s.key for s in demo.sites}) == len(demo.sites)
     assert len({s.name for s in demo.sites}) == len(demo.sites)
-    assert {o.kind for o in demo.organisations} == {"producer", "recycler", "regulator", "operator"}
+    assert {o.kind for o in demo.organisations} == {
+        "producer",
+        "recycler",
+        "regulator",
+        "operator",
+        "evaluator",
+    }
     assert {s.kind for s in demo.sites} == {"yard", "plant"}
 
 
