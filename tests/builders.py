@@ -192,3 +192,10 @@ def backdate_contract(db: Database, contract_id: int, day: str) -> None:
         row.created_at = datetime.fromisoformat(day).replace(tzinfo=UTC)
         uow.session.add(row)
         uow.commit()
+
+
+def days_ago(n: int) -> str:
+    """A day n days before today in China (the market's clock)."""
+    from market import clock
+
+    return (clock.today() - timedelta(days=n)).isoformat()

@@ -166,12 +166,7 @@ def _delivery_for(
 
 def _not_ahead(at: datetime, field: str, data: Mapping[str, Any]) -> None:
     if at > utcnow() + SKEW:
-        raise DateOutOfRange(
-            f"{field}: {data.get(field)} is in the future (now is "
-            f"{clock.now():%Y-%m-%d %H:%M}, China time)",
-            field=field,
-            value=data.get(field),
-        )
+        raise DateOutOfRange.about(field, data.get(field), "is in the future")
 
 
 def _write_utilisation(

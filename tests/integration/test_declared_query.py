@@ -26,6 +26,9 @@ METHODS = ("get", "post", "patch", "put", "delete")
 SAMPLES: dict[Any, str] = {
     ("/sites", "kind"): "yard",
     ("/audit/entries", "kind"): "generation",
+    ("/reports", "status"): "submitted",
+    ("/corrections", "status"): "pending",
+    ("/attestations", "status"): "pending",
     "material": "phosphogypsum",
     "status": "open",
     "mine": "1",
@@ -72,7 +75,7 @@ def world(db, settings) -> dict[str, Any]:
     return {
         "app": create_app(settings, db),
         "headers": headers,
-        "ids": {"/sites/{id}/ledger": yard.id},
+        "ids": {"/sites/{id}/ledger": yard.id, "/sites/{id}/corrections": yard.id},
         "organisation": str(actors["producer"].organisation_id),
     }
 

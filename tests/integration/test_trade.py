@@ -31,6 +31,7 @@ def market(db, settings):
     rival = b.actor(db, "recycler")
     operator = b.actor(db, "operator")
     yard = b.site(db, producer, b.ANNING)
+    b.entry(db, producer, yard.id, "opening", 50_000, b.days_ago(40))
     lot = b.lot(db, producer, yard.id, tonnes=10000)
     plant = b.site(db, recycler, b.KUNMING)
     rival_plant = b.site(db, rival, b.JINNING)
@@ -94,6 +95,7 @@ def test_the_whole_loop_ends_with_the_ledger_showing_dispatch_and_utilisation(db
         closed = s.get(Contract, contract.id)
         assert verify_all(s)["ok"]
     assert [(e.kind, e.tonnes) for e in entries] == [
+        ("opening", 50_000),
         ("dispatch", p.tonnes),
         ("utilisation", p.tonnes - 20),
     ]
@@ -194,7 +196,11 @@ def test_a_weight_gap_beyond_tolerance_disputes_until_resolved(db, market, setti
     assert disputed.status == "disputed"
     with db.read_session() as s:
         kinds = [e.kind for e in s.exec(select(LedgerEntry)).all()]
-    assert kinds == ["dispatch"]
+    assert kinds == ["opening", "dispatch"]
+    with db.unit_of_work() as uow:
+        deliveries.propose_settlement(
+            uow, m["recycler"], d.id, {"settled_tonnes": 960, "note": "re-weighed"}
+        )
     with db.unit_of_work() as uow:
         resolved = deliveries.resolve_dispute(
             uow, m["producer"], d.id, {"accepted_tonnes": 960, "note": "re-weighed"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from geo.zones import ZoneFileError
 from market import audit, catalogue, fields, planning
 from market.auth import Actor
 from market.errors import DomainError
-from market.services import ledger, users
+from market.services import deliveries, ledger, users
 from market.services.matching import check_params
 from market.settings import Settings
 from web.api import json_object
@@ -318,17 +318,13 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
         "0",
     ),
     (
-        "future entry",
-        lambda: ledger.parse_entry(
-            {
-                "kind": "generation",
-                "material": "phosphogypsum",
-                "tonnes": 5,
-                "occurred_on": "2026-04-01",
-            },
-            today=TODAY,
+        "future dispatch",
+        lambda: deliveries._not_ahead(
+            datetime(2199, 1, 1, tzinfo=UTC),
+            "dispatched_at",
+            {"dispatched_at": "2199-01-01T00:00"},
         ),
-        "'2026-04-01'",
+        "'2199-01-01T00:00'",
     ),
     (
         "document",
