@@ -269,34 +269,41 @@ def verify_seals(
             continue
         statements[s.id or 0] = st
         latest[(s.site_id, s.period)] = s
-    # the sealed heads: entry #seq must still carry the hash it had when sealed
-    wanted = {
-        (s.site_id, statements[s.id or 0]["head"]["seq"])
-        for s in latest.values()
-        if statements[s.id or 0].get("head")
-    }
-    hashes = _hashes_at(session, wanted)
+    # each month's last entry must still carry its sealed hash (that locates a rewrite to the
+    # month), and the chain's head when a yard's latest month was sealed must still be there
+    # (that finds a chain cut back, or rewritten, after its last approved month)
+    latest_of_site: dict[int, Seal] = {}
+    for s in latest.values():
+        if s.site_id not in latest_of_site or (s.id or 0) > (latest_of_site[s.site_id].id or 0):
+            latest_of_site[s.site_id] = s
+    checks: list[tuple[int, str, dict[str, Any], str]] = []
+    for (site_id, period), s in latest.items():
+        st = statements[s.id or 0]
+        if st.get("month_last"):
+            checks.append((site_id, period, st["month_last"], "the month's last entry"))
+        if latest_of_site[site_id] is s and st.get("head"):
+            checks.append((site_id, period, st["head"], "the chain's head"))
+    hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
     month_of_rows = _month_rows(session, {k for k in latest})
+    for site_id, period, ref, what in sorted(checks, key=lambda c: (c[0], c[1])):
+        now = hashes.get((site_id, ref["seq"]))
+        if now is None:
+            broken(
+                site_id,
+                period,
+                f"entry #{ref['seq']}, {what} when the month was sealed, is missing",
+                ref["seq"],
+            )
+        elif now != ref["hash"]:
+            broken(
+                site_id,
+                period,
+                f"entry #{ref['seq']}, {what} when the month was sealed, no longer has the "
+                "hash sealed (the chain up to it was rewritten)",
+                ref["seq"],
+            )
     for (site_id, period), s in sorted(latest.items()):
         st = statements[s.id or 0]
-        head = st.get("head")
-        if head:
-            now = hashes.get((site_id, head["seq"]))
-            if now is None:
-                broken(
-                    site_id,
-                    period,
-                    f"entry #{head['seq']}, the chain's head when the month was sealed, is missing",
-                    head["seq"],
-                )
-            elif now != head["hash"]:
-                broken(
-                    site_id,
-                    period,
-                    f"entry #{head['seq']} no longer has the hash sealed with this month "
-                    "(the chain up to it was rewritten)",
-                    head["seq"],
-                )
         figures = month_figures(month_of_rows.get((site_id, period), []))
         if figures["content_sha256"] != st.get("content_sha256") or figures["totals"] != st.get(
             "totals"

@@ -121,6 +121,77 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluators_link(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from market.db import Database
+    from market.seed import link_evaluator
+    from market.tables import Organisation
+
+    settings = _settings(demo=True)
+    _ready(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.unit_of_work() as uow:
+            found = {}
+            for flag, name, kind in (
+                ("--evaluator-org", args.evaluator_org, "evaluator"),
+                ("--producer-org", args.producer_org, "producer"),
+            ):
+                org = uow.session.exec(
+                    select(Organisation).where(Organisation.name == name)
+                ).first()
+                if org is None or org.kind != kind:
+                    what = "does not exist" if org is None else f"is a {org.kind} organisation"
+                    raise CliError(f"{flag}: {name!r} {what}; name a {kind} organisation")
+                found[kind] = org.id
+            link_evaluator(uow, found["evaluator"], found["producer"])
+            uow.commit()
+    finally:
+        db.dispose()
+    print(f"{args.evaluator_org} now evaluates {args.producer_org}")
+    return 0
+
+
+def cmd_seals_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from market.seals import SealKeyError, verify_export
+
+    try:
+        pem = Path(args.public_key).read_bytes()
+        exported = json.loads(Path(args.seal).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"input: cannot read ({exc})") from None
+    if not isinstance(exported, dict):
+        raise CliError("--seal: expected a JSON object as GET /api/v1/reports/{id}/seal answers")
+    try:
+        result = verify_export(pem, exported)
+    except SealKeyError as exc:
+        raise CliError(str(exc)) from None
+    if not result["ok"]:
+        print(f"seal does NOT hold: {result['problem']}")
+        return 1
+    st = result["statement"]
+    print(
+        f"seal holds: site {st.get('site_id')} ({st.get('site')}), {st.get('period')}, "
+        f"version {st.get('version')}, head #{(st.get('head') or {}).get('seq')}, "
+        f"approved by {st.get('approved_by')} at {st.get('approved_at')}, key {result['key_id']}"
+    )
+    return 0
+
+
+def cmd_seals_public_key(args: argparse.Namespace) -> int:
+    from market.seals import SealKeyError, load_or_create
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    try:
+        print(load_or_create(settings.seal_key_path()).public_pem(), end="")
+    except SealKeyError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -269,11 +340,44 @@ def parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--username", required=True)
     add.add_argument(
-        "--role", required=True, choices=["producer", "recycler", "regulator", "operator"]
+        "--role",
+        required=True,
+        choices=["producer", "recycler", "regulator", "operator", "evaluator"],
     )
     add.add_argument("--org", required=True, help="organisation name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_users_add)
+
+    ev = sub.add_parser("evaluators", help="third-party evaluators (第三方评价机构)")
+    ev_sub = ev.add_subparsers(dest="evaluators_command", metavar="ACTION")
+    link = ev_sub.add_parser(
+        "link",
+        help="say which producer an evaluator organisation evaluates",
+        description="Links an evaluator organisation to a producer organisation: its users may "
+        "then attest or reject that producer's own-use and treatment claims.",
+    )
+    link.add_argument("--evaluator-org", required=True, help="the evaluator organisation's name")
+    link.add_argument("--producer-org", required=True, help="the producer organisation's name")
+    link.set_defaults(func=cmd_evaluators_link)
+
+    seals = sub.add_parser("seals", help="seals of approved months")
+    seals_sub = seals.add_subparsers(dest="seals_command", metavar="ACTION")
+    sv = seals_sub.add_parser(
+        "verify",
+        help="check an exported seal offline with only the public key",
+        description="Checks the signature of a seal exported from GET /api/v1/reports/{id}/seal "
+        "with the public key from GET /api/v1/audit/seal-key. No database is needed. Exit 0 "
+        "when it holds, 1 when it does not, 2 for unreadable files.",
+    )
+    sv.add_argument("--public-key", required=True, help="the PEM public key file")
+    sv.add_argument("--seal", required=True, help="the exported seal (JSON)")
+    sv.set_defaults(func=cmd_seals_verify)
+    pk = seals_sub.add_parser(
+        "public-key",
+        help="print the public key that seals approved months (made on first use)",
+    )
+    pk.add_argument("--db", help="SQLite file or URL (default: the configured database)")
+    pk.set_defaults(func=cmd_seals_public_key)
 
     bk = sub.add_parser(
         "backup",

@@ -445,6 +445,23 @@ def month_rows(session: Session, site_id: int, period: str) -> list[Any]:
     )
 
 
+def month_last(session: Session, site_id: int, period: str) -> dict[str, Any] | None:
+    """The month's last entry in the chain: its hash covers every entry up to it, so a rewrite
+    of this month or an earlier one changes it, and one of a later month does not."""
+    first, last = clock.month_bounds(period)
+    row = session.exec(
+        select(col(LedgerEntry.seq), col(LedgerEntry.hash))
+        .where(
+            LedgerEntry.site_id == site_id,
+            col(LedgerEntry.occurred_on) >= first,
+            col(LedgerEntry.occurred_on) <= last,
+        )
+        .order_by(col(LedgerEntry.seq).desc())
+        .limit(1)
+    ).first()
+    return {"seq": row[0], "hash": row[1]} if row else None
+
+
 def month_figures(rows: Iterable[Any]) -> dict[str, Any]:
     """What a seal states of a month's entries: totals by material and kind, how many, and a
     digest of their content (not of their hashes, which a rewrite of an earlier month changes)."""
@@ -508,6 +525,7 @@ def seal(uow: UnitOfWork, report: Report, actor: Actor, key: SealKey, *, reason:
         "version": version,
         "reason": reason,
         "head": {"seq": head.seq, "hash": head.hash} if head else None,
+        "month_last": month_last(session, report.site_id, report.period),
         **month_figures(month_rows(session, report.site_id, report.period)),
         "approved_by": approver.username if approver else None,
         "approved_at": report.approved_at.isoformat() if report.approved_at else None,
