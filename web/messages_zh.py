@@ -30,12 +30,16 @@ FIELDS: dict[str, str] = {
     "capacity_t": "产能",
     "capacity_t_per_year": "产能",
     "contract": "合同",
+    "correction": "更正申请",
     "county": "县区",
     "csrf_token": "CSRF 令牌",
     "database": "数据库",
+    "decision": "认定结论",
     "delivery": "转移联单",
     "dispatched_at": "发运时间",
     "document": "凭证",
+    "entry": "台账条目",
+    "evidence": "证明材料",
     "every_hours": "定时运行间隔",
     "file": "文件",
     "format": "格式",
@@ -79,12 +83,15 @@ FIELDS: dict[str, str] = {
     "problem": "撮合问题",
     "proposal": "撮合方案",
     "quality": "化验指标",
+    "reason": "原因",
     "received_at": "收货时间",
     "received_tonnes": "实收吨数",
     "renew_offers": "报价续签",
+    "report": "月报",
     "role": "角色",
     "run": "撮合运行",
     "sampled_on": "取样日期",
+    "settled_tonnes": "结算吨数",
     "site": "场地",
     "site_id": "场地",
     "source": "消纳对象",
@@ -112,11 +119,24 @@ STATUSES = {
     "received": "已收货",
     "disputed": "有争议",
 }
+# a reporting month's state, a correction's and a claim's (market/services/reports.py,
+# corrections.py)
+STATES = {
+    "open": "未报送",
+    "submitted": "已报送",
+    "approved": "已通过",
+    "returned": "已退回",
+    "pending": "待审核",
+    "rejected": "已驳回",
+    "attested": "已认定",
+    "not_required": "无需认定",
+}
 ROLES = {
     "producer": "产废单位",
     "recycler": "利用单位",
     "regulator": "主管部门",
     "operator": "平台运营",
+    "evaluator": "第三方评价机构",
 }
 SITE_KINDS = {"yard": "堆场", "plant": "工厂"}
 ENTRY_KINDS = {
@@ -157,6 +177,7 @@ AXES = {"longitude": "经度", "latitude": "纬度"}
 
 _FIELD = r"(?P<field>[^\s:][^:\n]*?)"
 _STATUS = "|".join(STATUSES)
+_STATE = "|".join(STATES)
 _WHAT = "|".join(re.escape(k) for k in EXPECTED)
 
 
@@ -327,6 +348,96 @@ RULES: tuple[Rule, ...] = (
         "{value} 当前为{status}，不是有争议（disputed）状态",
     ),
     _about(_V + r" is before the dispatch", "{value} 早于发运时间"),
+    _about(_V + r" is before the dispatch \((?P<day>[^()]+)\)", "{value} 早于发运日期（{day}）"),
+    _about(
+        _N + r" is before contract (?P<contract>\d+) was made \((?P<day>[^()]+)\)",
+        "{value} 早于合同 {contract} 的签订日期（{day}）",
+    ),
+    # --- reporting months, locks, stock (market/services/reports.py)
+    _about(
+        _N + r" falls in (?P<month>\S+), which is (?P<state>" + _STATE + r") for site "
+        r"(?P<sid>\d+); only a correction approved by a regulator changes it",
+        "{value} 属于 {month}，场地 {sid} 的该月月报{state}；只有经主管部门批准的更正才能修改",
+    ),
+    _about(
+        r"(?P<value>\S+) t would leave the stock of (?P<material>\S+) at site (?P<sid>\d+) at "
+        r"(?P<after>\S+) t on (?P<day>\S+); stock cannot go below zero",
+        "{value} 吨将使场地 {sid} 的{material}堆存量在 {day} 降至 {after} 吨；堆存量不能低于零",
+    ),
+    _about(
+        _N + r" is after today \((?P<today>\S+), China time\)",
+        "{value} 晚于今天（{today}，北京时间）",
+    ),
+    _about(
+        _N + r" is before (?P<month>\S+), the first month site (?P<sid>\d+) has reported",
+        "{value} 早于场地 {sid} 的首个报送月份 {month}",
+    ),
+    _about(
+        _N + r" is before (?P<day>\S+), the first entry of (?P<material>\S+) at site "
+        r"(?P<sid>\d+)",
+        "{value} 早于场地 {sid} 的{material}首条台账日期 {day}",
+    ),
+    _about(
+        _N + r" has not ended yet \(today is (?P<today>\S+), China time\); "
+        r"a month is submitted once it has ended",
+        "{value} 尚未结束（今天是 {today}，北京时间）；月份结束后才能报送",
+    ),
+    _about(
+        _N + r" is (?P<state>" + _STATE + r"); months are submitted in order, so submit "
+        r"(?P=value) before (?P<later>\S+)",
+        "{value} {state}；月报须按月份顺序报送，请先报送 {value} 再报送 {later}",
+    ),
+    _about(_N + r" is already (?P<state>" + _STATE + r")", "{value} {state}"),
+    _about(
+        _V + r" is before the yard's first month \((?P<month>[^()]+)\)",
+        "{value} 早于该堆场的首个月份（{month}）",
+    ),
+    _about(
+        _V + r" cannot be submitted: the yard has no ledger entries yet",
+        "{value} 不能报送：该堆场尚无台账记录",
+    ),
+    _about(_V + r" is not a month written YYYY-MM", "{value} 不是 YYYY-MM 格式的月份"),
+    _about(
+        _V + r" is not a month from (?P<first>\S+) to (?P<last>\S+)",
+        "{value} 不在 {first} 至 {last} 之间",
+    ),
+    _about(_N + r" is a plant; reports are kept for yards", "{value} 是工厂；月报只针对堆场报送"),
+    _about(
+        _N + r" \((?P<month>[^()]+)\) is (?P<state>" + _STATE + r"), not submitted",
+        "{value}（{month}）{state}，不是待审核的已报送状态",
+    ),
+    _about(
+        _N + r" is (?P<state>" + _STATE + r"); post the entry to the ledger directly, "
+        r"corrections are for submitted and approved months",
+        "{value} {state}；请直接登记台账，更正只针对已报送或已通过的月份",
+    ),
+    _about(
+        _N + r" is (?P<state>" + _STATE + r"); only a pending claim is attested",
+        "{value} {state}；只有待认定的自报量才能认定",
+    ),
+    _about(
+        _V + r" must be phosphogypsum for p2o5_output",
+        "{value}：P2O5 产量只能按磷石膏（phosphogypsum）更正",
+    ),
+    # --- evidence (market/services/ledger.py, documents.py)
+    _about(
+        r"is required for a (?P<entry>\w+) entry a producer claims itself \(upload the record "
+        r"behind it to /api/v1/documents and cite its id\)",
+        "产废单位自行申报的{entry}条目必须附证明材料（请上传其依据的记录文件）",
+    ),
+    _about(
+        _V + r" is not a PDF, JPEG, PNG or XLSX file \(judged by its content\)",
+        "{value} 不是 PDF、JPEG、PNG 或 XLSX 文件（按文件内容判断）",
+    ),
+    _about(r"is empty", "为空"),
+    _about(
+        r"(?P<n>\d+) bytes sent, at most (?P<max>\d+) allowed",
+        "发送了 {n} 字节，最多允许 {max} 字节",
+    ),
+    _about(_V + r" is not a document id", "{value} 不是文件编号"),
+    _about(_V + r" is not a document your organisation uploaded", "{value} 不是本单位上传的文件"),
+    _about(_V + r" must be a list of document ids", "{value} 应为文件编号列表"),
+    _about(r"(?P<n>\d+) documents cited; at most (?P<max>\d+)", "引用了 {n} 个文件，最多 {max} 个"),
     # --- the catalogue
     _about(_V + r" is not a material of the catalogue", "{value} 不是物料目录中的物料"),
     _about(
@@ -603,6 +714,7 @@ _GROUPS: dict[str, Callable[[str], str]] = {
     "field": label,
     "other": label,
     "status": _term(STATUSES),
+    "state": _term(STATES),
     "role": _term(ROLES),
     "roles": _roles,
     "site": _term(SITE_KINDS),

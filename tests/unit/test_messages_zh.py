@@ -15,7 +15,7 @@ from geo.zones import ZoneFileError
 from market import audit, catalogue, fields, planning
 from market.auth import Actor
 from market.errors import DomainError
-from market.services import deliveries, ledger, users
+from market.services import deliveries, documents, ledger, reports, users
 from market.services.matching import check_params
 from market.settings import Settings
 from web.api import json_object
@@ -504,6 +504,21 @@ CALLED += [
     ),
 ]
 
+
+def _upload(content: bytes) -> Callable[[], Any]:
+    return lambda: documents.upload(None, PRODUCER, content=content, filename="a.txt", max_bytes=8)
+
+
+CALLED += [
+    ("month format", lambda: reports.parse_month("2026-13"), "'2026-13'"),
+    ("month range", lambda: reports.parse_month("1999-12"), "'1999-12'"),
+    ("upload kind", _upload(b"hello"), "'a.txt'"),
+    ("upload size", _upload(b"123456789"), "9"),
+    ("evidence id", lambda: documents.cite(None, PRODUCER, "x"), "'x'"),
+    ("evidence list", lambda: documents.cite(None, PRODUCER, {"id": 1}), "{'id': 1}"),
+    ("evidence count", lambda: documents.cite(None, PRODUCER, list(range(1, 13))), "12"),
+]
+
 # Raise sites that need a database, a request or a file: the message as the site builds it.
 LITERAL: list[tuple[str, str]] = [
     # market/auth.py
@@ -649,6 +664,72 @@ LITERAL: list[tuple[str, str]] = [
     # web/audit_api.py: POST /api/v1/audit/verify/checkpoint
     ("body: more than 20,000,000 bytes", "20,000,000"),
     ("format: 'csv' is not answered here: only json", "'csv'"),
+    # market/services/reports.py: locks, stock, dates, the order of months
+    (
+        "occurred_on: 2026-10-05 falls in 2026-10, which is approved for site 3; only a "
+        "correction approved by a regulator changes it",
+        "2026-10-05",
+    ),
+    (
+        "received_at: 2026-11-02 falls in 2026-11, which is submitted for site 1; only a "
+        "correction approved by a regulator changes it",
+        "2026-11",
+    ),
+    (
+        "tonnes: 500 t would leave the stock of phosphogypsum at site 1 at -200 t on "
+        "2026-11-30; stock cannot go below zero",
+        "-200",
+    ),
+    ("occurred_on: 2199-01-01 is after today (2026-12-06, China time)", "2199-01-01"),
+    (
+        "occurred_on: 1990-01-01 is before 2025-01, the first month site 1 has reported",
+        "1990-01-01",
+    ),
+    (
+        "occurred_on: 2024-03-01 is before 2024-06-30, the first entry of red_mud at site 6",
+        "2024-06-30",
+    ),
+    ("dispatched_at: 2020-01-01 is before contract 7 was made (2026-03-02)", "2026-03-02"),
+    (
+        "received_at: '2026-01-01T08:00' is before the dispatch (2026-01-05)",
+        "'2026-01-01T08:00'",
+    ),
+    (
+        "period: 2026-12 has not ended yet (today is 2026-12-06, China time); a month is "
+        "submitted once it has ended",
+        "2026-12",
+    ),
+    (
+        "period: 2026-10 is returned; months are submitted in order, so submit 2026-10 before "
+        "2026-11",
+        "2026-11",
+    ),
+    ("period: 2026-10 is already approved", "2026-10"),
+    ("period: '2019-01' is before the yard's first month (2025-01)", "'2019-01'"),
+    ("period: '2026-01' cannot be submitted: the yard has no ledger entries yet", "'2026-01'"),
+    ("site_id: 19 is a plant; reports are kept for yards", "19"),
+    ("report: 24 (2026-10) is approved, not submitted", "24"),
+    ("reason: is required", "reason"),
+    # market/services/corrections.py
+    (
+        "period: 2026-11 is open; post the entry to the ledger directly, corrections are for "
+        "submitted and approved months",
+        "2026-11",
+    ),
+    ("correction: 1 is already rejected", "1"),
+    ("entry: 188 is attested; only a pending claim is attested", "188"),
+    ("material: 'red_mud' must be phosphogypsum for p2o5_output", "'red_mud'"),
+    ("decision: 'maybe' is not one of attested, rejected", "'maybe'"),
+    ("settled_tonnes: 120 is above the maximum 100", "120"),
+    # market/services/ledger.py, documents.py; web/market_pages.py uploads
+    (
+        "evidence: is required for a utilisation entry a producer claims itself (upload the "
+        "record behind it to /api/v1/documents and cite its id)",
+        "evidence",
+    ),
+    ("evidence: 99 is not a document your organisation uploaded", "99"),
+    ("file: is empty", "file"),
+    ("file: 20000000 bytes sent, at most 10000000 allowed", "20000000"),
     # web/security.py
     ("csrf_token: missing or wrong; reload the page and try again", "csrf_token"),
     ("authentication required: log in or send a bearer token", ""),
@@ -660,6 +741,7 @@ _TECHNICAL = {
     *("SQLite", "PostgreSQL", "pg", "dump", "Fc", "README", "force", "ISO", "YYYY", "MM", "DD"),
     *("min", "max", "name", "lat", "lon", "parameter", "true", "false", "null", "ud", "udfff"),
     *("Feature", "FeatureCollection", "Polygon", "MultiPolygon", "CSV", "Excel"),
+    *("PDF", "JPEG", "PNG", "XLSX"),
     # codes a template shows beside their Chinese word
     *("open", "disputed", "phosphogypsum"),
 }
