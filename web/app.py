@@ -32,6 +32,7 @@ from web import (
     planning_pages,
     regulator,
     trust_api,
+    trust_pages,
 )
 from web.errors import database_unavailable, domain_error, http_error
 from web.render import make_templates
@@ -88,6 +89,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *pages.routes(),
             *market_pages.routes(),
             *regulator.routes(),
+            *trust_pages.routes(),
             *planning_pages.routes(),
         ],
         middleware=[

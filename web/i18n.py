@@ -586,3 +586,117 @@ ZH.update(
         "more yards (the API lists them all)": "个堆场未列出（API 返回完整列表）",
     }
 )
+
+# Trusted figures: reporting months, corrections, claims, disputes (web/trust_pages.py,
+# web/templates/trust/).
+ZH.update(
+    {
+        "evaluator": "第三方评价机构",
+        "Evaluator": "第三方评价机构",
+        "Monthly reports": "月报",
+        "Monthly report": "月报",
+        "Monthly report review": "月报审核",
+        "Review": "审核",
+        "Open": "查看",
+        "Month": "月份",
+        "Due": "报送截止",
+        "Due day": "报送截止日（次月）",
+        "due": "截止",
+        "Submitted at": "报送时间",
+        "Approved": "审核通过",
+        "Approved by": "审核人",
+        "Submit": "报送",
+        "Next month to submit": "下一个待报送月份",
+        "No ended month is waiting to be submitted.": "没有待报送的已结束月份。",
+        "in progress": "本月未结束",
+        "not submitted": "未报送",
+        "submitted": "已报送",
+        "approved": "已通过",
+        "returned": "已退回",
+        "resubmitted": "重新报送",
+        "restated": "已更正",
+        "pending": "待认定",
+        "attested": "已认定",
+        "overdue": "逾期",
+        "Overdue": "逾期未报",
+        "Returned because": "退回原因",
+        "Each month is submitted once it has ended, in order, by the due day of the next month; "
+        "a regulator approves it (the month locks and is sealed) or returns it with a reason. "
+        "A locked month changes only through a correction a regulator approves.": (
+            "每月结束后按月份顺序报送，截止日为次月的报送截止日；主管部门审核通过（该月锁定并签章）"
+            "或附原因退回。已锁定的月份只能通过主管部门批准的更正来修改。"
+        ),
+        "Ended months past their due day that the producer has not submitted (or has not "
+        "resubmitted after a return).": (
+            "已过报送截止日、产废单位仍未报送（或退回后未重新报送）的月份。"
+        ),
+        "Months the producers have submitted, oldest first. Approving locks and seals the month; "
+        "returning sends it back with your reason.": (
+            "产废单位已报送的月报，按月份从早到晚排列。审核通过即锁定并签章；退回时须说明原因。"
+        ),
+        "Approve": "批准",
+        "Approve and seal": "审核通过并签章",
+        "Return to the producer": "退回产废单位",
+        "Reason": "原因",
+        "Optional; kept with the approval": "选填，随审核记录保存",
+        "What the producer must fix before resubmitting": "产废单位重新报送前需要改正的内容",
+        "What changed since the previous month": "与上月相比的变化",
+        "This month (t)": "本月（吨）",
+        "Previous month (t)": "上月（吨）",
+        "The month's entries": "本月台账条目",
+        "Evidence": "证明材料",
+        "Evidence file": "证明材料文件",
+        "document": "文件",
+        "uploaded as document": "已上传为文件",
+        "Attestation": "认定",
+        "correction": "更正",
+        "Pending own-use claims": "待认定的自报量",
+        "Pending corrections of this yard": "该堆场待审核的更正",
+        "Corrections": "更正",
+        "Correction review": "更正审核",
+        "Approving appends the correction to the ledger on the month's last day (never an edit) "
+        "and seals the month again; the 以用定产 table marks the period restated.": (
+            "批准后，更正以新条目追加到该月最后一天的台账（不修改原条目），并重新签章；"
+            "以用定产表将该期间标为已更正。"
+        ),
+        "Ask for a correction to a submitted or approved month. A regulator approves it; the "
+        "correction is appended to the ledger on the month's last day and the month sealed "
+        "again.": (
+            "对已报送或已通过的月份申请更正。经主管部门批准后，更正追加到该月最后一天的台账，"
+            "并重新签章。"
+        ),
+        "Ask for the correction": "申请更正",
+        "Corrections are asked for submitted or approved months; post to the ledger for an open "
+        "month.": "更正只针对已报送或已通过的月份；未报送的月份请直接登记台账。",
+        "Figure": "更正项目",
+        "Stock correction": "堆存量更正",
+        "Signed: negative lowers the figure": "可正可负：负数表示调减",
+        "Asked by": "申请人",
+        "Decided by": "审核人",
+        "Decision": "认定",
+        "Own-use claims": "自报量认定",
+        "Attested": "已认定",
+        "Attest": "认定属实",
+        "Required to reject": "驳回时必填",
+        "Own use and harmless treatment the producers you evaluate claim themselves.": (
+            "由您评价的产废单位自行申报的利用量和无害化处理量。"
+        ),
+        "A claim counts toward utilisation and treatment only once attested; a rejected claim "
+        "stays in the ledger, counted as zero, with your note.": (
+            "自报量经认定后才计入综合利用量和无害化处理量；被驳回的自报量保留在台账中，按零计，"
+            "并附您的意见。"
+        ),
+        "The weighbridge differs from the manifest beyond the tolerance. The parties settle when "
+        "both propose the same figure; where they do not agree, a regulator decides the tonnes, "
+        "and only then is the utilisation written.": (
+            "地磅吨数与联单差异超出允许范围。双方提出相同吨数即达成结算；双方不能达成一致时由主管部门"
+            "裁定吨数，此后才计入综合利用量。"
+        ),
+        "No figure proposed yet.": "尚无任何一方提出吨数。",
+        "Decided tonnes": "裁定吨数",
+        "Arbitrate": "裁定",
+        "Required for own use and harmless treatment: PDF, JPEG, PNG or XLSX, at most 10 MB": (
+            "自行利用和无害化处理必须上传：PDF、JPEG、PNG 或 XLSX，不超过 10 MB"
+        ),
+    }
+)

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,7 +29,17 @@ from market.auth import Actor
 from market.catalogue import catalogue, use_spec
 from market.db import Database, UnitOfWork
 from market.errors import Conflict, DomainError, InvalidInput
-from market.services import deliveries, ledger, lots, matching, offers, schedule, sites, trade
+from market.services import (
+    deliveries,
+    documents,
+    ledger,
+    lots,
+    matching,
+    offers,
+    schedule,
+    sites,
+    trade,
+)
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
@@ -107,6 +118,44 @@ async def posted(request: Request, form_id: str = "") -> Form:
     check_csrf(request, raw)
     values = {k: v for k, v in raw.items() if isinstance(v, str) and k != CSRF_FIELD}
     return Form(values, {}, form_id)
+
+
+# the form's boundary, token and other fields on top of an uploaded file
+UPLOAD_OVERHEAD = 64_000
+
+
+async def posted_with_file(
+    request: Request, file_field: str, form_id: str = ""
+) -> tuple[Form, tuple[bytes, str] | None]:
+    """A multipart form with at most one file (evidence): the typed values, and the file's
+    content and name when one was chosen. Refused by its declared length before it is read."""
+    limit = settings_of(request).max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
+        raise InvalidInput(
+            f"file: {int(declared)} bytes sent, at most {limit} allowed", field="file"
+        )
+    chosen = None
+    async with request.form(max_files=1, max_fields=40) as raw:
+        check_csrf(request, raw)
+        values = {k: v for k, v in raw.items() if isinstance(v, str) and k != CSRF_FIELD}
+        upload = raw.get(file_field)
+        if isinstance(upload, UploadFile) and upload.filename:
+            chosen = (await upload.read(limit + 1), upload.filename)
+    return Form(values, {}, form_id), chosen
+
+
+def uploaded_evidence(
+    uow: UnitOfWork, actor: Actor, form: Form, upload: tuple[bytes, str] | None, limit: int
+) -> str:
+    """The document id a form cites: a file chosen now is uploaded first (and the id kept in the
+    form, so a refused form need not be sent the file again), else the id kept from before."""
+    if upload is None:
+        return form.values.get("evidence", "")
+    doc = documents.upload(uow, actor, content=upload[0], filename=upload[1], max_bytes=limit)
+    if isinstance(form.values, dict):
+        form.values["evidence"] = str(doc.id)
+    return str(doc.id)
 
 
 def pick(values: Mapping[str, str], names: Iterable[str]) -> dict[str, Any]:
@@ -647,12 +696,18 @@ async def ledger_page(request: Request) -> Response:
 async def ledger_post(request: Request) -> Response:
     actor = await require_actor(request)
     site_id = path_id(request)
-    form = await posted(request)
+    form, upload = await posted_with_file(request, "evidence_file")
     data = pick(form.values, ("kind", "material", "tonnes", "occurred_on", "document"))
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: UnitOfWork) -> Any:
+        evidence = uploaded_evidence(uow, actor, form, upload, limit)
+        return ledger.post_entry(uow, actor, site_id, data | {"evidence": evidence})
+
     return await submit(
         request,
         form,
-        lambda uow: ledger.post_entry(uow, actor, site_id, data),
+        call,
         then=lambda _entry: f"/ledger?site={site_id}",
         refused=lambda f: _ledger_page(request, actor, site_id, f, block="entry_form"),
     )

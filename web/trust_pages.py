@@ -1,0 +1,446 @@
+"""The pages of trusted figures: a producer's reporting months (月报) and corrections, the
+regulator's review queues (months, corrections, own-use claims, overdue months, disputed
+deliveries), and the evaluator's claims.
+
+Like web/market_pages.py: a GET reads through the services and renders; a POST parses the form,
+calls one service in a unit of work and redirects; a refusal re-renders the page with the
+message (in the page's language) beside the field it names and what the user typed kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from market import views
+from market.auth import Actor
+from market.errors import InvalidInput
+from market.services import corrections, deliveries, reports
+from market.services.common import OVERSEERS
+from market.tables import CORRECTION_KINDS, Settlement
+from web.api import path_id, run_read, seal_key_of, settings_of
+from web.market_pages import (
+    BLANK,
+    KIND_LABELS,
+    Form,
+    page,
+    pick,
+    posted,
+    posted_with_file,
+    submit,
+    translator,
+    uploaded_evidence,
+)
+from web.security import require_actor
+
+REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
+CORRECTION_QUEUES = ("pending", "approved", "rejected")
+CLAIM_QUEUES = ("pending", "attested", "rejected")
+# a report's state as a coloured badge (the classes of app.css)
+STATE_CLASS = {
+    "open": "withdrawn",
+    "submitted": "reserved",
+    "approved": "ok",
+    "returned": "flag",
+    "pending": "reserved",
+    "attested": "ok",
+    "rejected": "flag",
+    "not_required": "withdrawn",
+}
+STATE_NAMES = {
+    "open": "not submitted",
+    "submitted": "submitted",
+    "approved": "approved",
+    "returned": "returned",
+    "pending": "pending",
+    "attested": "attested",
+    "rejected": "rejected",
+    "not_required": "—",
+}
+EVENT_NAMES = {
+    "submitted": "submitted",
+    "resubmitted": "resubmitted",
+    "approved": "approved",
+    "returned": "returned",
+    "restated": "restated",
+}
+CORRECTION_KIND_LABELS = {k: KIND_LABELS.get(k, k) for k in CORRECTION_KINDS} | {
+    "stock": "Stock correction"
+}
+# the suffixes a month's totals carry (market/services/reports.py `totals_key`)
+TOTAL_SUFFIXES = {"receipt": "receipt", "pending": "pending", "attested": "attested"}
+TOTAL_SUFFIXES |= {"rejected": "rejected"}
+
+
+def _due_day(request: Request) -> int:
+    return settings_of(request).report_due_day
+
+
+def _common(request: Request) -> dict[str, Any]:
+    return {
+        "state_class": STATE_CLASS,
+        "state_names": STATE_NAMES,
+        "event_names": EVENT_NAMES,
+        "kind_labels": KIND_LABELS,
+        "total_label": _total_label(request),
+    }
+
+
+def _total_label(request: Request) -> Any:
+    tr = translator(request)
+
+    def label(key: str) -> str:
+        kind, *rest = key.split(":")
+        text = tr(KIND_LABELS.get(kind, kind))
+        extra = [tr(TOTAL_SUFFIXES.get(r, r)) for r in rest]
+        return text + (f"（{'，'.join(extra)}）" if extra else "")
+
+    return label
+
+
+def _choice(request: Request, choices: tuple[str, ...]) -> str:
+    raw = request.query_params.get("status") or choices[0]
+    if raw not in choices:
+        raise InvalidInput.about("status", raw, f"is not one of {', '.join(choices)}")
+    return raw
+
+
+# ----------------------------------------------------------------------------- a yard's months
+
+
+async def my_reports(request: Request) -> Response:
+    """月报: a producer's first yard; a regulator's queue; an evaluator's claims."""
+    actor = await require_actor(request)
+    if actor.role in OVERSEERS:
+        return RedirectResponse("/review/reports", status_code=303)
+    if actor.role == "evaluator":
+        return RedirectResponse("/review/claims", status_code=303)
+    actor.require("producer")
+    yards = await run_read(request, views.list_sites, actor, kind="yard")
+    if not yards:
+        return RedirectResponse("/yards", status_code=303)
+    return RedirectResponse(f"/yards/{yards[0]['id']}/reports", status_code=303)
+
+
+def next_to_submit(months: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The month the producer may submit now: the earliest ended month not yet submitted or
+    approved (months go in order)."""
+    for m in reversed(months):  # newest first in the listing
+        if m["status"] in ("open", "returned"):
+            return m if m["ended"] else None
+    return None
+
+
+async def _months_page(
+    request: Request, actor: Actor, site_id: int, form: Form = BLANK, alert: str = ""
+) -> Response:
+    due_day = _due_day(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        listing = reports.list_reports(session, actor, site_id, due_day)
+        yards = views.list_sites(session, actor, kind="yard") if actor.role == "producer" else []
+        asked = corrections.list_corrections(session, actor, site_id=site_id)
+        return {"listing": listing, "yards": yards, "corrections": asked}
+
+    ctx = await run_read(request, read)
+    months = ctx["listing"]["reports"]
+    owner = actor.role == "producer"
+    tr = translator(request)
+    ctx |= _common(request) | {
+        "site_id": site_id,
+        "months": months,
+        "owner": owner,
+        "next": next_to_submit(months) if owner else None,
+        "locked_periods": [m["period"] for m in months if m["status"] in reports.LOCKED],
+        "correction_kinds": [(k, tr(v)) for k, v in CORRECTION_KIND_LABELS.items()],
+        "overdue": [m["period"] for m in months if m["overdue"]],
+        "due_day": due_day,
+        "alert": alert,
+    }
+    status = 409 if alert else None
+    return page(request, "trust/months.html", ctx, form=form, status_code=status)
+
+
+async def yard_reports(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _months_page(request, actor, path_id(request))
+
+
+async def yard_submit(request: Request) -> Response:
+    """Submit one ended month (the page offers the next in order)."""
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form = await posted(request, "submit")
+    data = pick(form.values, ("period",))
+    due_day = _due_day(request)
+
+    async def refused(f: Form) -> Response:
+        return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
+
+    return await submit(
+        request,
+        form,
+        lambda uow: reports.submit(uow, actor, site_id, data, due_day),
+        then=lambda _r: f"/yards/{site_id}/reports",
+        refused=refused,
+    )
+
+
+async def yard_correction(request: Request) -> Response:
+    """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form, upload = await posted_with_file(request, "evidence_file", "correction")
+    data = pick(form.values, ("period", "material", "kind", "tonnes", "reason"))
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: Any) -> Any:
+        evidence = uploaded_evidence(uow, actor, form, upload, limit)
+        return corrections.request(uow, actor, site_id, data | {"evidence": evidence})
+
+    return await submit(
+        request,
+        form,
+        call,
+        then=lambda _c: f"/yards/{site_id}/reports#corrections",
+        refused=lambda f: _months_page(request, actor, site_id, f),
+    )
+
+
+# ----------------------------------------------------------------------------- review queues
+
+
+async def overseer(request: Request) -> Actor:
+    actor = await require_actor(request)
+    actor.require(*OVERSEERS)
+    return actor
+
+
+async def review_home(request: Request) -> Response:
+    actor = await require_actor(request)
+    target = "/review/claims" if actor.role == "evaluator" else "/review/reports"
+    return RedirectResponse(target, status_code=303)
+
+
+async def reports_queue(request: Request) -> Response:
+    actor = await overseer(request)
+    status = _choice(request, REPORT_QUEUES)
+    rows = await run_read(request, reports.queue, actor, _due_day(request), status=status)
+    ctx = _common(request) | {"status": status, "rows": rows, "queues": REPORT_QUEUES}
+    return page(request, "trust/reports_queue.html", ctx)
+
+
+async def _review_page(
+    request: Request, actor: Actor, report_id: int, form: Form = BLANK
+) -> Response:
+    due_day = _due_day(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        data = reports.review(session, actor, report_id, due_day)
+        listed = reports.list_reports(session, actor, data["site"]["id"], due_day)["reports"]
+        month = next((r for r in listed if r["id"] == report_id), None)
+        return {
+            "review": data,
+            "history": month["history"] if month else [],
+            "site_corrections": corrections.list_corrections(
+                session, actor, site_id=data["site"]["id"], status="pending"
+            ),
+        }
+
+    ctx = await run_read(request, read)
+    ctx |= _common(request) | {"report_id": report_id}
+    return page(request, "trust/review.html", ctx, form=form)
+
+
+async def report_review(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _review_page(request, actor, path_id(request))
+
+
+async def report_approve(request: Request) -> Response:
+    actor = await require_actor(request)
+    report_id = path_id(request)
+    form = await posted(request, "approve")
+    data = pick(form.values, ("note",))
+    key = seal_key_of(request)
+    return await submit(
+        request,
+        form,
+        lambda uow: reports.approve(uow, actor, report_id, data, key),
+        then=lambda _r: "/review/reports",
+        refused=lambda f: _review_page(request, actor, report_id, f),
+    )
+
+
+async def report_return(request: Request) -> Response:
+    actor = await require_actor(request)
+    report_id = path_id(request)
+    form = await posted(request, "return")
+    data = pick(form.values, ("reason",))
+    return await submit(
+        request,
+        form,
+        lambda uow: reports.return_report(uow, actor, report_id, data),
+        then=lambda _r: "/review/reports",
+        refused=lambda f: _review_page(request, actor, report_id, f),
+    )
+
+
+# ----------------------------------------------------------------------------- corrections
+
+
+async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    status = _choice(request, CORRECTION_QUEUES) if not form.id else "pending"
+    rows = await run_read(request, corrections.list_corrections, actor, status=status)
+    ctx = _common(request) | {
+        "status": status,
+        "rows": rows,
+        "queues": CORRECTION_QUEUES,
+        "correction_kind_labels": CORRECTION_KIND_LABELS,
+    }
+    return page(request, "trust/corrections_queue.html", ctx, form=form)
+
+
+async def corrections_queue(request: Request) -> Response:
+    return await _corrections_page(request, await overseer(request))
+
+
+async def correction_approve(request: Request) -> Response:
+    actor = await require_actor(request)
+    correction_id = path_id(request)
+    form = await posted(request, f"approve-{correction_id}")
+    data = pick(form.values, ("note",))
+    key = seal_key_of(request)
+    return await submit(
+        request,
+        form,
+        lambda uow: corrections.approve(uow, actor, correction_id, data, key),
+        then=lambda _c: "/review/corrections",
+        refused=lambda f: _corrections_page(request, actor, f),
+    )
+
+
+async def correction_reject(request: Request) -> Response:
+    actor = await require_actor(request)
+    correction_id = path_id(request)
+    form = await posted(request, f"reject-{correction_id}")
+    data = pick(form.values, ("reason",))
+    return await submit(
+        request,
+        form,
+        lambda uow: corrections.reject(uow, actor, correction_id, data),
+        then=lambda _c: "/review/corrections",
+        refused=lambda f: _corrections_page(request, actor, f),
+    )
+
+
+# ----------------------------------------------------------------------------- own-use claims
+
+
+async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    actor.require("regulator", "evaluator", "operator")
+    status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
+    rows = await run_read(request, corrections.claims, actor, status=status)
+    ctx = _common(request) | {"status": status, "rows": rows, "queues": CLAIM_QUEUES}
+    return page(request, "trust/claims.html", ctx, form=form)
+
+
+async def claims_queue(request: Request) -> Response:
+    return await _claims_page(request, await require_actor(request))
+
+
+async def claim_attest(request: Request) -> Response:
+    actor = await require_actor(request)
+    entry_id = path_id(request)
+    form = await posted(request, f"claim-{entry_id}")
+    data = pick(form.values, ("decision", "note"))
+    key = seal_key_of(request)
+    return await submit(
+        request,
+        form,
+        lambda uow: corrections.attest(uow, actor, entry_id, data, key),
+        then=lambda _e: "/review/claims",
+        refused=lambda f: _claims_page(request, actor, f),
+    )
+
+
+# ----------------------------------------------------------------------------- disputes
+
+
+def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The figures proposed for each disputed delivery, oldest first."""
+    if not delivery_ids:
+        return {}
+    rows = session.exec(
+        select(Settlement)
+        .where(col(Settlement.delivery_id).in_(delivery_ids))
+        .order_by(col(Settlement.id))
+    ).all()
+    names = corrections.user_names(session, [r.by for r in rows])
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.delivery_id, []).append(
+            {
+                "side": r.side,
+                "settled_tonnes": r.settled_tonnes,
+                "note": r.note,
+                "by": names.get(r.by),
+                "at": r.at.isoformat(),
+            }
+        )
+    return out
+
+
+async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
+        proposals = settlements_of(session, [d["id"] for d in rows])
+        for d in rows:
+            d["proposals"] = proposals.get(d["id"], [])
+        return {"disputed": rows}
+
+    ctx = await run_read(request, read)
+    return page(request, "trust/disputes.html", ctx | _common(request), form=form)
+
+
+async def disputes(request: Request) -> Response:
+    return await _disputes_page(request, await overseer(request))
+
+
+async def dispute_arbitrate(request: Request) -> Response:
+    actor = await require_actor(request)
+    delivery_id = path_id(request)
+    form = await posted(request, f"arbitrate-{delivery_id}")
+    data = pick(form.values, ("settled_tonnes", "note"))
+    return await submit(
+        request,
+        form,
+        lambda uow: deliveries.arbitrate(uow, actor, delivery_id, data),
+        then=lambda _d: "/review/disputes",
+        refused=lambda f: _disputes_page(request, actor, f),
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/reports", my_reports, methods=["GET"]),
+        Route("/yards/{id:int}/reports", yard_reports, methods=["GET"]),
+        Route("/yards/{id:int}/reports", yard_submit, methods=["POST"]),
+        Route("/yards/{id:int}/corrections", yard_correction, methods=["POST"]),
+        Route("/review", review_home, methods=["GET"]),
+        Route("/review/reports", reports_queue, methods=["GET"]),
+        Route("/review/reports/{id:int}", report_review, methods=["GET"]),
+        Route("/review/reports/{id:int}/approve", report_approve, methods=["POST"]),
+        Route("/review/reports/{id:int}/return", report_return, methods=["POST"]),
+        Route("/review/corrections", corrections_queue, methods=["GET"]),
+        Route("/review/corrections/{id:int}/approve", correction_approve, methods=["POST"]),
+        Route("/review/corrections/{id:int}/reject", correction_reject, methods=["POST"]),
+        Route("/review/claims", claims_queue, methods=["GET"]),
+        Route("/review/claims/{id:int}/attest", claim_attest, methods=["POST"]),
+        Route("/review/disputes", disputes, methods=["GET"]),
+        Route("/review/disputes/{id:int}/arbitrate", dispute_arbitrate, methods=["POST"]),
+    ]
