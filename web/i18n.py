@@ -700,3 +700,19 @@ ZH.update(
         ),
     }
 )
+
+# The 以用定产 table's report columns and flags (web/templates/regulator/phosphogypsum.html).
+ZH.update(
+    {
+        "Monthly report overdue": "月报逾期",
+        "Restated by a correction": "经更正重述",
+        "All months approved": "各月均已审核",
+        "Partly approved": "部分月份已审核",
+        "No month approved": "无已审核月份",
+        "Claimed, not attested": "自报未认定量",
+        "Restatements": "更正记录",
+        "asked by": "申请人",
+        "approved by": "批准人",
+        "why": "原因",
+    }
+)

@@ -238,6 +238,9 @@ async def phosphogypsum_page(request: Request) -> Response:
     ctx = await run_read(request, read)
     ctx["export"] = query(period=ctx["period"].label)
     ctx["flag_names"] = FLAG_NAMES
+    ctx["report_status_names"] = REPORT_STATUS_NAMES
+    ctx["report_status_class"] = REPORT_STATUS_CLASS
+    ctx["kind_names"] = KIND_NAMES
     return render(request, "regulator/phosphogypsum.html", ctx, block="desk")
 
 
@@ -268,7 +271,15 @@ FLAG_NAMES = {
     "stock_increment_positive": "Stock increment positive",
     "below_trajectory": "Below trajectory",
     "generation_inconsistent": "Generation inconsistent with P2O5",
+    "report_overdue": "Monthly report overdue",
+    "restated": "Restated by a correction",
 }
+REPORT_STATUS_NAMES = {
+    "approved": "All months approved",
+    "partial": "Partly approved",
+    "missing": "No month approved",
+}
+REPORT_STATUS_CLASS = {"approved": "ok", "partial": "reserved", "missing": "flag"}
 
 
 # ----------------------------------------------------------------------------- drill-down
