@@ -183,7 +183,13 @@ def db(
 
 
 @pytest.fixture
-def settings():  # type: ignore[no-untyped-def]
+def settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from market.settings import Settings
 
-    return Settings.from_env({"WASTEMATCH_SECRET_KEY": "test-secret-" + "x" * 40})
+    return Settings.from_env(
+        {
+            "WASTEMATCH_SECRET_KEY": "test-secret-" + "x" * 40,
+            # the key that seals approved months, made on first use: never in the working tree
+            "WASTEMATCH_SEAL_KEY_FILE": str(tmp_path_factory.mktemp("seal") / "seal.pem"),
+        }
+    )

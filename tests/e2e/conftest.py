@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ import pytest
 from tests.conftest import drop_pg_database, fresh_pg_database, pg_reason
 
 SECRET = "e2e-secret-" + "k" * 40
+# one seal key for this test process: the demo is seeded (and its months sealed) by one command
+# and served by others, over copies of the database
+SEAL_KEY_FILE = Path(tempfile.mkdtemp(prefix="wastematch-e2e-")) / "seal.pem"
 DEMO_PASSWORD = "demo-password"
 
 
@@ -56,6 +60,7 @@ def _env(database_url: str) -> dict[str, str]:
         {
             "WASTEMATCH_DATABASE_URL": database_url,
             "WASTEMATCH_SECRET_KEY": SECRET,
+            "WASTEMATCH_SEAL_KEY_FILE": str(SEAL_KEY_FILE),
             "WASTEMATCH_LOG_LEVEL": "WARNING",
         }
     )

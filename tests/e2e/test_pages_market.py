@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from market import clock
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer
 
 HTMX = {"HX-Request": "true"}
@@ -157,7 +158,8 @@ def test_a_ledger_entry_needs_its_document_and_then_shows_in_the_ledger(who):
         "kind": "disposal",
         "material": "phosphogypsum",
         "tonnes": "120",
-        "occurred_on": "2026-01-15",
+        # a day of an open month: the demo's history is approved and locked
+        "occurred_on": clock.today().isoformat(),
         "document": "",
     }
     refused = producer.post("/ledger/1", entry, htmx=True)

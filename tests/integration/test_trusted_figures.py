@@ -18,8 +18,8 @@ from market.errors import (
     PeriodLocked,
     StockNegative,
 )
-from market.services import corrections, deliveries, documents, ledger, reports
 from market.seed import link_evaluator
+from market.services import corrections, deliveries, documents, ledger, reports
 from market.tables import Contract, CorrectionRequest, LedgerEntry, Seal
 from tests import builders as b
 
