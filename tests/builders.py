@@ -199,3 +199,17 @@ def days_ago(n: int) -> str:
     from market import clock
 
     return (clock.today() - timedelta(days=n)).isoformat()
+
+
+def site_of(db: Database, who: Actor) -> int:
+    """The first site of the actor's organisation."""
+    from sqlmodel import col, select
+
+    with db.read_session() as s:
+        site_id = s.exec(
+            select(Site.id)
+            .where(Site.organisation_id == who.organisation_id)
+            .order_by(col(Site.id))
+        ).first()
+    assert site_id is not None
+    return site_id
