@@ -26,13 +26,27 @@ from sqlalchemy import func, insert, select
 from market import audit
 from market.auth import Actor
 from market.db import Database
-from market.ledger import GENESIS, Content, digest
+from market.ledger import GENESIS, Content, digest, evidence_pairs
 from market.migrate import upgrade
+from market.seals import load_or_create
 from market.seed import seed_demo, sync_catalogue
+from market.services import reports
 from market.settings import Settings
-from market.tables import Delivery, LedgerEntry, LedgerHead, Organisation, Site, User
+from market.tables import (
+    Delivery,
+    LedgerEntry,
+    LedgerHead,
+    Organisation,
+    Report,
+    Seal,
+    Site,
+    User,
+)
 
-SETTINGS = Settings(secret_key="bench-" + "x" * 40)
+SETTINGS = Settings(
+    secret_key="bench-" + "x" * 40,
+    seal_key_file=str(Path(tempfile.mkdtemp(prefix="audit-bench-key-")) / "seal.pem"),
+)
 
 
 def demo_database(url: str) -> Database:
@@ -65,6 +79,8 @@ def clone_producers(db: Database, copies: range) -> None:
             s.exec(select(Delivery).where(Delivery.idempotency_key.is_(None))).scalars().all()
         )  # type: ignore[union-attr]
         producer_ids = sorted({y.organisation_id for y in yards})
+        clones: list[tuple[int, int]] = []
+        sealer = Actor(0, "bench", "regulator", 0, "bench")
         for k in copies:
             org_map: dict[int, int] = {}
             for oid in producer_ids:
@@ -114,6 +130,7 @@ def clone_producers(db: Database, copies: range) -> None:
                     c = Content(
                         site.id, e.seq, e.kind, e.material, e.tonnes, e.occurred_on,  # type: ignore[arg-type]
                         e.document, delivery, e.recorded_by, e.recorded_at, prev,
+                        evidence_pairs(e.evidence), None,
                     )  # fmt: skip
                     h = digest(c)
                     rows.append(
@@ -130,13 +147,37 @@ def clone_producers(db: Database, copies: range) -> None:
                             "recorded_at": e.recorded_at,
                             "prev_hash": prev,
                             "hash": h,
+                            "evidence": e.evidence,
+                            "attestation": e.attestation,
                         }
                     )
                     prev = h
                 if by_site.get(y.id):  # type: ignore[arg-type]
                     heads.append({"site_id": site.id, "seq": rows[-1]["seq"], "hash": prev})
+                clones.append((y.id, site.id))  # type: ignore[arg-type]
             s.execute(insert(LedgerEntry), rows)
             s.execute(insert(LedgerHead), heads)
+        # the clones' approved months, sealed as the demo's are
+        key = load_or_create(SETTINGS.seal_key_path())
+        approved = s.exec(select(Report).where(Report.status == "approved")).scalars().all()
+        by_yard: dict[int, list[Report]] = {}
+        for r in approved:
+            by_yard.setdefault(r.site_id, []).append(r)
+        for source, clone in clones:
+            for r in by_yard.get(source, []):
+                copy = Report(
+                    site_id=clone,
+                    period=r.period,
+                    status="approved",
+                    due_on=r.due_on,
+                    submitted_at=r.submitted_at,
+                    submitted_by=r.submitted_by,
+                    approved_at=r.approved_at,
+                    approved_by=r.approved_by,
+                )
+                s.add(copy)
+                s.flush()
+                reports.seal(uow, copy, sealer, key, reason="approved")
         uow.commit()
 
 
@@ -157,8 +198,10 @@ def measure(db: Database, runs: int) -> dict[str, Any]:
         yards = s.exec(
             select(func.count()).select_from(Site).where(Site.kind == "yard")
         ).scalar_one()
+        sealed = s.exec(select(func.count()).select_from(Seal)).scalar_one()
     actor = Actor(user.id, user.username, user.role, user.organisation_id, org.name)  # type: ignore[arg-type,union-attr]
     year = audit.parse_period("2025")
+    key = load_or_create(SETTINGS.seal_key_path())
     quarter = audit.parse_period("2025-Q2")
 
     def run(fn: Callable[..., Any], *args: Any, **kw: Any) -> Callable[[], Any]:
@@ -171,12 +214,13 @@ def measure(db: Database, runs: int) -> dict[str, Any]:
     return {
         "yards": yards,
         "entries": entries,
+        "seals": sealed,
         "summary 2025": timed(run(audit.summary, year), runs),
         "summary 2025-Q2": timed(run(audit.summary, quarter), runs),
         "以用定产 2025": timed(run(audit.phosphogypsum_table, year), runs),
         "drawdown pg": timed(run(audit.drawdown, audit.Scope(material="phosphogypsum")), runs),
         "entries page": timed(run(audit.ledger_entries, year, kind="consumed"), runs),
-        "verify": timed(run(audit.verify), max(1, runs // 2)),
+        "verify": timed(run(audit.verify, seal_key=key), max(1, runs // 2)),
     }
 
 
@@ -218,8 +262,8 @@ def _database(kind: str, work: Path) -> tuple[Database, Callable[[], None]]:
 
 
 def _print(results: list[tuple[str, int, dict[str, Any]]]) -> None:
-    keys = [k for k in results[0][2] if k not in ("yards", "entries")]
-    head = f"{'database':<9} {'scale':>5} {'yards':>6} {'entries':>8} " + " ".join(
+    keys = [k for k in results[0][2] if k not in ("yards", "entries", "seals")]
+    head = f"{'database':<9} {'scale':>5} {'yards':>6} {'entries':>8} {'seals':>6} " + " ".join(
         f"{k:>16}" for k in keys
     )
     print()
@@ -227,7 +271,10 @@ def _print(results: list[tuple[str, int, dict[str, Any]]]) -> None:
     print("-" * len(head))
     for kind, scale, r in results:
         cells = " ".join(f"{r[k]:>13.1f} ms" for k in keys)
-        print(f"{kind:<9} {'×' + str(scale):>5} {r['yards']:>6} {r['entries']:>8} {cells}")
+        print(
+            f"{kind:<9} {'×' + str(scale):>5} {r['yards']:>6} {r['entries']:>8} "
+            f"{r['seals']:>6} {cells}"
+        )
 
 
 if __name__ == "__main__":
