@@ -716,3 +716,13 @@ ZH.update(
         "why": "原因",
     }
 )
+
+# Settling a disputed delivery (web/templates/market/_resolve_form.html).
+ZH.update(
+    {
+        "Tonnes you propose": "您提出的结算吨数",
+        "Propose settlement": "提出结算",
+        "The delivery settles when the other party proposes the same figure; otherwise a "
+        "regulator decides.": "对方提出相同吨数即完成结算；双方不一致时由主管部门裁定。",
+    }
+)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -42,6 +43,7 @@ from market.services import (
 )
 from market.services.common import OVERSEERS
 from market.settings import Settings
+from market.tables import Settlement
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
 from web.messages_zh import localise_error
@@ -525,20 +527,54 @@ async def bid_withdraw(request: Request) -> Response:
 # ----------------------------------------------------------------------------- contracts
 
 
-def _disputed_for(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
+def _disputed_for(session: Any, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The disputed deliveries the actor settles (either party) or watches (operator), each with
+    the figures proposed so far."""
+    mine = [
         d
         for d in rows
         if d["status"] == "disputed"
-        and (actor.role == "operator" or d["producer_id"] == actor.organisation_id)
+        and (
+            actor.role == "operator"
+            or actor.organisation_id in (d["producer_id"], d["recycler_id"])
+        )
     ]
+    proposals = settlements_of(session, [d["id"] for d in mine])
+    for d in mine:
+        d["proposals"] = proposals.get(d["id"], [])
+    return mine
+
+
+def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The figures proposed for each disputed delivery (or decided by a regulator), oldest
+    first."""
+    if not delivery_ids:
+        return {}
+    rows = session.exec(
+        select(Settlement)
+        .where(col(Settlement.delivery_id).in_(delivery_ids))
+        .order_by(col(Settlement.id))
+    ).all()
+    names = views.usernames(session, [r.by for r in rows])
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.delivery_id, []).append(
+            {
+                "side": r.side,
+                "settled_tonnes": r.settled_tonnes,
+                "note": r.note,
+                "by": names.get(r.by),
+                "at": r.at.isoformat(),
+            }
+        )
+    return out
 
 
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     def read(session: Any) -> dict[str, Any]:
         return {
             "contracts": views.list_contracts(session, actor),
-            "disputed": _disputed_for(actor, views.list_deliveries(session, actor, None)),
+            "disputed": _disputed_for(session, actor, views.list_deliveries(session, actor, None)),
         }
 
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
@@ -553,7 +589,7 @@ async def _contract_page(
 ) -> Response:
     def read(session: Any) -> dict[str, Any]:
         c = views.get_contract(session, actor, contract_id)
-        return {"c": c, "disputed": _disputed_for(actor, c["deliveries"])}
+        return {"c": c, "disputed": _disputed_for(session, actor, c["deliveries"])}
 
     ctx = await run_read(request, read)
     ctx |= {"now": now_cst_input(), "idempotency_key": secrets.token_urlsafe(16)}
@@ -599,6 +635,8 @@ def _delivery_refused(
         if is_htmx(request):
             d = await run_read(request, _delivery_row, actor, delivery_id)
             if d is not None:
+                proposals = await run_read(request, settlements_of, [delivery_id])
+                d["proposals"] = proposals.get(delivery_id, [])
                 return page(request, template, {"d": d}, form=f)
         return await whole_page(request, actor, f)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -21,7 +20,7 @@ from market.auth import Actor
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
-from market.tables import CORRECTION_KINDS, Settlement
+from market.tables import CORRECTION_KINDS
 from web.api import path_id, run_read, seal_key_of, settings_of
 from web.market_pages import (
     BLANK,
@@ -31,6 +30,7 @@ from web.market_pages import (
     pick,
     posted,
     posted_with_file,
+    settlements_of,
     submit,
     translator,
     uploaded_evidence,
@@ -40,6 +40,7 @@ from web.security import require_actor
 REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
 CORRECTION_QUEUES = ("pending", "approved", "rejected")
 CLAIM_QUEUES = ("pending", "attested", "rejected")
+CLAIMS_SHOWN = 200
 # a report's state as a coloured badge (the classes of app.css)
 STATE_CLASS = {
     "open": "withdrawn",
@@ -100,6 +101,14 @@ def _total_label(request: Request) -> Any:
         return text + (f"（{'，'.join(extra)}）" if extra else "")
 
     return label
+
+
+def _orphan(form: Form, form_ids: set[str]) -> str:
+    """A refusal of a form the page no longer shows (the claim or correction was decided
+    meanwhile): shown at the top instead."""
+    if form.errors and form.id not in form_ids:
+        return next(iter(form.errors.values()))
+    return ""
 
 
 def _choice(request: Request, choices: tuple[str, ...]) -> str:
@@ -296,11 +305,15 @@ async def report_return(request: Request) -> Response:
 async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     status = _choice(request, CORRECTION_QUEUES) if not form.id else "pending"
     rows = await run_read(request, corrections.list_corrections, actor, status=status)
+    shown = {
+        f"{a}-{r['id']}" for r in rows if r["status"] == "pending" for a in ("approve", "reject")
+    }
     ctx = _common(request) | {
         "status": status,
         "rows": rows,
         "queues": CORRECTION_QUEUES,
         "correction_kind_labels": CORRECTION_KIND_LABELS,
+        "alert": _orphan(form, shown),
     }
     return page(request, "trust/corrections_queue.html", ctx, form=form)
 
@@ -344,8 +357,18 @@ async def correction_reject(request: Request) -> Response:
 async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     actor.require("regulator", "evaluator", "operator")
     status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
-    rows = await run_read(request, corrections.claims, actor, status=status)
-    ctx = _common(request) | {"status": status, "rows": rows, "queues": CLAIM_QUEUES}
+    if status == "pending":  # oldest first: the order they are to be decided in
+        rows = await run_read(request, corrections.claims, actor, status=status)
+    else:  # the latest decisions first
+        rows = await run_read(request, corrections.claims, actor, status=status, limit=5000)
+        rows = sorted(rows, key=lambda r: r["decided_at"] or "", reverse=True)[:CLAIMS_SHOWN]
+    shown = {f"claim-{r['entry_id']}" for r in rows if r["attestation"] == "pending"}
+    ctx = _common(request) | {
+        "status": status,
+        "rows": rows,
+        "queues": CLAIM_QUEUES,
+        "alert": _orphan(form, shown),
+    }
     return page(request, "trust/claims.html", ctx, form=form)
 
 
@@ -371,37 +394,13 @@ async def claim_attest(request: Request) -> Response:
 # ----------------------------------------------------------------------------- disputes
 
 
-def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The figures proposed for each disputed delivery, oldest first."""
-    if not delivery_ids:
-        return {}
-    rows = session.exec(
-        select(Settlement)
-        .where(col(Settlement.delivery_id).in_(delivery_ids))
-        .order_by(col(Settlement.id))
-    ).all()
-    names = corrections.user_names(session, [r.by for r in rows])
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(r.delivery_id, []).append(
-            {
-                "side": r.side,
-                "settled_tonnes": r.settled_tonnes,
-                "note": r.note,
-                "by": names.get(r.by),
-                "at": r.at.isoformat(),
-            }
-        )
-    return out
-
-
 async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     def read(session: Any) -> dict[str, Any]:
         rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
         proposals = settlements_of(session, [d["id"] for d in rows])
         for d in rows:
             d["proposals"] = proposals.get(d["id"], [])
-        return {"disputed": rows}
+        return {"disputed": rows, "alert": _orphan(form, {f"arbitrate-{d['id']}" for d in rows})}
 
     ctx = await run_read(request, read)
     return page(request, "trust/disputes.html", ctx | _common(request), form=form)
