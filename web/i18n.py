@@ -721,6 +721,7 @@ ZH.update(
 ZH.update(
     {
         "Tonnes you propose": "您提出的结算吨数",
+        "awaiting review": "待审核",
         "Propose settlement": "提出结算",
         "The delivery settles when the other party proposes the same figure; otherwise a "
         "regulator decides.": "对方提出相同吨数即完成结算；双方不一致时由主管部门裁定。",

@@ -35,6 +35,7 @@ from web.market_pages import (
     translator,
     uploaded_evidence,
 )
+from web.render import lang_of
 from web.security import require_actor
 
 REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
@@ -85,6 +86,7 @@ def _common(request: Request) -> dict[str, Any]:
     return {
         "state_class": STATE_CLASS,
         "state_names": STATE_NAMES,
+        "correction_states": STATE_NAMES | {"pending": "awaiting review"},
         "event_names": EVENT_NAMES,
         "kind_labels": KIND_LABELS,
         "total_label": _total_label(request),
@@ -93,12 +95,15 @@ def _common(request: Request) -> dict[str, Any]:
 
 def _total_label(request: Request) -> Any:
     tr = translator(request)
+    zh = lang_of(request) == "zh"
 
     def label(key: str) -> str:
         kind, *rest = key.split(":")
         text = tr(KIND_LABELS.get(kind, kind))
         extra = [tr(TOTAL_SUFFIXES.get(r, r)) for r in rest]
-        return text + (f"（{'，'.join(extra)}）" if extra else "")
+        if not extra:
+            return text
+        return f"{text}（{'，'.join(extra)}）" if zh else f"{text} ({', '.join(extra)})"
 
     return label
 
