@@ -378,6 +378,9 @@ def entry_public(e: LedgerEntry, usernames: dict[int, str]) -> dict[str, Any]:
         "recorded_at": e.recorded_at.isoformat(),
         "prev_hash": e.prev_hash,
         "hash": e.hash,
+        "evidence": [d["id"] for d in e.evidence or []],
+        "attestation": e.attestation,
+        "correction_id": e.correction_id,
     }
 
 
@@ -773,6 +776,8 @@ def delivery_public(d: Delivery) -> dict[str, Any]:
         "dispatched_at": d.dispatched_at.isoformat(),
         "received_tonnes": d.received_tonnes,
         "received_at": d.received_at.isoformat() if d.received_at else None,
+        "settled_tonnes": d.settled_tonnes,
+        "settled_at": d.settled_at.isoformat() if d.settled_at else None,
         "status": d.status,
         "note": d.note,
     }

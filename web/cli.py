@@ -143,7 +143,7 @@ def cmd_evaluators_link(args: argparse.Namespace) -> int:
                 ).first()
                 if org is None or org.kind != kind:
                     what = "does not exist" if org is None else f"is a {org.kind} organisation"
-                    raise CliError(f"{flag}: {name!r} {what}; name a {kind} organisation")
+                    raise CliError(f"{flag}: {name!r} {what}; name an organisation of kind {kind}")
                 found[kind] = org.id
             link_evaluator(uow, found["evaluator"], found["producer"])
             uow.commit()

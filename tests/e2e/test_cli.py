@@ -14,7 +14,22 @@ import pytest
 from tests.e2e.conftest import SECRET
 
 WASTEMATCH = str(Path(sys.executable).with_name("wastematch"))
-TABLES = ("organisation", "users", "site", "lot", "offer", "ledger_entry", "delivery", "contract")
+TABLES = (
+    "organisation",
+    "users",
+    "site",
+    "lot",
+    "offer",
+    "ledger_entry",
+    "delivery",
+    "contract",
+    # evidence files, reporting months and their seals travel with the backup
+    "document",
+    "report",
+    "seal",
+    "attestation",
+    "correction_request",
+)
 
 
 def run(*args: str, db: str | None = None, stdin: str | None = None, secret: bool = True):
@@ -195,3 +210,54 @@ def test_a_tampered_backup_is_refused(demo_sqlite_template, tmp_path):
 def test_backup_of_postgresql_points_to_pg_dump():
     out = run("backup", "--output", "/tmp/x.db", db="postgresql+psycopg://u@127.0.0.1/x")
     assert out.returncode == 2 and "pg_dump" in out.stderr
+
+
+def test_an_evaluator_is_linked_to_a_producer_by_name(demo_sqlite_template, tmp_path):
+    live = tmp_path / "live.db"
+    shutil.copyfile(demo_sqlite_template, live)
+    db = f"sqlite:///{live}"
+    out = run(
+        "users",
+        "add",
+        "--username",
+        "eval-2",
+        "--role",
+        "evaluator",
+        "--org",
+        "评价机构乙",
+        "--password-stdin",
+        db=db,
+        stdin="a-long-password\n",
+    )
+    assert out.returncode == 0, out.stderr
+    out = run(
+        "evaluators",
+        "link",
+        "--evaluator-org",
+        "评价机构乙",
+        "--producer-org",
+        "安宁湿法磷酸厂（示例）",
+        db=db,
+    )
+    assert out.returncode == 0 and "now evaluates" in out.stdout, out.stderr
+    wrong = run(
+        "evaluators",
+        "link",
+        "--evaluator-org",
+        "安宁湿法磷酸厂（示例）",
+        "--producer-org",
+        "安宁湿法磷酸厂（示例）",
+        db=db,
+    )
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip().endswith(
+        "is a producer organisation; name an organisation of kind evaluator"
+    )
+
+
+def test_the_public_seal_key_is_printed_and_made_beside_the_database(tmp_path):
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    out = run("seals", "public-key", db=db)
+    assert out.returncode == 0 and out.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    assert (tmp_path / "k.db.seal-key.pem").exists()
+    assert run("seals", "public-key", db=db).stdout == out.stdout

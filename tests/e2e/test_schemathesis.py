@@ -14,6 +14,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -88,6 +89,10 @@ def fuzz(operation: Any, mode: Any, base_url: str, token: str, examples: int) ->
 
     try:
         run()
+    except Unsatisfiable:
+        # nothing of this mode can be made for the operation (a GET with no parameter has no
+        # negative input): there is nothing to send
+        assert mode.is_negative, f"{operation.label}: no positive example could be generated"
     finally:
         session.close()
     return [f"{operation.label} [{mode.value}]: {text}" for text in found.values()]
