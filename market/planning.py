@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 import matching
 from geo.regions import load_regions
 from geo.zones import ProtectedZones, ZoneFileError
-from market import catalogue, fields
+from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import Database
 from market.errors import InvalidInput
@@ -520,7 +520,7 @@ def drawdown(
     """The month-by-month drawdown plan over the open offers, as a plain dict."""
     actor.require("regulator", "operator")
     req = parse_drawdown(raw)
-    today = today or date.today()
+    today = today or clock.today()
     with db.read_session() as session:
         snap = snapshot(session, today)
         plants = _plant_names(session, [o[1].id or 0 for o in snap.offers])
@@ -741,7 +741,7 @@ def siting_analysis(
     """Rank candidate sites for a new plant by the stock it would absorb, as a plain dict."""
     actor.require("regulator", "operator")
     req = parse_siting(raw)
-    today = today or date.today()
+    today = today or clock.today()
     params = default_params(settings)
     with db.read_session() as session:
         lots, offers = open_market(session, today)

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, false
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
+from market import clock
 from market.auth import Actor
 from market.catalogue import catalogue
 from market.errors import NotFound
@@ -229,7 +230,7 @@ def list_lots(
     offset: int = 0,
     today: date | None = None,
 ) -> list[dict[str, Any]]:
-    today = today or date.today()
+    today = today or clock.today()
     if material and not _known(material):
         return []
     q = _lot_statement(_scope(actor), mine, bool(material), status == "open", False)
@@ -250,7 +251,7 @@ def list_lots(
 def get_lot(
     session: Session, actor: Actor, lot_id: int, today: date | None = None
 ) -> dict[str, Any]:
-    today = today or date.today()
+    today = today or clock.today()
     q = _lot_statement(_scope(actor), False, False, False, True)
     params = {"today": today, "org": actor.organisation_id, "lot_id": lot_id}
     row = session.connection().execute(q, params).first()
@@ -329,7 +330,7 @@ def list_offers(
 ) -> list[dict[str, Any]]:
     """Recyclers see their own offers; overseers see all; producers see the open ones (the
     market's demand side is public, as on any exchange)."""
-    today = today or date.today()
+    today = today or clock.today()
     q, open_t = offers_with_open_capacity()
     if actor.role == "recycler":
         q = q.where(Site.organisation_id == actor.organisation_id)
@@ -347,7 +348,7 @@ def list_offers(
 
 
 def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
-    today = date.today()
+    today = clock.today()
     q, open_t = offers_with_open_capacity()
     q = q.where(Offer.id == offer_id)
     if actor.role == "recycler":

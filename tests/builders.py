@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from market import clock
 from market.auth import Actor, actor_for, hash_password
 from market.db import Database
 from market.services import lots, offers, sites
@@ -69,8 +70,8 @@ def lot(db: Database, who: Actor, site_id: int, **extra: Any) -> Lot:
             "ira": 0.3,
             "ir": 0.5,
         },
-        "available_from": date.today().isoformat(),
-        "available_until": (date.today() + timedelta(days=180)).isoformat(),
+        "available_from": clock.today().isoformat(),
+        "available_until": (clock.today() + timedelta(days=180)).isoformat(),
         "asking_price_cny_t": -5,
     }
     with db.unit_of_work() as uow:
@@ -85,8 +86,8 @@ def offer(db: Database, who: Actor, site_id: int, **extra: Any) -> Offer:
         "spec": {"caso4_2h2o_pct": {"min": 80}, "p2o5_ws_pct": {"max": 0.8}},
         "price_cny_t": 10,
         "max_haul_km": 300,
-        "period_start": date.today().isoformat(),
-        "period_end": (date.today() + timedelta(days=365)).isoformat(),
+        "period_start": clock.today().isoformat(),
+        "period_end": (clock.today() + timedelta(days=365)).isoformat(),
     }
     with db.unit_of_work() as uow:
         return offers.post_offer(uow, who, data | extra)

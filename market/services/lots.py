@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from market import catalogue, fields
+from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState, NotFound
@@ -66,7 +66,7 @@ def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
     assert site_id is not None
     material = catalogue.material(data.get("material"))
     site = own_site(uow.session, actor, site_id, kind="yard")
-    values = _parse(data, material, today=date.today())
+    values = _parse(data, material, today=clock.today())
     lot = Lot(site_id=site.id, material=material, created_by=actor.user_id, **values)
     uow.session.add(lot)
     uow.commit()
@@ -103,7 +103,7 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
     fields.reject_unknown(data, EDITABLE)
     merged = {k: getattr(lot, k) for k in EDITABLE} | dict(data)
     # dates and quality come back from the row as Python values; the parser takes both forms
-    values = _parse(merged, lot.material, today=date.today())
+    values = _parse(merged, lot.material, today=clock.today())
     reserved = reserved_tonnes(uow, lot_id)
     if values["tonnes"] < reserved:
         raise InvalidInput(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 import matching
-from market import catalogue, fields
+from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import Database
 from market.errors import InvalidInput, NotFound
@@ -120,7 +120,7 @@ def problem_from(
 
 
 def open_market(session: Session, today: date | None = None) -> tuple[list[Any], list[Any]]:
-    today = today or date.today()
+    today = today or clock.today()
     lq, lot_open = lots_with_open_tonnes()
     lots = session.exec(
         lq.where(open_lot_condition(lot_open, today), col(Lot.available_from) <= today).order_by(

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from market import catalogue, fields
+from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
@@ -39,7 +39,7 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
     use_code = fields.text(data, "use", max_length=40) or None
     spec = catalogue.use_spec(material, use_code) if use_code else {}
     spec |= catalogue.spec(material, fields.mapping(data, "spec"))
-    today = date.today()
+    today = clock.today()
     start = fields.day(data, "period_start", required=False) or today
     end = fields.day(data, "period_end", required=False) or start + timedelta(days=365)
     fields.date_order("period_start", start, "period_end", end)
