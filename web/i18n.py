@@ -722,6 +722,9 @@ ZH.update(
     {
         "Tonnes you propose": "您提出的结算吨数",
         "awaiting review": "待审核",
+        "Seal": "电子签章",
+        "Public key": "验章公钥",
+        "The signed statement, to verify offline with the public key": "签章声明，可用公钥离线验证",
         "Propose settlement": "提出结算",
         "The delivery settles when the other party proposes the same figure; otherwise a "
         "regulator decides.": "对方提出相同吨数即完成结算；双方不一致时由主管部门裁定。",

@@ -191,6 +191,9 @@ def test_the_regulator_reviews_a_month_and_approves_it(who):
     assert done.status_code == 303 and done.headers["location"] == "/review/reports"
     row = month_row(regulator.get("/yards/3/reports").text, period)
     assert 'data-status="approved"' in row and "regulator-demo" in row
+    seal = regulator.get(f"/api/v1/reports/{report_id}/seal")  # the page links the seal
+    assert f'href="/api/v1/reports/{report_id}/seal"' in row and seal.status_code == 200
+    assert seal.json()["period"] == period
     # approved is final: the forms are gone and a second approval is refused in Chinese
     assert 'id="approve-form"' not in regulator.get(f"/review/reports/{report_id}").text
     twice = regulator.post(f"/review/reports/{report_id}/approve", {"note": ""})
