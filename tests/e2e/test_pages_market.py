@@ -204,7 +204,7 @@ def test_the_schedule_is_the_operators_and_refuses_a_bad_interval(who):
     assert who["regulator"].post("/match-runs/schedule", {"every_hours": "3"}).status_code == 403
 
 
-def test_a_dispute_is_settled_by_the_producer_and_then_counts(who):
+def test_a_dispute_is_settled_when_both_parties_name_the_same_figure_and_then_counts(who):
     producer, recycler, operator = who["producer"], who["recycler"], who["operator"]
     run = operator.post("/match-runs", {})
     assert run.status_code == 303
@@ -229,10 +229,17 @@ def test_a_dispute_is_settled_by_the_producer_and_then_counts(who):
     delivery = re.findall(r'id="receipt-(\d+)"', recycler.get("/receipts").text)[0]
     short = recycler.post(f"/deliveries/{delivery}/receipt", {"received_tonnes": "150"})
     assert short.headers["location"] == "/receipts"
-    assert f'id="resolve-{delivery}"' in producer.get("/contracts").text
-    assert f'id="resolve-{delivery}"' in operator.get("/contracts").text
-    assert f'id="resolve-{delivery}"' not in recycler.get("/contracts").text
+    # both parties see the dispute and may propose; the operator only sees it
+    for user in (producer, recycler, operator):
+        assert f'id="resolve-{delivery}"' in user.get("/contracts").text
+    assert f'action="/deliveries/{delivery}/resolve"' not in operator.get("/contracts").text
 
+    # the producer alone cannot settle it
+    alone = producer.post(f"/deliveries/{delivery}/resolve", {"accepted_tonnes": "200"})
+    assert alone.headers["location"] == contract
+    assert not re.search(r"manifest M-PAGES-1 received</td>", producer.get("/ledger?site=1").text)
+    # the recycler counters with 190 and the producer agrees: settled, and it counts
+    recycler.post(f"/deliveries/{delivery}/resolve", {"accepted_tonnes": "190"})
     settled = producer.post(f"/deliveries/{delivery}/resolve", {"accepted_tonnes": "190"})
     assert settled.headers["location"] == contract
     ledger = producer.get("/ledger?site=1").text
