@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from time import perf_counter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,19 +12,36 @@ from geo.distance import CircuityRoadDistance, RoadDistance
 from matching.eligibility import Arcs, eligible_arcs
 from matching.explain import Explainer, margins
 from matching.index import IntArray, ProblemIndex
-from matching.model import Match, MatchingProblem, MatchingResult, Totals, check
+from matching.model import Match, MatchingProblem, MatchingResult, Status, Totals, check
 from matching.network import build_network, run_network
 
+Engine = Literal["auto", "reference", "dense"]
 
-def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> MatchingResult:
+DENSE_MIN_PAIRS = 4_000_000
+"""Lots × facilities from which `engine="auto"` takes the dense path (`matching.dense`); below
+it the reference path is as fast and simpler."""
+
+
+def solve(
+    problem: MatchingProblem, road: RoadDistance | None = None, *, engine: Engine = "auto"
+) -> MatchingResult:
     """Allocate lots to plants, lexicographically optimal (CONTRACT.md).
 
     `road` replaces the default road distance (geodesic × circuity). Raises `ProblemError` when
     the problem breaks the contract; never prints, never exits.
+
+    `engine`: "reference" builds every eligible arc with its exact geodesic and solves one
+    min-cost flow over all of them; "dense" (divisible mode with the default road only, else the
+    reference) builds the same arcs with cheaper distances and proves the same optimum on a
+    network of the nearest arcs priced against the rest (`matching.dense`); "auto" takes the
+    dense path for large divisible problems. Both give the same weighted tonnes and the same
+    integer haul cost; where several flows reach that optimum they may return different ones.
     """
     check(problem)
     started = perf_counter()
     index = ProblemIndex.build(problem, road)
+    if _dense_applies(index, engine):
+        return _solve_dense(index, started)
     arcs = eligible_arcs(index)
     network = build_network(index, arcs)
     built = perf_counter()
@@ -42,6 +59,7 @@ def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> Matchin
         "solver": "min_cost_flow",
         "solver_status": outcome.solver_status,
         "cost_resolution_cny_t": network.integer.cny_per_unit,
+        "engine": "reference",
     }
     min_shipment: int | None = None
     if problem.params.mode == "min_shipment" and status != "infeasible":
@@ -55,6 +73,58 @@ def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> Matchin
         stats["solver"] = "cp_sat"
         stats.update(shipment.stats)
     solved = perf_counter()
+    return _result(index, arcs, flow, status, min_shipment, stats, (started, built, solved))
+
+
+def _dense_applies(index: ProblemIndex, engine: Engine) -> bool:
+    if engine == "reference" or index.problem.params.mode != "divisible":
+        return False
+    if type(index.road) is not CircuityRoadDistance:
+        return False
+    pairs = index.num_lots * len(index.problem.facilities)
+    return engine == "dense" or pairs >= DENSE_MIN_PAIRS
+
+
+def _solve_dense(index: ProblemIndex, started: float) -> MatchingResult:
+    from matching.dense import refine_for_report, solve_dense
+
+    assert isinstance(index.road, CircuityRoadDistance)
+    solution = solve_dense(index, index.road.circuity)
+    built = started + solution.build_s
+    arcs, network = solution.dense.arcs, solution.network
+    stats: dict[str, Any] = {
+        "lots": index.num_lots,
+        "facilities": len(index.problem.facilities),
+        "accepts": index.num_accepts,
+        "arcs": arcs.size,
+        "candidate_pairs": arcs.candidate_pairs,
+        "nodes": network.num_nodes,
+        "network_arcs": solution.full_network_arcs,
+        "mode": index.problem.params.mode,
+        "solver": "min_cost_flow",
+        "solver_status": solution.solver_status,
+        "cost_resolution_cny_t": network.integer.cny_per_unit,
+        "engine": "dense",
+        "pricing_rounds": solution.rounds,
+        "priced_network_arcs": network.num_arcs,
+    }
+    refine_for_report(index, solution.dense, solution.flow)
+    stats["exact_road_pairs"] = int(solution.dense.exact.sum())
+    solved = perf_counter()
+    status: Status = solution.status
+    return _result(index, arcs, solution.flow, status, None, stats, (started, built, solved))
+
+
+def _result(
+    index: ProblemIndex,
+    arcs: Arcs,
+    flow: IntArray,
+    status: Status,
+    min_shipment: int | None,
+    stats: dict[str, Any],
+    times: tuple[float, float, float],
+) -> MatchingResult:
+    started, built, solved = times
     matches = _matches(index, arcs, flow)
     unmatched = Explainer(index, arcs, flow, status, min_shipment).unmatched()
     explained = perf_counter()

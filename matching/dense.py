@@ -1,0 +1,398 @@
+"""The divisible match on dense problems: cheap distances for the arcs, exact ones where they
+decide anything, and a min-cost flow over the nearest arcs priced against all of them.
+
+Same arcs, same integer costs, same optimum as `eligible_arcs` + `build_network` over every arc:
+
+- Distances. Every candidate pair gets the Andoyer-Lambert distance (`geo.distance`), within
+  `andoyer_error_km` of Karney's geodesic, vectorised over blocks of lots × plants after a
+  dot-product pre-filter on the auxiliary sphere. A pair within that error band of its haul limit
+  gets the exact geodesic (the same `geodesic_km_bulk` call as the reference path), so the arc
+  set is exactly `eligible_arcs`'. Road km stays approximate on the other arcs until something
+  reads it: arcs in the network, matched arcs, the arcs an explanation names, the dearest arc.
+- Solve. The network keeps only the `NEAREST` nearest arcs of each lot, costed exactly. After each
+  solve, node potentials (shortest distances in the residual network, by Bellman-Ford) price
+  every other arc; an arc whose reduced cost may be negative under its distance's error gets its
+  exact cost, and those with a negative one join the network. When none is left the potentials
+  prove the flow optimal for the network of all arcs (complementary slackness), which has the
+  same optimum value as the reference: the same weighted tonnes and integer haul cost.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from time import perf_counter
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.graph.python import min_cost_flow
+
+from geo.distance import (
+    ANDOYER_ABS_ERROR_KM,
+    ANDOYER_MAX_KM,
+    ANDOYER_REL_ERROR,
+    WGS84_A_KM,
+    WGS84_F,
+    andoyer_lambert_km,
+    reduced_latitude,
+)
+from matching.eligibility import Arcs, SpecTable
+from matching.explain import NAMED_PLANTS
+from matching.index import FloatArray, IntArray, ProblemIndex
+from matching.model import Status
+from matching.network import Network, Restriction, build_network, with_haul_arcs
+
+BoolArray = NDArray[np.bool_]
+
+NEAREST = 24
+"""Arcs per lot in the first network (nearest first); pricing adds whatever else is needed."""
+BLOCK_PAIRS = 1 << 21
+"""Lots × plants compared at once (16 MB of dot products)."""
+_DOT_SLACK = 1e-12
+"""Rounding of a dot product of unit vectors, with room."""
+
+
+@dataclass
+class DenseArcs:
+    """`Arcs` whose road km is Andoyer-Lambert × circuity except where `exact` says Karney's."""
+
+    arcs: Arcs
+    exact: BoolArray
+    circuity: float
+    nearest: BoolArray
+    """The first network's arcs: each lot's `NEAREST` shortest."""
+
+    def band_km(self, rows: IntArray | slice) -> FloatArray:
+        """How far each arc's road km may be from the exact one."""
+        road = self.arcs.road_km[rows]
+        band: FloatArray = np.where(
+            self.exact[rows],
+            0.0,
+            road * ANDOYER_REL_ERROR + ANDOYER_ABS_ERROR_KM * self.circuity,
+        )
+        return band
+
+    def refine(self, index: ProblemIndex, rows: IntArray) -> None:
+        """Replace the road km of `rows` by the exact one (the reference path's very call)."""
+        rows = rows[~self.exact[rows]]
+        if rows.size == 0:
+            return
+        lot = self.arcs.lot[rows]
+        fac = index.acc_facility[self.arcs.accept[rows]]
+        self.arcs.road_km[rows] = index.road.road_km_bulk(
+            index.lot_lat[lot], index.lot_lon[lot], index.fac_lat[fac], index.fac_lon[fac]
+        )
+        self.exact[rows] = True
+
+
+def _unit_vectors(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Points on the auxiliary sphere (reduced latitude) as unit vectors, and sin β."""
+    beta = reduced_latitude(lat)
+    lam = np.radians(lon)
+    cos_b = np.cos(beta)
+    vectors = np.stack((cos_b * np.cos(lam), cos_b * np.sin(lam), np.sin(beta)), axis=1)
+    return vectors, np.sin(beta)
+
+
+def _cos_reach(limit_km: FloatArray, circuity: float) -> FloatArray:
+    """cos of the largest auxiliary-sphere angle a pair within `limit_km` of road can span.
+
+    The exact geodesic is at least Andoyer-Lambert's − its error bound, and Andoyer-Lambert
+    is at least a σ (1 − 3f/2) (`andoyer_lambert_km`); −2 (no pre-filter) past the bound's
+    range."""
+    geodesic = (limit_km / circuity + ANDOYER_ABS_ERROR_KM) / (1.0 - ANDOYER_REL_ERROR)
+    sigma = geodesic / (WGS84_A_KM * (1.0 - 1.5 * WGS84_F))
+    inside = np.isfinite(geodesic) & (geodesic < 0.9 * ANDOYER_MAX_KM)
+    reach: FloatArray = np.where(inside, np.cos(np.minimum(sigma, math.pi)) - _DOT_SLACK, -2.0)
+    return reach
+
+
+def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEAREST) -> DenseArcs:
+    """`eligible_arcs(index)` for a road of geodesic × `circuity`, road km approximate."""
+    lot_vec, lot_sin = _unit_vectors(index.lot_lat, index.lot_lon)
+    fac_vec, fac_sin = _unit_vectors(index.fac_lat, index.fac_lon)
+    lot_reach = _cos_reach(index.lot_limit, circuity)
+    fac_reach = _cos_reach(index.fac_limit, circuity)
+    parts: list[tuple[IntArray, IntArray, FloatArray, BoolArray, BoolArray]] = []
+    candidates = 0
+    for material in range(len(index.materials)):
+        lots = np.flatnonzero((index.lot_material == material) & (index.lot_tonnes > 0))
+        table = SpecTable.build(index, material)
+        if lots.size == 0 or table.accepts.size == 0:
+            continue
+        acc_fac = index.acc_facility[table.accepts]
+        facilities, first_row, per_facility = np.unique(
+            acc_fac, return_index=True, return_counts=True
+        )
+        assays = table.assays([index.problem.lots[int(i)] for i in lots])
+        f_vec_t = np.ascontiguousarray(fac_vec[facilities].T)
+        f_reach = fac_reach[facilities]
+        f_sin = fac_sin[facilities]
+        f_limit = index.fac_limit[facilities]
+        step = max(1, BLOCK_PAIRS // facilities.size)
+        for begin in range(0, lots.size, step):
+            block = np.arange(begin, min(begin + step, lots.size))
+            rows = lots[block]
+            dot = lot_vec[rows] @ f_vec_t
+            near = (dot >= lot_reach[rows][:, None]) & (dot >= f_reach[None, :])
+            r, c = np.nonzero(near)
+            candidates += int(r.size)
+            cos_sigma = dot[r, c]
+            del dot, near
+            geodesic = andoyer_lambert_km(0.5 * (1.0 - cos_sigma), lot_sin[rows][r], f_sin[c])
+            road = geodesic * circuity
+            limit = np.minimum(index.lot_limit[rows][r], f_limit[c])
+            band = road * ANDOYER_REL_ERROR + ANDOYER_ABS_ERROR_KM * circuity
+            unsure = (np.abs(road - limit) <= band) | (geodesic > ANDOYER_MAX_KM)
+            inside = road < limit
+            if unsure.any():
+                u = np.flatnonzero(unsure)
+                lot_u, fac_u = rows[r[u]], facilities[c[u]]
+                exact_km = index.road.road_km_bulk(
+                    index.lot_lat[lot_u],
+                    index.lot_lon[lot_u],
+                    index.fac_lat[fac_u],
+                    index.fac_lon[fac_u],
+                )
+                road[u] = exact_km
+                inside[u] = np.isfinite(exact_km) & (exact_km <= limit[u])
+            keep = np.flatnonzero(inside)
+            li, fi, road, is_exact = block[r[keep]], c[keep], road[keep], unsure[keep]
+            # As in `eligible_arcs`: one pair per accept entry of the facility for this
+            # material (a facility's entries are contiguous in the table), then the specs.
+            repeat = per_facility[fi]
+            offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+            table_rows = (np.repeat(first_row[fi], repeat) + offsets).astype(np.int64)
+            li = np.repeat(li, repeat)
+            ok = table.passes(assays[li], table_rows)
+            road = np.repeat(road, repeat)[ok]
+            li = li[ok]
+            parts.append(
+                (
+                    lots[li],
+                    table.accepts[table_rows[ok]],
+                    road,
+                    np.repeat(is_exact, repeat)[ok],
+                    _nearest(li - begin, road, block.size, nearest),
+                )
+            )
+    arcs, is_exact_arc, first = _merge_by_lot(parts, index.num_lots, candidates)
+    return DenseArcs(arcs, is_exact_arc, circuity, first)
+
+
+def _nearest(row: IntArray, road: FloatArray, rows: int, k: int) -> BoolArray:
+    """The `k` shortest arcs of each row (more on ties); `row` is sorted."""
+    degree = np.bincount(row, minlength=rows)
+    if degree.size == 0 or int(degree.max()) <= k:
+        return np.ones(row.size, dtype=np.bool_)
+    padded = np.full((rows, int(degree.max())), np.inf)
+    padded[row, np.arange(row.size) - np.searchsorted(row, row, side="left")] = road
+    kth = np.partition(padded, k - 1, axis=1)[:, k - 1]
+    near: BoolArray = road <= kth[row]
+    return near
+
+
+def _merge_by_lot(
+    parts: list[tuple[IntArray, IntArray, FloatArray, BoolArray, BoolArray]],
+    num_lots: int,
+    candidates: int,
+) -> tuple[Arcs, BoolArray, BoolArray]:
+    """Interleave the blocks into (lot, accept) order without sorting: each block is in that
+    order already and holds all the arcs of its lots, so an arc goes to its lot's offset plus
+    its place among the lot's arcs in its block."""
+    total = sum(p[0].size for p in parts)
+    lot = np.zeros(total, dtype=np.int64)
+    accept = np.zeros(total, dtype=np.int64)
+    road = np.zeros(total, dtype=np.float64)
+    exact = np.zeros(total, dtype=np.bool_)
+    first = np.zeros(total, dtype=np.bool_)
+    counts = np.zeros(num_lots, dtype=np.int64)
+    for p in parts:
+        counts += np.bincount(p[0], minlength=num_lots)
+    start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    for p_lot, p_accept, p_road, p_exact, p_first in parts:
+        place = np.arange(p_lot.size) - np.searchsorted(p_lot, p_lot, side="left")
+        at = start[p_lot] + place
+        lot[at] = p_lot
+        accept[at] = p_accept
+        road[at] = p_road
+        exact[at] = p_exact
+        first[at] = p_first
+    return Arcs(lot, accept, road, candidates), exact, first
+
+
+# --------------------------------------------------------------------------- solve
+
+
+@dataclass(frozen=True)
+class DenseSolution:
+    dense: DenseArcs
+    network: Network
+    """The last (restricted) network."""
+    status: Status
+    solver_status: str
+    flow: IntArray
+    """Tonnes on every eligible arc, in `Arcs` order."""
+    rounds: int
+    """Solves until no arc outside the network had a negative reduced cost."""
+    full_network_arcs: int
+    """Arcs of the network over every eligible arc, as the reference path builds it."""
+    build_s: float
+    """Seconds spent building the arcs (the rest is solving and pricing)."""
+
+
+def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) -> DenseSolution:
+    started = perf_counter()
+    dense = dense_eligible_arcs(index, circuity, nearest)
+    build_s = perf_counter() - started
+    arcs = dense.arcs
+    cost = index.cost_per_t_km
+    # The dearest arc, exactly: only arcs whose upper bound reaches the largest lower bound can be.
+    band = dense.band_km(slice(None))
+    if arcs.size:
+        dense.refine(index, np.flatnonzero(arcs.road_km + band >= (arcs.road_km - band).max()))
+        top = float(arcs.road_km[dense.exact].max()) * cost
+    else:
+        top = 0.0
+    keep = np.flatnonzero(dense.nearest)
+    none = np.zeros(0, dtype=np.int64)
+    frame = build_network(index, arcs, Restriction(none, np.zeros(0), top))
+    rounds = 0
+    while True:
+        rounds += 1
+        dense.refine(index, keep)
+        network = with_haul_arcs(frame, index, arcs, keep)
+        status, solver_status, flows = _run(network)
+        if status == "infeasible" or arcs.size == 0:
+            break
+        potential = _potentials(network, flows)
+        if rounds == 1:
+            # Fixed over the rounds: the nodes of each arc and a lower bound of its cost.
+            tail = network.lot_node[arcs.lot]
+            head = network.accept_node[arcs.accept]
+            unit = network.integer.cny_per_unit
+            floor_cost = np.ceil(((arcs.road_km - band) * cost) / unit - 0.5 - 1e-6)
+            lower = np.clip(floor_cost, 0, None).astype(np.int64)
+            del floor_cost
+        outside = np.ones(arcs.size, dtype=np.bool_)
+        outside[keep] = False
+        reduced = lower + potential[tail] - potential[head]
+        suspect = np.flatnonzero(outside & (reduced < 0))
+        del reduced, outside
+        if suspect.size == 0:
+            break
+        dense.refine(index, suspect)
+        exact_cost = network.integer.haul_of(arcs.road_km[suspect] * cost)
+        lower[suspect] = exact_cost
+        entering = suspect[exact_cost + potential[tail[suspect]] - potential[head[suspect]] < 0]
+        if entering.size == 0:
+            break
+        keep = np.union1d(keep, entering)
+    flow = np.zeros(arcs.size, dtype=np.int64)
+    if status != "infeasible":
+        flow[keep] = flows[: keep.size]
+    full_arcs = arcs.size + network.num_arcs - network.num_haul_arcs
+    return DenseSolution(dense, network, status, solver_status, flow, rounds, full_arcs, build_s)
+
+
+_STATUS: dict[int, Status] = {
+    int(min_cost_flow.SimpleMinCostFlow.OPTIMAL): "optimal",
+    int(min_cost_flow.SimpleMinCostFlow.FEASIBLE): "feasible",
+}
+
+
+def _run(network: Network) -> tuple[Status, str, IntArray]:
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        network.tails, network.heads, network.capacities, network.costs
+    )
+    smcf.set_nodes_supplies(np.arange(network.num_nodes, dtype=np.int32), network.supplies)
+    solver_status = smcf.solve()
+    status = _STATUS.get(int(solver_status), "infeasible")
+    if status == "infeasible":
+        return status, solver_status.name, np.zeros(network.num_arcs, dtype=np.int64)
+    flows = np.asarray(smcf.flows(np.arange(network.num_arcs, dtype=np.int32)), dtype=np.int64)
+    return status, solver_status.name, flows
+
+
+def _potentials(network: Network, flows: IntArray) -> IntArray:
+    """Node potentials π with c + π(tail) − π(head) ≥ 0 on every arc of the residual network:
+    shortest distances from a virtual root joined to every node at cost 0 (Bellman-Ford, all
+    arcs relaxed at once each pass; an optimal flow leaves no negative cycle)."""
+    forward = flows < network.capacities
+    backward = flows > 0
+    tails = np.concatenate((network.tails[forward], network.heads[backward])).astype(np.int64)
+    heads = np.concatenate((network.heads[forward], network.tails[backward])).astype(np.int64)
+    costs = np.concatenate((network.costs[forward], -network.costs[backward]))
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    targets, starts = np.unique(heads, return_index=True)
+    distance = np.zeros(network.num_nodes, dtype=np.int64)
+    for _ in range(network.num_nodes + 1):
+        best = np.minimum.reduceat(distance[tails] + costs, starts)
+        better = best < distance[targets]
+        if not better.any():
+            return distance
+        distance[targets[better]] = best[better]
+    raise RuntimeError("negative cycle in the residual network of an optimal flow")
+
+
+def refine_for_report(index: ProblemIndex, dense: DenseArcs, flow: IntArray) -> None:
+    """Make exact every road km the result reports or ranks by: matched arcs, and for each lot
+    left short, enough of its nearest arcs that `Explainer` names and orders the same plants as
+    it would with every distance exact.
+
+    `Explainer` names a lot's `NAMED_PLANTS` nearest arcs among those with no spare capacity and
+    among those with some. If the first five of a group by approximate km end at t, the exact
+    fifth is within t + b (b: the largest error band), so every arc that may be among the exact
+    first five has approximate km − its band ≤ t + b; those become exact. Every other arc stays
+    above t + b in the mixed array, behind all of them, and the order among them is exact."""
+    arcs = dense.arcs
+    dense.refine(index, np.flatnonzero(flow > 0))
+    matched = np.bincount(arcs.lot, weights=flow, minlength=index.num_lots)
+    start = arcs.by_lot(index.num_lots)
+    short = (index.lot_tonnes - matched > 0) & (start[1:] > start[:-1])
+    if not short.any():
+        return
+    acc_used = np.bincount(arcs.accept, weights=flow, minlength=index.num_accepts)
+    fac_used = np.bincount(
+        index.acc_facility[arcs.accept], weights=flow, minlength=len(index.problem.facilities)
+    )
+    acc_spare = index.acc_capacity - acc_used
+    fac_spare = (index.fac_capacity - fac_used)[index.acc_facility]
+    mine = np.flatnonzero(short[arcs.lot])
+    accept = arcs.accept[mine]
+    full = np.minimum(acc_spare[accept], fac_spare[accept]) < 1
+    road = arcs.road_km[mine]
+    band = dense.band_km(mine)
+    widest = float(band.max(initial=0.0))
+    reach = np.full(mine.size, -np.inf)
+    for group in (full, ~full):
+        rows = mine[group]
+        last = _kth_or_last(arcs.lot[rows], road[group], NAMED_PLANTS, index.num_lots)
+        reach = np.maximum(reach, last[arcs.lot[mine]])
+    dense.refine(index, mine[road - band <= reach + widest])
+
+
+def _kth_or_last(lot: IntArray, road: FloatArray, k: int, num_lots: int) -> FloatArray:
+    """Per lot: its k-th smallest `road`, or its largest when it has fewer; −inf with none.
+    `lot` is sorted."""
+    out = np.full(num_lots, -np.inf)
+    if lot.size == 0:
+        return out
+    lots, first, count = np.unique(lot, return_index=True, return_counts=True)
+    place = np.arange(lot.size) - np.repeat(first, count)
+    row = np.repeat(np.arange(lots.size), count)
+    width = int(count.max())
+    chunk = max(1, (1 << 22) // width)
+    for begin in range(0, lots.size, chunk):
+        end = min(begin + chunk, lots.size)
+        take = (row >= begin) & (row < end)
+        padded = np.full((end - begin, width), np.inf)
+        padded[row[take] - begin, place[take]] = road[take]
+        largest = np.where(np.isfinite(padded), padded, -np.inf).max(axis=1)
+        if width >= k:
+            kth = np.partition(padded, k - 1, axis=1)[:, k - 1]
+            largest = np.minimum(kth, largest)
+        out[lots[begin:end]] = largest
+    return out
