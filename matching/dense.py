@@ -44,8 +44,14 @@ from matching.network import Network, Restriction, build_network, with_haul_arcs
 
 BoolArray = NDArray[np.bool_]
 
-NEAREST = 24
+NEAREST = 8
 """Arcs per lot in the first network (nearest first); pricing adds whatever else is needed."""
+NEAREST_LOTS = 16
+"""And each plant's nearest lots for a material: the arcs an optimum uses are far more often
+among a plant's few nearest lots than among a lot's few nearest plants, because plants are
+what is scarce."""
+EXTRA_SHARE = 20
+"""With the arcs of negative reduced cost the cheapest others join, up to 1/20 of the network."""
 BLOCK_PAIRS = 1 << 21
 """Lots × plants compared at once (16 MB of dot products)."""
 _DOT_SLACK = 1e-12
@@ -107,7 +113,12 @@ def _cos_reach(limit_km: FloatArray, circuity: float) -> FloatArray:
     return reach
 
 
-def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEAREST) -> DenseArcs:
+def dense_eligible_arcs(
+    index: ProblemIndex,
+    circuity: float,
+    nearest: int = NEAREST,
+    nearest_lots: int = NEAREST_LOTS,
+) -> DenseArcs:
     """`eligible_arcs(index)` for a road of geodesic × `circuity`, road km approximate."""
     lot_vec, lot_sin = _unit_vectors(index.lot_lat, index.lot_lon)
     fac_vec, fac_sin = _unit_vectors(index.fac_lat, index.fac_lon)
@@ -115,6 +126,7 @@ def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEA
     fac_reach = _cos_reach(index.fac_limit, circuity)
     parts: list[tuple[IntArray, IntArray, FloatArray, BoolArray, BoolArray]] = []
     candidates = 0
+    reach_of_accept = np.full(index.num_accepts, np.inf)
     for material in range(len(index.materials)):
         lots = np.flatnonzero((index.lot_material == material) & (index.lot_tonnes > 0))
         table = SpecTable.build(index, material)
@@ -130,6 +142,8 @@ def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEA
         f_sin = fac_sin[facilities]
         f_limit = index.fac_limit[facilities]
         step = max(1, BLOCK_PAIRS // facilities.size)
+        # Per plant, the road km of its `nearest_lots` nearest lots so far (within haul).
+        closest = np.full((facilities.size, nearest_lots), np.inf)
         for begin in range(0, lots.size, step):
             block = np.arange(begin, min(begin + step, lots.size))
             rows = lots[block]
@@ -158,6 +172,11 @@ def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEA
                 inside[u] = np.isfinite(exact_km) & (exact_km <= limit[u])
             keep = np.flatnonzero(inside)
             li, fi, road, is_exact = block[r[keep]], c[keep], road[keep], unsure[keep]
+            seen = np.full((facilities.size, nearest_lots + block.size), np.inf)
+            seen[:, :nearest_lots] = closest
+            seen[fi, nearest_lots + li - begin] = road
+            closest = np.partition(seen, nearest_lots - 1, axis=1)[:, :nearest_lots]
+            del seen
             # As in `eligible_arcs`: one pair per accept entry of the facility for this
             # material (a facility's entries are contiguous in the table), then the specs.
             repeat = per_facility[fi]
@@ -176,7 +195,10 @@ def dense_eligible_arcs(index: ProblemIndex, circuity: float, nearest: int = NEA
                     _nearest(li - begin, road, block.size, nearest),
                 )
             )
+        plant_reach = closest.max(axis=1)
+        reach_of_accept[table.accepts] = plant_reach[np.searchsorted(facilities, acc_fac)]
     arcs, is_exact_arc, first = _merge_by_lot(parts, index.num_lots, candidates)
+    first |= arcs.road_km <= reach_of_accept[arcs.accept]
     return DenseArcs(arcs, is_exact_arc, circuity, first)
 
 
@@ -241,9 +263,14 @@ class DenseSolution:
     """Seconds spent building the arcs (the rest is solving and pricing)."""
 
 
-def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) -> DenseSolution:
+def solve_dense(
+    index: ProblemIndex,
+    circuity: float,
+    nearest: int = NEAREST,
+    nearest_lots: int = NEAREST_LOTS,
+) -> DenseSolution:
     started = perf_counter()
-    dense = dense_eligible_arcs(index, circuity, nearest)
+    dense = dense_eligible_arcs(index, circuity, nearest, nearest_lots)
     build_s = perf_counter() - started
     arcs = dense.arcs
     cost = index.cost_per_t_km
@@ -257,7 +284,9 @@ def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) ->
     keep = np.flatnonzero(dense.nearest)
     none = np.zeros(0, dtype=np.int64)
     frame = build_network(index, arcs, Restriction(none, np.zeros(0), top))
+    flow = np.zeros(arcs.size, dtype=np.int64)
     rounds = 0
+    lower: IntArray | None = None
     while True:
         rounds += 1
         dense.refine(index, keep)
@@ -265,8 +294,10 @@ def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) ->
         status, solver_status, flows = _run(network)
         if status == "infeasible" or arcs.size == 0:
             break
+        flow[:] = 0
+        flow[keep] = flows[: keep.size]
         potential = _potentials(network, flows)
-        if rounds == 1:
+        if lower is None:
             # Fixed over the rounds: the nodes of each arc and a lower bound of its cost.
             tail = network.lot_node[arcs.lot]
             head = network.accept_node[arcs.accept]
@@ -278,7 +309,6 @@ def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) ->
         outside[keep] = False
         reduced = lower + potential[tail] - potential[head]
         suspect = np.flatnonzero(outside & (reduced < 0))
-        del reduced, outside
         if suspect.size == 0:
             break
         dense.refine(index, suspect)
@@ -287,10 +317,14 @@ def solve_dense(index: ProblemIndex, circuity: float, nearest: int = NEAREST) ->
         entering = suspect[exact_cost + potential[tail[suspect]] - potential[head[suspect]] < 0]
         if entering.size == 0:
             break
-        keep = np.union1d(keep, entering)
-    flow = np.zeros(arcs.size, dtype=np.int64)
-    if status != "infeasible":
-        flow[keep] = flows[: keep.size]
+        # The arcs priced just above zero tend to price below it once these join: take the
+        # cheapest of them too, so that the next solve is more often the last.
+        spare = np.flatnonzero(outside & (reduced >= 0))
+        extra = min(spare.size, max(entering.size, keep.size // EXTRA_SHARE))
+        if extra:
+            spare = spare[np.argpartition(reduced[spare], extra - 1)[:extra]]
+        del reduced, outside
+        keep = np.union1d(keep, np.concatenate((entering, spare[:extra])))
     full_arcs = arcs.size + network.num_arcs - network.num_haul_arcs
     return DenseSolution(dense, network, status, solver_status, flow, rounds, full_arcs, build_s)
 
