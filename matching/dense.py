@@ -20,6 +20,8 @@ Same arcs, same integer costs, same optimum as `eligible_arcs` + `build_network`
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -113,20 +115,42 @@ def _cos_reach(limit_km: FloatArray, circuity: float) -> FloatArray:
     return reach
 
 
+@dataclass(frozen=True)
+class _Material:
+    """One material's lots and plants, as the blocks of `dense_eligible_arcs` read them."""
+
+    lots: IntArray
+    table: SpecTable
+    facilities: IntArray
+    first_row: IntArray
+    per_facility: IntArray
+    assays: FloatArray
+    vectors_t: FloatArray
+    reach: FloatArray
+    sin_beta: FloatArray
+    limit: FloatArray
+
+
+_Part = tuple[IntArray, IntArray, FloatArray, BoolArray, BoolArray]
+
+
 def dense_eligible_arcs(
     index: ProblemIndex,
     circuity: float,
     nearest: int = NEAREST,
     nearest_lots: int = NEAREST_LOTS,
+    threads: int | None = None,
 ) -> DenseArcs:
-    """`eligible_arcs(index)` for a road of geodesic × `circuity`, road km approximate."""
+    """`eligible_arcs(index)` for a road of geodesic × `circuity`, road km approximate.
+
+    Blocks of lots × plants run on `threads` threads (default: up to 2 by CPU count); numpy
+    lets go of the GIL inside its array loops, so they overlap."""
     lot_vec, lot_sin = _unit_vectors(index.lot_lat, index.lot_lon)
     fac_vec, fac_sin = _unit_vectors(index.fac_lat, index.fac_lon)
     lot_reach = _cos_reach(index.lot_limit, circuity)
     fac_reach = _cos_reach(index.fac_limit, circuity)
-    parts: list[tuple[IntArray, IntArray, FloatArray, BoolArray, BoolArray]] = []
-    candidates = 0
-    reach_of_accept = np.full(index.num_accepts, np.inf)
+    materials: list[_Material] = []
+    tasks: list[tuple[int, int, int]] = []
     for material in range(len(index.materials)):
         lots = np.flatnonzero((index.lot_material == material) & (index.lot_tonnes > 0))
         table = SpecTable.build(index, material)
@@ -136,70 +160,128 @@ def dense_eligible_arcs(
         facilities, first_row, per_facility = np.unique(
             acc_fac, return_index=True, return_counts=True
         )
-        assays = table.assays([index.problem.lots[int(i)] for i in lots])
-        f_vec_t = np.ascontiguousarray(fac_vec[facilities].T)
-        f_reach = fac_reach[facilities]
-        f_sin = fac_sin[facilities]
-        f_limit = index.fac_limit[facilities]
+        m = _Material(
+            lots=lots,
+            table=table,
+            facilities=facilities,
+            first_row=first_row,
+            per_facility=per_facility,
+            assays=table.assays([index.problem.lots[int(i)] for i in lots]),
+            vectors_t=np.ascontiguousarray(fac_vec[facilities].T),
+            reach=fac_reach[facilities],
+            sin_beta=fac_sin[facilities],
+            limit=index.fac_limit[facilities],
+        )
         step = max(1, BLOCK_PAIRS // facilities.size)
-        # Per plant, the road km of its `nearest_lots` nearest lots so far (within haul).
-        closest = np.full((facilities.size, nearest_lots), np.inf)
-        for begin in range(0, lots.size, step):
-            block = np.arange(begin, min(begin + step, lots.size))
-            rows = lots[block]
-            dot = lot_vec[rows] @ f_vec_t
-            near = (dot >= lot_reach[rows][:, None]) & (dot >= f_reach[None, :])
-            r, c = np.nonzero(near)
-            candidates += int(r.size)
-            cos_sigma = dot[r, c]
-            del dot, near
-            geodesic = andoyer_lambert_km(0.5 * (1.0 - cos_sigma), lot_sin[rows][r], f_sin[c])
-            road = geodesic * circuity
-            limit = np.minimum(index.lot_limit[rows][r], f_limit[c])
-            band = road * ANDOYER_REL_ERROR + ANDOYER_ABS_ERROR_KM * circuity
-            unsure = (np.abs(road - limit) <= band) | (geodesic > ANDOYER_MAX_KM)
-            inside = road < limit
-            if unsure.any():
-                u = np.flatnonzero(unsure)
-                lot_u, fac_u = rows[r[u]], facilities[c[u]]
-                exact_km = index.road.road_km_bulk(
-                    index.lot_lat[lot_u],
-                    index.lot_lon[lot_u],
-                    index.fac_lat[fac_u],
-                    index.fac_lon[fac_u],
-                )
-                road[u] = exact_km
-                inside[u] = np.isfinite(exact_km) & (exact_km <= limit[u])
-            keep = np.flatnonzero(inside)
-            li, fi, road, is_exact = block[r[keep]], c[keep], road[keep], unsure[keep]
-            seen = np.full((facilities.size, nearest_lots + block.size), np.inf)
-            seen[:, :nearest_lots] = closest
-            seen[fi, nearest_lots + li - begin] = road
-            closest = np.partition(seen, nearest_lots - 1, axis=1)[:, :nearest_lots]
-            del seen
-            # As in `eligible_arcs`: one pair per accept entry of the facility for this
-            # material (a facility's entries are contiguous in the table), then the specs.
-            repeat = per_facility[fi]
-            offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-            table_rows = (np.repeat(first_row[fi], repeat) + offsets).astype(np.int64)
-            li = np.repeat(li, repeat)
-            ok = table.passes(assays[li], table_rows)
-            road = np.repeat(road, repeat)[ok]
-            li = li[ok]
-            parts.append(
-                (
-                    lots[li],
-                    table.accepts[table_rows[ok]],
-                    road,
-                    np.repeat(is_exact, repeat)[ok],
-                    _nearest(li - begin, road, block.size, nearest),
-                )
-            )
-        plant_reach = closest.max(axis=1)
-        reach_of_accept[table.accepts] = plant_reach[np.searchsorted(facilities, acc_fac)]
-    arcs, is_exact_arc, first = _merge_by_lot(parts, index.num_lots, candidates)
+        tasks += [(len(materials), b, min(b + step, lots.size)) for b in range(0, lots.size, step)]
+        materials.append(m)
+
+    def run(task: tuple[int, int, int]) -> tuple[_Part, FloatArray, int]:
+        m = materials[task[0]]
+        block = np.arange(task[1], task[2])
+        rows = m.lots[block]
+        return _block(
+            index,
+            circuity,
+            m,
+            block,
+            lot_vec[rows],
+            lot_reach[rows],
+            lot_sin[rows],
+            nearest,
+            nearest_lots,
+        )
+
+    workers = threads if threads is not None else min(2, os.cpu_count() or 1)
+    if workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(run, tasks))
+    else:
+        done = [run(t) for t in tasks]
+    reach_of_accept = np.full(index.num_accepts, np.inf)
+    for number, m in enumerate(materials):
+        closest = np.concatenate(
+            [c for t, (_, c, _) in zip(tasks, done, strict=True) if t[0] == number], 1
+        )
+        if closest.shape[1] > nearest_lots:
+            closest = np.partition(closest, nearest_lots - 1, axis=1)[:, :nearest_lots]
+        plant_reach = closest.max(axis=1) if closest.shape[1] >= nearest_lots else np.inf
+        at = np.searchsorted(m.facilities, index.acc_facility[m.table.accepts])
+        reach_of_accept[m.table.accepts] = np.broadcast_to(plant_reach, m.facilities.shape)[at]
+    candidates = sum(n for _, _, n in done)
+    arcs, is_exact_arc, first = _merge_by_lot([p for p, _, _ in done], index.num_lots, candidates)
     first |= arcs.road_km <= reach_of_accept[arcs.accept]
     return DenseArcs(arcs, is_exact_arc, circuity, first)
+
+
+def _block(
+    index: ProblemIndex,
+    circuity: float,
+    m: _Material,
+    block: IntArray,
+    vectors: FloatArray,
+    reach: FloatArray,
+    sin_beta: FloatArray,
+    nearest: int,
+    nearest_lots: int,
+) -> tuple[_Part, FloatArray, int]:
+    """The arcs of a block of one material's lots (positions `block` in `m.lots`), each plant's
+    `nearest_lots` shortest roads to them, and the pairs the dot-product filter let through."""
+    rows = m.lots[block]
+    dot = vectors @ m.vectors_t
+    near = (dot >= reach[:, None]) & (dot >= m.reach[None, :])
+    r, c = np.nonzero(near)
+    cos_sigma = dot[r, c]
+    del dot, near
+    geodesic = andoyer_lambert_km(0.5 * (1.0 - cos_sigma), sin_beta[r], m.sin_beta[c])
+    road = geodesic * circuity
+    limit = np.minimum(index.lot_limit[rows][r], m.limit[c])
+    band = road * ANDOYER_REL_ERROR + ANDOYER_ABS_ERROR_KM * circuity
+    unsure = (np.abs(road - limit) <= band) | (geodesic > ANDOYER_MAX_KM)
+    inside = road < limit
+    if unsure.any():
+        u = np.flatnonzero(unsure)
+        lot_u, fac_u = rows[r[u]], m.facilities[c[u]]
+        exact_km = index.road.road_km_bulk(
+            index.lot_lat[lot_u], index.lot_lon[lot_u], index.fac_lat[fac_u], index.fac_lon[fac_u]
+        )
+        road[u] = exact_km
+        inside[u] = np.isfinite(exact_km) & (exact_km <= limit[u])
+    keep = np.flatnonzero(inside)
+    li, fi, road, is_exact = r[keep], c[keep], road[keep], unsure[keep]
+    seen = np.full((m.facilities.size, block.size), np.inf)
+    seen[fi, li] = road
+    if block.size > nearest_lots:
+        seen = np.partition(seen, nearest_lots - 1, axis=1)[:, :nearest_lots]
+    # As in `eligible_arcs`: one pair per accept entry of the facility for this material (a
+    # facility's entries are contiguous in the table), then the specs.
+    repeat = m.per_facility[fi]
+    if int(repeat.max(initial=1)) > 1:
+        offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        table_rows = np.repeat(m.first_row[fi], repeat) + offsets
+        li = np.repeat(li, repeat)
+        road = np.repeat(road, repeat)
+        is_exact = np.repeat(is_exact, repeat)
+    else:
+        table_rows = m.first_row[fi]
+    ok = m.table.passes(m.assays[block[li]], table_rows)
+    li, road = li[ok], road[ok]
+    part = (
+        rows[li],
+        m.table.accepts[table_rows[ok]],
+        road,
+        is_exact[ok],
+        _nearest(li, road, block.size, nearest),
+    )
+    return part, seen, int(r.size)
+
+
+def _run_starts(row: IntArray, size: int) -> IntArray:
+    """For sorted `row` in 0 … size − 1: each element's place in its run of equal values."""
+    counts = np.bincount(row, minlength=size)
+    starts = np.cumsum(counts) - counts
+    place: IntArray = np.arange(row.size) - starts[row]
+    return place
 
 
 def _nearest(row: IntArray, road: FloatArray, rows: int, k: int) -> BoolArray:
@@ -208,7 +290,7 @@ def _nearest(row: IntArray, road: FloatArray, rows: int, k: int) -> BoolArray:
     if degree.size == 0 or int(degree.max()) <= k:
         return np.ones(row.size, dtype=np.bool_)
     padded = np.full((rows, int(degree.max())), np.inf)
-    padded[row, np.arange(row.size) - np.searchsorted(row, row, side="left")] = road
+    padded[row, _run_starts(row, rows)] = road
     kth = np.partition(padded, k - 1, axis=1)[:, k - 1]
     near: BoolArray = road <= kth[row]
     return near
@@ -233,8 +315,7 @@ def _merge_by_lot(
         counts += np.bincount(p[0], minlength=num_lots)
     start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
     for p_lot, p_accept, p_road, p_exact, p_first in parts:
-        place = np.arange(p_lot.size) - np.searchsorted(p_lot, p_lot, side="left")
-        at = start[p_lot] + place
+        at = start[p_lot] + _run_starts(p_lot, num_lots)
         lot[at] = p_lot
         accept[at] = p_accept
         road[at] = p_road
