@@ -340,8 +340,8 @@ class DenseSolution:
     """Solves until no arc outside the network had a negative reduced cost."""
     full_network_arcs: int
     """Arcs of the network over every eligible arc, as the reference path builds it."""
-    build_s: float
-    """Seconds spent building the arcs (the rest is solving and pricing)."""
+    built: float
+    """`perf_counter()` when the arcs were built (the rest is solving and pricing)."""
 
 
 def solve_dense(
@@ -350,9 +350,8 @@ def solve_dense(
     nearest: int = NEAREST,
     nearest_lots: int = NEAREST_LOTS,
 ) -> DenseSolution:
-    started = perf_counter()
     dense = dense_eligible_arcs(index, circuity, nearest, nearest_lots)
-    build_s = perf_counter() - started
+    built = perf_counter()
     arcs = dense.arcs
     cost = index.cost_per_t_km
     # The dearest arc, exactly: only arcs whose upper bound reaches the largest lower bound can be.
@@ -407,7 +406,7 @@ def solve_dense(
         del reduced, outside
         keep = np.union1d(keep, np.concatenate((entering, spare[:extra])))
     full_arcs = arcs.size + network.num_arcs - network.num_haul_arcs
-    return DenseSolution(dense, network, status, solver_status, flow, rounds, full_arcs, build_s)
+    return DenseSolution(dense, network, status, solver_status, flow, rounds, full_arcs, built)
 
 
 _STATUS: dict[int, Status] = {

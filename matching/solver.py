@@ -90,7 +90,7 @@ def _solve_dense(index: ProblemIndex, started: float) -> MatchingResult:
 
     assert isinstance(index.road, CircuityRoadDistance)
     solution = solve_dense(index, index.road.circuity)
-    built = started + solution.build_s
+    built = solution.built
     arcs, network = solution.dense.arcs, solution.network
     stats: dict[str, Any] = {
         "lots": index.num_lots,
