@@ -16,9 +16,11 @@ of that process over the same span (on a shared machine the honest figure to com
           candidate pair, one min-cost flow over every eligible arc
   dense   `matching.solve(problem, engine="dense")` from this tree (`matching/dense.py`)
 
-"same optimum": the same arcs, the same weighted matched tonnes, and haul costs that differ by no
-more than the integer costs' rounding allows (about matched tonnes x the cost resolution in
-CNY/t): where several flows are optimal, the two engines may return different ones.
+"same optimum": the same arcs, the same weighted matched tonnes, the same haul in the network's
+integer cost units (each match's exact road km costed as the network costs it), and so haul
+costs in CNY that differ by no more than the integer costs' rounding allows (about matched
+tonnes x the cost resolution in CNY/t): where several flows are optimal, the two engines may
+return different ones.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def work(engine: str, lots: int, plants: int) -> dict[str, Any]:
     total, cpu = time.perf_counter() - started, time.process_time() - cpu
     s = result.stats
     return {
+        "integer_haul": _integer_haul(problem, result),
         "engine": engine,
         "module": matching.__file__,
         "arcs": s["arcs"],
@@ -81,6 +84,30 @@ def work(engine: str, lots: int, plants: int) -> dict[str, Any]:
         "matches": len(result.matches),
         "cost_per_t_km": problem.params.cost_per_t_km,
     }
+
+
+def _integer_haul(problem: Any, result: Any) -> int:
+    """The matches' haul in the network's integer cost units, as the network costs each arc:
+    rint(exact road km × CNY/t·km ÷ the cost resolution). Equal for the two engines when both
+    flows are optimal for the same network, whichever optimal flow each returns."""
+    import numpy as np
+
+    from geo.distance import geodesic_km_bulk
+
+    lots = {x.id: x for x in problem.lots}
+    plants = {f.id: f for f in problem.facilities}
+    pairs = [(lots[m.lot], plants[m.facility], m.tonnes) for m in result.matches]
+    if not pairs:
+        return 0
+    road = geodesic_km_bulk(
+        np.array([a.lat for a, _, _ in pairs]),
+        np.array([a.lon for a, _, _ in pairs]),
+        np.array([f.lat for _, f, _ in pairs]),
+        np.array([f.lon for _, f, _ in pairs]),
+    ) * float(problem.params.circuity)
+    unit = float(result.stats["cost_resolution_cny_t"])
+    cost = np.rint(road * problem.params.cost_per_t_km / unit).astype(np.int64)
+    return int((cost * np.array([t for _, _, t in pairs], dtype=np.int64)).sum())
 
 
 def _run(engine: str, lots: int, plants: int, baseline_dir: Path | None) -> dict[str, Any]:
@@ -163,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         same = (
             old["arcs"] == new["arcs"]
             and old["weighted_t"] == new["weighted_t"]
+            and old["integer_haul"] == new["integer_haul"]
+            and old["unit"] == new["unit"]
             and old["status"] == new["status"] == "optimal"
             and gap <= allowed
         )
@@ -170,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"same optimum: {'yes' if same else 'NO'} (arcs {old['arcs']:,} / {new['arcs']:,};"
             f" weighted t {old['weighted_t']:,} / {new['weighted_t']:,};"
+            f" integer haul {old['integer_haul']:,} / {new['integer_haul']:,} units of"
+            f" {old['unit']:.6f} / {new['unit']:.6f} CNY/t;"
             f" haul cost differs by {gap:,.2f} CNY, rounding allows {allowed:,.2f})"
         )
         print(f"speed-up: {old['total_s'] / new['total_s']:.2f}x")
