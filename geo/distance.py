@@ -234,6 +234,9 @@ def reduced_latitude(lat: ArrayLike) -> FloatArray:
     return beta
 
 
+_TINY = 1e-300
+
+
 def andoyer_lambert_km(hav_sigma: FloatArray, sin_b1: FloatArray, sin_b2: FloatArray) -> FloatArray:
     """Andoyer-Lambert's first-order ellipsoidal correction of the auxiliary-sphere angle σ.
 
@@ -244,13 +247,28 @@ def andoyer_lambert_km(hav_sigma: FloatArray, sin_b1: FloatArray, sin_b2: FloatA
     cos P sin Q = (sin β2 − sin β1)/2. X ≤ σ and Y ≤ 2σ, so s ≥ a σ (1 − 3f/2).
     """
     h = np.clip(hav_sigma, 0.0, 1.0)
-    sigma = 2.0 * np.arcsin(np.sqrt(h))
-    sin_sigma = 2.0 * np.sqrt(h * (1.0 - h))
-    plus = (sin_b1 + sin_b2) * 0.5
-    minus = (sin_b2 - sin_b1) * 0.5
-    x = np.divide((sigma - sin_sigma) * plus * plus, 1.0 - h, out=np.zeros_like(h), where=h < 1)
-    y = np.divide((sigma + sin_sigma) * minus * minus, h, out=np.zeros_like(h), where=h > 0)
-    km: FloatArray = WGS84_A_KM * (sigma - 0.5 * WGS84_F * (x + y))
+    root = np.sqrt(h)
+    sigma = np.arcsin(root)
+    sigma *= 2.0
+    sin_sigma = np.sqrt(h * (1.0 - h))
+    sin_sigma *= 2.0
+    # (sin β1 ± sin β2)² / 4; the divisions below never see 0 ÷ 0 unguarded: cos²(σ/2) = 0 only
+    # for antipodes, and where sin²(σ/2) = 0 the numerator is 0 too (σ = 0).
+    plus = sin_b1 + sin_b2
+    plus *= plus
+    minus = sin_b2 - sin_b1
+    minus *= minus
+    x = sigma - sin_sigma
+    x *= plus
+    x /= np.maximum(1.0 - h, _TINY)
+    y = sigma + sin_sigma
+    y *= minus
+    y /= np.maximum(h, _TINY)
+    x += y
+    x *= -0.125 * WGS84_F  # f/2 × (X + Y), with the quarters of plus and minus
+    x += sigma
+    x *= WGS84_A_KM
+    km: FloatArray = x
     return km
 
 

@@ -125,6 +125,8 @@ class _Material:
     first_row: IntArray
     per_facility: IntArray
     assays: FloatArray
+    """Per spec parameter: the lots' assays (NaN where missing), and which entries bound it."""
+    columns: tuple[tuple[FloatArray, FloatArray, FloatArray, BoolArray | None], ...]
     vectors_t: FloatArray
     reach: FloatArray
     sin_beta: FloatArray
@@ -166,7 +168,8 @@ def dense_eligible_arcs(
             facilities=facilities,
             first_row=first_row,
             per_facility=per_facility,
-            assays=table.assays([index.problem.lots[int(i)] for i in lots]),
+            assays=(assays := table.assays([index.problem.lots[int(i)] for i in lots])),
+            columns=_columns(table, assays),
             vectors_t=np.ascontiguousarray(fac_vec[facilities].T),
             reach=fac_reach[facilities],
             sin_beta=fac_sin[facilities],
@@ -264,7 +267,7 @@ def _block(
         is_exact = np.repeat(is_exact, repeat)
     else:
         table_rows = m.first_row[fi]
-    ok = m.table.passes(m.assays[block[li]], table_rows)
+    ok = _passes(m, block[li], table_rows)
     li, road = li[ok], road[ok]
     part = (
         rows[li],
@@ -274,6 +277,41 @@ def _block(
         _nearest(li, road, block.size, nearest),
     )
     return part, seen, int(r.size)
+
+
+def _columns(
+    table: SpecTable, assays: FloatArray
+) -> tuple[tuple[FloatArray, FloatArray, FloatArray, BoolArray | None], ...]:
+    """`SpecTable`'s matrices cut into contiguous columns, skipping parameters no entry bounds
+    (None: every entry bounds it)."""
+    out = []
+    for c in range(len(table.parameters)):
+        bounded = table.bounded[:, c]
+        if not bounded.any():
+            continue
+        out.append(
+            (
+                np.ascontiguousarray(assays[:, c]),
+                np.ascontiguousarray(table.low[:, c]),
+                np.ascontiguousarray(table.high[:, c]),
+                None if bounded.all() else np.ascontiguousarray(bounded),
+            )
+        )
+    return tuple(out)
+
+
+def _passes(m: _Material, lot_rows: IntArray, table_rows: IntArray) -> BoolArray:
+    """`SpecTable.passes` for paired positions in `m.lots` and in the table, by columns."""
+    ok = np.ones(lot_rows.size, dtype=np.bool_)
+    for assay, low, high, bounded in m.columns:
+        v = assay[lot_rows]
+        # NaN (no assay) compares False, so a bound on a missing parameter fails.
+        inside = v >= low[table_rows]
+        inside &= v <= high[table_rows]
+        if bounded is not None:
+            inside |= ~bounded[table_rows]
+        ok &= inside
+    return ok
 
 
 def _run_starts(row: IntArray, size: int) -> IntArray:
