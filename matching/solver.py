@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from geo.distance import CircuityRoadDistance, RoadDistance
+from geo.distance import CircuityRoadDistance, RoadDistance, great_circle_km_bulk
 from matching.eligibility import Arcs, eligible_arcs
 from matching.explain import Explainer, margins
 from matching.index import IntArray, ProblemIndex
@@ -17,9 +17,14 @@ from matching.network import build_network, run_network
 
 Engine = Literal["auto", "reference", "dense"]
 
-DENSE_MIN_PAIRS = 4_000_000
-"""Lots × facilities from which `engine="auto"` takes the dense path (`matching.dense`); below
-it the reference path is as fast and simpler."""
+DENSE_MIN_ARCS = 1_000_000
+DENSE_MIN_PER_LOT = 100
+"""`engine="auto"` takes the dense path (`matching.dense`) when a sample of lots suggests at
+least this many (lot, facility) pairs within haul in all and per lot. Where lots reach only a
+few dozen plants (the national case: 21 arcs a lot) the nearest arcs are most of them, pricing
+saves nothing and its second solve costs double: the reference path is faster there."""
+SAMPLE = 64, 4096
+"""Lots and facilities (evenly spaced) in that estimate."""
 
 
 def solve(
@@ -34,8 +39,9 @@ def solve(
     min-cost flow over all of them; "dense" (divisible mode with the default road only, else the
     reference) builds the same arcs with cheaper distances and proves the same optimum on a
     network of the nearest arcs priced against the rest (`matching.dense`); "auto" takes the
-    dense path for large divisible problems. Both give the same weighted tonnes and the same
-    integer haul cost; where several flows reach that optimum they may return different ones.
+    dense path for large divisible problems whose lots reach many plants. Both give the same
+    weighted tonnes and the same integer haul cost; where several flows reach that optimum they
+    may return different ones.
     """
     check(problem)
     started = perf_counter()
@@ -81,8 +87,31 @@ def _dense_applies(index: ProblemIndex, engine: Engine) -> bool:
         return False
     if type(index.road) is not CircuityRoadDistance:
         return False
-    pairs = index.num_lots * len(index.problem.facilities)
-    return engine == "dense" or pairs >= DENSE_MIN_PAIRS
+    if engine == "dense":
+        return True
+    per_lot = _pairs_per_lot(index, index.road.circuity)
+    return per_lot >= DENSE_MIN_PER_LOT and per_lot * index.num_lots >= DENSE_MIN_ARCS
+
+
+def _pairs_per_lot(index: ProblemIndex, circuity: float) -> float:
+    """Plants taking its material within haul of a lot, on average: estimated on evenly spaced
+    lots and facilities by great circle (it only picks the path)."""
+    num_facilities = len(index.problem.facilities)
+    if index.num_lots == 0 or num_facilities == 0:
+        return 0.0
+    takes = np.zeros((num_facilities, len(index.materials)), dtype=np.bool_)
+    takes[index.acc_facility, index.acc_material] = True
+    lots = np.unique(np.linspace(0, index.num_lots - 1, SAMPLE[0]).astype(np.int64))
+    plants = np.unique(np.linspace(0, num_facilities - 1, SAMPLE[1]).astype(np.int64))
+    road = circuity * great_circle_km_bulk(
+        index.lot_lat[lots][:, None],
+        index.lot_lon[lots][:, None],
+        index.fac_lat[plants][None, :],
+        index.fac_lon[plants][None, :],
+    )
+    limit = np.minimum(index.lot_limit[lots][:, None], index.fac_limit[plants][None, :])
+    reach = (road <= limit) & takes[plants][:, index.lot_material[lots]].T
+    return float(reach.sum()) / lots.size * num_facilities / plants.size
 
 
 def _solve_dense(index: ProblemIndex, started: float) -> MatchingResult:
