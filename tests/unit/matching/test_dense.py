@@ -214,7 +214,7 @@ def test_auto_takes_the_dense_path_only_where_lots_reach_many_plants() -> None:
     from benchmarks.generate import national_problem
     from matching.solver import _dense_applies
 
-    dense = synthetic_problem(1500, 1500, seed=2, haul_km=(600.0, 1200.0))
+    dense = synthetic_problem(3000, 3000, seed=2, haul_km=(600.0, 1200.0))
     sparse = national_problem(3000, 3000, seed=7)  # about 20 plants within 300 km of a lot
     assert _dense_applies(_index(dense), "auto")
     assert not _dense_applies(_index(sparse), "auto")
