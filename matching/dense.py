@@ -532,7 +532,9 @@ def _kth_or_last(lot: IntArray, road: FloatArray, k: int, num_lots: int) -> Floa
     out = np.full(num_lots, -np.inf)
     if lot.size == 0:
         return out
-    lots, first, count = np.unique(lot, return_index=True, return_counts=True)
+    first = np.flatnonzero(np.diff(lot, prepend=-1))  # runs of a sorted array, without sorting
+    lots = lot[first]
+    count = np.diff(first, append=lot.size)
     place = np.arange(lot.size) - np.repeat(first, count)
     row = np.repeat(np.arange(lots.size), count)
     width = int(count.max())

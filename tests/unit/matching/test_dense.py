@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import CHINA, YUNNAN, synthetic_problem
 from geo.distance import andoyer_lambert_km_bulk, geodesic_km_bulk
-from matching import MatchingProblem, solve
+from matching import Facility, MatchingProblem, solve
 from matching.dense import dense_eligible_arcs, refine_for_report, solve_dense
 from matching.eligibility import Arcs, eligible_arcs
 from matching.explain import Explainer
@@ -220,3 +221,27 @@ def test_auto_takes_the_dense_path_only_where_lots_reach_many_plants() -> None:
     assert not _dense_applies(_index(sparse), "auto")
     assert _dense_applies(_index(sparse), "dense")
     assert not _dense_applies(_index(dense), "reference")
+
+
+EDGE_CASES = {
+    "no lots": problem([], [plant("P1")]),
+    "no plants": problem([lot("L1")], []),
+    "no eligible pair": problem([lot("L1", material="red_mud", quality={})], [plant("P1")]),
+    "only an empty lot": problem([lot("L1", 0)], [plant("P1")]),
+    "beyond the haul limit": problem([lot("L1", max_haul_km=1)], [plant("P1", (26.0, 103.0))]),
+    "a plant with no offers": problem([lot("L1")], [Facility(id="P1", lat=25.0, lon=102.7)]),
+    "on the plant, no haul allowed": problem([lot("L1", max_haul_km=0)], [plant("P1")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_edge_cases_come_out_as_on_the_reference_path(name: str) -> None:
+    p = EDGE_CASES[name]
+    old, new = solve(p, engine="reference"), solve(p, engine="dense")
+    assert new.stats["engine"] == "dense"
+    assert (new.status, new.matches, new.unmatched, new.totals) == (
+        old.status,
+        old.matches,
+        old.unmatched,
+        old.totals,
+    )
