@@ -9,12 +9,15 @@ Same arcs, same integer costs, same optimum as `eligible_arcs` + `build_network`
   gets the exact geodesic (the same `geodesic_km_bulk` call as the reference path), so the arc
   set is exactly `eligible_arcs`'. Road km stays approximate on the other arcs until something
   reads it: arcs in the network, matched arcs, the arcs an explanation names, the dearest arc.
-- Solve. The network keeps only the `NEAREST` nearest arcs of each lot, costed exactly. After each
-  solve, node potentials (shortest distances in the residual network, by Bellman-Ford) price
-  every other arc; an arc whose reduced cost may be negative under its distance's error gets its
-  exact cost, and those with a negative one join the network. When none is left the potentials
-  prove the flow optimal for the network of all arcs (complementary slackness), which has the
-  same optimum value as the reference: the same weighted tonnes and integer haul cost.
+- Solve. The network starts from each lot's `NEAREST` and each plant's `NEAREST_LOTS` nearest
+  arcs, costed exactly (nodes, capacities, resolution and penalty are those of the network of
+  all arcs). After each solve, node potentials (shortest distances in the residual network, by
+  Bellman-Ford) price every other arc; an arc whose reduced cost may be negative under its
+  distance's error gets its exact cost, and those with a negative one join the network (with
+  the cheapest others, see `EXTRA_SHARE`). When none is left the potentials prove the flow
+  optimal for the network of all arcs (complementary slackness), which has the same optimum
+  value as the reference: the same weighted tonnes and the same integer haul cost. Where several
+  flows reach it, the one returned may differ from the reference path's.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ class DenseArcs:
     exact: BoolArray
     circuity: float
     nearest: BoolArray
-    """The first network's arcs: each lot's `NEAREST` shortest."""
+    """The first network's arcs: each lot's `NEAREST` shortest and each plant's shortest to its
+    `NEAREST_LOTS` nearest lots of a material."""
 
     def band_km(self, rows: IntArray | slice) -> FloatArray:
         """How far each arc's road km may be from the exact one."""
@@ -410,9 +414,9 @@ def solve_dense(
         dense.refine(index, keep)
         network = with_haul_arcs(frame, index, arcs, keep)
         status, solver_status, flows = _run(network)
+        flow[:] = 0
         if status == "infeasible" or arcs.size == 0:
             break
-        flow[:] = 0
         flow[keep] = flows[: keep.size]
         potential = _potentials(network, flows)
         if lower is None:
