@@ -245,3 +245,14 @@ def test_edge_cases_come_out_as_on_the_reference_path(name: str) -> None:
         old.unmatched,
         old.totals,
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 10**12)), max_size=200))
+def test_sums_by_key_stay_exact_for_the_largest_tonnes(pairs: list[tuple[int, int]]) -> None:
+    from matching.network import _sum_by
+
+    keys = np.array([k for k, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=np.int64)
+    expected = [sum(v for k, v in pairs if k == key) for key in range(10)]
+    assert _sum_by(keys, values, 10).tolist() == expected
