@@ -256,3 +256,12 @@ def test_sums_by_key_stay_exact_for_the_largest_tonnes(pairs: list[tuple[int, in
     values = np.array([v for _, v in pairs], dtype=np.int64)
     expected = [sum(v for k, v in pairs if k == key) for key in range(10)]
     assert _sum_by(keys, values, 10).tolist() == expected
+
+
+def test_sums_past_float_precision_stay_exact() -> None:
+    from matching.network import _sum_by
+
+    values = np.full(10_000, 10**12 + 1, dtype=np.int64)  # sums to 10¹⁶ + 10⁴, past 2⁵³
+    keys = np.zeros(values.size, dtype=np.int64)
+    assert int(np.bincount(keys, weights=values)[0]) != 10**16 + 10**4  # what float would give
+    assert int(_sum_by(keys, values, 1)[0]) == 10**16 + 10**4
