@@ -203,3 +203,85 @@ def _lon_gap(lon: FloatArray, west: float, east: float) -> FloatArray:
 def _blocks(indices: IntArray, size: int) -> Iterator[IntArray]:
     for start in range(0, indices.size, size):
         yield indices[start : start + size]
+
+
+# --------------------------------------------------------------------------- Andoyer-Lambert
+
+WGS84_A_KM = 6378.137
+WGS84_F = 1 / 298.257223563
+
+ANDOYER_MAX_KM = 5000.0
+"""`ANDOYER_REL_ERROR` and `ANDOYER_ABS_ERROR_KM` hold for distances up to this far."""
+ANDOYER_REL_ERROR = 2e-6
+"""Bound on |Andoyer-Lambert − Karney| ÷ distance (measured: at most 1.41e-6, about f²/8)."""
+ANDOYER_ABS_ERROR_KM = 0.001
+"""Absolute slack on top of the relative bound: rounding of the auxiliary-sphere angle for points
+a few metres apart (0.2 m at worst when the angle comes from a dot product of unit vectors)."""
+
+
+def andoyer_error_km(distance_km: ArrayLike) -> FloatArray:
+    """How far `andoyer_lambert_km_bulk` may be from the WGS-84 geodesic at this distance (the
+    bound is stated for distances up to `ANDOYER_MAX_KM`; beyond it nothing is claimed)."""
+    bound: FloatArray = np.asarray(distance_km, dtype=np.float64) * ANDOYER_REL_ERROR + (
+        ANDOYER_ABS_ERROR_KM
+    )
+    return bound
+
+
+def reduced_latitude(lat: ArrayLike) -> FloatArray:
+    """Latitude on the auxiliary sphere, radians: atan((1 − f) tan φ)."""
+    beta: FloatArray = np.arctan((1.0 - WGS84_F) * np.tan(np.radians(np.asarray(lat, float))))
+    return beta
+
+
+_TINY = 1e-300
+
+
+def andoyer_lambert_km(hav_sigma: FloatArray, sin_b1: FloatArray, sin_b2: FloatArray) -> FloatArray:
+    """Andoyer-Lambert's first-order ellipsoidal correction of the auxiliary-sphere angle σ.
+
+    `hav_sigma` is hav σ = sin²(σ/2) between the two points on the auxiliary sphere (reduced
+    latitudes, geodetic longitudes); `sin_b1`, `sin_b2` the sines of their reduced latitudes.
+    s = a (σ − f/2 (X + Y)), X = (σ − sin σ) sin²P cos²Q / cos²(σ/2), Y = (σ + sin σ) cos²P
+    sin²Q / sin²(σ/2), P = (β1 + β2)/2, Q = (β2 − β1)/2; sin P cos Q = (sin β1 + sin β2)/2 and
+    cos P sin Q = (sin β2 − sin β1)/2. X ≤ σ and Y ≤ 2σ, so s ≥ a σ (1 − 3f/2).
+    """
+    h = np.clip(hav_sigma, 0.0, 1.0)
+    root = np.sqrt(h)
+    sigma = np.arcsin(root)
+    sigma *= 2.0
+    sin_sigma = np.sqrt(h * (1.0 - h))
+    sin_sigma *= 2.0
+    # (sin β1 ± sin β2)² / 4; the divisions below never see 0 ÷ 0 unguarded: cos²(σ/2) = 0 only
+    # for antipodes, and where sin²(σ/2) = 0 the numerator is 0 too (σ = 0).
+    plus = sin_b1 + sin_b2
+    plus *= plus
+    minus = sin_b2 - sin_b1
+    minus *= minus
+    x = sigma - sin_sigma
+    x *= plus
+    x /= np.maximum(1.0 - h, _TINY)
+    y = sigma + sin_sigma
+    y *= minus
+    y /= np.maximum(h, _TINY)
+    x += y
+    x *= -0.125 * WGS84_F  # f/2 × (X + Y), with the quarters of plus and minus
+    x += sigma
+    x *= WGS84_A_KM
+    km: FloatArray = x
+    return km
+
+
+def andoyer_lambert_km_bulk(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> FloatArray:
+    """The WGS-84 distance by Andoyer-Lambert, vectorised: within `andoyer_error_km` of Karney's
+    geodesic up to `ANDOYER_MAX_KM`, about ten times faster than `geodesic_km_bulk`."""
+    la1, lo1, la2, lo2 = _as_arrays(lat1, lon1, lat2, lon2)
+    b1 = reduced_latitude(la1)
+    b2 = reduced_latitude(la2)
+    h = (
+        np.sin((b2 - b1) * 0.5) ** 2
+        + np.cos(b1) * np.cos(b2) * np.sin(np.radians(lo2 - lo1) * 0.5) ** 2
+    )
+    return andoyer_lambert_km(h, np.sin(b1), np.sin(b2))

@@ -27,6 +27,13 @@ class IntegerCosts:
     penalty_per_weight: int
     """M: an unmatched tonne of priority w costs M × w."""
     cny_per_unit: float
+    c_max: int | None = None
+    """The dearest arc's cost (None: the largest in `haul`); no arc costs more."""
+
+    def haul_of(self, cny_per_t: FloatArray) -> IntArray:
+        """The integer cost of more arcs, exactly as those in `haul` were costed."""
+        c_max = int(self.haul.max(initial=0)) if self.c_max is None else self.c_max
+        return IntegerScale(c_max, self.cny_per_unit, self.penalty_per_weight).haul(cny_per_t)
 
 
 def integer_costs(
@@ -58,6 +65,37 @@ def integer_costs(
     resolution c_max shrinks to fit (a million units for regional problems, thousands for
     national ones) and `TooLarge` is raised if not even one unit fits.
     """
+    cny_per_t = np.asarray(road_km, dtype=np.float64) * cost_per_t_km
+    top = float(cny_per_t.max()) if cny_per_t.size else 0.0
+    scale = integer_scale(
+        top, num_nodes=num_nodes, cycle_arcs=cycle_arcs, max_weight=max_weight, max_unit=max_unit
+    )
+    return IntegerCosts(
+        haul=scale.haul(cny_per_t),
+        penalty_per_weight=scale.penalty,
+        cny_per_unit=scale.unit,
+        c_max=scale.c_max,
+    )
+
+
+@dataclass(frozen=True)
+class IntegerScale:
+    """What `integer_costs` derives from the dearest arc alone: enough to cost any subset of
+    arcs exactly as the whole set would be costed (the restricted network of `matching.dense`)."""
+
+    c_max: int
+    unit: float
+    penalty: int
+
+    def haul(self, cny_per_t: FloatArray) -> IntArray:
+        haul: IntArray = np.minimum(np.rint(cny_per_t / self.unit), self.c_max).astype(np.int64)
+        return haul
+
+
+def integer_scale(
+    top: float, *, num_nodes: int, cycle_arcs: int, max_weight: int, max_unit: int = MAX_UNIT_COST
+) -> IntegerScale:
+    """The resolution and penalty of `integer_costs`, from the dearest arc's CNY a tonne."""
     n = num_nodes + 2
     budget = INT64_MAX // (8 * n * (n + 1))
     k = max(1, cycle_arcs)
@@ -68,16 +106,10 @@ def integer_costs(
             f"{num_nodes} nodes with priorities up to {max_weight} leave no room for exact "
             "integer costs; split the problem or narrow the priorities",
         )
-    cny_per_t = np.asarray(road_km, dtype=np.float64) * cost_per_t_km
-    top = float(cny_per_t.max()) if cny_per_t.size else 0.0
     if top > 0:
-        unit = top / c_max
-        haul = np.minimum(np.rint(cny_per_t / unit), c_max).astype(np.int64)
-    else:
-        unit = 1.0
-        haul = np.zeros(cny_per_t.size, dtype=np.int64)
-    penalty = k * int(haul.max(initial=0)) + 1
-    return IntegerCosts(haul=haul, penalty_per_weight=penalty, cny_per_unit=unit)
+        # The dearest arc costs exactly c_max units, so max(haul) = c_max.
+        return IntegerScale(c_max=c_max, unit=top / c_max, penalty=k * c_max + 1)
+    return IntegerScale(c_max=c_max, unit=1.0, penalty=1)
 
 
 @dataclass(frozen=True)
@@ -96,7 +128,8 @@ class Network:
     """Node of each facility with an overall capacity, else -1 (its accepts go to the sink)."""
     sink: int
     num_haul_arcs: int
-    """Arcs 0 … num_haul_arcs − 1 are the eligible arcs, in `Arcs` order."""
+    """Arcs 0 … num_haul_arcs − 1 are the eligible arcs, in `Arcs` order (those of the
+    `Restriction` only, when there is one)."""
     unmatched_arcs: IntArray
     """Per lot, its lot → sink arc, -1 when not in the network."""
     integer: IntegerCosts
@@ -123,9 +156,28 @@ class Network:
 # its cost ranks solutions by weighted tonnes first, haul cost second (see `integer_costs`).
 # Capacities are whole tonnes; an absent capacity becomes the most that can arrive (finite, so
 # no sum overflows int64).
-def build_network(index: ProblemIndex, arcs: Arcs) -> Network:
-    lots = np.unique(arcs.lot)
-    accepts = np.unique(arcs.accept)
+@dataclass(frozen=True)
+class Restriction:
+    """Only some eligible arcs as haul arcs, costed as the whole set would cost them.
+
+    Nodes, capacities, the resolution and the penalty still come from every arc in `Arcs`
+    (`top_cny_per_t` is the exact dearest haul of all of them), so a flow that is optimal here
+    and has no arc of negative reduced cost outside `keep` is optimal for the whole network.
+    """
+
+    keep: IntArray
+    """Positions in `Arcs` of the haul arcs, in that order."""
+    road_km: FloatArray
+    """Exact road km of the kept arcs."""
+    top_cny_per_t: float
+
+
+def build_network(
+    index: ProblemIndex, arcs: Arcs, restriction: Restriction | None = None
+) -> Network:
+    # np.unique without the sort: the same sorted numbers, in linear time
+    lots = np.flatnonzero(np.bincount(arcs.lot, minlength=index.num_lots))
+    accepts = np.flatnonzero(np.bincount(arcs.accept, minlength=index.num_accepts))
     acc_fac = index.acc_facility[accepts]
     capped = np.unique(acc_fac[np.isfinite(index.fac_capacity[acc_fac])])
     num_l, num_a, num_p = lots.size, accepts.size, capped.size
@@ -142,13 +194,30 @@ def build_network(index: ProblemIndex, arcs: Arcs) -> Network:
     tonnes = index.lot_tonnes
     weights = index.lot_weight[lots]
     divisor = math.gcd(*(int(w) for w in np.unique(weights))) if num_l else 1
-    integer = integer_costs(
-        arcs.road_km,
-        index.cost_per_t_km,
-        num_nodes=num_nodes,
-        cycle_arcs=min(num_l, num_a),
-        max_weight=int(weights.max(initial=1)) // divisor,
-    )
+    max_weight = int(weights.max(initial=1)) // divisor
+    if restriction is None:
+        integer = integer_costs(
+            arcs.road_km,
+            index.cost_per_t_km,
+            num_nodes=num_nodes,
+            cycle_arcs=min(num_l, num_a),
+            max_weight=max_weight,
+        )
+        haul_lot, haul_accept = arcs.lot, arcs.accept
+    else:
+        scale = integer_scale(
+            restriction.top_cny_per_t,
+            num_nodes=num_nodes,
+            cycle_arcs=min(num_l, num_a),
+            max_weight=max_weight,
+        )
+        integer = IntegerCosts(
+            haul=scale.haul(restriction.road_km * index.cost_per_t_km),
+            penalty_per_weight=scale.penalty,
+            cny_per_unit=scale.unit,
+            c_max=scale.c_max,
+        )
+        haul_lot, haul_accept = arcs.lot[restriction.keep], arcs.accept[restriction.keep]
 
     # accept → plant or sink: the entry's capacity, never more than can reach it
     arriving = _sum_by(accept_node[arcs.accept] - num_l, tonnes[arcs.lot], num_a)
@@ -160,12 +229,12 @@ def build_network(index: ProblemIndex, arcs: Arcs) -> Network:
     plant_cap = np.minimum(index.fac_capacity[capped], passing).astype(np.int64)
 
     tails = np.concatenate(
-        (lot_node[arcs.lot], accept_node[accepts], facility_node[capped], lot_node[lots])
+        (lot_node[haul_lot], accept_node[accepts], facility_node[capped], lot_node[lots])
     )
     heads = np.concatenate(
-        (accept_node[arcs.accept], acc_head, np.full(num_p, sink), np.full(num_l, sink))
+        (accept_node[haul_accept], acc_head, np.full(num_p, sink), np.full(num_l, sink))
     )
-    capacities = np.concatenate((tonnes[arcs.lot], acc_cap, plant_cap, tonnes[lots]))
+    capacities = np.concatenate((tonnes[haul_lot], acc_cap, plant_cap, tonnes[lots]))
     costs = np.concatenate(
         (
             integer.haul,
@@ -177,7 +246,7 @@ def build_network(index: ProblemIndex, arcs: Arcs) -> Network:
     supplies[:num_l] = tonnes[lots]
     supplies[sink] = -int(tonnes[lots].sum())
     unmatched_arcs = np.full(index.num_lots, -1, dtype=np.int64)
-    unmatched_arcs[lots] = arcs.size + num_a + num_p + np.arange(num_l)
+    unmatched_arcs[lots] = haul_lot.size + num_a + num_p + np.arange(num_l)
     return Network(
         tails=tails.astype(np.int32),
         heads=heads.astype(np.int32),
@@ -188,17 +257,29 @@ def build_network(index: ProblemIndex, arcs: Arcs) -> Network:
         accept_node=accept_node,
         facility_node=facility_node,
         sink=sink,
-        num_haul_arcs=arcs.size,
+        num_haul_arcs=int(haul_lot.size),
         unmatched_arcs=unmatched_arcs,
         integer=integer,
     )
 
 
+_HALF = 26
+
+
 def _sum_by(keys: IntArray, values: IntArray, size: int) -> IntArray:
-    """Exact int64 sums of `values` grouped by `keys` in 0 … size − 1."""
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, keys, values)
-    return out
+    """Exact int64 sums of non-negative `values` grouped by `keys` in 0 … size − 1.
+
+    `np.bincount` sums in float64, exact below 2⁵³: the low and high 26 bits are summed apart
+    (each sum stays below 2⁵³ for fewer than 2²⁷ values of at most 2⁵³), five times faster than
+    `np.add.at` on the 17 M arcs of a dense problem."""
+    if keys.size >= 1 << 27 or (values.size and int(values.min()) < 0):
+        out = np.zeros(size, dtype=np.int64)
+        np.add.at(out, keys, values)
+        return out
+    low = np.bincount(keys, weights=values & ((1 << _HALF) - 1), minlength=size)
+    high = np.bincount(keys, weights=values >> _HALF, minlength=size)
+    summed: IntArray = (high.astype(np.int64) << _HALF) + low.astype(np.int64)
+    return summed
 
 
 @dataclass(frozen=True)
@@ -235,3 +316,31 @@ def run_network(network: Network) -> FlowOutcome:
             smcf.flows(np.arange(network.num_haul_arcs, dtype=np.int32)), dtype=np.int64
         )
     return FlowOutcome(status, solver_status.name, flow)
+
+
+def with_haul_arcs(frame: Network, index: ProblemIndex, arcs: Arcs, keep: IntArray) -> Network:
+    """`frame` (built with a `Restriction` that keeps no arc) with the arcs `keep` of `arcs` as
+    its haul arcs, costed by `frame.integer.haul_of` from their road km: the same network as
+    `build_network` with `Restriction(keep, …)`, without going over every arc again."""
+    lot, accept = arcs.lot[keep], arcs.accept[keep]
+    haul = frame.integer.haul_of(arcs.road_km[keep] * index.cost_per_t_km)
+    shift = np.where(frame.unmatched_arcs >= 0, frame.unmatched_arcs + keep.size, -1)
+    return Network(
+        tails=np.concatenate((frame.lot_node[lot].astype(np.int32), frame.tails)),
+        heads=np.concatenate((frame.accept_node[accept].astype(np.int32), frame.heads)),
+        capacities=np.concatenate((index.lot_tonnes[lot], frame.capacities)),
+        costs=np.concatenate((haul, frame.costs)),
+        supplies=frame.supplies,
+        lot_node=frame.lot_node,
+        accept_node=frame.accept_node,
+        facility_node=frame.facility_node,
+        sink=frame.sink,
+        num_haul_arcs=int(keep.size),
+        unmatched_arcs=shift,
+        integer=IntegerCosts(
+            haul=haul,
+            penalty_per_weight=frame.integer.penalty_per_weight,
+            cny_per_unit=frame.integer.cny_per_unit,
+            c_max=frame.integer.c_max,
+        ),
+    )

@@ -4,27 +4,50 @@ from __future__ import annotations
 
 import math
 from time import perf_counter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from geo.distance import CircuityRoadDistance, RoadDistance
+from geo.distance import CircuityRoadDistance, RoadDistance, great_circle_km_bulk
 from matching.eligibility import Arcs, eligible_arcs
 from matching.explain import Explainer, margins
 from matching.index import IntArray, ProblemIndex
-from matching.model import Match, MatchingProblem, MatchingResult, Totals, check
+from matching.model import Match, MatchingProblem, MatchingResult, Status, Totals, check
 from matching.network import build_network, run_network
 
+Engine = Literal["auto", "reference", "dense"]
 
-def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> MatchingResult:
+DENSE_MIN_ARCS = 1_000_000
+DENSE_MIN_PER_LOT = 100
+"""`engine="auto"` takes the dense path (`matching.dense`) when a sample of lots suggests at
+least this many (lot, facility) pairs within haul in all and per lot. Where lots reach only a
+few dozen plants (the national case: 21 arcs a lot) the nearest arcs are most of them, pricing
+saves nothing and its second solve costs double: the reference path is faster there."""
+SAMPLE = 64, 4096
+"""Lots and facilities (evenly spaced) in that estimate."""
+
+
+def solve(
+    problem: MatchingProblem, road: RoadDistance | None = None, *, engine: Engine = "auto"
+) -> MatchingResult:
     """Allocate lots to plants, lexicographically optimal (CONTRACT.md).
 
     `road` replaces the default road distance (geodesic × circuity). Raises `ProblemError` when
     the problem breaks the contract; never prints, never exits.
+
+    `engine`: "reference" builds every eligible arc with its exact geodesic and solves one
+    min-cost flow over all of them; "dense" (divisible mode with the default road only, else the
+    reference) builds the same arcs with cheaper distances and proves the same optimum on a
+    network of the nearest arcs priced against the rest (`matching.dense`); "auto" takes the
+    dense path for large divisible problems whose lots reach many plants. Both give the same
+    weighted tonnes and the same integer haul cost; where several flows reach that optimum they
+    may return different ones.
     """
     check(problem)
     started = perf_counter()
     index = ProblemIndex.build(problem, road)
+    if _dense_applies(index, engine):
+        return _solve_dense(index, started)
     arcs = eligible_arcs(index)
     network = build_network(index, arcs)
     built = perf_counter()
@@ -42,6 +65,7 @@ def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> Matchin
         "solver": "min_cost_flow",
         "solver_status": outcome.solver_status,
         "cost_resolution_cny_t": network.integer.cny_per_unit,
+        "engine": "reference",
     }
     min_shipment: int | None = None
     if problem.params.mode == "min_shipment" and status != "infeasible":
@@ -55,6 +79,81 @@ def solve(problem: MatchingProblem, road: RoadDistance | None = None) -> Matchin
         stats["solver"] = "cp_sat"
         stats.update(shipment.stats)
     solved = perf_counter()
+    return _result(index, arcs, flow, status, min_shipment, stats, (started, built, solved))
+
+
+def _dense_applies(index: ProblemIndex, engine: Engine) -> bool:
+    if engine == "reference" or index.problem.params.mode != "divisible":
+        return False
+    if type(index.road) is not CircuityRoadDistance:
+        return False
+    if engine == "dense":
+        return True
+    per_lot = _pairs_per_lot(index, index.road.circuity)
+    return per_lot >= DENSE_MIN_PER_LOT and per_lot * index.num_lots >= DENSE_MIN_ARCS
+
+
+def _pairs_per_lot(index: ProblemIndex, circuity: float) -> float:
+    """Plants taking its material within haul of a lot, on average: estimated on evenly spaced
+    lots and facilities by great circle (it only picks the path)."""
+    num_facilities = len(index.problem.facilities)
+    if index.num_lots == 0 or num_facilities == 0:
+        return 0.0
+    takes = np.zeros((num_facilities, len(index.materials)), dtype=np.bool_)
+    takes[index.acc_facility, index.acc_material] = True
+    lots = np.unique(np.linspace(0, index.num_lots - 1, SAMPLE[0]).astype(np.int64))
+    plants = np.unique(np.linspace(0, num_facilities - 1, SAMPLE[1]).astype(np.int64))
+    road = circuity * great_circle_km_bulk(
+        index.lot_lat[lots][:, None],
+        index.lot_lon[lots][:, None],
+        index.fac_lat[plants][None, :],
+        index.fac_lon[plants][None, :],
+    )
+    limit = np.minimum(index.lot_limit[lots][:, None], index.fac_limit[plants][None, :])
+    reach = (road <= limit) & takes[plants][:, index.lot_material[lots]].T
+    return float(reach.sum()) / lots.size * num_facilities / plants.size
+
+
+def _solve_dense(index: ProblemIndex, started: float) -> MatchingResult:
+    from matching.dense import refine_for_report, solve_dense
+
+    assert isinstance(index.road, CircuityRoadDistance)
+    solution = solve_dense(index, index.road.circuity)
+    built = solution.built
+    arcs, network = solution.dense.arcs, solution.network
+    stats: dict[str, Any] = {
+        "lots": index.num_lots,
+        "facilities": len(index.problem.facilities),
+        "accepts": index.num_accepts,
+        "arcs": arcs.size,
+        "candidate_pairs": arcs.candidate_pairs,
+        "nodes": network.num_nodes,
+        "network_arcs": solution.full_network_arcs,
+        "mode": index.problem.params.mode,
+        "solver": "min_cost_flow",
+        "solver_status": solution.solver_status,
+        "cost_resolution_cny_t": network.integer.cny_per_unit,
+        "engine": "dense",
+        "pricing_rounds": solution.rounds,
+        "priced_network_arcs": network.num_arcs,
+    }
+    refine_for_report(index, solution.dense, solution.flow)
+    stats["exact_road_pairs"] = int(solution.dense.exact.sum())
+    solved = perf_counter()
+    status: Status = solution.status
+    return _result(index, arcs, solution.flow, status, None, stats, (started, built, solved))
+
+
+def _result(
+    index: ProblemIndex,
+    arcs: Arcs,
+    flow: IntArray,
+    status: Status,
+    min_shipment: int | None,
+    stats: dict[str, Any],
+    times: tuple[float, float, float],
+) -> MatchingResult:
+    started, built, solved = times
     matches = _matches(index, arcs, flow)
     unmatched = Explainer(index, arcs, flow, status, min_shipment).unmatched()
     explained = perf_counter()
