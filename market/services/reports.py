@@ -698,7 +698,14 @@ def review(session: Session, actor: Actor, report_id: int, due_day: int) -> dict
     item = next((r for r in listed if r["period"] == report.period), None)
     return {
         "report": item or public(report, report.site_id, report.period, due_day, today),
-        "site": {"id": site.id, "name": site.name, "organisation_id": site.organisation_id},
+        "site": {
+            "id": site.id,
+            "name": site.name,
+            "organisation_id": site.organisation_id,
+            "organisation": org.name
+            if (org := session.get(Organisation, site.organisation_id))
+            else None,
+        },
         "entries": entries,
         "changes": changes,
         "pending_claims": sum(1 for e in entries if e["attestation"] == "pending"),
