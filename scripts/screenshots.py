@@ -206,6 +206,27 @@ def regulator_checkpoint_compared(page: Page) -> None:
     page.evaluate("document.querySelector('[data-checkpoint]').scrollIntoView()")
 
 
+def producer_months(page: Page) -> None:
+    page.goto("/reports")
+    page.locator("table").first.wait_for()
+
+
+def regulator_review_queue(page: Page) -> None:
+    page.goto("/review/reports")
+    page.locator("table").first.wait_for()
+
+
+def regulator_review(page: Page) -> None:
+    page.goto("/review/reports")
+    page.locator("a[href^='/review/reports/']").first.click()
+    page.locator("form[action$='/approve']").first.wait_for()
+
+
+def evaluator_claims(page: Page) -> None:
+    page.goto("/review/claims")
+    page.locator("table").first.wait_for()
+
+
 SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("producer-lots.png", "producer-demo", producer_lots),
     ("producer-lot-refused.png", "producer-demo", producer_lot_refused),
@@ -217,6 +238,10 @@ SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("operator-match-run-unmatched.png", "operator-demo", operator_unmatched),
     ("regulator-desk.png", "regulator-demo", regulator_desk),
     ("regulator-phosphogypsum.png", "regulator-demo", regulator_phosphogypsum),
+    ("producer-months.png", "producer-demo", producer_months),
+    ("regulator-review-queue.png", "regulator-demo", regulator_review_queue),
+    ("regulator-review.png", "regulator-demo", regulator_review),
+    ("evaluator-claims.png", "evaluator-demo", evaluator_claims),
     ("regulator-planner.png", "regulator-demo", regulator_planner),
     ("regulator-siting.png", "regulator-demo", regulator_siting),
     ("", "regulator-demo", regulator_checkpoint_taken),

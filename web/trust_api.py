@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from market import views
+from market.documents import MEDIA_TYPES
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, documents, reports
 from market.tables import Document
@@ -281,6 +282,19 @@ _SIGNED_T = {"type": "number", "minimum": -1e9, "maximum": 1e9}
 _DOC_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 10}
 
 
+def _file_download() -> dict[str, Any]:
+    """A document answers with its own media type, whichever of the four it is."""
+    operation = openapi.op(
+        "A document as uploaded",
+        "its organisation; regulator, operator; an evaluator linked to it",
+        params=_ID,
+    )
+    operation["responses"]["200"]["content"] = {
+        media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
+    }
+    return operation
+
+
 def _status_query(*choices: str) -> dict[str, Any]:
     return openapi.query("status", {"type": "string", "enum": list(choices)})
 
@@ -406,13 +420,7 @@ openapi.register(
                 },
             }
         },
-        "/documents/{id}": {
-            "get": openapi.op(
-                "A document as uploaded",
-                "its organisation; regulator, operator; an evaluator linked to it",
-                params=_ID,
-            )
-        },
+        "/documents/{id}": {"get": _file_download()},
         "/ledger/{entry_id}/attest": {
             "post": openapi.op(
                 "Attest or reject a producer's own-use or treatment claim",

@@ -67,6 +67,16 @@ def test_the_whole_loop_from_lot_to_ledger(users: dict[str, Page]) -> None:
     expect(producer.locator("h1")).to_contain_text(f"#{lot_id}")
     expect(producer.locator("#lot-options")).to_be_visible()
 
+    # the slag is on the yard's books: a survey of it goes into the ledger (a dispatch may not
+    # take a yard's stock below zero)
+    producer.goto("/ledger")
+    producer.select_option("#entry-form select[name=kind]", "opening")
+    producer.select_option("#entry-form select[name=material]", "silicon_slag")
+    producer.fill("#entry-form input[name=tonnes]", "5000")
+    producer.fill("#entry-form input[name=document]", "硅渣堆存测绘 E2E")
+    producer.click("#entry-form button[type=submit]")
+    expect(producer.locator("#ledger-entries")).to_contain_text("硅渣堆存测绘 E2E")
+
     # the recycler offers to take it at its Anning plant; the use prefills the limits
     recycler.goto("/offers")
     recycler.select_option("select[name=site_id]", label="滇中水泥安宁工厂（示例）")
