@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from market import clock
 from market.seals import SealKey, signature_holds
-from market.services.reports import due_on, month_figures
+from market.services.reports import due_on, month_figures, sealed_columns
 from market.tables import (
     CorrectionRequest,
     Document,
@@ -355,25 +355,13 @@ def _month_rows(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int
     if not sites:
         return out
     rows = session.exec(
-        select(
-            col(LedgerEntry.site_id),
-            col(LedgerEntry.seq),
-            col(LedgerEntry.kind),
-            col(LedgerEntry.material),
-            col(LedgerEntry.tonnes),
-            col(LedgerEntry.occurred_on),
-            col(LedgerEntry.document),
-            col(LedgerEntry.delivery_id),
-            col(LedgerEntry.evidence),
-            col(LedgerEntry.correction_id),
-            col(LedgerEntry.attestation),
-        )
+        select(col(LedgerEntry.site_id), *sealed_columns())
         .where(col(LedgerEntry.site_id).in_(sites))
         .order_by(col(LedgerEntry.site_id), col(LedgerEntry.seq))
     ).all()
     for site_id, group in groupby(rows, key=lambda r: r[0]):
         for r in group:
-            key = (site_id, clock.month_of(r[5]))
+            key = (site_id, clock.month_of(r[5]))  # r[5]: occurred_on, after site_id
             if key in pairs:
                 out.setdefault(key, []).append(tuple(r[1:]))
     return out

@@ -22,13 +22,13 @@ from market.ledger import stock_effect
 from market.seals import SealKey
 from market.services import documents, ledger, reports
 from market.services.common import OVERSEERS, get
+from market.services.reports import user_names
 from market.tables import (
     CORRECTION_KINDS,
     Attestation,
     CorrectionRequest,
     LedgerEntry,
     Site,
-    User,
     utcnow,
 )
 
@@ -211,17 +211,6 @@ def list_corrections(
     return [
         public(r, names) | {"site": s.name, "organisation_id": s.organisation_id} for r, s in rows
     ]
-
-
-def user_names(session: Session, ids: list[int | None]) -> dict[int, str]:
-    wanted = [i for i in set(ids) if i]
-    if not wanted:
-        return {}
-    return {
-        u.id: u.username
-        for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()
-        if u.id is not None
-    }
 
 
 # ----------------------------------------------------------------------------- attestation

@@ -228,6 +228,7 @@ def public(
 
 
 def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """User id → username, for the ids given (None and 0 skipped)."""
     wanted = [i for i in set(ids) if i]
     if not wanted:
         return {}
@@ -236,6 +237,9 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()
         if u.id is not None
     }
+
+
+user_names = _names
 
 
 def readable_yard(session: Session, actor: Actor, site_id: int) -> Site:
@@ -419,22 +423,31 @@ def totals_key(kind: str, delivery_id: int | None, attestation: str) -> str:
     return key
 
 
+def sealed_columns() -> list[Any]:
+    """What a seal covers of each entry of its month, in the order `month_figures` reads."""
+    e = LedgerEntry
+    return [
+        col(c)
+        for c in (
+            e.seq,
+            e.kind,
+            e.material,
+            e.tonnes,
+            e.occurred_on,
+            e.document,
+            e.delivery_id,
+            e.evidence,
+            e.correction_id,
+            e.attestation,
+        )
+    ]
+
+
 def month_rows(session: Session, site_id: int, period: str) -> list[Any]:
     first, last = clock.month_bounds(period)
     return list(
         session.exec(
-            select(
-                col(LedgerEntry.seq),
-                col(LedgerEntry.kind),
-                col(LedgerEntry.material),
-                col(LedgerEntry.tonnes),
-                col(LedgerEntry.occurred_on),
-                col(LedgerEntry.document),
-                col(LedgerEntry.delivery_id),
-                col(LedgerEntry.evidence),
-                col(LedgerEntry.correction_id),
-                col(LedgerEntry.attestation),
-            )
+            select(*sealed_columns())
             .where(
                 LedgerEntry.site_id == site_id,
                 col(LedgerEntry.occurred_on) >= first,

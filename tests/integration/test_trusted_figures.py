@@ -353,9 +353,8 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
 # ----------------------------------------------------------------------------- settlements
 
 
-@pytest.fixture
-def disputed(db, world):
-    w = world
+def delivered(db, w, received_t: float, manifest: str):
+    """A contract made 2025-03-01; 1,000 t dispatched on 03-05 and `received_t` received."""
     plant = b.site(db, w["recycler"], b.KUNMING)
     lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
     offer = b.offer(db, w["recycler"], plant.id)
@@ -371,16 +370,22 @@ def disputed(db, world):
             uow,
             w["producer"],
             contract.id,
-            {"tonnes": 1_000, "manifest_no": "D-1", "dispatched_at": "2025-03-05T02:00:00Z"},
+            {"tonnes": 1_000, "manifest_no": manifest, "dispatched_at": "2025-03-05T02:00:00Z"},
         )
     with db.unit_of_work() as uow:
         d, _ = deliveries.confirm_receipt(
             uow,
             w["recycler"],
             d.id,
-            {"received_tonnes": 800, "received_at": "2025-03-05T08:00:00Z"},
+            {"received_tonnes": received_t, "received_at": "2025-03-05T08:00:00Z"},
             w["settings"],
         )
+    return d
+
+
+@pytest.fixture
+def disputed(db, world):
+    d = delivered(db, world, 800, "D-1")
     assert d.status == "disputed"
     return d
 
@@ -441,32 +446,7 @@ def test_a_regulator_arbitrates_and_zero_writes_no_utilisation(db, world, disput
 
 
 def test_a_receipt_above_the_dispatch_counts_only_what_was_dispatched(db, world):
-    w = world
-    plant = b.site(db, w["recycler"], b.KUNMING)
-    lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
-    offer = b.offer(db, w["recycler"], plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
-        )
-        uow.session.add(contract)
-        uow.commit()
-    b.backdate_contract(db, contract.id, "2025-03-01")
-    with db.unit_of_work() as uow:
-        d, _ = deliveries.dispatch_delivery(
-            uow,
-            w["producer"],
-            contract.id,
-            {"tonnes": 1_000, "manifest_no": "D-9", "dispatched_at": "2025-03-05T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow,
-            w["recycler"],
-            d.id,
-            {"received_tonnes": 1_015, "received_at": "2025-03-05T08:00:00Z"},
-            w["settings"],
-        )
+    d = delivered(db, world, 1_015, "D-9")
     assert receipts(db, d.id) == [(1_000, "2025-03-05")]
 
 
