@@ -1122,7 +1122,8 @@ def verify(
             for s in session.exec(select(Site).where(Site.organisation_id == organisation_id))
             if s.id is not None
         ]
-    report = verify_all(session, site_ids)
+    months = trust.MonthRows()
+    report = verify_all(session, site_ids, keep=months)
     breaks = list(report["breaks"])
     names = {s.id: s.name for s in session.exec(select(Site)).all()}
     for kind, statuses in (("dispatch", None), ("utilisation", ("received",))):
@@ -1153,7 +1154,7 @@ def verify(
             )
     breaks.extend(trust.verify_documents(session, site_ids, names))
     seal_breaks, seal_counts = trust.verify_seals(
-        session, trust.seal_keys(seal_key), site_ids, names
+        session, trust.seal_keys(seal_key), site_ids, names, months.by_month
     )
     breaks.extend(seal_breaks)
     q_heads = select(LedgerHead).order_by(col(LedgerHead.site_id))

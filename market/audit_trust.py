@@ -228,6 +228,7 @@ def verify_seals(
     public_keys: Mapping[str, Any] | None,
     site_ids: list[int] | None,
     names: Mapping[int | None, str],
+    rows_by_month: Mapping[tuple[int, str], list[Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every seal's signature; for the latest seal of each approved month, that the entry at
     its head still has the sealed hash and that the month's entries still add up to what was
@@ -284,7 +285,9 @@ def verify_seals(
         if latest_of_site[site_id] is s and st.get("head"):
             checks.append((site_id, period, st["head"], "the chain's head"))
     hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
-    month_of_rows = _month_rows(session, {k for k in latest})
+    month_of_rows = (
+        rows_by_month if rows_by_month is not None else _month_rows(session, set(latest))
+    )
     for site_id, period, ref, what in sorted(checks, key=lambda c: (c[0], c[1])):
         now = hashes.get((site_id, ref["seq"]))
         if now is None:
@@ -421,3 +424,29 @@ def verify_documents(
 
 def seal_keys(key: SealKey | None) -> dict[str, Any] | None:
     return {key.key_id: key.public} if key is not None else None
+
+
+SEALED_NAMES = (
+    "seq",
+    "kind",
+    "material",
+    "tonnes",
+    "occurred_on",
+    "document",
+    "delivery_id",
+    "evidence",
+    "correction_id",
+    "attestation",
+)
+
+
+class MonthRows:
+    """Collects, from the rows the chain check reads, what each month's seal covers."""
+
+    def __init__(self) -> None:
+        self.by_month: dict[tuple[int, str], list[Any]] = {}
+
+    def __call__(self, site_id: int, rows: list[Any]) -> None:
+        for r in rows:
+            key = (site_id, f"{r.occurred_on.year:04d}-{r.occurred_on.month:02d}")
+            self.by_month.setdefault(key, []).append(tuple(getattr(r, n) for n in SEALED_NAMES))
