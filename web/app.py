@@ -34,7 +34,20 @@ from web import (
 )
 from web.errors import database_unavailable, domain_error, http_error
 from web.render import make_templates
-from web.security import CallerCache, SecurityHeaders
+from web.api import MAX_BODY
+from web.audit_api import MAX_CHECKPOINT_BODY
+from web.planning_api import MAX_SITING_BODY
+from web.planning_pages import MAX_UPLOAD
+from web.regulator import MAX_CHECKPOINT_UPLOAD
+from web.security import BodyLimit, CallerCache, SecurityHeaders
+
+BODY_LIMITS = {
+    # the routes that take an upload; every other route takes at most MAX_BODY
+    "/api/v1/planning/siting": MAX_SITING_BODY,
+    "/api/v1/audit/verify/checkpoint": MAX_CHECKPOINT_BODY,
+    "/audit/siting": MAX_UPLOAD,
+    "/audit/verify": MAX_CHECKPOINT_UPLOAD,
+}
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "wastematch_session"
@@ -90,6 +103,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),
+            Middleware(BodyLimit, default=MAX_BODY, limits=BODY_LIMITS),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
