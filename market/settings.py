@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from market.auth import Throttle
 from seed_data import load_policy
 
 DEMO_SECRET = "wastematch-demo-secret-not-for-production"
@@ -28,6 +29,14 @@ class Settings:
     secure_cookies: bool = False
     login_max_failures: int = 5
     login_lockout_s: int = 300
+    login_address_max_failures: int = 50
+    login_per_address_per_min: int = 60
+    login_user_delay_s: float = 2.0
+    hash_threads: int = 1
+    """Password hashing runs in a pool of its own this size, apart from the database threads."""
+    hash_queue: int = 16
+    """Logins waiting for the hashing pool beyond this many are refused (429) at once."""
+    token_days: int = 30
     match_time_limit_s: float = 30.0
     db_threads: int = 8
     caller_cache_s: float = 2.0
@@ -58,6 +67,27 @@ class Settings:
             secure_cookies=env.get("WASTEMATCH_SECURE_COOKIES", "0").lower() in {"1", "true"},
             db_threads=int(_positive(env, "WASTEMATCH_DB_THREADS", cls.db_threads, minimum=1)),
             caller_cache_s=_positive(env, "WASTEMATCH_CALLER_CACHE_S", cls.caller_cache_s),
+            login_per_address_per_min=int(
+                _positive(
+                    env, "WASTEMATCH_LOGIN_PER_ADDRESS_PER_MIN", cls.login_per_address_per_min, 1
+                )
+            ),
+            login_address_max_failures=int(
+                _positive(
+                    env, "WASTEMATCH_LOGIN_ADDRESS_MAX_FAILURES", cls.login_address_max_failures, 1
+                )
+            ),
+            hash_threads=int(_positive(env, "WASTEMATCH_HASH_THREADS", cls.hash_threads, 1)),
+            token_days=int(_positive(env, "WASTEMATCH_TOKEN_DAYS", cls.token_days, minimum=1)),
+        )
+
+    def throttle(self) -> Throttle:
+        return Throttle(
+            max_failures=self.login_max_failures,
+            lockout_s=self.login_lockout_s,
+            address_max_failures=self.login_address_max_failures,
+            address_per_minute=self.login_per_address_per_min,
+            user_delay_s=self.login_user_delay_s,
         )
 
     def with_database(self, url: str) -> Settings:

@@ -142,19 +142,19 @@ async def issue_token(request: Request) -> Response:
         raise InvalidInput("password: is required", field="password")
     settings = settings_of(request)
     name = data.get("name") if isinstance(data.get("name"), str) else "api"
+    from web.login import log_in
+
+    actor = await log_in(request, username, password)
 
     def call() -> dict[str, Any]:
         with db_of(request).unit_of_work() as uow:
-            actor = users.login(
-                uow,
-                username,
-                password,
-                max_failures=settings.login_max_failures,
-                lockout_s=settings.login_lockout_s,
-            )
-        with db_of(request).unit_of_work() as uow:
-            token, raw = users.create_token(uow, actor, name)
-        return {"token": raw, "id": token.id, "token_type": "bearer"}
+            token, raw = users.create_token(uow, actor, name, days=settings.token_days)
+        return {
+            "token": raw,
+            "id": token.id,
+            "token_type": "bearer",
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        }
 
     return JSONResponse(await run_in_threadpool(call), status_code=201)
 

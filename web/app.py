@@ -32,13 +32,14 @@ from web import (
     planning_pages,
     regulator,
 )
-from web.errors import database_unavailable, domain_error, http_error
-from web.render import make_templates
 from web.api import MAX_BODY
 from web.audit_api import MAX_CHECKPOINT_BODY
+from web.errors import database_unavailable, domain_error, http_error
+from web.login import hash_pool
 from web.planning_api import MAX_SITING_BODY
 from web.planning_pages import MAX_UPLOAD
 from web.regulator import MAX_CHECKPOINT_UPLOAD
+from web.render import make_templates
 from web.security import BodyLimit, CallerCache, SecurityHeaders
 
 BODY_LIMITS = {
@@ -124,6 +125,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = database
     app.state.callers = CallerCache(ttl=settings.caller_cache_s)
+    app.state.hash_pool = hash_pool(settings)
     app.state.templates = make_templates()
     logging.getLogger("wastematch").setLevel(logging.INFO)
     return app

@@ -19,6 +19,8 @@ from market.catalogue import catalogue
 
 # the words the forms use (web/i18n.py), without units: the message already carries the number
 FIELDS: dict[str, str] = {
+    "address": "客户端地址",
+    "login": "登录",
     "accepted_tonnes": "认可吨数",
     "asking_price_cny_t": "报价",
     "available_from": "可供起始",
@@ -229,6 +231,15 @@ RULES: tuple[Rule, ...] = (
         _V + r" has (?P<n>\d+) failed logins; try again in a few minutes",
         "{value} 已连续登录失败 {n} 次，请几分钟后再试",
     ),
+    _about(
+        _V + r" tried (?P<n>\d+) logins in a minute; try again in a minute",
+        "{value} 一分钟内已尝试登录 {n} 次，请一分钟后再试",
+    ),
+    _about(
+        r"(?P<n>\d+) logins are waiting on this server; try again in a few seconds",
+        "本服务器已有 {n} 个登录在排队，请几秒后再试",
+    ),
+    _about(r"expired; log in for a new one", "已过期，请重新登录获取新令牌"),
     _about(r"unknown or revoked", "未知或已吊销"),
     _about(r"its user is inactive", "所属用户已停用"),
     _about(r"missing or wrong; reload the page and try again", "缺失或错误，请刷新页面后重试"),

@@ -293,10 +293,7 @@ async def _refuse_too_large(scope: Scope, send: Send, message: str) -> None:
         body = json.dumps({"error": {"code": "too_large", "message": message, "field": "body"}})
         ctype = b"application/json"
     else:
-        body = (
-            "<!doctype html><meta charset=utf-8><title>413</title>"
-            f"<p>请求体过大。{message}</p>"
-        )
+        body = f"<!doctype html><meta charset=utf-8><title>413</title><p>请求体过大。{message}</p>"
         ctype = b"text/html; charset=utf-8"
     data = body.encode()
     await send(

@@ -89,8 +89,10 @@ def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
     uow.commit()
 
 
-def create_token(uow: UnitOfWork, actor: Actor, name: str = "") -> tuple[ApiToken, str]:
-    token, raw = issue_token(uow.session, actor, name[:100])
+def create_token(
+    uow: UnitOfWork, actor: Actor, name: str = "", *, days: int = 30
+) -> tuple[ApiToken, str]:
+    token, raw = issue_token(uow.session, actor, name[:100], days=days)
     uow.commit()
     return token, raw
 

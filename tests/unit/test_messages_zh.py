@@ -510,6 +510,11 @@ CALLED += [
 
 # Raise sites that need a database, a request or a file: the message as the site builds it.
 LITERAL: list[tuple[str, str]] = [
+    # market/auth.py, web/login.py: the login throttle (issue 10)
+    ("address: '10.0.0.9' has 50 failed logins; try again in a few minutes", "'10.0.0.9'"),
+    ("address: '10.0.0.9' tried 60 logins in a minute; try again in a minute", "'10.0.0.9'"),
+    ("login: 16 logins are waiting on this server; try again in a few seconds", "16"),
+    ("token: expired; log in for a new one", "token"),
     # market/auth.py
     ("username or password is wrong", ""),
     ("username: 'li.ming' has 5 failed logins; try again in a few minutes", "'li.ming'"),
