@@ -114,11 +114,7 @@ def paging(request: Request, default: int = 500, maximum: int = 1000) -> dict[st
 
 
 async def run_uow(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    def call() -> Any:
-        with db_of(request).unit_of_work() as uow:
-            return fn(uow, *args)
-
-    return await run_in_threadpool(call)
+    return await run_in_threadpool(db_of(request).run, fn, *args)
 
 
 async def run_read(request: Request, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

@@ -240,6 +240,10 @@ RULES: tuple[Rule, ...] = (
         "本服务器已有 {n} 个登录在排队，请几秒后再试",
     ),
     _about(r"expired; log in for a new one", "已过期，请重新登录获取新令牌"),
+    _about(
+        r"another request changed the same thing at the same time; try again",
+        "另一个请求同时修改了同一内容，请重试",
+    ),
     _about(r"unknown or revoked", "未知或已吊销"),
     _about(r"its user is inactive", "所属用户已停用"),
     _about(r"missing or wrong; reload the page and try again", "缺失或错误，请刷新页面后重试"),

@@ -515,6 +515,11 @@ LITERAL: list[tuple[str, str]] = [
     ("address: '10.0.0.9' tried 60 logins in a minute; try again in a minute", "'10.0.0.9'"),
     ("login: 16 logins are waiting on this server; try again in a few seconds", "16"),
     ("token: expired; log in for a new one", "token"),
+    # market/db.py: a unique constraint lost twice in a row
+    (
+        "uq_site_org_name: another request changed the same thing at the same time; try again",
+        "uq_site_org_name",
+    ),
     # market/auth.py
     ("username or password is wrong", ""),
     ("username: 'li.ming' has 5 failed logins; try again in a few minutes", "'li.ming'"),
