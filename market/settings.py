@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from market.auth import Throttle
 from seed_data import load_policy
@@ -92,6 +93,44 @@ class Settings:
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
+
+
+def demo_secret(database_url: str) -> str:
+    """The session secret of a demo database: made at random the first time and kept beside it
+    (`<file>.secret` for SQLite, mode 0600), so a cookie forged with the published demo secret,
+    or taken from somebody else's demo, works on no other demo.
+
+    A database that is not a file keeps it in its own `app_setting` table.
+    """
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(str(url.database) + ".secret")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+    if url.get_backend_name() == "sqlite":
+        return secrets.token_urlsafe(48)  # in memory: lives as long as the process
+    from market.db import Database
+    from market.tables import AppSetting
+
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as uow:
+            row = uow.session.get(AppSetting, "demo_secret")
+            if row is None:
+                row = AppSetting(key="demo_secret", value={"secret": secrets.token_urlsafe(48)})
+                uow.session.add(row)
+                uow.commit()
+            return str(row.value["secret"])
+    finally:
+        db.dispose()
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:

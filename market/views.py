@@ -634,6 +634,18 @@ def _bid_rows(
     return out
 
 
+def _sees_proposal(session: Session, actor: Actor, proposal: Proposal) -> bool:
+    """A producer sees the proposals of its lots, a recycler those for its offers."""
+    if actor.role == "producer":
+        site = select(Lot.site_id).where(Lot.id == proposal.lot_id).scalar_subquery()
+    elif actor.role == "recycler":
+        site = select(Offer.site_id).where(Offer.id == proposal.offer_id).scalar_subquery()
+    else:
+        return True
+    owner = session.exec(select(Site.organisation_id).where(Site.id == site)).first()
+    return owner == actor.organisation_id
+
+
 def _bid_scope(actor: Actor) -> Any:
     if actor.role == "recycler":
         return Bid.organisation_id == actor.organisation_id
@@ -650,7 +662,9 @@ def list_bids(
 
 
 def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[dict[str, Any]]:
-    if session.get(Proposal, proposal_id) is None:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or not _sees_proposal(session, actor, proposal):
+        # another organisation's proposal reads as a missing one: ids are not revealed
         raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
     return _bid_rows(session, and_(_bid_scope(actor), Bid.proposal_id == proposal_id))
 

@@ -180,6 +180,10 @@ class SecurityHeaders:
                 headers.setdefault("permissions-policy", "geolocation=(), camera=(), microphone=()")
                 headers.setdefault("cross-origin-opener-policy", "same-origin")
                 headers["x-request-id"] = request_id
+                if not scope.get("path", "").startswith("/static/"):
+                    # pages and answers carry a user's data: no browser or proxy keeps a copy
+                    # (the back button after logging out showed the last page)
+                    headers.setdefault("cache-control", "no-store")
                 if self.hsts:
                     headers.setdefault("strict-transport-security", "max-age=31536000")
             await send(message)
