@@ -541,7 +541,19 @@ def match_run_public(session: Session, actor: Actor, run_id: int) -> dict[str, A
 
 
 def latest_run_id(session: Session) -> int | None:
-    return session.exec(select(func.max(MatchRun.id))).one()
+    """The run whose proposals participants see: the latest that matched something.
+
+    A run that matched nothing (a mistaken parameter, or a solver that gave up) would otherwise
+    blank every participant's proposals until the next good run; it stays readable by its id.
+    When no run ever matched anything, the latest run.
+    """
+    recent = session.exec(
+        select(MatchRun.id, MatchRun.totals).order_by(col(MatchRun.id).desc()).limit(50)
+    ).all()
+    for run_id, totals in recent:
+        if (totals or {}).get("matched_t", 0) > 0:
+            return run_id
+    return recent[0][0] if recent else None
 
 
 def list_proposals(
