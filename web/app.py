@@ -35,7 +35,7 @@ from web import (
 from web.api import MAX_BODY
 from web.audit_api import MAX_CHECKPOINT_BODY
 from web.errors import database_unavailable, domain_error, http_error
-from web.login import hash_pool
+from web.login import WorkPool, hash_pool
 from web.planning_api import MAX_SITING_BODY
 from web.planning_pages import MAX_UPLOAD
 from web.regulator import MAX_CHECKPOINT_UPLOAD
@@ -126,6 +126,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.db = database
     app.state.callers = CallerCache(ttl=settings.caller_cache_s)
     app.state.hash_pool = hash_pool(settings)
+    app.state.planning_pool = WorkPool("planning", threads=1, queue=4)
     app.state.templates = make_templates()
     logging.getLogger("wastematch").setLevel(logging.INFO)
     return app

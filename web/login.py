@@ -87,3 +87,31 @@ async def log_in(request: Request, username: str, password: str) -> Actor:
 
 def hash_pool(settings: Settings) -> Any:
     return HashPool(settings.hash_threads, settings.hash_queue)
+
+
+class WorkPool:
+    """Heavy computations (the planner, the siting analysis) in threads of their own, at most
+    `threads` at once per worker and `queue` waiting: eight siting requests held every database
+    thread and a producer's lot list waited 62 s behind them."""
+
+    def __init__(self, name: str, threads: int, queue: int) -> None:
+        self.name = name
+        self.threads = threads
+        self.queue = queue
+        self.waiting = 0
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        if self.waiting >= self.queue:
+            raise TooManyAttempts(
+                f"{self.name}: {self.waiting} requests are waiting on this server; try again in "
+                "a minute",
+                field=self.name,
+            )
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        self.waiting += 1
+        try:
+            return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=self._limiter)
+        finally:
+            self.waiting -= 1

@@ -21,6 +21,7 @@ from market.catalogue import catalogue
 FIELDS: dict[str, str] = {
     "address": "客户端地址",
     "login": "登录",
+    "planning": "规划计算",
     "accepted_tonnes": "认可吨数",
     "asking_price_cny_t": "报价",
     "available_from": "可供起始",
@@ -238,6 +239,10 @@ RULES: tuple[Rule, ...] = (
     _about(
         r"(?P<n>\d+) logins are waiting on this server; try again in a few seconds",
         "本服务器已有 {n} 个登录在排队，请几秒后再试",
+    ),
+    _about(
+        r"(?P<n>\d+) requests are waiting on this server; try again in a minute",
+        "本服务器已有 {n} 个请求在排队，请一分钟后再试",
     ),
     _about(r"expired; log in for a new one", "已过期，请重新登录获取新令牌"),
     _about(
@@ -504,6 +509,13 @@ RULES: tuple[Rule, ...] = (
         r"invalid polygon that cannot be repaired: (?P<reason>.+)", "多边形无效且无法修复：{reason}"
     ),
     _about(r"more than (?P<n>[\d,]+) vertices in the file", "文件中的顶点超过 {n} 个"),
+    _about(
+        r"invalid polygon of (?P<n>[\d,]+) vertices \((?P<reason>.+)\); at most (?P<max>[\d,]+) "
+        r"are repaired here, repair it in a GIS first",
+        "无效多边形，共 {n} 个顶点（{reason}）；"
+        "此处最多修复 {max} 个顶点的多边形，请先在 GIS 软件中修复",
+    ),
+    _about(r"(?P<n>[\d,]+) zones, at most (?P<max>[\d,]+)", "{n} 个保护区，最多 {max} 个"),
     _about(
         r"a ring needs at least (?P<n>\d+) positions, got (?P<value>\d+)",
         "环至少需要 {n} 个坐标点，实际只有 {value} 个",
