@@ -37,6 +37,8 @@ class Actor:
     session_epoch: int = 0
     """Browser sessions carry the epoch they began in; logging out moves it on, so a copy of
     an old session cookie stops working everywhere."""
+    must_change_password: bool = False
+    """After an operator's reset: nothing but choosing a new password until it is done."""
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
@@ -63,7 +65,13 @@ def actor_for(session: Session, user: User) -> Actor:
     org = session.get(Organisation, user.organisation_id)
     assert user.id is not None and org is not None
     return Actor(
-        user.id, user.username, user.role, user.organisation_id, org.name, user.session_epoch
+        user.id,
+        user.username,
+        user.role,
+        user.organisation_id,
+        org.name,
+        user.session_epoch,
+        user.must_change_password,
     )
 
 
@@ -273,6 +281,7 @@ def _caller_columns() -> Select[Any]:
         User.organisation_id,
         User.is_active,
         User.session_epoch,
+        User.must_change_password,
         Organisation.name.label("organisation"),  # type: ignore[attr-defined]
     ).join(Organisation, col(Organisation.id) == User.organisation_id)
 
@@ -314,7 +323,14 @@ def actor_from_token(session: Session, raw: str) -> tuple[Actor, TokenUse]:
         raise NotAuthenticated("token: expired; log in for a new one")
     if not row.is_active:
         raise NotAuthenticated("token: its user is inactive")
-    actor = Actor(row.id, row.username, row.role, row.organisation_id, row.organisation)
+    actor = Actor(
+        row.id,
+        row.username,
+        row.role,
+        row.organisation_id,
+        row.organisation,
+        must_change_password=row.must_change_password,
+    )
     return actor, TokenUse(row.token_id, row.last_used_at)
 
 
@@ -324,5 +340,11 @@ def actor_by_id(session: Session, user_id: int, epoch: int) -> Actor | None:
     if row is None or not row.is_active or row.session_epoch != epoch:
         return None
     return Actor(
-        user_id, row.username, row.role, row.organisation_id, row.organisation, row.session_epoch
+        user_id,
+        row.username,
+        row.role,
+        row.organisation_id,
+        row.organisation,
+        row.session_epoch,
+        row.must_change_password,
     )

@@ -40,7 +40,7 @@ from web.planning_api import MAX_SITING_BODY
 from web.planning_pages import MAX_UPLOAD
 from web.regulator import MAX_CHECKPOINT_UPLOAD
 from web.render import make_templates
-from web.security import BodyLimit, CallerCache, SecurityHeaders
+from web.security import BodyLimit, CallerCache, SecurityHeaders, stamp_for
 
 BODY_LIMITS = {
     # the routes that take an upload; every other route takes at most MAX_BODY
@@ -124,7 +124,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.callers = CallerCache(ttl=settings.caller_cache_s)
+    app.state.callers = CallerCache(
+        ttl=settings.caller_cache_s, stamp=stamp_for(settings.database_url)
+    )
     app.state.hash_pool = hash_pool(settings)
     app.state.planning_pool = WorkPool("planning", threads=1, queue=4)
     app.state.templates = make_templates()

@@ -112,7 +112,12 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     try:
         with db.unit_of_work() as uow:
             user = add_user(
-                uow, username=args.username, role=args.role, org=args.org, password=password
+                uow,
+                username=args.username,
+                role=args.role,
+                org=args.org,
+                password=password,
+                email=args.email,
             )
     except DomainError as exc:
         raise CliError(exc.message) from None
@@ -287,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["producer", "recycler", "regulator", "operator"]
     )
     add.add_argument("--org", required=True, help="organisation name")
+    add.add_argument("--email", help="the user's e-mail address (optional)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_users_add)
 

@@ -20,6 +20,10 @@ from market.catalogue import catalogue
 # the words the forms use (web/i18n.py), without units: the message already carries the number
 FIELDS: dict[str, str] = {
     "address": "客户端地址",
+    "current_password": "当前密码",
+    "email": "电子邮件",
+    "new_password": "新密码",
+    "user": "用户",
     "login": "登录",
     "planning": "规划计算",
     "accepted_tonnes": "认可吨数",
@@ -243,6 +247,14 @@ RULES: tuple[Rule, ...] = (
     _about(
         r"(?P<n>\d+) requests are waiting on this server; try again in a minute",
         "本服务器已有 {n} 个请求在排队，请一分钟后再试",
+    ),
+    _about(r"is wrong", "不正确"),
+    _about(r"is the current password", "与当前密码相同"),
+    _about(r"an operator cannot deactivate their own account", "运营方不能停用自己的账户"),
+    _about(_V + r" is not an e-mail address", "{value} 不是电子邮件地址"),
+    _about(
+        r"was reset by an operator; choose a new one first",
+        "已被运营方重置，请先设置新密码",
     ),
     _about(r"expired; log in for a new one", "已过期，请重新登录获取新令牌"),
     _about(

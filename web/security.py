@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
 import logging
+import os
 import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, update
@@ -72,12 +77,40 @@ class CallerCache:
     seconds in the others.
     """
 
-    def __init__(self, ttl: float = 2.0, size: int = 10_000) -> None:
+    def __init__(self, ttl: float = 2.0, size: int = 10_000, stamp: Path | None = None) -> None:
         self.ttl = ttl
         self.size = size
         self._entries: dict[tuple[Any, ...], tuple[float, Actor, int | None]] = {}
+        self.stamp = stamp
+        """A file every worker on this host watches: a deactivation, a password change or a
+        reset touches it, and each worker then forgets every caller at once (a stat per request,
+        about a microsecond), instead of serving a deactivated user for `ttl` seconds more."""
+        self._seen = self._stamp_time()
+
+    def _stamp_time(self) -> int:
+        if self.stamp is None:
+            return 0
+        try:
+            return self.stamp.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def announce(self) -> None:
+        """Tell every worker to forget its callers (see `stamp`)."""
+        self._entries.clear()
+        if self.stamp is not None:
+            with contextlib.suppress(OSError):
+                self.stamp.touch()
+                now = time.time_ns()
+                os.utime(self.stamp, ns=(now, now))
+            self._seen = self._stamp_time()
 
     def get(self, key: tuple[Any, ...]) -> Actor | None:
+        if self.stamp is not None:
+            seen = self._stamp_time()
+            if seen != self._seen:
+                self._entries.clear()
+                self._seen = seen
         hit = self._entries.get(key)
         if hit is None or hit[0] < time.monotonic():
             return None
@@ -145,10 +178,27 @@ def _touch_token(db: Database, token_id: int | None) -> None:
         uow.commit()
 
 
+def stamp_for(database_url: str) -> Path:
+    """The callers' stamp file of a database, shared by the workers on this host."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"wastematch-callers-{digest}"
+
+
+# what a user who must change their password (after an operator's reset) may still do
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/api/v1/me/password", "/api/v1/me", "/account/password", "/logout", "/"}
+)
+
+
 async def require_actor(request: Request) -> Actor:
     actor = await current_actor(request)
     if actor is None:
         raise NotAuthenticated("authentication required: log in or send a bearer token")
+    if actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise NotAllowed(
+            "password: was reset by an operator; choose a new one first",
+            field="password",
+        )
     return actor
 
 

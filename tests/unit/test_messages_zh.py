@@ -515,6 +515,14 @@ LITERAL: list[tuple[str, str]] = [
     ("address: '10.0.0.9' tried 60 logins in a minute; try again in a minute", "'10.0.0.9'"),
     ("login: 16 logins are waiting on this server; try again in a few seconds", "16"),
     ("token: expired; log in for a new one", "token"),
+    # market/services/users.py: accounts
+    ("current_password: is wrong", "current_password"),
+    ("new_password: is the current password", "new_password"),
+    ("new_password: has 4 characters, at least 10 needed", "4"),
+    ("user: an operator cannot deactivate their own account", "user"),
+    ("user: 77 does not exist", "77"),
+    ("email: 'not-an-address' is not an e-mail address", "'not-an-address'"),
+    ("password: was reset by an operator; choose a new one first", "password"),
     ("planning: 4 requests are waiting on this server; try again in a minute", "4"),
     # market/db.py: a unique constraint lost twice in a row
     (
