@@ -114,9 +114,10 @@ def test_a_password_change_ends_the_other_sessions_and_tokens(server) -> None:
 def test_a_deactivated_user_is_refused_at_once_by_every_worker(server) -> None:
     op = server.token("operator-demo")
     victim = server.token("recycler-other")
+    fresh = {"Connection": "close"}  # a new connection each time: both workers are asked
     with _client(server, victim) as c:
         for _ in range(20):  # both workers remember this caller
-            assert c.get("/api/v1/me").status_code == 200
+            assert c.get("/api/v1/me", headers=fresh).status_code == 200
     with _client(server, op) as c:
         users = c.get("/api/v1/users").json()["users"]
         uid = next(u["id"] for u in users if u["username"] == "recycler-other")
@@ -124,7 +125,7 @@ def test_a_deactivated_user_is_refused_at_once_by_every_worker(server) -> None:
         assert r.status_code == 200 and r.json()["active"] is False
     with _client(server, victim) as c:
         # no 2-second grace in the worker that did not deactivate: each request, at once
-        assert [c.get("/api/v1/me").status_code for _ in range(10)] == [401] * 10
+        assert [c.get("/api/v1/me", headers=fresh).status_code for _ in range(10)] == [401] * 10
     with server.client() as anon:
         refused = anon.post(
             "/api/v1/auth/token", json={"username": "recycler-other", "password": DEMO_PASSWORD}
