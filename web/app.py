@@ -22,6 +22,7 @@ from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
 from web import (
+    account_pages,
     api,
     audit_api,
     declared_query,
@@ -98,6 +99,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             ),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *pages.routes(),
+            *account_pages.routes(),
             *market_pages.routes(),
             *regulator.routes(),
             *planning_pages.routes(),

@@ -23,6 +23,7 @@ FIELDS: dict[str, str] = {
     "current_password": "当前密码",
     "email": "电子邮件",
     "new_password": "新密码",
+    "new_password_again": "再次输入的新密码",
     "user": "用户",
     "login": "登录",
     "planning": "规划计算",
@@ -250,6 +251,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _about(r"is wrong", "不正确"),
     _about(r"is the current password", "与当前密码相同"),
+    _about(r"differs from new_password", "与新密码不一致"),
     _about(r"an operator cannot deactivate their own account", "运营方不能停用自己的账户"),
     _about(_V + r" is not an e-mail address", "{value} 不是电子邮件地址"),
     _about(

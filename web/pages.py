@@ -68,6 +68,8 @@ async def login(request: Request) -> Response:
     request.session.clear()  # a fresh session (and CSRF token) at every login
     request.session[SESSION_USER] = actor.user_id
     request.session[SESSION_EPOCH] = actor.session_epoch
+    if actor.must_change_password:
+        return RedirectResponse("/account/password", status_code=303)
     return RedirectResponse(nxt, status_code=303)
 
 

@@ -216,3 +216,82 @@ def test_users_add_takes_an_email(server) -> None:
     with _client(server, server.token("operator-demo")) as c:
         users = c.get("/api/v1/users").json()["users"]
     assert next(u for u in users if u["username"] == "mailed")["email"] == "m@example.cn"
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def _csrf(page: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def _browser_login(server: LiveServer, username: str, password: str) -> tuple[httpx.Client, str]:
+    c = httpx.Client(base_url=server.url, timeout=60)
+    token = _csrf(c.get("/login").text)
+    r = c.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+    )
+    assert r.status_code == 303, r.text[:500]
+    return c, r.headers["location"]
+
+
+def test_the_operator_manages_users_and_a_user_changes_a_password_on_the_pages(server) -> None:
+    op, _ = _browser_login(server, "operator-demo", DEMO_PASSWORD)
+    try:
+        page = op.get("/account/users")
+        assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+        assert "用户管理" in page.text and "producer-demo" in page.text and "最近登录" in page.text
+        made = op.post(
+            "/account/users",
+            data={
+                "csrf_token": _csrf(page.text),
+                "username": "paged-user",
+                "role": "recycler",
+                "organisation": "云岭石膏建材公司（示例）",
+                "email": "",
+            },
+        )
+        assert made.status_code == 200, made.text[:500]
+        import re
+
+        one_time = re.search(r'class="one-time">([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+        no_csrf = op.post("/account/users/1/deactivate", data={})
+        assert no_csrf.status_code == 403
+    finally:
+        op.close()
+    user, landing = _browser_login(server, "paged-user", one_time)
+    try:
+        assert landing == "/account/password"
+        page = user.get("/account/password")
+        assert "您的密码已被运营方重置" in page.text
+        assert user.get("/lots").status_code == 403
+        mismatch = user.post(
+            "/account/password",
+            data={
+                "csrf_token": _csrf(page.text),
+                "current_password": one_time,
+                "new_password": "paged-password-1",
+                "new_password_again": "paged-password-2",
+            },
+        )
+        assert mismatch.status_code == 400 and "与新密码不一致" in mismatch.text
+        done = user.post(
+            "/account/password",
+            data={
+                "csrf_token": _csrf(page.text),
+                "current_password": one_time,
+                "new_password": "paged-password-1",
+                "new_password_again": "paged-password-1",
+            },
+        )
+        assert done.status_code == 303
+        assert user.get("/lots").status_code == 200  # still signed in, now free to work
+        history = user.get("/account/password").text
+        assert "成功" in history
+    finally:
+        user.close()

@@ -518,6 +518,7 @@ LITERAL: list[tuple[str, str]] = [
     # market/services/users.py: accounts
     ("current_password: is wrong", "current_password"),
     ("new_password: is the current password", "new_password"),
+    ("new_password_again: differs from new_password", "new_password_again"),
     ("new_password: has 4 characters, at least 10 needed", "4"),
     ("user: an operator cannot deactivate their own account", "user"),
     ("user: 77 does not exist", "77"),
