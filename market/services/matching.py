@@ -93,9 +93,12 @@ def _priorities(raw: Any) -> dict[str, int]:
     materials = catalogue.catalogue().materials
     out = {}
     for code, value in raw.items():
-        path = f"params.priorities.{code}"
         if code not in materials:
-            raise InvalidInput.about(path, code, "is not a material of the catalogue")
+            # named as the value, not in the path: a key may be any text, "\ud800" included
+            raise InvalidInput.about(
+                "params.priorities", code, "is not a material of the catalogue"
+            )
+        path = f"params.priorities.{code}"
         number = fields.to_number(value, path)
         low, high = PRIORITY_RANGE
         if not number.is_integer() or not low <= number <= high:

@@ -29,7 +29,7 @@ def _runs(db) -> int:  # type: ignore[no-untyped-def]
         ({"cost_per_t_km": 1e9}, "params.cost_per_t_km"),
         ({"co2_kg_per_t_km": -1}, "params.co2_kg_per_t_km"),
         ({"min_shipment_t": 1e12}, "params.min_shipment_t"),
-        ({"priorities": {f"no-such-{i}": 1 for i in range(20_000)}}, "params.priorities.no-such-0"),
+        ({"priorities": {f"no-such-{i}": 1 for i in range(20_000)}}, "params.priorities"),
         ({"priorities": {"phosphogypsum": 99}}, "params.priorities.phosphogypsum"),
     ],
 )
