@@ -30,7 +30,8 @@ import httpx
 ADMIN_URL = os.environ.get(
     "WASTEMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-LOAD_DB = "wastematch_load"
+LOAD_DB = os.environ.get("WASTEMATCH_LOAD_DB", "wastematch_load")
+"""Set it to keep one worktree's run (and its template, at its schema) apart from another's."""
 SECRET = "load-run-secret-" + "z" * 40
 PASSWORD = "demo-password"
 QUALITY = {

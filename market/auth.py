@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam
-from sqlmodel import Session, col, delete, func, select
+from sqlalchemy import Select, bindparam, text
+from sqlmodel import Session, col, func, select
 
 from market.errors import NotAllowed, NotAuthenticated, TooManyAttempts
-from market.tables import ApiToken, LoginFailure, Organisation, User, utcnow
+from market.tables import ApiToken, LoginAttempt, Organisation, User, utcnow
 
 _hasher = PasswordHasher()
 UNUSABLE_PASSWORD = "!unusable"
@@ -37,6 +37,8 @@ class Actor:
     session_epoch: int = 0
     """Browser sessions carry the epoch they began in; logging out moves it on, so a copy of
     an old session cookie stops working everywhere."""
+    must_change_password: bool = False
+    """After an operator's reset: nothing but choosing a new password until it is done."""
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
@@ -48,6 +50,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Always hashes once: an unknown user, or one whose hash is unusable ("!unusable"), takes
+    as long as any other, so the time of an answer does not tell which names exist."""
+    if not password_hash.startswith("$argon2"):
+        password_hash = _dummy_hash()
+        password = password + "\x00never"
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -58,7 +65,13 @@ def actor_for(session: Session, user: User) -> Actor:
     org = session.get(Organisation, user.organisation_id)
     assert user.id is not None and org is not None
     return Actor(
-        user.id, user.username, user.role, user.organisation_id, org.name, user.session_epoch
+        user.id,
+        user.username,
+        user.role,
+        user.organisation_id,
+        org.name,
+        user.session_epoch,
+        user.must_change_password,
     )
 
 
@@ -72,6 +85,153 @@ def _searchable(username: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """The login throttle's limits (see `begin_login`)."""
+
+    max_failures: int = 5
+    """Failures of one username from one address before that pair is refused."""
+    lockout_s: int = 300
+    """The window the failures are counted in."""
+    address_max_failures: int = 50
+    """Failures from one address, whatever the username, before the address is refused."""
+    address_per_minute: int = 60
+    """Attempts (right or wrong) from one address in a minute."""
+    user_delay_s: float = 2.0
+    """The wait before a username with `max_failures` failures from anywhere is checked."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt that has taken its place in the throttle and is counted as failed until
+    `finish_login` says otherwise."""
+
+    id: int
+    user_id: int | None
+    password_hash: str
+    active: bool
+    delay_s: float
+
+
+def _serialise(session: Session, username: str, address: str) -> None:
+    # Counting the failures and adding this attempt must be one step per username and address,
+    # or 30 parallel guesses all count 4 failures and all get checked. SQLite's write
+    # transaction (BEGIN IMMEDIATE) is already one at a time; PostgreSQL takes two transaction
+    # advisory locks, always username first, so two logins cannot deadlock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(
+            text(  # type: ignore[call-overload]
+                "SELECT pg_advisory_xact_lock(1, hashtext(:u)), "
+                "pg_advisory_xact_lock(2, hashtext(:a))"
+            ).bindparams(u=username, a=address)
+        )
+
+
+def _count(session: Session, *where: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(LoginAttempt).where(*where)).one())
+
+
+def _last_success(session: Session, *where: Any) -> datetime | None:
+    found = session.exec(
+        select(func.max(LoginAttempt.attempted_at)).where(col(LoginAttempt.succeeded), *where)
+    ).one()
+    return _aware(found)
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def begin_login(session: Session, username: str, address: str, throttle: Throttle) -> Attempt:
+    """Check the throttle and take a place in it; the caller commits, checks the password
+    outside the transaction, and calls `finish_login` if it is right.
+
+    The throttle follows django-axes' default for a site behind one login form — a lock-out by
+    username *and* client address together (`AXES_LOCKOUT_PARAMETERS = [["username",
+    "ip_address"]]`), reset by a success of that pair — and OWASP's Authentication Cheat Sheet
+    on lock-out abuse ("an attacker can lock out accounts at will"): failures of one username
+    from many addresses never lock the account, they only make each further check of it wait
+    `user_delay_s`, so the right password still gets through. An address is refused after
+    `address_max_failures` failures (password spraying) or `address_per_minute` attempts.
+    """
+    address = address[:64]
+    if not _searchable(username):
+        # no account has such a name, and neither database can look for it (PostgreSQL refuses
+        # a NUL, both drivers a lone surrogate): wrong, as any unknown name is
+        raise NotAuthenticated("username or password is wrong")
+    _serialise(session, username, address)
+    now = utcnow()
+    since = now - timedelta(seconds=throttle.lockout_s)
+    A = LoginAttempt
+    pair = (A.username == username, A.address == address)
+    pair_since = max(since, _last_success(session, *pair) or since)
+    failed = col(A.succeeded).is_(False)
+    failures = _count(session, *pair, failed, col(A.attempted_at) >= pair_since)
+    if failures >= throttle.max_failures:
+        raise TooManyAttempts(
+            f"username: {username!r} has {failures} failed logins; try again in a few minutes",
+            field="username",
+        )
+    from_address = _count(session, A.address == address, failed, col(A.attempted_at) >= since)
+    if from_address >= throttle.address_max_failures:
+        raise TooManyAttempts(
+            f"address: {address!r} has {from_address} failed logins; try again in a few minutes",
+            field="address",
+        )
+    last_minute = _count(
+        session, A.address == address, col(A.attempted_at) >= now - timedelta(seconds=60)
+    )
+    if last_minute >= throttle.address_per_minute:
+        raise TooManyAttempts(
+            f"address: {address!r} tried {last_minute} logins in a minute; try again in a minute",
+            field="address",
+        )
+    user = session.exec(select(User).where(User.username == username)).first()
+    user_since = max(since, _last_success(session, A.username == username) or since)
+    user_failures = _count(
+        session,
+        A.username == username,
+        col(A.succeeded).is_(False),
+        col(A.attempted_at) >= user_since,
+    )
+    attempt = LoginAttempt(
+        username=username[:80], user_id=user.id if user else None, address=address
+    )
+    session.add(attempt)
+    session.flush()
+    assert attempt.id is not None
+    return Attempt(
+        attempt.id,
+        user.id if user else None,
+        user.password_hash if user else "",
+        bool(user and user.is_active),
+        throttle.user_delay_s if user_failures >= throttle.max_failures else 0.0,
+    )
+
+
+def password_matches(attempt: Attempt, password: str) -> bool:
+    """The slow part, outside any transaction: always hashes, for known and unknown names alike."""
+    ok = verify_password(attempt.password_hash, password)
+    return ok and attempt.user_id is not None and attempt.active
+
+
+def finish_login(session: Session, attempt: Attempt) -> Actor:
+    """The password was right: the attempt becomes a success (which resets the pair's count)."""
+    row = session.get(LoginAttempt, attempt.id)
+    user = session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    if row is None or user is None or not user.is_active:
+        raise NotAuthenticated("username or password is wrong")
+    row.succeeded = True
+    session.add(row)
+    return actor_for(session, user)
+
+
 def check_password(
     session: Session,
     username: str,
@@ -79,42 +239,34 @@ def check_password(
     *,
     max_failures: int = 5,
     lockout_s: int = 300,
+    address: str = "",
 ) -> Actor:
-    """Log in; after `max_failures` failures within `lockout_s` the username is refused for a while.
+    """Log in in one step (the CLI and the tests): `begin_login`, the check, `finish_login`.
 
     The caller commits: a failure is recorded in the session before `NotAuthenticated` is raised.
     """
-    if not _searchable(username):
-        # no account has such a name, and neither database can look for it (PostgreSQL refuses
-        # a NUL, both drivers a lone surrogate): wrong, as any unknown name is
+    attempt = begin_login(
+        session, username, address, Throttle(max_failures=max_failures, lockout_s=lockout_s)
+    )
+    if not password_matches(attempt, password):
         raise NotAuthenticated("username or password is wrong")
-    since = utcnow() - timedelta(seconds=lockout_s)
-    failures = session.exec(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, col(LoginFailure.failed_at) >= since)
-    ).one()
-    if failures >= max_failures:
-        raise TooManyAttempts(
-            f"username: {username!r} has {failures} failed logins; try again in a few minutes",
-            field="username",
-        )
-    user = session.exec(select(User).where(User.username == username)).first()
-    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not ok or not user.is_active:
-        session.add(LoginFailure(username=username[:80]))
-        raise NotAuthenticated("username or password is wrong")
-    session.exec(delete(LoginFailure).where(col(LoginFailure.username) == username))
-    return actor_for(session, user)
+    return finish_login(session, attempt)
 
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(session: Session, actor: Actor, name: str = "") -> tuple[ApiToken, str]:
+def issue_token(
+    session: Session, actor: Actor, name: str = "", *, days: int = 30
+) -> tuple[ApiToken, str]:
     raw = "wm_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=actor.user_id, name=name, token_hash=token_digest(raw))
+    token = ApiToken(
+        user_id=actor.user_id,
+        name=name,
+        token_hash=token_digest(raw),
+        expires_at=utcnow() + timedelta(days=days),
+    )
     session.add(token)
     return token, raw
 
@@ -129,6 +281,7 @@ def _caller_columns() -> Select[Any]:
         User.organisation_id,
         User.is_active,
         User.session_epoch,
+        User.must_change_password,
         Organisation.name.label("organisation"),  # type: ignore[attr-defined]
     ).join(Organisation, col(Organisation.id) == User.organisation_id)
 
@@ -141,6 +294,7 @@ def _by_token() -> Select[Any]:
             ApiToken.id.label("token_id"),  # type: ignore[attr-defined]
             ApiToken.revoked_at,
             ApiToken.last_used_at,
+            ApiToken.expires_at,
         )
         .join(ApiToken, col(ApiToken.user_id) == User.id)
         .where(ApiToken.token_hash == bindparam("digest"))
@@ -164,9 +318,19 @@ def actor_from_token(session: Session, raw: str) -> tuple[Actor, TokenUse]:
     row = session.connection().execute(_by_token(), {"digest": token_digest(raw)}).first()
     if row is None or row.revoked_at is not None:
         raise NotAuthenticated("token: unknown or revoked")
+    expires = _aware(row.expires_at)
+    if expires is not None and expires <= utcnow():
+        raise NotAuthenticated("token: expired; log in for a new one")
     if not row.is_active:
         raise NotAuthenticated("token: its user is inactive")
-    actor = Actor(row.id, row.username, row.role, row.organisation_id, row.organisation)
+    actor = Actor(
+        row.id,
+        row.username,
+        row.role,
+        row.organisation_id,
+        row.organisation,
+        must_change_password=row.must_change_password,
+    )
     return actor, TokenUse(row.token_id, row.last_used_at)
 
 
@@ -176,5 +340,11 @@ def actor_by_id(session: Session, user_id: int, epoch: int) -> Actor | None:
     if row is None or not row.is_active or row.session_epoch != epoch:
         return None
     return Actor(
-        user_id, row.username, row.role, row.organisation_id, row.organisation, row.session_epoch
+        user_id,
+        row.username,
+        row.role,
+        row.organisation_id,
+        row.organisation,
+        row.session_epoch,
+        row.must_change_password,
     )

@@ -7,13 +7,31 @@ stale snapshot. PostgreSQL needs no such split; services lock rows with SELECT .
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
+
+from market.errors import Conflict
+
+T = TypeVar("T")
+
+
+def unique_violation(exc: IntegrityError) -> str | None:
+    """The unique constraint (or its columns, on SQLite) a failed insert ran into, or None."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        diag = getattr(orig, "diag", None)
+        return getattr(diag, "constraint_name", None) or "unique"
+    text = str(orig)
+    if text.startswith("UNIQUE constraint failed"):
+        return text.partition(": ")[2] or "unique"
+    return None
 
 
 class Database:
@@ -62,6 +80,30 @@ class Database:
 
     def unit_of_work(self, *, batch: bool = False) -> UnitOfWork:
         return UnitOfWork(self, batch=batch)
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(uow, *args)` in a unit of work, once more if it lost a race to a unique constraint.
+
+        Two requests can both find a manifest number, an idempotency key or a site name free and
+        both insert it; the database lets one through and refuses the other (IntegrityError,
+        which was a 500). Run again, the loser finds the winner's row and refuses (or replays)
+        the way the service always does. A second loss is a conflict, not an error.
+        """
+        for attempt in (1, 2):
+            try:
+                with self.unit_of_work() as uow:
+                    return fn(uow, *args)
+            except IntegrityError as exc:
+                constraint = unique_violation(exc)
+                if constraint is None:
+                    raise
+                if attempt == 2:
+                    raise Conflict(
+                        f"{constraint}: another request changed the same thing at the same "
+                        "time; try again",
+                        field=constraint,
+                    ) from None
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.read_engine.dispose()

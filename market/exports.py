@@ -3,11 +3,14 @@
 Numbers stay numbers. Text that a spreadsheet would read as a formula (it starts with = + - @, a
 tab or a carriage return) is neutralised: quoted with a leading apostrophe in CSV, stored as a
 quote-prefixed text cell in the workbook. A negative number is a number, never quoted.
+
+A CSV file may be opened with ";" as its separator (the default where the decimal mark is a
+comma), so a cell holding ";" or "," is quoted, and every part of a cell between separators that
+would start a formula under either separator is neutralised too (`a;=cmd|...` → `a;'=cmd|...`).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -41,14 +44,33 @@ class Table:
     rows: Sequence[Mapping[str, Any]]
 
 
+_SEPARATOR = re.compile(r"([,;])")
+
+
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not evaluate. Plain numbers written as text ("-5") are
-    left alone: a spreadsheet reads them as the number they are, which is harmless."""
-    return "'" + text if _dangerous(text) else text
+    """A text cell a spreadsheet will not evaluate, whether it splits the line at "," or ";".
+    Plain numbers written as text ("-5") are left alone: a spreadsheet reads them as the number
+    they are, which is harmless."""
+    parts = _SEPARATOR.split(text)
+    return "".join(
+        "'" + part if i % 2 == 0 and _dangerous(part) else part for i, part in enumerate(parts)
+    )
 
 
 def _dangerous(text: str) -> bool:
-    return text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+    start = text.lstrip(" ")
+    return start.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(start)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return str(value)
+    text = neutralise(value)
+    if any(c in text for c in ',;"\r\n') or text != text.strip(" "):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def cell_value(value: Any) -> Any:
@@ -84,16 +106,12 @@ def _merged(tables: Sequence[Table], lang: str) -> Table:
 
 def to_csv(tables: Sequence[Table], lang: str = "zh") -> bytes:
     table = _merged(tables, lang)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(c.title(lang)) for c in table.columns])
+    # written by hand: the csv module quotes a cell holding its own separator, not one holding
+    # the other (";"), which a reader splitting at ";" would then cut into two cells
+    lines = [",".join(_csv_cell(c.title(lang)) for c in table.columns)]
     for row in table.rows:
-        cells = []
-        for c in table.columns:
-            v = cell_value(row.get(c.key))
-            cells.append("" if v is None else neutralise(v) if isinstance(v, str) else v)
-        writer.writerow(cells)
-    return (BOM + out.getvalue()).encode("utf-8")
+        lines.append(",".join(_csv_cell(cell_value(row.get(c.key))) for c in table.columns))
+    return (BOM + "".join(line + "\r\n" for line in lines)).encode("utf-8")
 
 
 _FORMATS = {"tonnes": "#,##0.0##", "rate": "0.0%", "int": "0", "flag": "0"}

@@ -70,8 +70,13 @@ def to_number(
         except OverflowError:  # an integer of hundreds of digits
             raise InvalidInput.about(field, raw, "is not a finite number") from None
     elif isinstance(raw, str):
+        text = raw.strip().replace(",", "")
         try:
-            value = float(raw.strip().replace(",", ""))
+            # ASCII only, no underscores: float() also reads "١٢٣" (Arabic-Indic digits) and
+            # "1_000" (Python's digit grouping), which no form or CSV means as a number
+            if not text.isascii() or "_" in text:
+                raise ValueError(text)
+            value = float(text)
         except ValueError:
             raise InvalidInput.about(field, raw, "is not a number") from None
     else:

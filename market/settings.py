@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from market.auth import Throttle
 from seed_data import load_policy
 
 DEMO_SECRET = "wastematch-demo-secret-not-for-production"
@@ -29,6 +30,14 @@ class Settings:
     secure_cookies: bool = False
     login_max_failures: int = 5
     login_lockout_s: int = 300
+    login_address_max_failures: int = 50
+    login_per_address_per_min: int = 60
+    login_user_delay_s: float = 2.0
+    hash_threads: int = 1
+    """Password hashing runs in a pool of its own this size, apart from the database threads."""
+    hash_queue: int = 16
+    """Logins waiting for the hashing pool beyond this many are refused (429) at once."""
+    token_days: int = 30
     match_time_limit_s: float = 30.0
     db_threads: int = 8
     caller_cache_s: float = 2.0
@@ -65,6 +74,27 @@ class Settings:
             caller_cache_s=_positive(env, "WASTEMATCH_CALLER_CACHE_S", cls.caller_cache_s),
             seal_key_file=env.get("WASTEMATCH_SEAL_KEY_FILE", ""),
             report_due_day=policy.report_due_day,
+            login_per_address_per_min=int(
+                _positive(
+                    env, "WASTEMATCH_LOGIN_PER_ADDRESS_PER_MIN", cls.login_per_address_per_min, 1
+                )
+            ),
+            login_address_max_failures=int(
+                _positive(
+                    env, "WASTEMATCH_LOGIN_ADDRESS_MAX_FAILURES", cls.login_address_max_failures, 1
+                )
+            ),
+            hash_threads=int(_positive(env, "WASTEMATCH_HASH_THREADS", cls.hash_threads, 1)),
+            token_days=int(_positive(env, "WASTEMATCH_TOKEN_DAYS", cls.token_days, minimum=1)),
+        )
+
+    def throttle(self) -> Throttle:
+        return Throttle(
+            max_failures=self.login_max_failures,
+            lockout_s=self.login_lockout_s,
+            address_max_failures=self.login_address_max_failures,
+            address_per_minute=self.login_per_address_per_min,
+            user_delay_s=self.login_user_delay_s,
         )
 
     def with_database(self, url: str) -> Settings:
@@ -76,6 +106,44 @@ class Settings:
         if self.seal_key_file:
             return Path(self.seal_key_file)
         return default_key_path(self.database_url)
+
+
+def demo_secret(database_url: str) -> str:
+    """The session secret of a demo database: made at random the first time and kept beside it
+    (`<file>.secret` for SQLite, mode 0600), so a cookie forged with the published demo secret,
+    or taken from somebody else's demo, works on no other demo.
+
+    A database that is not a file keeps it in its own `app_setting` table.
+    """
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(str(url.database) + ".secret")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+    if url.get_backend_name() == "sqlite":
+        return secrets.token_urlsafe(48)  # in memory: lives as long as the process
+    from market.db import Database
+    from market.tables import AppSetting
+
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as uow:
+            row = uow.session.get(AppSetting, "demo_secret")
+            if row is None:
+                row = AppSetting(key="demo_secret", value={"secret": secrets.token_urlsafe(48)})
+                uow.session.add(row)
+                uow.commit()
+            return str(row.value["secret"])
+    finally:
+        db.dispose()
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:

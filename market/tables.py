@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, UniqueConstraint, text
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +43,11 @@ class User(SQLModel, table=True):
     is_active: bool = True
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
+    email: str | None = Field(default=None, max_length=254)
+    must_change_password: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
+    """Set by an operator's password reset: the one-time password works only to choose a new one."""
 
 
 class ApiToken(SQLModel, table=True):
@@ -53,15 +59,32 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    """Past it the token is refused; set at issue (30 days by default, a setting)."""
 
 
-class LoginFailure(SQLModel, table=True):
-    """Failed logins by username, kept in the database so every worker sees the same count."""
+class LoginAttempt(SQLModel, table=True):
+    """Every login attempt: the throttle counts them (in the database, so every worker sees the
+    same count) and each user's login history reads them.
 
-    __tablename__ = "login_failure"
+    An attempt is written as failed before its password is checked and turned into a success
+    after: parallel guesses each take a place in the count, so no more than the limit are ever
+    checked.
+    """
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "attempted_at"),
+        Index("ix_login_attempt_address_at", "address", "attempted_at"),
+        Index("ix_login_attempt_user_at", "user_id", "attempted_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=80, index=True)
-    failed_at: datetime = Field(default_factory=utcnow)
+    username: str = Field(max_length=80)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    address: str = Field(default="", max_length=64)
+    attempted_at: datetime = Field(default_factory=utcnow)
+    succeeded: bool = False
 
 
 class Material(SQLModel, table=True):
@@ -176,6 +199,17 @@ BID_STATUSES = ("open", "accepted", "on_hold", "rejected", "withdrawn")
 
 class Bid(SQLModel, table=True):
     __tablename__ = "bid"
+    __table_args__ = (
+        # one live bid per recycler and proposal: parallel bids cannot leave two open
+        Index(
+            "uq_bid_live",
+            "proposal_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'on_hold')"),
+            postgresql_where=text("status IN ('open', 'on_hold')"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)

@@ -545,7 +545,19 @@ def match_run_public(session: Session, actor: Actor, run_id: int) -> dict[str, A
 
 
 def latest_run_id(session: Session) -> int | None:
-    return session.exec(select(func.max(MatchRun.id))).one()
+    """The run whose proposals participants see: the latest that matched something.
+
+    A run that matched nothing (a mistaken parameter, or a solver that gave up) would otherwise
+    blank every participant's proposals until the next good run; it stays readable by its id.
+    When no run ever matched anything, the latest run.
+    """
+    recent = session.exec(
+        select(MatchRun.id, MatchRun.totals).order_by(col(MatchRun.id).desc()).limit(50)
+    ).all()
+    for run_id, totals in recent:
+        if (totals or {}).get("matched_t", 0) > 0:
+            return run_id
+    return recent[0][0] if recent else None
 
 
 def list_proposals(
@@ -638,6 +650,18 @@ def _bid_rows(
     return out
 
 
+def _sees_proposal(session: Session, actor: Actor, proposal: Proposal) -> bool:
+    """A producer sees the proposals of its lots, a recycler those for its offers."""
+    if actor.role == "producer":
+        site = select(Lot.site_id).where(Lot.id == proposal.lot_id).scalar_subquery()
+    elif actor.role == "recycler":
+        site = select(Offer.site_id).where(Offer.id == proposal.offer_id).scalar_subquery()
+    else:
+        return True
+    owner = session.exec(select(Site.organisation_id).where(Site.id == site)).first()
+    return owner == actor.organisation_id
+
+
 def _bid_scope(actor: Actor) -> Any:
     if actor.role == "recycler":
         return Bid.organisation_id == actor.organisation_id
@@ -654,7 +678,9 @@ def list_bids(
 
 
 def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[dict[str, Any]]:
-    if session.get(Proposal, proposal_id) is None:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or not _sees_proposal(session, actor, proposal):
+        # another organisation's proposal reads as a missing one: ids are not revealed
         raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
     return _bid_rows(session, and_(_bid_scope(actor), Bid.proposal_id == proposal_id))
 

@@ -22,6 +22,7 @@ from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
 from web import (
+    account_pages,
     api,
     audit_api,
     declared_query,
@@ -34,9 +35,23 @@ from web import (
     trust_api,
     trust_pages,
 )
+from web.api import MAX_BODY
+from web.audit_api import MAX_CHECKPOINT_BODY
 from web.errors import database_unavailable, domain_error, http_error
+from web.login import WorkPool, hash_pool
+from web.planning_api import MAX_SITING_BODY
+from web.planning_pages import MAX_UPLOAD
+from web.regulator import MAX_CHECKPOINT_UPLOAD
 from web.render import make_templates
-from web.security import CallerCache, SecurityHeaders
+from web.security import BodyLimit, CallerCache, SecurityHeaders, stamp_for
+
+BODY_LIMITS = {
+    # the routes that take an upload; every other route takes at most MAX_BODY
+    "/api/v1/planning/siting": MAX_SITING_BODY,
+    "/api/v1/audit/verify/checkpoint": MAX_CHECKPOINT_BODY,
+    "/audit/siting": MAX_UPLOAD,
+    "/audit/verify": MAX_CHECKPOINT_UPLOAD,
+}
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "wastematch_session"
@@ -87,6 +102,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             ),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *pages.routes(),
+            *account_pages.routes(),
             *market_pages.routes(),
             *regulator.routes(),
             *trust_pages.routes(),
@@ -94,6 +110,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),
+            Middleware(BodyLimit, default=MAX_BODY, limits=BODY_LIMITS),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
@@ -113,7 +130,11 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.callers = CallerCache(ttl=settings.caller_cache_s)
+    app.state.callers = CallerCache(
+        ttl=settings.caller_cache_s, stamp=stamp_for(settings.database_url)
+    )
+    app.state.hash_pool = hash_pool(settings)
+    app.state.planning_pool = WorkPool("planning", threads=1, queue=4)
     app.state.templates = make_templates()
     logging.getLogger("wastematch").setLevel(logging.INFO)
     return app

@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -111,7 +112,12 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     try:
         with db.unit_of_work() as uow:
             user = add_user(
-                uow, username=args.username, role=args.role, org=args.org, password=password
+                uow,
+                username=args.username,
+                role=args.role,
+                org=args.org,
+                password=password,
+                email=args.email,
             )
     except DomainError as exc:
         raise CliError(exc.message) from None
@@ -195,6 +201,8 @@ def cmd_seals_public_key(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from web.server import HeaderTimeoutProtocol
+
     settings = _settings()
     _ready(settings.database_url)
     uvicorn.run(
@@ -206,6 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("WASTEMATCH_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_config=None,
+        http=HeaderTimeoutProtocol,
     )
     return 0
 
@@ -217,13 +226,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from market.migrate import upgrade
     from market.seed import seed_demo, sync_catalogue
     from market.services.matching import run_match
+    from market.settings import DEMO_SECRET, demo_secret
     from web.app import create_app
     from web.logs import configure
+    from web.server import HeaderTimeoutProtocol
 
     url = _sqlite_url(args.db) if args.db else DEMO_DB
     settings = _settings(demo=True, db=url)
     print(f"wastematch demo: database {url}")
     upgrade(url)
+    if settings.secret_key == DEMO_SECRET:
+        # one secret per demo database, not the published one (issue 10)
+        settings = replace(settings, secret_key=demo_secret(url))
     db = Database(url)
     sync_catalogue(db)
     report = seed_demo(db, settings)
@@ -238,7 +252,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         db.dispose()
         return 0
     configure("INFO")
-    uvicorn.run(create_app(settings, db), host=args.host, port=args.port, log_config=None)
+    uvicorn.run(
+        create_app(settings, db),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        http=HeaderTimeoutProtocol,
+    )
     return 0
 
 
@@ -345,6 +365,7 @@ def parser() -> argparse.ArgumentParser:
         choices=["producer", "recycler", "regulator", "operator", "evaluator"],
     )
     add.add_argument("--org", required=True, help="organisation name")
+    add.add_argument("--email", help="the user's e-mail address (optional)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_users_add)
 

@@ -37,7 +37,15 @@ class BadRequest(InvalidInput):
     code = "bad_request"
 
 
+class PayloadTooLarge(BadRequest):
+    """A body past its route's limit: refused by its Content-Length, or cut off at the limit."""
+
+    code = "too_large"
+
+
 def status_of(exc: DomainError) -> int:
+    if isinstance(exc, PayloadTooLarge):
+        return 413
     if isinstance(exc, BadRequest):
         return 400
     for cls, status in STATUS:

@@ -730,3 +730,43 @@ ZH.update(
         "regulator decides.": "对方提出相同吨数即完成结算；双方不一致时由主管部门裁定。",
     }
 )
+
+# accounts (issue 10)
+ZH.update(
+    {
+        "My account": "我的账户",
+        "Change password": "修改密码",
+        "Your password was reset by an operator: choose a new one to continue.": (
+            "您的密码已被运营方重置：请先设置新密码。"
+        ),
+        "Password changed. Your other sessions and API tokens have ended.": (
+            "密码已修改。您的其他登录会话和 API 令牌均已失效。"
+        ),
+        "Current password": "当前密码",
+        "New password": "新密码",
+        "New password again": "再次输入新密码",
+        "My last logins": "最近登录记录",
+        "Time": "时间",
+        "Address": "地址",
+        "Result": "结果",
+        "succeeded": "成功",
+        "failed": "失败",
+        "Users": "用户管理",
+        "One-time password for": "一次性密码，用户",
+        "shown once; the user must change it at the next login.": (
+            "仅显示一次；用户下次登录时须修改。"
+        ),
+        "Role": "角色",
+        "E-mail": "电子邮件",
+        "Last login": "最近登录",
+        "Actions": "操作",
+        "enabled": "启用",
+        "deactivated": "已停用",
+        "must change password": "须修改密码",
+        "Deactivate": "停用",
+        "Activate": "启用",
+        "Reset password": "重置密码",
+        "New user": "新建用户",
+        "Create with a one-time password": "创建（生成一次性密码）",
+    }
+)

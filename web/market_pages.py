@@ -219,13 +219,8 @@ async def submit(
 ) -> Response:
     """Run one service in a unit of work; a refusal of the input re-renders the form."""
     db = db_of(request)
-
-    def work() -> Any:
-        with db.unit_of_work() as uow:
-            return call(uow)
-
     try:
-        result = await run_in_threadpool(work)
+        result = await run_in_threadpool(db.run, call)
     except REFUSALS as exc:
         message = refusal(request, exc)
         return await refused(Form(form.values, {_input_for(exc.field, form): message}, form.id))

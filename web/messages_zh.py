@@ -19,6 +19,14 @@ from market.catalogue import catalogue
 
 # the words the forms use (web/i18n.py), without units: the message already carries the number
 FIELDS: dict[str, str] = {
+    "address": "客户端地址",
+    "current_password": "当前密码",
+    "email": "电子邮件",
+    "new_password": "新密码",
+    "new_password_again": "再次输入的新密码",
+    "user": "用户",
+    "login": "登录",
+    "planning": "规划计算",
     "accepted_tonnes": "认可吨数",
     "asking_price_cny_t": "报价",
     "available_from": "可供起始",
@@ -249,6 +257,32 @@ RULES: tuple[Rule, ...] = (
     _about(
         _V + r" has (?P<n>\d+) failed logins; try again in a few minutes",
         "{value} 已连续登录失败 {n} 次，请几分钟后再试",
+    ),
+    _about(
+        _V + r" tried (?P<n>\d+) logins in a minute; try again in a minute",
+        "{value} 一分钟内已尝试登录 {n} 次，请一分钟后再试",
+    ),
+    _about(
+        r"(?P<n>\d+) logins are waiting on this server; try again in a few seconds",
+        "本服务器已有 {n} 个登录在排队，请几秒后再试",
+    ),
+    _about(
+        r"(?P<n>\d+) requests are waiting on this server; try again in a minute",
+        "本服务器已有 {n} 个请求在排队，请一分钟后再试",
+    ),
+    _about(r"is wrong", "不正确"),
+    _about(r"is the current password", "与当前密码相同"),
+    _about(r"differs from new_password", "与新密码不一致"),
+    _about(r"an operator cannot deactivate their own account", "运营方不能停用自己的账户"),
+    _about(_V + r" is not an e-mail address", "{value} 不是电子邮件地址"),
+    _about(
+        r"was reset by an operator; choose a new one first",
+        "已被运营方重置，请先设置新密码",
+    ),
+    _about(r"expired; log in for a new one", "已过期，请重新登录获取新令牌"),
+    _about(
+        r"another request changed the same thing at the same time; try again",
+        "另一个请求同时修改了同一内容，请重试",
     ),
     _about(r"unknown or revoked", "未知或已吊销"),
     _about(r"its user is inactive", "所属用户已停用"),
@@ -600,6 +634,13 @@ RULES: tuple[Rule, ...] = (
         r"invalid polygon that cannot be repaired: (?P<reason>.+)", "多边形无效且无法修复：{reason}"
     ),
     _about(r"more than (?P<n>[\d,]+) vertices in the file", "文件中的顶点超过 {n} 个"),
+    _about(
+        r"invalid polygon of (?P<n>[\d,]+) vertices \((?P<reason>.+)\); at most (?P<max>[\d,]+) "
+        r"are repaired here, repair it in a GIS first",
+        "无效多边形，共 {n} 个顶点（{reason}）；"
+        "此处最多修复 {max} 个顶点的多边形，请先在 GIS 软件中修复",
+    ),
+    _about(r"(?P<n>[\d,]+) zones, at most (?P<max>[\d,]+)", "{n} 个保护区，最多 {max} 个"),
     _about(
         r"a ring needs at least (?P<n>\d+) positions, got (?P<value>\d+)",
         "环至少需要 {n} 个坐标点，实际只有 {value} 个",

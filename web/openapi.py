@@ -67,7 +67,52 @@ SCHEMAS: dict[str, Any] = {
         },
         ["username", "password"],
     ),
-    "Token": obj({"token": STR, "id": INT, "token_type": STR}, closed=False),
+    "Token": obj(
+        {"token": STR, "id": INT, "token_type": STR, "expires_at": nullable(DATETIME)},
+        closed=False,
+    ),
+    "PasswordChange": obj(
+        {
+            "current_password": {"type": "string", "minLength": 1},
+            "new_password": {"type": "string", "minLength": 10},
+        },
+        ["current_password", "new_password"],
+    ),
+    "User": obj(
+        {
+            "id": INT,
+            "username": STR,
+            "role": {"type": "string", "enum": ["producer", "recycler", "regulator", "operator"]},
+            "organisation_id": INT,
+            "organisation": STR,
+            "email": nullable(STR),
+            "active": {"type": "boolean"},
+            "must_change_password": {"type": "boolean"},
+            "last_login_at": nullable(DATETIME),
+            "created_at": DATETIME,
+            "one_time_password": {
+                "type": "string",
+                "description": "only in the answer that made it (create without a password, "
+                "reset-password); shown once, to be changed at the next login",
+            },
+        },
+        closed=False,
+    ),
+    "UserCreate": obj(
+        {
+            "username": {"type": "string", "minLength": 2, "maxLength": 80},
+            "role": {"type": "string", "enum": ["producer", "recycler", "regulator", "operator"]},
+            "organisation": {"type": "string", "minLength": 1, "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "password": {
+                "type": "string",
+                "minLength": 10,
+                "description": "omit it for a one-time password in the answer",
+            },
+        },
+        ["username", "role", "organisation"],
+    ),
+    "Login": obj({"at": DATETIME, "address": STR, "success": {"type": "boolean"}}, closed=False),
     "Me": obj(
         {"id": INT, "username": STR, "role": STR, "organisation_id": INT, "organisation": STR},
         closed=False,
@@ -388,11 +433,87 @@ PATHS: dict[str, Any] = {
             throttled=True,
         )
     },
-    "/auth/tokens": {"get": op("My API tokens", "any user")},
+    "/auth/tokens": {
+        "get": op(
+            "My API tokens, with expires_at (30 days after issue by default)",
+            "any user",
+            obj(
+                {
+                    "tokens": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "id": INT,
+                                "name": STR,
+                                "created_at": DATETIME,
+                                "last_used_at": nullable(DATETIME),
+                                "expires_at": nullable(DATETIME),
+                                "revoked": {"type": "boolean"},
+                            },
+                            closed=False,
+                        ),
+                    }
+                },
+                ["tokens"],
+                closed=False,
+            ),
+        )
+    },
     "/auth/tokens/{id}/revoke": {
         "post": op("Revoke one of my tokens", "the token's user", params=[path_id()])
     },
     "/me": {"get": op("The caller, role and organisation", "any user", ref("Me"))},
+    "/me/password": {
+        "post": op(
+            "Change my password; ends my other sessions and tokens (this one stays)",
+            "any signed-in user",
+            obj({"id": INT, "password_changed": {"type": "boolean"}}, closed=False),
+            body="PasswordChange",
+        )
+    },
+    "/me/logins": {
+        "get": op(
+            "My last 50 logins (time, address, success)", "any user", list_of("logins", "Login")
+        )
+    },
+    "/users": {
+        "get": op("Every user, by organisation and role", "operator", list_of("users", "User")),
+        "post": op(
+            "Create a user (without a password: a one-time password, shown once)",
+            "operator",
+            ref("User"),
+            body="UserCreate",
+            status=201,
+        ),
+    },
+    "/users/{id}/deactivate": {
+        "post": op(
+            "Deactivate a user: their sessions and tokens stop at once",
+            "operator",
+            ref("User"),
+            params=[path_id()],
+        )
+    },
+    "/users/{id}/activate": {
+        "post": op("Activate a user again", "operator", ref("User"), params=[path_id()])
+    },
+    "/users/{id}/reset-password": {
+        "post": op(
+            "Reset a user's password to a one-time password (to be changed at the next login); "
+            "their sessions and tokens stop",
+            "operator",
+            ref("User"),
+            params=[path_id()],
+        )
+    },
+    "/users/{id}/logins": {
+        "get": op(
+            "A user's last 50 logins (time, address, success)",
+            "operator",
+            list_of("logins", "Login"),
+            params=[path_id()],
+        )
+    },
     "/materials": {"get": op("The materials catalogue", "any user")},
     "/sites": {
         "get": op(

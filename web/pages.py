@@ -15,8 +15,9 @@ from market import views
 from market.catalogue import catalogue
 from market.errors import DomainError
 from market.services import users
-from web.api import db_of, run_read, settings_of
+from web.api import db_of, run_read
 from web.i18n import LANGS
+from web.login import log_in
 from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor, require_actor
@@ -52,19 +53,7 @@ async def login(request: Request) -> Response:
     nxt = _safe_next(str(form.get("next", "/")))
     try:
         check_csrf(request, form)
-        settings = settings_of(request)
-
-        def call() -> Any:
-            with db_of(request).unit_of_work() as uow:
-                return users.login(
-                    uow,
-                    username,
-                    password,
-                    max_failures=settings.login_max_failures,
-                    lockout_s=settings.login_lockout_s,
-                )
-
-        actor = await run_in_threadpool(call)
+        actor = await log_in(request, username, password)
     except DomainError as exc:
         return render(
             request,
@@ -79,6 +68,8 @@ async def login(request: Request) -> Response:
     request.session.clear()  # a fresh session (and CSRF token) at every login
     request.session[SESSION_USER] = actor.user_id
     request.session[SESSION_EPOCH] = actor.session_epoch
+    if actor.must_change_password:
+        return RedirectResponse("/account/password", status_code=303)
     return RedirectResponse(nxt, status_code=303)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,7 +39,7 @@ async def drawdown(request: Request) -> Response:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     data = await json_body(request, MAX_BODY)
-    plan = await run_in_threadpool(
+    plan = await request.app.state.planning_pool.run(
         planning.drawdown, db_of(request), actor, settings_of(request), data
     )
     return JSONResponse(plan)
@@ -50,7 +49,7 @@ async def siting(request: Request) -> Response:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     data = await json_body(request, MAX_SITING_BODY)
-    result = await run_in_threadpool(
+    result = await request.app.state.planning_pool.run(
         planning.siting_analysis, db_of(request), actor, settings_of(request), data
     )
     return JSONResponse(result)

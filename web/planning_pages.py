@@ -11,7 +11,6 @@ import json
 import re
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -83,7 +82,7 @@ async def planner_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     plan: dict[str, Any] | None = None
     try:
-        plan = await run_in_threadpool(
+        plan = await request.app.state.planning_pool.run(
             planning.drawdown,
             db_of(request),
             actor,
@@ -194,7 +193,7 @@ async def siting_page(request: Request) -> Response:
         check_csrf(request, form)
         try:
             raw = _siting_request(values, zones)
-            result = await run_in_threadpool(
+            result = await request.app.state.planning_pool.run(
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:

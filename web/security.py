@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
 import logging
+import os
 import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, update
@@ -72,12 +77,40 @@ class CallerCache:
     seconds in the others.
     """
 
-    def __init__(self, ttl: float = 2.0, size: int = 10_000) -> None:
+    def __init__(self, ttl: float = 2.0, size: int = 10_000, stamp: Path | None = None) -> None:
         self.ttl = ttl
         self.size = size
         self._entries: dict[tuple[Any, ...], tuple[float, Actor, int | None]] = {}
+        self.stamp = stamp
+        """A file every worker on this host watches: a deactivation, a password change or a
+        reset touches it, and each worker then forgets every caller at once (a stat per request,
+        about a microsecond), instead of serving a deactivated user for `ttl` seconds more."""
+        self._seen = self._stamp_time()
+
+    def _stamp_time(self) -> int:
+        if self.stamp is None:
+            return 0
+        try:
+            return self.stamp.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def announce(self) -> None:
+        """Tell every worker to forget its callers (see `stamp`)."""
+        self._entries.clear()
+        if self.stamp is not None:
+            with contextlib.suppress(OSError):
+                self.stamp.touch()
+                now = time.time_ns()
+                os.utime(self.stamp, ns=(now, now))
+            self._seen = self._stamp_time()
 
     def get(self, key: tuple[Any, ...]) -> Actor | None:
+        if self.stamp is not None:
+            seen = self._stamp_time()
+            if seen != self._seen:
+                self._entries.clear()
+                self._seen = seen
         hit = self._entries.get(key)
         if hit is None or hit[0] < time.monotonic():
             return None
@@ -145,10 +178,27 @@ def _touch_token(db: Database, token_id: int | None) -> None:
         uow.commit()
 
 
+def stamp_for(database_url: str) -> Path:
+    """The callers' stamp file of a database, shared by the workers on this host."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"wastematch-callers-{digest}"
+
+
+# what a user who must change their password (after an operator's reset) may still do
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/api/v1/me/password", "/api/v1/me", "/account/password", "/logout", "/"}
+)
+
+
 async def require_actor(request: Request) -> Actor:
     actor = await current_actor(request)
     if actor is None:
         raise NotAuthenticated("authentication required: log in or send a bearer token")
+    if actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise NotAllowed(
+            "password: was reset by an operator; choose a new one first",
+            field="password",
+        )
     return actor
 
 
@@ -180,6 +230,10 @@ class SecurityHeaders:
                 headers.setdefault("permissions-policy", "geolocation=(), camera=(), microphone=()")
                 headers.setdefault("cross-origin-opener-policy", "same-origin")
                 headers["x-request-id"] = request_id
+                if not scope.get("path", "").startswith("/static/"):
+                    # pages and answers carry a user's data: no browser or proxy keeps a copy
+                    # (the back button after logging out showed the last page)
+                    headers.setdefault("cache-control", "no-store")
                 if self.hsts:
                     headers.setdefault("strict-transport-security", "max-age=31536000")
             await send(message)
@@ -237,6 +291,77 @@ def _request_id(scope: Scope) -> str:
             if text.replace("-", "").isalnum():
                 return text
     return uuid.uuid4().hex
+
+
+class BodyLimit:
+    """Refuses a request body past its route's limit before reading it, and stops reading a
+    streamed (chunked) body at the limit.
+
+    A handler that reads the whole body and then checks its size has already spent the memory:
+    a 300 MB body to the login route grew a worker by 500 MB. Here a `Content-Length` over the
+    limit is answered 413 unread, and a body without one is cut off as soon as it passes the limit.
+    `limits` maps a path to its own limit (the uploads); every other path gets `default`.
+    """
+
+    def __init__(self, app: ASGIApp, *, default: int, limits: Mapping[str, int]) -> None:
+        self.app = app
+        self.default = default
+        self.limits = dict(limits)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from web.errors import PayloadTooLarge
+
+        limit = self.limits.get(scope.get("path", ""), self.default)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                declared = value.decode("latin-1")
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                    await _refuse_too_large(
+                        scope, send, f"body: {int(declared):,} bytes, at most {limit:,} allowed"
+                    )
+                    return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(
+                        f"body: more than {limit:,} bytes, at most {limit:,} allowed",
+                        field="body",
+                    )
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _refuse_too_large(scope: Scope, send: Send, message: str) -> None:
+    import json
+
+    if scope.get("path", "").startswith("/api/"):
+        body = json.dumps({"error": {"code": "too_large", "message": message, "field": "body"}})
+        ctype = b"application/json"
+    else:
+        body = f"<!doctype html><meta charset=utf-8><title>413</title><p>请求体过大。{message}</p>"
+        ctype = b"text/html; charset=utf-8"
+    data = body.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", ctype),
+                (b"content-length", str(len(data)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 Endpoint = Callable[[Request], Awaitable[Any]]

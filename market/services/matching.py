@@ -53,20 +53,58 @@ def default_params(settings: Settings) -> dict[str, Any]:
     }
 
 
+PARAM_RANGES: dict[str, tuple[float, float]] = {
+    # wide enough for any real haul, narrow enough that no run can price every pairing out
+    # ({"circuity": 1e300} matched nothing and blanked every participant's proposals)
+    "cost_per_t_km": (0.0, 20.0),
+    "circuity": (1.0, 3.0),
+    "co2_kg_per_t_km": (0.0, 5.0),
+    "min_shipment_t": (0.0, 100_000.0),
+    "time_limit_s": (0.1, MAX_TIME_LIMIT_S),
+}
+PRIORITY_RANGE = (1, 10)
+
+
 def check_params(raw: Mapping[str, Any] | None, settings: Settings) -> dict[str, Any]:
+    """The run's parameters: the defaults, with what the caller gave, each within its range."""
     params = default_params(settings)
     if raw is None:
         return params
     fields.reject_unknown(raw, PARAM_KEYS, prefix="params.")
     for key, value in raw.items():
-        if key == "time_limit_s":
-            value = fields.to_number(value, "params.time_limit_s", positive=True)
-            if value > MAX_TIME_LIMIT_S:
+        if key in PARAM_RANGES:
+            low, high = PARAM_RANGES[key]
+            value = fields.to_number(value, f"params.{key}")
+            if not low <= value <= high:
                 raise InvalidInput.about(
-                    "params.time_limit_s", value, f"is above the maximum {MAX_TIME_LIMIT_S:g}"
+                    f"params.{key}", value, f"must be from {low:g} to {high:g}"
                 )
+        elif key == "priorities":
+            value = _priorities(value)
+        elif key == "mode":
+            value = fields.text({"mode": value}, "mode", choices=("divisible", "min_shipment"))
         params[key] = value
     return params
+
+
+def _priorities(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput.about("params.priorities", raw, "is not an object")
+    materials = catalogue.catalogue().materials
+    out = {}
+    for code, value in raw.items():
+        if code not in materials:
+            # named as the value, not in the path: a key may be any text, "\ud800" included
+            raise InvalidInput.about(
+                "params.priorities", code, "is not a material of the catalogue"
+            )
+        path = f"params.priorities.{code}"
+        number = fields.to_number(value, path)
+        low, high = PRIORITY_RANGE
+        if not number.is_integer() or not low <= number <= high:
+            raise InvalidInput.about(path, value, f"must be a whole number from {low} to {high}")
+        out[code] = int(number)
+    return {code: m.priority for code, m in sorted(materials.items())} | out
 
 
 def lot_entry(lot: Lot, site: Site, open_t: float) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.services.common import get, own_site
-from market.tables import Offer, Site, utcnow
+from market.tables import Bid, Offer, Proposal, Site, utcnow
 
 OFFER_FIELDS = (
     "site_id",
@@ -75,5 +77,15 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     if offer.withdrawn_at is None:
         offer.withdrawn_at = utcnow()
         uow.session.add(offer)
+    # the recycler's bids for this offer go with it: an open bid on a withdrawn offer could
+    # still be accepted into a contract for capacity that is no longer offered
+    for bid in uow.session.exec(
+        select(Bid)
+        .join(Proposal, col(Proposal.id) == Bid.proposal_id)
+        .where(Proposal.offer_id == offer_id, col(Bid.status).in_(("open", "on_hold")))
+    ).all():
+        bid.status = "withdrawn"
+        bid.decided_at = utcnow()
+        uow.session.add(bid)
     uow.commit()
     return offer

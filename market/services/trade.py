@@ -62,7 +62,9 @@ def _owner(uow: UnitOfWork, site_id: int) -> int:
 def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str, Any]) -> Bid:
     """A recycler bids for a proposal at its own plant; a new bid replaces its open one."""
     actor.require("recycler")
-    proposal = get(uow.session, Proposal, proposal_id, what="proposal")
+    # locked: parallel bids of one recycler take turns, each replacing the one before (the
+    # unique index uq_bid_live holds the rule if anything else races)
+    proposal = get(uow.session, Proposal, proposal_id, what="proposal", lock=True)
     offer = get(uow.session, Offer, proposal.offer_id, what="offer")
     if _owner(uow, offer.site_id) != actor.organisation_id:
         raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")

@@ -1,14 +1,32 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from market import fields
-from market.auth import Actor, actor_for, check_password, hash_password, issue_token
+from market.auth import (
+    Actor,
+    actor_for,
+    check_password,
+    hash_password,
+    issue_token,
+    verify_password,
+)
 from market.db import UnitOfWork
-from market.errors import Conflict, InvalidInput, NotFound
-from market.tables import ORG_KINDS, ROLES, ApiToken, Organisation, User, utcnow
+from market.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from market.tables import (
+    ORG_KINDS,
+    ROLES,
+    ApiToken,
+    LoginAttempt,
+    Organisation,
+    User,
+    utcnow,
+)
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")
 MIN_PASSWORD = 10
@@ -43,7 +61,16 @@ def ensure_organisation(
     return org
 
 
-def add_user(uow: UnitOfWork, *, username: str, role: str, org: str, password: str) -> User:
+def add_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    role: str,
+    org: str,
+    password: str,
+    email: str | None = None,
+    commit: bool = True,
+) -> User:
     """Create a user in organisation `org` (created if new, of the role's kind)."""
     if not USERNAME.match(username or ""):
         raise InvalidInput.about(
@@ -61,9 +88,13 @@ def add_user(uow: UnitOfWork, *, username: str, role: str, org: str, password: s
         password_hash=hash_password(password),
         role=role,
         organisation_id=organisation.id,
+        email=check_email(email),
     )
     uow.session.add(user)
-    uow.commit()
+    if commit:
+        uow.commit()
+    else:
+        uow.flush()
     return user
 
 
@@ -89,8 +120,10 @@ def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
     uow.commit()
 
 
-def create_token(uow: UnitOfWork, actor: Actor, name: str = "") -> tuple[ApiToken, str]:
-    token, raw = issue_token(uow.session, actor, name[:100])
+def create_token(
+    uow: UnitOfWork, actor: Actor, name: str = "", *, days: int = 30
+) -> tuple[ApiToken, str]:
+    token, raw = issue_token(uow.session, actor, name[:100], days=days)
     uow.commit()
     return token, raw
 
@@ -111,3 +144,192 @@ def actor_by_username(uow: UnitOfWork, username: str) -> Actor:
     if user is None:
         raise NotFound(f"username: {username!r} does not exist", field="username")
     return actor_for(uow.session, user)
+
+
+# ----------------------------------------------------------------------------- accounts
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}$")
+HISTORY = 50
+
+
+def check_email(email: str | None) -> str | None:
+    if email is None or email == "":
+        return None
+    if not isinstance(email, str) or not EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput.about("email", email, "is not an e-mail address")
+    return email
+
+
+def _end_everything(uow: UnitOfWork, user: User, *, keep_token: str | None = None) -> None:
+    """Every browser session (the epoch moves on) and every API token of the user stop."""
+    user.session_epoch += 1
+    uow.session.add(user)
+    now = utcnow()
+    for token in uow.session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+    ).all():
+        if token.token_hash != keep_token:
+            token.revoked_at = now
+            uow.session.add(token)
+
+
+def change_password(
+    uow: UnitOfWork,
+    actor: Actor,
+    current: Any,
+    new: Any,
+    keep_token: str | None = None,
+) -> User:
+    """The user's own password; their other sessions and tokens end (the caller's session is
+    re-issued by the page, the caller's token kept)."""
+    if not isinstance(current, str) or not current:
+        raise InvalidInput("current_password: is required", field="current_password")
+    if not isinstance(new, str) or not new:
+        raise InvalidInput("new_password: is required", field="new_password")
+    user = uow.session.get(User, actor.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("authentication required: log in or send a bearer token")
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("current_password: is wrong", field="current_password")
+    if len(new) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"new_password: has {len(new)} characters, at least {MIN_PASSWORD} needed",
+            field="new_password",
+        )
+    if new == current:
+        raise InvalidInput("new_password: is the current password", field="new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    _end_everything(uow, user, keep_token=keep_token)
+    uow.commit()
+    return user
+
+
+def _last_logins(uow_session: Any, user_ids: list[int]) -> dict[int, Any]:
+    if not user_ids:
+        return {}
+    rows = uow_session.exec(
+        select(LoginAttempt.user_id, func.max(LoginAttempt.attempted_at))
+        .where(col(LoginAttempt.user_id).in_(user_ids), col(LoginAttempt.succeeded))
+        .group_by(LoginAttempt.user_id)
+    ).all()
+    return dict(rows)
+
+
+def user_public(user: User, org: Organisation, last_login: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "organisation_id": user.organisation_id,
+        "organisation": org.name,
+        "email": user.email,
+        "active": user.is_active,
+        "must_change_password": user.must_change_password,
+        "last_login_at": _iso(last_login),
+        "created_at": _iso(user.created_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.isoformat())
+
+
+def list_users(session: Any, actor: Actor) -> list[dict[str, Any]]:
+    """Every user, by organisation and role: the operator's list."""
+    actor.require("operator")
+    rows = session.exec(
+        select(User, Organisation)
+        .join(Organisation, col(Organisation.id) == User.organisation_id)
+        .order_by(col(Organisation.name), col(User.role), col(User.username))
+    ).all()
+    last = _last_logins(session, [u.id for u, _ in rows])
+    return [user_public(u, o, last.get(u.id)) for u, o in rows]
+
+
+USER_FIELDS = ("username", "role", "organisation", "email", "password")
+
+
+def create_user(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> tuple[User, str]:
+    """An operator creates a user; without a password, a one-time password is made (shown once,
+    to be changed at the first login)."""
+    actor.require("operator")
+    fields.reject_unknown(data, USER_FIELDS)
+    username = fields.text(data, "username", required=True, max_length=80)
+    role = fields.text(data, "role", required=True, choices=ROLES)
+    org = fields.text(data, "organisation", required=True, max_length=200)
+    email = check_email(fields.text(data, "email", max_length=254) or None)
+    password = data.get("password")
+    one_time = password is None
+    if one_time:
+        password = _one_time_password()
+    elif not isinstance(password, str):
+        raise InvalidInput.about("password", "…", "is not text")
+    user = add_user(
+        uow, username=username, role=role, org=org, password=password, email=email, commit=False
+    )
+    user.must_change_password = one_time
+    uow.session.add(user)
+    uow.commit()
+    return user, password if one_time else ""
+
+
+def _one_time_password() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
+def _user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    actor.require("operator")
+    user = uow.session.get(User, user_id) if 0 < user_id <= 2**31 - 1 else None
+    if user is None:
+        raise NotFound(f"user: {user_id} does not exist", field="user", value=user_id)
+    return user
+
+
+def set_active(uow: UnitOfWork, actor: Actor, user_id: int, active: bool) -> User:
+    user = _user(uow, actor, user_id)
+    if not active and user.id == actor.user_id:
+        raise Conflict("user: an operator cannot deactivate their own account", field="user")
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            _end_everything(uow, user)
+        uow.session.add(user)
+    uow.commit()
+    return user
+
+
+def reset_password(uow: UnitOfWork, actor: Actor, user_id: int) -> tuple[User, str]:
+    """A one-time password, shown once; the user must choose a new one at the next login, and
+    every session and token of theirs ends now."""
+    user = _user(uow, actor, user_id)
+    password = _one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    _end_everything(uow, user)
+    uow.commit()
+    return user, password
+
+
+def login_history(session: Any, actor: Actor, user_id: int) -> list[dict[str, Any]]:
+    """The last logins of a user (time, address, success): the user's own, or any for an
+    operator."""
+    if user_id != actor.user_id:
+        actor.require("operator")
+    rows = session.exec(
+        select(LoginAttempt)
+        .where(LoginAttempt.user_id == user_id)
+        .order_by(col(LoginAttempt.attempted_at).desc(), col(LoginAttempt.id).desc())
+        .limit(HISTORY)
+    ).all()
+    return [
+        {"at": _iso(r.attempted_at), "address": r.address, "success": r.succeeded} for r in rows
+    ]

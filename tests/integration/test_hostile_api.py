@@ -200,7 +200,7 @@ def row_counts(db) -> dict[str, int]:
         return {
             t.name: session.exec(select(func.count()).select_from(t)).one()
             for t in SQLModel.metadata.sorted_tables
-            if t.name not in ("api_token", "login_failure")
+            if t.name not in ("api_token", "login_attempt")
         }
 
 

@@ -260,7 +260,7 @@ def test_users_organisations_and_logins(world):
             return None
 
     # a failed login is recorded (that is the throttle), nothing else
-    explore(world, accounts, login, examples=25, may_write_when_refused=("login_failure",))
+    explore(world, accounts, login, examples=25, may_write_when_refused=("login_attempt",))
 
 
 def test_planning_requests(world):

@@ -521,6 +521,26 @@ CALLED += [
 
 # Raise sites that need a database, a request or a file: the message as the site builds it.
 LITERAL: list[tuple[str, str]] = [
+    # market/auth.py, web/login.py: the login throttle (issue 10)
+    ("address: '10.0.0.9' has 50 failed logins; try again in a few minutes", "'10.0.0.9'"),
+    ("address: '10.0.0.9' tried 60 logins in a minute; try again in a minute", "'10.0.0.9'"),
+    ("login: 16 logins are waiting on this server; try again in a few seconds", "16"),
+    ("token: expired; log in for a new one", "token"),
+    # market/services/users.py: accounts
+    ("current_password: is wrong", "current_password"),
+    ("new_password: is the current password", "new_password"),
+    ("new_password_again: differs from new_password", "new_password_again"),
+    ("new_password: has 4 characters, at least 10 needed", "4"),
+    ("user: an operator cannot deactivate their own account", "user"),
+    ("user: 77 does not exist", "77"),
+    ("email: 'not-an-address' is not an e-mail address", "'not-an-address'"),
+    ("password: was reset by an operator; choose a new one first", "password"),
+    ("planning: 4 requests are waiting on this server; try again in a minute", "4"),
+    # market/db.py: a unique constraint lost twice in a row
+    (
+        "uq_site_org_name: another request changed the same thing at the same time; try again",
+        "uq_site_org_name",
+    ),
     # market/auth.py
     ("username or password is wrong", ""),
     ("username: 'li.ming' has 5 failed logins; try again in a few minutes", "'li.ming'"),
@@ -627,6 +647,12 @@ LITERAL: list[tuple[str, str]] = [
     ("params.priorities.pg: 99 is out of range [1, 10]", "99"),
     ("zones: $.features[0].geometry: missing or null", "$.features[0].geometry"),
     ("zones: $: more than 200,000 vertices in the file", "200,000"),
+    (
+        "zones: $.features[0].geometry: invalid polygon of 3,000 vertices "
+        "(Self-intersection[102.7 25.1]); at most 500 are repaired here, repair it in a GIS first",
+        "3,000",
+    ),
+    ("zones: $.features: 2,001 zones, at most 2,000", "2,001"),
     # web/regulator.py, web/audit_api.py, web/declared_query.py
     ("metric: 'size' is not one of stock, rate, flags", "'size'"),
     ("colour: 'red' is not a known query parameter", "'red'"),

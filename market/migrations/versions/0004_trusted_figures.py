@@ -1,7 +1,7 @@
 """trusted figures: reporting months, seals, evidence, attestation, corrections, settlements
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003_accounts
 Create Date: 2026-12-06
 
 One opening survey per yard and material becomes a unique index: a database that already holds
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_accounts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -123,3 +123,38 @@ def test_the_audit_views_export_every_row():
     assert row["below_trajectory"] == 1 and row["output_above_allowance"] == 0
     text = to_csv([table], "en").decode("utf-8-sig")
     assert "below_trajectory" in text
+
+
+SEMICOLON_TABLE = Table(
+    "t",
+    (Column("name", "名称", "name"), Column("t", "吨", "tonnes", "tonnes")),
+    [
+        {"name": "yard;=cmd|' /C calc'!A0", "t": 1.5},
+        {"name": "a,@SUM(A1);+1", "t": -2},
+        {"name": " =1+1", "t": None},
+        {"name": "1;-5", "t": None},
+        {"name": 'say "hi"; bye', "t": None},
+    ],
+)
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_no_csv_cell_reads_as_a_formula_whichever_separator_the_reader_uses(separator):
+    text = to_csv([SEMICOLON_TABLE], "en").decode("utf-8-sig")
+    for row in csv.reader(io.StringIO(text), delimiter=separator):
+        for cell in row:
+            start = cell.lstrip(" ")
+            # a formula start is allowed only as a plain number ("-5", "-2")
+            assert not start.startswith(("=", "+", "@", "\t", "\r")), (separator, cell)
+            if start.startswith("-"):
+                float(start.replace(",", "."))
+
+
+def test_a_cell_with_a_semicolon_is_quoted_and_reads_back_whole():
+    text = to_csv([SEMICOLON_TABLE], "en").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1] == ["yard;'=cmd|' /C calc'!A0", "1.5"]
+    assert rows[3] == ["' =1+1", ""]
+    assert rows[4] == ["1;-5", ""]
+    assert rows[5] == ['say "hi"; bye', ""]
+    assert text.splitlines()[1].startswith('"yard;')
