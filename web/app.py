@@ -44,6 +44,7 @@ from web.planning_pages import MAX_UPLOAD
 from web.regulator import MAX_CHECKPOINT_UPLOAD
 from web.render import make_templates
 from web.security import BodyLimit, CallerCache, SecurityHeaders, stamp_for
+from web.trust_api import MAX_DOCUMENT_BODY
 
 BODY_LIMITS = {
     # the routes that take an upload; every other route takes at most MAX_BODY
@@ -51,6 +52,10 @@ BODY_LIMITS = {
     "/api/v1/audit/verify/checkpoint": MAX_CHECKPOINT_BODY,
     "/audit/siting": MAX_UPLOAD,
     "/audit/verify": MAX_CHECKPOINT_UPLOAD,
+    # evidence: a document of up to 10 MB, through the API or a page's form
+    "/api/v1/documents": MAX_DOCUMENT_BODY,
+    "/ledger/[0-9]+": MAX_DOCUMENT_BODY,
+    "/yards/[0-9]+/corrections": MAX_DOCUMENT_BODY,
 }
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -300,13 +300,25 @@ class BodyLimit:
     A handler that reads the whole body and then checks its size has already spent the memory:
     a 300 MB body to the login route grew a worker by 500 MB. Here a `Content-Length` over the
     limit is answered 413 unread, and a body without one is cut off as soon as it passes the limit.
-    `limits` maps a path to its own limit (the uploads); every other path gets `default`.
+    `limits` maps a path, or a pattern of paths (`/ledger/[0-9]+`), to its own limit (the
+    uploads); every other path gets `default`.
     """
 
     def __init__(self, app: ASGIApp, *, default: int, limits: Mapping[str, int]) -> None:
+        import re
+
         self.app = app
         self.default = default
         self.limits = dict(limits)
+        self.patterns = [(re.compile(p), n) for p, n in limits.items() if "[" in p]
+
+    def limit_of(self, path: str) -> int:
+        if path in self.limits:
+            return self.limits[path]
+        for pattern, limit in self.patterns:
+            if pattern.fullmatch(path):
+                return limit
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -314,7 +326,7 @@ class BodyLimit:
             return
         from web.errors import PayloadTooLarge
 
-        limit = self.limits.get(scope.get("path", ""), self.default)
+        limit = self.limit_of(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 declared = value.decode("latin-1")

@@ -13,6 +13,7 @@ from market import views
 from market.documents import MEDIA_TYPES
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, documents, reports
+from market.settings import Settings
 from market.tables import Document
 from web import openapi
 from web.api import (
@@ -29,6 +30,8 @@ from web.errors import BadRequest
 
 # the form's boundary and headers on top of the file itself
 UPLOAD_OVERHEAD = 64_000
+MAX_DOCUMENT_BODY = Settings.max_upload_bytes + UPLOAD_OVERHEAD
+"""A request carrying one document (the setting's default size); the service checks the file."""
 
 
 def _due_day(request: Request) -> int:
