@@ -1,4 +1,4 @@
-"""The matching engine: a `MatchingProblem` in, a `MatchingResult` out (CONTRACT.md).
+"""The matching engine: a `MatchingProblem` in, a `MatchingResult` out (docs/matching-format.md).
 
 Pure: no database, no web, no printing. Distances come from `geo.distance`.
 """

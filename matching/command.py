@@ -1,4 +1,7 @@
-"""`wastematch match --input PROBLEM.json --output RESULT.json` (CONTRACT.md), as a function."""
+"""`wastematch match --input PROBLEM.json --output RESULT.json` as a function.
+
+The JSON it reads and writes is described in docs/matching-format.md.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from seed_data import load_policy
 
 COST_PER_T_KM = 0.5
-"""CNY per tonne-km when `params.cost_per_t_km` is absent (CONTRACT.md)."""
+"""CNY per tonne-km when `params.cost_per_t_km` is absent (docs/matching-format.md)."""
 
 PRIORITY = 1
 MIN_SHIPMENT_T = 0.0

@@ -1,4 +1,4 @@
-"""Which lot may go to which accept entry (CONTRACT.md): the bulk path and the one-pair path.
+"""Which lot may go to which accept entry (docs/matching-format.md): bulk and one-pair paths.
 
 A lot may go to an accept entry when the material is the same, every spec bound holds for the
 lot's assay (inclusive; a bound on a parameter the lot lacks fails: "missing assay"), and road km

@@ -22,7 +22,7 @@ NAMED_LOTS = 5
 BLOCK_PAIRS = 1 << 20
 """Great circles computed at once when explaining lots with no eligible plant."""
 NO_PLANT_WITHIN_HAUL = "no eligible facility within haul limit"
-"""CONTRACT.md's wording for lots whose every otherwise-eligible plant is too far."""
+"""docs/matching-format.md's wording for lots whose every otherwise-eligible plant is too far."""
 
 
 def margins(lot: Lot, accept: Accept) -> dict[str, Margin]:

@@ -1,4 +1,4 @@
-"""The problem and result JSON of CONTRACT.md, read strictly and written deterministically."""
+"""The JSON of docs/matching-format.md: read strictly, written deterministically."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ from matching.solver import solve
 
 DEFAULT_BUFFER_KM = 5.0
 DEFAULT_MAX_HAUL_KM = 150.0
-"""Economic haul for gypsum or slag to a cement plant is about 100–200 km (DESIGN.md)."""
+"""Economic haul for gypsum or slag to a cement plant is about 100–200 km (docs/design.md)."""
 MAX_CANDIDATES = 2000
 TOP_SOURCES = 5
 

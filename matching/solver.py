@@ -30,7 +30,7 @@ SAMPLE = 64, 4096
 def solve(
     problem: MatchingProblem, road: RoadDistance | None = None, *, engine: Engine = "auto"
 ) -> MatchingResult:
-    """Allocate lots to plants, lexicographically optimal (CONTRACT.md).
+    """Allocate lots to plants, lexicographically optimal (docs/matching-format.md).
 
     `road` replaces the default road distance (geodesic × circuity). Raises `ProblemError` when
     the problem breaks the contract; never prints, never exits.

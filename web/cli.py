@@ -425,7 +425,7 @@ def parser() -> argparse.ArgumentParser:
     match = sub.add_parser(
         "match",
         help="solve one matching problem (JSON in, JSON out; no database)",
-        description="Solves a matching problem (see CONTRACT.md) and writes the result. "
+        description="Solves a matching problem (docs/matching-format.md) and writes the result. "
         "Exit 0 on success, 2 with a one-line message for bad input.",
     )
     match.add_argument("--input", required=True, help="problem JSON file (UTF-8, at most 200 MB)")

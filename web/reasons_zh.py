@@ -1,7 +1,7 @@
 """The matching engine's reasons in Chinese, for the pages.
 
 The engine explains in English (matching/explain.py: why tonnes stayed unmatched; matching/rank.py:
-why a plant cannot take a lot), and CONTRACT.md fixes those explanations as strings, so the engine,
+why a plant cannot take a lot), and docs/matching-format.md fixes them as strings, so the engine,
 the stored match runs and the JSON API keep the English. A page in Chinese shows each reason
 translated here, pattern by pattern as web/messages_zh.py does for refusals: parameter and material
 codes by their catalogue names, numbers and facility or lot ids (O14, L3) exactly as the engine

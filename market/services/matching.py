@@ -149,7 +149,7 @@ def problem_from(
     offers: Sequence[tuple[Offer, Site, float]],
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The matching problem (CONTRACT.md JSON) for these open lots and offers."""
+    """The matching problem (the JSON of docs/matching-format.md) for these open lots and offers."""
     return {
         "params": dict(params),
         "lots": [lot_entry(*row) for row in lots if math.floor(row[2] + 1e-9) > 0],

@@ -125,8 +125,8 @@ def test_the_planner_refuses_a_horizon_in_chinese_beside_the_field(db, settings)
 def test_a_match_run_page_explains_an_unmatched_lot_in_chinese_and_in_english_once_switched(
     db, settings
 ):
-    """The engine's reasons stay English in the stored run and the API (CONTRACT.md); the page
-    translates them (web/reasons_zh.py)."""
+    """The engine's reasons stay English in the stored run and the API (docs/matching-format.md);
+    the page translates them (web/reasons_zh.py)."""
     producer, recycler, operator = (b.actor(db, r) for r in ("producer", "recycler", "operator"))
     yard = b.site(db, producer, b.ANNING)
     lot = b.lot(db, producer, yard.id, quality={"caso4_2h2o_pct": 88.0, "f_ws_pct": 0.62})

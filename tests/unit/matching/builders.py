@@ -73,7 +73,7 @@ def problem(
 
 
 def contract_example() -> dict[str, Any]:
-    """The problem JSON of CONTRACT.md, verbatim."""
+    """The example problem of docs/matching-format.md, verbatim."""
     return {
         "params": {
             "cost_per_t_km": 0.6,
