@@ -1,5 +1,5 @@
 """Who may do what, tried over HTTP: every API route as every role, as another organisation of
-the same role, and anonymously. Expected answers come from CONTRACT.md's "who" column."""
+the same role, and anonymously. Expected answers come from the "who" column of docs/api.md."""
 
 from __future__ import annotations
 
