@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from market.ledger import PRODUCER_KINDS
-from market.tables import LEDGER_KINDS
+from market.tables import LEDGER_KINDS, ROLES
 
 NUM = {"type": "number"}
 INT = {"type": "integer"}
@@ -82,7 +82,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": INT,
             "username": STR,
-            "role": {"type": "string", "enum": ["producer", "recycler", "regulator", "operator"]},
+            "role": {"type": "string", "enum": list(ROLES)},
             "organisation_id": INT,
             "organisation": STR,
             "email": nullable(STR),
@@ -101,7 +101,7 @@ SCHEMAS: dict[str, Any] = {
     "UserCreate": obj(
         {
             "username": {"type": "string", "minLength": 2, "maxLength": 80},
-            "role": {"type": "string", "enum": ["producer", "recycler", "regulator", "operator"]},
+            "role": {"type": "string", "enum": list(ROLES)},
             "organisation": {"type": "string", "minLength": 1, "maxLength": 200},
             "email": {"type": "string", "maxLength": 254},
             "password": {
