@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, extract, literal
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from market import clock
 from market.seals import SealKey, signature_holds
-from market.services.reports import due_on, month_figures, sealed_columns
+from market.services.reports import SEALED_NAMES, due_on, month_figures
 from market.tables import (
     CorrectionRequest,
     Document,
@@ -228,7 +227,7 @@ def verify_seals(
     public_keys: Mapping[str, Any] | None,
     site_ids: list[int] | None,
     names: Mapping[int | None, str],
-    rows_by_month: Mapping[tuple[int, str], list[Any]] | None = None,
+    rows_by_month: Mapping[tuple[int, str], list[Any]],
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every seal's signature; for the latest seal of each approved month, that the entry at
     its head still has the sealed hash and that the month's entries still add up to what was
@@ -285,9 +284,7 @@ def verify_seals(
         if latest_of_site[site_id] is s and st.get("head"):
             checks.append((site_id, period, st["head"], "the chain's head"))
     hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
-    month_of_rows = (
-        rows_by_month if rows_by_month is not None else _month_rows(session, set(latest))
-    )
+    month_of_rows = rows_by_month
     for site_id, period, ref, what in sorted(checks, key=lambda c: (c[0], c[1])):
         now = hashes.get((site_id, ref["seq"]))
         if now is None:
@@ -351,25 +348,6 @@ def _hashes_at(session: Session, wanted: set[tuple[int, int]]) -> dict[tuple[int
     return out
 
 
-def _month_rows(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list[Any]]:
-    """The entries of every sealed month, in one scan per yard."""
-    sites = sorted({s for s, _ in pairs})
-    out: dict[tuple[int, str], list[Any]] = {}
-    if not sites:
-        return out
-    rows = session.exec(
-        select(col(LedgerEntry.site_id), *sealed_columns())
-        .where(col(LedgerEntry.site_id).in_(sites))
-        .order_by(col(LedgerEntry.site_id), col(LedgerEntry.seq))
-    ).all()
-    for site_id, group in groupby(rows, key=lambda r: r[0]):
-        for r in group:
-            key = (site_id, clock.month_of(r[5]))  # r[5]: occurred_on, after site_id
-            if key in pairs:
-                out.setdefault(key, []).append(tuple(r[1:]))
-    return out
-
-
 # ----------------------------------------------------------------------------- documents
 
 
@@ -424,20 +402,6 @@ def verify_documents(
 
 def seal_keys(key: SealKey | None) -> dict[str, Any] | None:
     return {key.key_id: key.public} if key is not None else None
-
-
-SEALED_NAMES = (
-    "seq",
-    "kind",
-    "material",
-    "tonnes",
-    "occurred_on",
-    "document",
-    "delivery_id",
-    "evidence",
-    "correction_id",
-    "attestation",
-)
 
 
 class MonthRows:

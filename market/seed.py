@@ -254,7 +254,7 @@ def _trust(
     correction waiting for the regulator."""
     from market.seals import load_or_create
     from market.services import corrections, reports
-    from market.tables import LedgerEntry, Report
+    from market.tables import LedgerEntry
 
     key = load_or_create(settings.seal_key_path())
     regulator = next(a for a in actors.values() if a.role == "regulator")
@@ -304,9 +304,6 @@ def _trust(
                 continue
             reports.approve(uow, regulator, submitted.id, {}, key)
     before_last = f"{months[-2]:%Y-%m}"
-    assert uow.session.exec(
-        select(Report).where(Report.site_id == producer_yard, Report.period == before_last)
-    ).first()
     corrections.request(
         uow,
         producer,

@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from market import listings, views
+from market import clock, listings, views
 from market.auth import Actor
 from market.catalogue import catalogue, use_spec
 from market.db import Database, UnitOfWork
@@ -52,7 +52,6 @@ from web.security import CSRF_FIELD, check_csrf, require_actor
 
 log = logging.getLogger("wastematch.pages")
 
-CST = timezone(timedelta(hours=8))
 REFUSALS = (InvalidInput, Conflict)
 LOT_FIELDS = (
     "site_id",
@@ -256,7 +255,7 @@ def _cst(value: Any, with_time: bool = True) -> str:
         return str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return moment.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
 
 
 def _install_filters(env: Environment) -> None:
@@ -298,7 +297,7 @@ def translator(request: Request) -> Callable[[str], str]:
 
 
 def now_cst_input() -> str:
-    return datetime.now(CST).strftime("%Y-%m-%dT%H:%M")
+    return clock.now().strftime("%Y-%m-%dT%H:%M")
 
 
 # ----------------------------------------------------------------------------- yards and plants
@@ -370,7 +369,7 @@ async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
     ctx = await run_read(request, read)
     material = form.values.get("material") or request.query_params.get("material") or ""
     ctx |= {"material": material if material in catalogue().materials else "", "quality": {}}
-    ctx["today"] = date.today().isoformat()
+    ctx["today"] = clock.today().isoformat()
     return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
 
 
@@ -715,7 +714,7 @@ async def _ledger_page(
     ctx |= {
         "kind_options": [(k, tr(label)) for k, label in ENTRY_KINDS.items()],
         "kind_labels": KIND_LABELS,
-        "today": date.today().isoformat(),
+        "today": clock.today().isoformat(),
     }
     return page(request, "market/ledger.html", ctx, form=form, block=block or "ledger_body")
 
@@ -781,7 +780,7 @@ async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = 
     material = form.values.get("material") or request.query_params.get("material") or ""
     material = material if material in catalogue().materials else ""
     use = form.values.get("use", "")
-    today = date.today()
+    today = clock.today()
     ctx |= {
         "material": material,
         "use": use,

@@ -6,7 +6,6 @@ endpoints here (the CSP allows no inline script, so app.js draws them from data-
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from market import audit, views
+from market import audit, clock, views
 from market.auth import Actor
 from market.catalogue import catalogue
 from market.errors import InvalidInput
@@ -433,7 +432,7 @@ def _changed_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _verify_context() -> dict[str, Any]:
     return {
-        "today": f"{date.today():%Y%m%d}",
+        "today": f"{clock.today():%Y%m%d}",
         "status_class": STATUS_CLASS,
         "status_names": STATUS_NAMES,
         "checkpoint_rows": CHECKPOINT_ROWS,

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from market import views
+from market import clock, views
 from market.documents import MEDIA_TYPES
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, documents, reports
@@ -39,8 +39,6 @@ def _due_day(request: Request) -> int:
 
 
 def _report_public(request: Request, report: Any) -> dict[str, Any]:
-    from market import clock
-
     return reports.public(report, report.site_id, report.period, _due_day(request), clock.today())
 
 

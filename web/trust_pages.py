@@ -362,11 +362,8 @@ async def correction_reject(request: Request) -> Response:
 async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     actor.require("regulator", "evaluator", "operator")
     status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
-    if status == "pending":  # oldest first: the order they are to be decided in
-        rows = await run_read(request, corrections.claims, actor, status=status)
-    else:  # the latest decisions first
-        rows = await run_read(request, corrections.claims, actor, status=status, limit=5000)
-        rows = sorted(rows, key=lambda r: r["decided_at"] or "", reverse=True)[:CLAIMS_SHOWN]
+    # pending oldest first (the order to decide them in), decided ones latest first
+    rows = await run_read(request, corrections.claims, actor, status=status, limit=CLAIMS_SHOWN)
     shown = {f"claim-{r['entry_id']}" for r in rows if r["attestation"] == "pending"}
     ctx = _common(request) | {
         "status": status,

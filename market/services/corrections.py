@@ -284,13 +284,14 @@ def claims(
             (col(EvaluatorLink.producer_org_id) == Site.organisation_id)
             & (col(EvaluatorLink.evaluator_org_id) == actor.organisation_id),
         )
-    # the queue oldest first (what waits longest comes first); decisions newest first
-    order = (
-        (col(LedgerEntry.occurred_on), col(LedgerEntry.id))
-        if status == "pending"
-        else (col(LedgerEntry.id).desc(),)
-    )
-    rows = session.exec(q.order_by(*order).limit(limit).offset(offset)).all()
+    # the queue oldest first (what waits longest comes first); decisions, latest decided first
+    if status == "pending":
+        q = q.order_by(col(LedgerEntry.occurred_on), col(LedgerEntry.id))
+    else:
+        q = q.join(Attestation, col(Attestation.entry_id) == LedgerEntry.id).order_by(
+            col(Attestation.at).desc(), col(Attestation.id).desc()
+        )
+    rows = session.exec(q.limit(limit).offset(offset)).all()
     decided = {
         a.entry_id: a
         for a in session.exec(

@@ -271,17 +271,6 @@ def resolve_dispute(
     return delivery
 
 
-def _side(uow: UnitOfWork, actor: Actor, delivery_id: int) -> str:
-    delivery = get(uow.session, Delivery, delivery_id, what="delivery")
-    contract = get(uow.session, Contract, delivery.contract_id, what="contract")
-    _lot, yard, _offer, plant = _parties(uow, contract)
-    if actor.role == "producer" and yard.organisation_id == actor.organisation_id:
-        return "producer"
-    if actor.role == "recycler" and plant.organisation_id == actor.organisation_id:
-        return "recycler"
-    raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery", value=delivery_id)
-
-
 def _settlement_values(
     delivery: Delivery, data: Mapping[str, Any], field: str
 ) -> tuple[float, str]:
@@ -303,7 +292,7 @@ def propose_settlement(
     """One party proposes the tonnes a disputed delivery settles at; when the other party's
     latest proposal is the same figure, it is settled and the utilisation written."""
     actor.require("producer", "recycler")
-    side = _side(uow, actor, delivery_id)
+    side = actor.role  # the yard's producer or the plant's recycler: _delivery_for checks which
     delivery, contract, lot, yard, _offer, _plant = _delivery_for(uow, actor, delivery_id, side)
     if field == "settled_tonnes":
         fields.reject_unknown(data, SETTLEMENT_FIELDS)

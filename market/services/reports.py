@@ -189,7 +189,7 @@ def check_date(
 # ----------------------------------------------------------------------------- listing
 
 
-def yard_months(session: Session, site: Site, due_day: int, today: date) -> list[str]:
+def yard_months(session: Session, site: Site, today: date) -> list[str]:
     """The yard's months, from its first entry's to this month."""
     assert site.id is not None
     first = first_day(session, site.id)
@@ -227,7 +227,7 @@ def public(
     }
 
 
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """User id → username, for the ids given (None and 0 skipped)."""
     wanted = [i for i in set(ids) if i]
     if not wanted:
@@ -237,9 +237,6 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()
         if u.id is not None
     }
-
-
-user_names = _names
 
 
 def readable_yard(session: Session, actor: Actor, site_id: int) -> Site:
@@ -273,14 +270,14 @@ def list_reports(
     rows = {
         r.period: r for r in session.exec(select(Report).where(Report.site_id == site_id)).all()
     }
-    names = _names(session, [r.approved_by for r in rows.values()])
-    months = yard_months(session, site, due_day, today)
+    names = user_names(session, [r.approved_by for r in rows.values()])
+    months = yard_months(session, site, today)
     events = session.exec(
         select(ReportEvent)
         .where(col(ReportEvent.report_id).in_([r.id for r in rows.values()]))
         .order_by(col(ReportEvent.id))
     ).all()
-    names |= _names(session, [e.by for e in events])
+    names |= user_names(session, [e.by for e in events])
     history: dict[int, list[dict[str, Any]]] = {}
     for e in events:
         history.setdefault(e.report_id, []).append(
@@ -327,7 +324,7 @@ def submit(
             field="period",
             value=period,
         )
-    months = yard_months(uow.session, site, due_day, today)
+    months = yard_months(uow.session, site, today)
     if not months or period < months[0]:
         first = months[0] if months else None
         raise InvalidInput.about(
@@ -423,24 +420,23 @@ def totals_key(kind: str, delivery_id: int | None, attestation: str) -> str:
     return key
 
 
+SEALED_NAMES = (
+    "seq",
+    "kind",
+    "material",
+    "tonnes",
+    "occurred_on",
+    "document",
+    "delivery_id",
+    "evidence",
+    "correction_id",
+    "attestation",
+)
+"""What a seal covers of each entry of its month, in the order `month_figures` reads."""
+
+
 def sealed_columns() -> list[Any]:
-    """What a seal covers of each entry of its month, in the order `month_figures` reads."""
-    e = LedgerEntry
-    return [
-        col(c)
-        for c in (
-            e.seq,
-            e.kind,
-            e.material,
-            e.tonnes,
-            e.occurred_on,
-            e.document,
-            e.delivery_id,
-            e.evidence,
-            e.correction_id,
-            e.attestation,
-        )
-    ]
+    return [col(getattr(LedgerEntry, name)) for name in SEALED_NAMES]
 
 
 def month_rows(session: Session, site_id: int, period: str) -> list[Any]:
@@ -626,7 +622,7 @@ def queue(
             .limit(limit)
             .offset(offset)
         ).all()
-        names = _names(session, [r.approved_by for r in rows])
+        names = user_names(session, [r.approved_by for r in rows])
         out = []
         for r in rows:
             site = sites.get(r.site_id)
