@@ -461,3 +461,27 @@ class Settlement(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     by: int = Field(foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryPapers(SQLModel, table=True):
+    """What a truck's paperwork adds to a delivery: the driver named on the transfer manifest,
+    and the photo (or PDF) of the weighbridge ticket the recycler's clerk attached on receipt."""
+
+    __tablename__ = "delivery_papers"
+    delivery_id: int = Field(foreign_key="delivery.id", primary_key=True)
+    driver: str = Field(default="", max_length=60)
+    ticket_document_id: int | None = Field(default=None, foreign_key="document.id")
+    ticket_sha256: str = Field(default="", max_length=64)
+    ticket_by: int | None = Field(default=None, foreign_key="users.id")
+    ticket_at: datetime | None = None
+
+
+class LotLabReport(SQLModel, table=True):
+    """The laboratory's report behind a lot's assay, shown to the recyclers who consider it."""
+
+    __tablename__ = "lot_lab_report"
+    lot_id: int = Field(foreign_key="lot.id", primary_key=True)
+    document_id: int = Field(foreign_key="document.id")
+    sha256: str = Field(max_length=64)
+    attached_by: int = Field(foreign_key="users.id")
+    attached_at: datetime = Field(default_factory=utcnow)

@@ -29,6 +29,8 @@ from web import (
     market_pages,
     openapi,
     pages,
+    papers_api,
+    papers_pages,
     planning_api,
     planning_pages,
     regulator,
@@ -56,6 +58,9 @@ BODY_LIMITS = {
     "/api/v1/documents": MAX_DOCUMENT_BODY,
     "/ledger/[0-9]+": MAX_DOCUMENT_BODY,
     "/yards/[0-9]+/corrections": MAX_DOCUMENT_BODY,
+    # papers: the weighbridge ticket on the receipt page, the lab report on the lot page
+    "/deliveries/[0-9]+/receipt": MAX_DOCUMENT_BODY,
+    "/lots/[0-9]+/lab-report": MAX_DOCUMENT_BODY,
 }
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -100,6 +105,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *audit_api.routes(),
                         *trust_api.routes(),
                         *planning_api.routes(),
+                        *papers_api.routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -112,6 +118,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *regulator.routes(),
             *trust_pages.routes(),
             *planning_pages.routes(),
+            *papers_pages.routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

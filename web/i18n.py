@@ -770,3 +770,43 @@ ZH.update(
         "Create with a one-time password": "创建（生成一次性密码）",
     }
 )
+
+# The papers: manifests, contracts, the statutory 台账, tickets and lab reports (web/papers_*).
+ZH.update(
+    {
+        "Receipt": "接收确认",
+        "Transfer manifest": "转移联单",
+        "Waste code": "固体废物代码",
+        "Weighbridge ticket": "磅单",
+        "Manifest PDF": "转移联单 PDF",
+        "Contract PDF": "合同 PDF",
+        "Confirm at the weighbridge": "地磅确认接收",
+        "Photo of the weighbridge ticket": "磅单照片",
+        "Attach the weighbridge ticket": "上传磅单",
+        "Attach": "上传",
+        "One row per truck; a manifest number is made for a row that has none. "
+        "All trucks are dispatched, or none.": (
+            "每车一行；未填联单编号的自动生成。所有车辆一起发运，任一行有误则都不发运。"
+        ),
+        "Driver": "驾驶员",
+        "Or paste CSV: plate, driver, tonnes[, manifest number] per line": (
+            "或粘贴 CSV：每行 车牌, 驾驶员, 吨数[, 联单编号]"
+        ),
+        "Dispatch the trucks": "发运这些车辆",
+        "A day's trucks at once": "一次录入当天车辆",
+        "one truck's load": "一车的载重",
+        "Lab report": "化验报告",
+        "No lab report attached.": "尚未上传化验报告。",
+        "Attach the lab report": "上传化验报告",
+        "Statutory ledger": "一般工业固体废物管理台账",
+        "Statutory ledger (台账)": "法定台账",
+        "Guideline": "依据",
+        "Year": "年份",
+        "whole year": "全年",
+        "Download workbook": "下载 Excel 台账",
+        "No records in this period.": "本期间无记录。",
+        "All yards": "全部贮存场",
+        "Papers": "单据",
+        "Receipt page": "接收确认页",
+    }
+)
