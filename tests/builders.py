@@ -219,7 +219,9 @@ def site_of(db: Database, who: Actor) -> int:
 # ----------------------------------------------------------------------------- papers
 
 
-def deal(db: Database, settings: Any, *, tonnes: float = 1000, stock: float = 50_000) -> dict:
+def deal(
+    db: Database, settings: Any, *, tonnes: float = 1000, stock: float | None = 50_000
+) -> dict:
     """A producer's yard with stock and a lot, a recycler's plant and offer, matched, bid for
     and accepted: a contract ready for trucks. Returns the actors, sites and the contract."""
     from sqlmodel import select
@@ -232,7 +234,8 @@ def deal(db: Database, settings: Any, *, tonnes: float = 1000, stock: float = 50
     recycler = actor(db, "recycler")
     operator = actor(db, "operator")
     yard = site(db, producer, ANNING)
-    entry(db, producer, yard.id, "opening", stock, days_ago(40))
+    if stock is not None:  # an opening survey forty days ago
+        entry(db, producer, yard.id, "opening", stock, days_ago(40))
     the_lot = lot(db, producer, yard.id, tonnes=tonnes)
     plant = site(db, recycler, KUNMING)
     the_offer = offer(db, recycler, plant.id, capacity_t=tonnes * 2)
