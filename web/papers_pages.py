@@ -142,6 +142,7 @@ async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
     ctx = {
         "t": data,
         "sheets": statutory.SHEETS,
+        "cell": statutory.cell,
         "xlsx": xlsx + query,
         "year": period.year,
         "month": period.start.month if period.kind == "month" else None,
