@@ -158,6 +158,26 @@ def dispatch_trucks(
     return made
 
 
+def dispatch_with_driver(
+    uow: UnitOfWork, actor: Actor, contract_id: int, data: Mapping[str, Any], driver: Any
+) -> tuple[Delivery, bool]:
+    """One dispatch as `deliveries.dispatch_delivery` takes it, with the driver named on its
+    manifest; both land together or neither does."""
+    name = fields.text({"driver": driver}, "driver", max_length=60)
+    batch, uow.batch = uow.batch, True
+    try:
+        delivery, created = deliveries.dispatch_delivery(uow, actor, contract_id, data)
+        if created and name:
+            assert delivery.id is not None
+            papers = _papers(uow, delivery.id)
+            papers.driver = name
+            uow.session.add(papers)
+    finally:
+        uow.batch = batch
+    uow.commit()
+    return delivery, created
+
+
 def set_driver(uow: UnitOfWork, actor: Actor, delivery_id: int, driver: Any) -> DeliveryPapers:
     actor.require("producer")
     delivery = get(uow.session, Delivery, delivery_id, what="delivery", lock=True)

@@ -138,6 +138,23 @@ def test_the_contract_page_dispatches_a_days_trucks_and_defaults_to_one_trucks_l
         assert ok.status_code == 303
         c = producer.get(f"/api/v1/contracts/{cid}").json()
         assert c["dispatched_t"] == pytest.approx(69.2)
+        # one truck through the single form names its driver on the manifest too
+        one = producer.post(
+            f"/contracts/{cid}/dispatch",
+            {
+                "manifest_no": "530181-ONE-0001",
+                "tonnes": "30",
+                "truck_plate": "云A·ONE",
+                "driver": "赵大勇",
+                "idempotency_key": "papers-one-truck",
+            },
+        )
+        assert one.status_code == 303, one.text[-300:]
+        rows = producer.get(f"/api/v1/contracts/{cid}").json()["deliveries"]
+        single = next(d for d in rows if d["manifest_no"] == "530181-ONE-0001")
+        pdf = producer.get(f"/api/v1/deliveries/{single['id']}/manifest.pdf").content
+        text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
+        assert "赵大勇" in text and "云A·ONE" in text
     finally:
         producer.http.close()
 
