@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from market import statutory
+from market import clock, statutory
 from market.auth import Actor
 from market.documents import sniff
 from market.errors import InvalidInput, NotFound
@@ -126,7 +126,8 @@ async def contract_trucks(request: Request) -> Response:
 async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
     actor = await require_actor(request)
     q = request.query_params
-    period = statutory.parse_period(q.get("year"), q.get("month"))
+    # the page opens on this year; the workbook's API route asks for the year outright
+    period = statutory.parse_period(q.get("year") or str(clock.today().year), q.get("month"))
 
     def read(session: Any) -> dict[str, Any]:
         return statutory.build(session, scope_of(session, actor, target), period)
