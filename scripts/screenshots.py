@@ -240,7 +240,7 @@ def producer_statutory(page: Page) -> None:
     # a machine without a Chinese system font draws boxes: use the app's own PDF font here
     page.evaluate(
         """async () => {
-            const url = "url(/static/vendor/WastematchSansSC-Regular.otf)";
+            const url = "url(/static/vendor/WastematchSansSC-Regular.ttf)";
             const face = new FontFace("WastematchSans", url);
             document.fonts.add(await face.load());
             document.documentElement.style.fontFamily = "WastematchSans, sans-serif";

@@ -65,9 +65,9 @@ done
 # the SIL OFL asks of a modified version (scripts/font_subset.py); its licence travels with it.
 python="${PYTHON:-python3}"
 "$python" scripts/font_subset.py \
-    node_modules/node-source-han-sans-sc/SourceHanSansSC-Regular.otf "$staging/WastematchSansSC-Regular.otf"
+    node_modules/node-source-han-sans-sc/SourceHanSansSC-Regular.otf "$staging/WastematchSansSC-Regular.ttf"
 for entry in \
-    "WastematchSansSC-Regular.otf" \
+    "WastematchSansSC-Regular.ttf" \
     "LICENSE.source-han-sans.txt"; do
     if [[ "$entry" == LICENSE* ]]; then
         cp node_modules/node-source-han-sans-sc/LICENSE "$staging/$entry"

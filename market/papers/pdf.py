@@ -1,7 +1,7 @@
 """The transfer manifest and the contract as A4 PDFs, in Chinese with English beside it.
 
 fpdf2 lays the pages out and embeds the app's own font (web/static/vendor/
-WastematchSansSC-Regular.otf, vendored by scripts/vendor_refresh.sh), subset to the glyphs a
+WastematchSansSC-Regular.ttf, vendored by scripts/vendor_refresh.sh), subset to the glyphs a
 paper uses, so the PDF reads the same on a machine that has no Chinese font. segno draws the QR
 code. Nothing here reads the database: `market.papers.facts` hands over what a paper says.
 """
@@ -23,7 +23,7 @@ FONT = (
     / "web"
     / "static"
     / "vendor"
-    / "WastematchSansSC-Regular.otf"
+    / "WastematchSansSC-Regular.ttf"
 )
 FAMILY = "wm"
 COPIES = (
