@@ -14,8 +14,8 @@ import matching
 from geo.zones import ZoneFileError
 from market import audit, catalogue, fields, planning, statutory
 from market.auth import Actor
-from market.papers import service as papers_service
 from market.errors import DomainError
+from market.papers import service as papers_service
 from market.services import deliveries, documents, ledger, reports, users
 from market.services.matching import check_params
 from market.settings import Settings

@@ -86,4 +86,3 @@ def test_a_waste_code_of_the_catalogues_form_is_taken(code):
 def test_a_waste_code_not_of_the_catalogues_industrial_form_is_refused(code):
     with pytest.raises(SeedDataError):
         _waste_code(code, "x")
-
