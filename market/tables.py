@@ -514,6 +514,8 @@ class MailOutbox(SQLModel, table=True):
     to_addr: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body: str
+    link: str = Field(default="", max_length=300)
+    """The page the mail points to; the sender puts the site's address in front of it."""
     created_at: datetime = Field(default_factory=utcnow)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     attempts: int = 0

@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('to_addr', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
