@@ -49,22 +49,23 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Fact:
-    """How many things of a kind wait, and the page of the only one when there is one."""
+    """How many things of a kind wait, and a page narrower than the kind's list when they are
+    all on one (the only bid's contract, the one yard's months)."""
 
     count: int
     single_url: str | None = None
 
 
 def items(role: str, facts: Mapping[str, Fact]) -> list[dict[str, object]]:
-    """The to-do of a role: the kinds it has, in order, those with something waiting. One
-    thing waiting links to its own page, several to their list."""
+    """The to-do of a role: the kinds it has, in order, those with something waiting; each
+    links to the narrowest page that holds all of it."""
     out: list[dict[str, object]] = []
     for kind in ROLE_KINDS.get(role, ()):
         fact = facts.get(kind)
         if fact is None or fact.count <= 0:
             continue
         title, url = KINDS[kind]
-        if fact.count == 1 and fact.single_url:
+        if fact.single_url:
             url = fact.single_url
         out.append({"kind": kind, "count": fact.count, "url": url, "title": title})
     return out
