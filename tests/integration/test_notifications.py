@@ -194,9 +194,7 @@ def test_a_dispute_and_its_settlement_go_back_and_forth_between_the_parties(db, 
     assert todo(db, m["recycler"])["settlement_to_answer"]["count"] == 1
 
     with db.unit_of_work() as uow:
-        _, agreed = deliveries.propose_settlement(
-            uow, m["recycler"], d.id, {"settled_tonnes": 480}
-        )
+        _, agreed = deliveries.propose_settlement(uow, m["recycler"], d.id, {"settled_tonnes": 480})
     assert agreed
     assert notes(db, m["producer"], "delivery_settled")[0].params["tonnes"] == 480
     assert "settlement_to_answer" not in todo(db, m["recycler"])

@@ -68,7 +68,12 @@ def test_items_keep_the_roles_kinds_in_order_and_drop_empty_ones():
     }
     out = todo.items("producer", facts)
     assert [i["kind"] for i in out] == ["bid_to_decide", "report_due"]
-    assert out[0] == {"kind": "bid_to_decide", "count": 3, "url": "/bids", "title": "Bids to decide"}
+    assert out[0] == {
+        "kind": "bid_to_decide",
+        "count": 3,
+        "url": "/bids",
+        "title": "Bids to decide",
+    }
     assert todo.total(out) == 5
 
 
