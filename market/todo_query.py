@@ -7,7 +7,7 @@ header asks for it on every page, so nothing here loads a listing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -51,19 +51,22 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
             .where(Site.organisation_id == org, Bid.status == "open"),
         )
     )
-    sent = (
-        select(Delivery.contract_id, func.sum(Delivery.tonnes).label("t"))
-        .group_by(col(Delivery.contract_id))
-        .subquery()
-    )
     contracts = session.exec(
-        select(Contract.id, Contract.tonnes, sent.c.t)
+        select(Contract.id, Contract.tonnes)
         .join(Lot, col(Lot.id) == Contract.lot_id)
         .join(Site, col(Site.id) == Lot.site_id)
-        .outerjoin(sent, sent.c.contract_id == Contract.id)
         .where(Site.organisation_id == org, Contract.status == "active")
     ).all()
-    due = [cid for cid, tonnes, t in contracts if todo.remaining(tonnes, float(t or 0))]
+    sent: dict[int, float] = {}
+    if contracts:
+        sent = dict(
+            session.exec(
+                select(Delivery.contract_id, func.sum(Delivery.tonnes))
+                .where(col(Delivery.contract_id).in_([c for c, _ in contracts]))
+                .group_by(col(Delivery.contract_id))
+            ).all()
+        )
+    due = [c for c, tonnes in contracts if todo.remaining(tonnes, float(sent.get(c or 0, 0)))]
     facts["dispatch_due"] = _fact(due, "/contracts/{}")
     facts["settlement_to_answer"] = _settlements(
         session,
@@ -102,27 +105,35 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
         returned = [y for y in yards for s in states.get(y, {}).values() if s == "returned"]
         facts["report_due"] = _one_yard(due_yards)
         facts["report_returned"] = _one_yard(returned)
-    reserved = (
-        select(Contract.lot_id, func.sum(Contract.tonnes).label("t"))
-        .where(Contract.status != "cancelled")
-        .group_by(col(Contract.lot_id))
-        .subquery()
-    )
-    lots = session.exec(
-        select(Lot.id, Lot.tonnes, Lot.available_until, reserved.c.t)
+    ending = session.exec(
+        select(Lot.id, Lot.tonnes, Lot.available_until)
         .join(Site, col(Site.id) == Lot.site_id)
-        .outerjoin(reserved, reserved.c.lot_id == Lot.id)
         .where(
             Site.organisation_id == org,
             col(Lot.withdrawn_at).is_(None),
             col(Lot.available_until) >= today,
+            col(Lot.available_until) < today + timedelta(days=todo.EXPIRY_DAYS),
         )
     ).all()
+    reserved: dict[int, float] = {}
+    if ending:
+        reserved = dict(
+            session.exec(
+                select(Contract.lot_id, func.sum(Contract.tonnes))
+                .where(
+                    col(Contract.lot_id).in_([i for i, _, _ in ending]),
+                    Contract.status != "cancelled",
+                )
+                .group_by(col(Contract.lot_id))
+            ).all()
+        )
     facts["lot_expiring"] = _fact(
         [
             i
-            for i, tonnes, until, t in lots
-            if todo.expiring(until, today) and todo.remaining(tonnes, float(t or 0))
+            for i, tonnes, until in ending
+            if i is not None
+            and todo.expiring(until, today)
+            and todo.remaining(tonnes, float(reserved.get(i, 0)))
         ],
         "/lots/{}",
     )
