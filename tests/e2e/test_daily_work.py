@@ -133,3 +133,42 @@ def test_the_regulator_opens_a_report_to_review_from_its_to_do(
     page.wait_for_url(re.compile(r"/review/reports/\d+$"))
     expect(page.locator("form[action$='/approve']")).to_be_visible()
     page.context.close()
+
+
+def test_the_api_answers_the_to_do_and_notifications_and_only_their_owner_marks_one_read(
+    live_server: LiveServer, bid: dict[str, int]
+) -> None:
+    recycler = live_server.token("recycler-demo")
+    other = live_server.token("recycler-other")
+    with live_server.client(recycler) as c:
+        todo = c.get("/api/v1/todo")
+        assert todo.status_code == 200
+        for item in todo.json()["items"]:
+            assert set(item) == {"kind", "count", "url", "title"} and item["count"] >= 1
+        listed = c.get("/api/v1/notifications?unread=1&limit=5").json()
+        assert listed["unread"] >= 1 and len(listed["notifications"]) <= 5
+        first = listed["notifications"][0]
+        assert set(first) >= {"id", "kind", "title", "url", "created_at", "read_at"}
+        with live_server.client(other) as stranger:
+            assert stranger.post(f"/api/v1/notifications/{first['id']}/read").status_code == 404
+        read = c.post(f"/api/v1/notifications/{first['id']}/read")
+        assert read.status_code == 200 and read.json()["read_at"]
+        after = c.get("/api/v1/notifications").json()["unread"]
+        assert after == listed["unread"] - 1
+        assert c.get("/api/v1/notifications?colour=red").status_code == 422
+
+
+def test_a_user_chooses_which_notifications_come_by_mail(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    page = open_as(browser, live_server, "producer-demo")
+    page.goto("/account/notifications")
+    expect(page.locator("h1")).to_have_text("邮件通知")
+    page.uncheck("input[name=mail_kinds][value=bid_placed]")
+    page.select_option("select[name=lang]", "en")
+    page.click("form.prefs button[type=submit]")
+    page.wait_for_url(re.compile(r"/account/notifications\?done=1$"))
+    expect(page.locator("input[name=mail_kinds][value=bid_placed]")).not_to_be_checked()
+    expect(page.locator("input[name=mail_kinds][value=report_returned]")).to_be_checked()
+    expect(page.locator("select[name=lang]")).to_have_value("en")
+    page.context.close()
