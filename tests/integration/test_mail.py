@@ -234,3 +234,26 @@ def test_two_senders_racing_on_postgresql_send_each_mail_once(mail_settings, smt
     finally:
         db.dispose()
         drop_pg_database(name)
+
+
+def test_the_command_sends_what_is_due_and_says_when_the_server_is_down(
+    db, smtp, bid_on_a_lot, monkeypatch, capsys
+):
+    from web.cli import main
+
+    monkeypatch.setenv("WASTEMATCH_DATABASE_URL", db.url)
+    monkeypatch.setenv("WASTEMATCH_MAIL_RETRY_S", "0")
+    monkeypatch.delenv("WASTEMATCH_SMTP_URL", raising=False)
+    assert main(["mail", "send-pending"]) == 2
+    assert "WASTEMATCH_SMTP_URL" in capsys.readouterr().err
+
+    monkeypatch.setenv("WASTEMATCH_SMTP_URL", smtp.url)
+    smtp.stop()
+    assert main(["mail", "send-pending"]) == 1
+    out = capsys.readouterr()
+    assert "sent 0, kept for later 1, unsent in the outbox 1" in out.out
+    assert "mail server" in out.err
+    smtp.start()
+    assert main(["mail", "send-pending"]) == 0
+    assert "sent 1, kept for later 0, unsent in the outbox 0" in capsys.readouterr().out
+    assert len(smtp.inbox.messages) == 1
