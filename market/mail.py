@@ -2,11 +2,12 @@
 
 A sender claims a batch of due mails in one short transaction (FOR UPDATE SKIP LOCKED on
 PostgreSQL; SQLite's IMMEDIATE transaction holds its only write lock), giving each a lease
-(`claimed_until`) and its own token, then sends them with no transaction open, and marks each
-sent only while it still holds the lease. Two senders therefore never claim the same mail. A
-mail that could not be sent goes back with a later `next_attempt_at` (30 s, 60 s, 120 s ...,
-at most an hour apart) and is never dropped. A sender that dies between sending and marking
-leaves its lease to run out, and the mail is sent again: at least once, never lost.
+(`claimed_until`, longer than sending the batch can take) and its own token, then sends them with
+no transaction open, and marks each sent only under its own token. Two senders therefore never
+claim the same mail. A mail that could not be sent goes back with a later `next_attempt_at`
+(30 s, 60 s, 120 s ..., at most an hour apart) and is never dropped. A sender that dies between
+sending and marking leaves its lease to run out, and the mail is sent again: at least once,
+never lost.
 
 `wastematch serve` runs `mail_loop` in the app's lifespan; `wastematch mail send-pending`
 sends once from the command line (for cron, or to drain the outbox by hand).
@@ -33,7 +34,11 @@ from market.tables import MailOutbox, utcnow
 
 log = logging.getLogger("wastematch.mail")
 
-LEASE = timedelta(minutes=5)
+SEND_TIMEOUT_S = 15.0
+LEASE = timedelta(minutes=2)
+"""A claim lasts this long plus the longest its mails could take to send (each may wait for the
+server up to SEND_TIMEOUT_S): a slow server never lets a second sender take a mail still being
+sent."""
 MAX_BACKOFF_S = 3600.0
 BATCH = 50
 
@@ -85,8 +90,9 @@ def claim(db: Database, *, limit: int = BATCH) -> tuple[str, list[MailOutbox]]:
         if uow.is_postgres:
             q = q.with_for_update(skip_locked=True)
         rows = list(uow.session.exec(q).all())
+        lease = LEASE + timedelta(seconds=SEND_TIMEOUT_S * 2 * len(rows))
         for row in rows:
-            row.claimed_until = now + LEASE
+            row.claimed_until = now + lease
             row.claim = token
             uow.session.add(row)
         uow.commit()
@@ -143,7 +149,7 @@ def send_pending(db: Database, settings: Settings, *, limit: int = BATCH) -> Out
     host, port = smtp_target(settings.smtp_url)
     sent, done = 0, set()
     try:
-        with smtplib.SMTP(host, port, timeout=15) as smtp:
+        with smtplib.SMTP(host, port, timeout=SEND_TIMEOUT_S) as smtp:
             for row in rows:
                 try:
                     smtp.send_message(_message(row, settings))
