@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from market import mail
 from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
@@ -25,6 +26,8 @@ from web import (
     account_pages,
     api,
     audit_api,
+    daily_api,
+    daily_pages,
     declared_query,
     market_pages,
     openapi,
@@ -86,10 +89,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
         # every worker checks the match schedule; its row lock lets only one of them run it
         scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
+        # the mail outbox: sent in the background, never by a request
+        mailer = asyncio.create_task(mail.mail_loop(database, settings))
         yield
-        scheduler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await scheduler
+        for task in (scheduler, mailer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if db is None:
             database.dispose()
 
@@ -106,6 +112,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *trust_api.routes(),
                         *planning_api.routes(),
                         *papers_api.routes(),
+                        *daily_api.routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -119,6 +126,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *trust_pages.routes(),
             *planning_pages.routes(),
             *papers_pages.routes(),
+            *daily_pages.routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

@@ -810,3 +810,41 @@ ZH.update(
         "Receipt page": "接收确认页",
     }
 )
+
+# Daily work: the to-do, the header's counts, notifications and their mail (web/templates/daily).
+ZH.update(
+    {
+        "To-do": "待办",
+        "Nothing waits on you now.": "目前没有待办事项。",
+        "Notifications": "通知",
+        "unread": "条未读",
+        "Unread": "未读",
+        "All": "全部",
+        "Show all": "显示全部",
+        "Show unread only": "只看未读",
+        "Mark all read": "全部标为已读",
+        "Mark read": "标为已读",
+        "No notifications.": "没有通知。",
+        "Newer": "较新",
+        "Older": "较早",
+        "Which notifications come by mail": "哪些通知发送邮件",
+        "Notifications by mail": "邮件通知",
+        "Saved.": "已保存。",
+        "Mail goes to": "邮件发送至",
+        "Your account has no e-mail address: notifications show here only. An operator can add "
+        "one.": "您的账号没有电子邮箱：通知只在平台内显示。运营人员可为您添加邮箱。",
+        "Language of the mail": "邮件语言",
+        "Send these by mail": "以下通知发送邮件",
+        "Bids to decide": "待决定的投标",
+        "Receipts to confirm": "待确认签收",
+        "Disputed deliveries to settle": "待协商结算的争议联单",
+        "Contracts with tonnes still to dispatch": "尚有吨数待发运的合同",
+        "Monthly reports returned to you": "被退回的月报",
+        "Monthly reports to submit": "待提交的月报",
+        "Monthly reports to review": "待审核的月报",
+        "Corrections to review": "待审核的更正申请",
+        "Own-use claims to attest": "待核实的自用申报",
+        "Offers ending soon": "即将到期的收购需求",
+        "Lots ending soon": "即将到期的批次",
+    }
+)

@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0006_papers'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005_daily_work'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
