@@ -45,6 +45,16 @@ class Settings:
     """The Ed25519 key that seals approved months; empty: beside the database (market.seals)."""
     report_due_day: int = 10
     max_upload_bytes: int = 10_000_000
+    job_threads: int = 1
+    """Job workers each `wastematch serve` process runs in threads (0: leave the jobs to a
+    separate `wastematch worker`)."""
+    job_heartbeat_s: float = 5.0
+    job_stale_s: float = 60.0
+    """A running job whose worker has not beaten for this long is queued again (or failed)."""
+    job_max_attempts: int = 3
+    inline_max_pairs: int = 250_000
+    """A match run, plan or siting over at most this many open lots x open offers is done in
+    the request (201/200, as before jobs); a larger one is queued as a job (202)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -86,6 +96,17 @@ class Settings:
             ),
             hash_threads=int(_positive(env, "WASTEMATCH_HASH_THREADS", cls.hash_threads, 1)),
             token_days=int(_positive(env, "WASTEMATCH_TOKEN_DAYS", cls.token_days, minimum=1)),
+            job_threads=int(_positive(env, "WASTEMATCH_JOB_THREADS", cls.job_threads)),
+            job_heartbeat_s=_positive(
+                env, "WASTEMATCH_JOB_HEARTBEAT_S", cls.job_heartbeat_s, minimum=0.1
+            ),
+            job_stale_s=_positive(env, "WASTEMATCH_JOB_STALE_S", cls.job_stale_s, minimum=1.0),
+            job_max_attempts=int(
+                _positive(env, "WASTEMATCH_JOB_MAX_ATTEMPTS", cls.job_max_attempts, minimum=1)
+            ),
+            inline_max_pairs=int(
+                _positive(env, "WASTEMATCH_INLINE_MAX_PAIRS", cls.inline_max_pairs)
+            ),
         )
 
     def throttle(self) -> Throttle:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 import matching
 from market import catalogue, clock, fields
 from market.auth import Actor
-from market.db import Database
+from market.db import Database, UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.settings import Settings
 from market.tables import Lot, MatchRun, Offer, Proposal, Site, utcnow
@@ -185,17 +185,25 @@ def run_match(
     *,
     trigger: str = "manual",
     today: date | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    then: Callable[[UnitOfWork, MatchRun], None] | None = None,
 ) -> MatchRun:
     """Solve over every open lot and offer and store the run with its proposals.
 
     The snapshot is read first and the solver runs outside any transaction, so a long solve
     never holds a lock; proposals are advice, and bids re-check what is still open.
+    `progress(fraction, stage)` hears of each stage (a job's progress bar; it may raise to
+    cancel between stages); `then(uow, run)` runs in the transaction that stores the run (a
+    job marks itself done there, so a run and its job's end commit together).
     """
+    report = progress or (lambda _f, _s: None)
     if actor is not None:
         actor.require("operator", "regulator")
     params = check_params(raw_params, settings)
+    report(0.02, "reading")
     with db.read_session() as session:
         lots, offers = open_market(session, today)
+    report(0.08, "preparing")
     problem_json = problem_from(lots, offers, params)
     try:
         problem = matching.problem_from_json(problem_json)
@@ -203,8 +211,10 @@ def run_match(
         raise InvalidInput(str(exc), field="params") from None
     started = utcnow()
     t0 = time.perf_counter()
-    result = matching.result_to_dict(matching.solve(problem))
+    solved = matching.solve(problem, progress=lambda f, stage: report(0.1 + 0.7 * f, stage))
+    result = matching.result_to_dict(solved)
     elapsed_ms = (time.perf_counter() - t0) * 1000
+    report(0.85, "saving")
     with db.unit_of_work() as uow:
         run = MatchRun(
             started_by=actor.user_id if actor else None,
@@ -234,6 +244,8 @@ def run_match(
                     margins=m.get("margins", {}),
                 )
             )
+        if then is not None:
+            then(uow, run)
         uow.commit()
     return run
 
