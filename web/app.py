@@ -21,11 +21,14 @@ from starlette.staticfiles import StaticFiles
 from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
+from market.worker import start_threads
 from web import (
     account_pages,
     api,
     audit_api,
     declared_query,
+    jobs_api,
+    jobs_pages,
     market_pages,
     openapi,
     pages,
@@ -81,7 +84,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
         # every worker checks the match schedule; its row lock lets only one of them run it
         scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
+        # job workers in threads of this process (0: a separate `wastematch worker` does them)
+        stop_jobs, _threads = start_threads(database, settings, settings.job_threads)
         yield
+        stop_jobs.set()
         scheduler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await scheduler
@@ -100,6 +106,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *audit_api.routes(),
                         *trust_api.routes(),
                         *planning_api.routes(),
+                        *jobs_api.routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -112,6 +119,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *regulator.routes(),
             *trust_pages.routes(),
             *planning_pages.routes(),
+            *jobs_pages.routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

@@ -125,9 +125,7 @@ def start_match_run(
     )
 
 
-def start_drawdown(
-    db: Database, actor: Actor, settings: Settings, raw: Mapping[str, Any]
-) -> Job:
+def start_drawdown(db: Database, actor: Actor, settings: Settings, raw: Mapping[str, Any]) -> Job:
     actor.require(*OVERSEERS)
     planning.parse_drawdown(raw)
     return _start(db, actor, settings, "drawdown", {"request": dict(raw)})
@@ -142,7 +140,9 @@ def start_siting(db: Database, actor: Actor, settings: Settings, raw: Mapping[st
         try:
             request["zones"] = zones.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("zones: the file is not UTF-8 text (GeoJSON)", field="zones") from None
+            raise InvalidInput(
+                "zones: the file is not UTF-8 text (GeoJSON)", field="zones"
+            ) from None
     planning.parse_siting(request)
     return _start(db, actor, settings, "siting", {"request": request})
 
