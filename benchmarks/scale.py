@@ -6,11 +6,12 @@
 
 Seeds a fresh database (migrated, catalogue synced) with lots and offers spread over Yunnan
 (`seed_market`: the seeded generator of benchmarks/generate.py, its points redrawn inside the
-province), starts `wastematch serve` on loopback (real HTTP, a job worker thread in the
-server), starts a match run through the API (it answers 202 with its job), polls the job to
-its end, then times the pages people open after it, each fetched twice (the second is shown):
-time and size in KB. The bare solver (`matching.solve`) on the very problem the run solved,
-in this process, is the baseline, in the same run.
+province), starts `wastematch serve` on loopback (real HTTP; its job worker is a process beside
+it, or with --job-mode thread a thread inside it), starts a match run through the API (it
+answers 202 with its job), polls the job to its end, then times the pages people open after
+it, each fetched twice (the second is shown): time and size in KB. The bare solver
+(`matching.solve` in this process, and the `wastematch match` command) on the very problem
+the run solved is the baseline, in the same run.
 """
 
 from __future__ import annotations
@@ -104,8 +105,12 @@ def seed_market(
 
         def users(kind: str, org_ids: list[int]) -> list[int]:
             rows = [
-                {"username": f"scale-{kind}-{i + 1}", "password_hash": pw, "role": kind,
-                 "organisation_id": org}
+                {
+                    "username": f"scale-{kind}-{i + 1}",
+                    "password_hash": pw,
+                    "role": kind,
+                    "organisation_id": org,
+                }
                 for i, org in enumerate(org_ids)
             ]
             return list(
@@ -168,7 +173,7 @@ def seed_market(
                     "period_start": today - timedelta(days=30),
                     "period_end": today + timedelta(days=365),
                     "spec": {
-                        k: {side: v for side, v in (("min", b.min), ("max", b.max)) if v is not None}
+                        k: {n: v for n, v in (("min", b.min), ("max", b.max)) if v is not None}
                         for k, b in a.spec.items()
                     },
                     "price_cny_t": a.price_cny_t,
@@ -180,3 +185,282 @@ def seed_market(
         )
         uow.commit()
     return {"lots": lots, "offers": offers, "producers": producers, "recyclers": recyclers}
+
+
+# ----------------------------------------------------------------------------- the run
+
+ADMIN_URL = os.environ.get(
+    "WASTEMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def fresh_database(kind: str, workdir: Path) -> tuple[str, Any]:
+    """A migrated, catalogue-synced, empty database; returns (url, drop)."""
+    from market.db import Database
+    from market.migrate import upgrade
+    from market.seed import sync_catalogue
+
+    drop: Any = lambda: None  # noqa: E731
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'scale.db'}"
+    else:
+        import uuid
+
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        admin = make_url(ADMIN_URL)
+        name = f"wm_scale_{uuid.uuid4().hex[:8]}"
+        connect = {
+            "host": admin.host,
+            "port": admin.port or 5432,
+            "user": admin.username,
+            "dbname": admin.database,
+            "password": admin.password,
+            "autocommit": True,
+        }
+        with psycopg.connect(**connect) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = admin.set(database=name).render_as_string(hide_password=False)
+
+        def drop() -> None:
+            with psycopg.connect(**connect) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    upgrade(url)
+    db = Database(url)
+    sync_catalogue(db)
+    db.dispose()
+    return url, drop
+
+
+def start_server(url: str, port: int, log: Path, mode: str) -> subprocess.Popen[bytes]:
+    import httpx
+
+    env = dict(os.environ) | {
+        "WASTEMATCH_DATABASE_URL": url,
+        "WASTEMATCH_SECRET_KEY": SECRET,
+        "WASTEMATCH_SEAL_KEY_FILE": str(log.parent / "seal.pem"),
+        "WASTEMATCH_LOG_LEVEL": "WARNING",
+        "WASTEMATCH_JOB_PROCESSES": "1" if mode == "process" else "0",
+        "WASTEMATCH_JOB_THREADS": "1" if mode == "thread" else "0",
+    }
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not answer within 60 s")
+
+
+def page_session(base: str, username: str) -> Any:
+    import re
+
+    import httpx
+
+    http = httpx.Client(base_url=base, timeout=120)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', http.get("/login").text)
+    assert token
+    r = http.post(
+        "/login",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "csrf_token": token.group(1),
+            "next": "/",
+        },
+    )
+    assert r.status_code == 303, r.text[-300:]
+    return http
+
+
+def timed(http: Any, method: str, path: str, **kw: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    r = http.request(method, path, **kw)
+    return time.perf_counter() - t0, r
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    import httpx
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--lots", type=int, default=5000)
+    p.add_argument("--offers", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    p.add_argument(
+        "--job-mode",
+        choices=("process", "thread"),
+        default="process",
+        help="the server's job worker: a process beside it (default) or a thread inside it",
+    )
+    args = p.parse_args(argv)
+
+    rows: list[tuple[str, str, str, str]] = []
+    workdir = Path(tempfile.mkdtemp(prefix="wastematch-scale-"))
+    url, drop = fresh_database(args.database, workdir)
+    proc = None
+    try:
+        from market.db import Database
+
+        db = Database(url)
+        t0 = time.perf_counter()
+        seed_market(db, args.lots, args.offers, seed=args.seed)
+        seeded = time.perf_counter() - t0
+        rows.append(("seed the database (bulk insert)", f"{seeded:.2f}", "", ""))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(url, port, workdir / "server.log", args.job_mode)
+        api = httpx.Client(base_url=base, timeout=600)
+        token = api.post(
+            "/api/v1/auth/token", json={"username": "scale-operator-1", "password": PASSWORD}
+        ).json()["token"]
+        api.headers["authorization"] = f"Bearer {token}"
+
+        took, r = timed(api, "POST", "/api/v1/match-runs", json={})
+        assert r.status_code == 202, (r.status_code, r.text[:300])
+        job_url = r.json()["job"]["url"]
+        rows.append(("POST /api/v1/match-runs → 202 with its job", f"{took:.3f}", "", ""))
+        started = time.perf_counter()
+        stages: list[str] = []
+        polls: list[float] = []
+        while True:
+            took, r = timed(api, "GET", job_url)
+            polls.append(took)
+            job = r.json()
+            label = f"{job['stage']} {job['progress']:.2f}"
+            if not stages or stages[-1].split(" @")[0] != label:
+                stages.append(f"{label} @{time.perf_counter() - started:.1f}s")
+            if job["status"] in ("done", "failed", "cancelled"):
+                break
+            time.sleep(0.25)
+        job_s = time.perf_counter() - started
+        if job["status"] != "done":
+            raise RuntimeError(f"job ended {job['status']}: {job['error']}")
+        rows.append(("match job, queued to done (polled every 0.25 s)", f"{job_s:.2f}", "", ""))
+        rows.append(
+            (f"GET job while it ran ({len(polls)} polls), max", f"{max(polls):.3f}", "", "")
+        )
+        took, r = timed(api, "GET", job["result_url"])
+        run = r.json()
+        rows.append(
+            (f"GET {job['result_url']} (JSON)", f"{took:.3f}", f"{len(r.content) / 1024:,.0f}", "")
+        )
+
+        pages = [
+            ("scale-recycler-1", "/proposals", "recycler's proposals"),
+            ("scale-operator-1", f"/match-runs/{run['id']}", "match-run page"),
+            ("scale-operator-1", "/match-runs", "match runs"),
+            ("scale-recycler-1", "/offers", "recycler's offers"),
+            ("scale-producer-1", "/lots", "open lots"),
+            ("scale-producer-1", "/my/lots", "producer's lots"),
+            ("scale-producer-1", "/bids", "producer's bids"),
+            ("scale-regulator-1", "/audit", "regulator's dashboard"),
+        ]
+        sessions: dict[str, Any] = {}
+        for user, path, what in pages:
+            http = sessions.get(user) or sessions.setdefault(user, page_session(base, user))
+            first, r = timed(http, "GET", path)
+            again, r = timed(http, "GET", path)
+            rows.append(
+                (
+                    f"page {path} ({what}) [{r.status_code}]",
+                    f"{again:.3f}",
+                    f"{len(r.content) / 1024:,.0f}",
+                    f"first {first:.3f}",
+                )
+            )
+
+        # the baseline: the bare solver on the problem the run solved
+        from sqlmodel import select
+
+        import matching
+        from market.tables import MatchRun
+
+        with db.read_session() as session:
+            stored = session.exec(select(MatchRun).where(MatchRun.id == run["id"])).one()
+            problem_json = dict(stored.problem)
+            stats = dict(stored.stats)
+        problem = matching.problem_from_json(problem_json)
+        t0 = time.perf_counter()
+        bare = matching.solve(problem)
+        bare_s = time.perf_counter() - t0
+        problem_file = workdir / "problem.json"
+        import json
+
+        problem_file.write_text(json.dumps(problem_json))
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "web.cli",
+                "match",
+                "--input",
+                str(problem_file),
+                "--output",
+                str(workdir / "result.json"),
+            ],
+            check=True,
+        )
+        cli_s = time.perf_counter() - t0
+        same = abs(bare.totals.matched_t - run["totals"]["matched_t"]) < 1e-6
+        rows.append(
+            (
+                "bare solver, matching.solve in process",
+                f"{bare_s:.2f}",
+                "",
+                f"{bare.stats.get('arcs', 0):,} arcs; same matched t: {same}",
+            )
+        )
+        rows.append(("bare solver, `wastematch match` process", f"{cli_s:.2f}", "", ""))
+        rows.append(
+            (
+                "job's solve inside the app (stats.total_ms)",
+                f"{stats.get('total_ms', 0) / 1000:.2f}",
+                "",
+                f"job overhead vs in-process solver: {job_s - bare_s:+.2f} s",
+            )
+        )
+        db.dispose()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        drop()
+
+    print(
+        f"\n{args.lots:,} lots x {args.offers:,} offers on {args.database}; "
+        f"{len(stages)} progress states seen:"
+    )
+    print("  " + " → ".join(stages))
+    print()
+    print("| step | s | KB | note |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -45,9 +45,12 @@ class Settings:
     """The Ed25519 key that seals approved months; empty: beside the database (market.seals)."""
     report_due_day: int = 10
     max_upload_bytes: int = 10_000_000
-    job_threads: int = 1
-    """Job workers each `wastematch serve` process runs in threads (0: leave the jobs to a
-    separate `wastematch worker`)."""
+    job_processes: int = 1
+    """`wastematch worker` processes each app process starts beside it (the solver is
+    CPU-bound: in a process of its own it never holds the web process's GIL)."""
+    job_threads: int = 0
+    """Job workers each app process runs in its own threads instead (simpler, slower pages
+    while a solve runs). Both 0: the jobs wait for a separately run `wastematch worker`."""
     job_heartbeat_s: float = 5.0
     job_stale_s: float = 60.0
     """A running job whose worker has not beaten for this long is queued again (or failed)."""
@@ -96,6 +99,7 @@ class Settings:
             ),
             hash_threads=int(_positive(env, "WASTEMATCH_HASH_THREADS", cls.hash_threads, 1)),
             token_days=int(_positive(env, "WASTEMATCH_TOKEN_DAYS", cls.token_days, minimum=1)),
+            job_processes=int(_positive(env, "WASTEMATCH_JOB_PROCESSES", cls.job_processes)),
             job_threads=int(_positive(env, "WASTEMATCH_JOB_THREADS", cls.job_threads)),
             job_heartbeat_s=_positive(
                 env, "WASTEMATCH_JOB_HEARTBEAT_S", cls.job_heartbeat_s, minimum=0.1

@@ -1,14 +1,19 @@
 """Job workers: claim a job, run it with a heartbeat beside it, record how it ended.
 
-`wastematch serve` starts `job_threads` of them in each app process (threads: the solver's
-heavy parts run in OR-Tools and NumPy); `wastematch worker` runs them in a process of their
-own, for deployments that keep the CPU-bound work off the web processes. Every worker first
-reaps jobs whose worker died (market/jobs.py `reap`).
+Each app process (`wastematch serve`, `demo`) starts `job_processes` `wastematch worker`
+processes beside it (default 1; they stop when it stops, or when it dies) and/or
+`job_threads` worker threads inside it. Processes are the default because the solver is
+CPU-bound: a solve in a thread of the web process held its GIL and a 50 ms page took up to a
+second. `wastematch worker` can also be run on its own, with the app's set to 0. Every worker
+first reaps the jobs whose worker died (market/jobs.py `reap`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import traceback
 
@@ -101,3 +106,39 @@ def start_threads(db: Database, settings: Settings, count: int) -> tuple[threadi
         thread.start()
         threads.append(thread)
     return stop, threads
+
+
+PARENT_ENV = "WASTEMATCH_JOB_PARENT"
+"""Set for a worker process an app process started: the worker stops when that parent is gone."""
+
+
+def start_processes(settings: Settings, count: int) -> list[subprocess.Popen[bytes]]:
+    """`count` `wastematch worker` processes on the app's database, children of this process."""
+    env = dict(os.environ) | {
+        "WASTEMATCH_DATABASE_URL": settings.database_url,
+        "WASTEMATCH_SECRET_KEY": settings.secret_key,
+        "WASTEMATCH_SEAL_KEY_FILE": str(settings.seal_key_path()),
+        PARENT_ENV: str(os.getpid()),
+    }
+    return [
+        subprocess.Popen([sys.executable, "-m", "web.cli", "worker"], env=env) for _ in range(count)
+    ]
+
+
+def stop_processes(children: list[subprocess.Popen[bytes]], wait_s: float = 5.0) -> None:
+    """SIGTERM (each stops after a moment, or at once between jobs), then SIGKILL: a job cut
+    short is taken up again by the next worker once its heartbeat is stale."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def parent_gone() -> bool:
+    parent = os.environ.get(PARENT_ENV)
+    return bool(parent) and str(os.getppid()) != parent

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
-from market.worker import start_threads
+from market.worker import start_processes, start_threads, stop_processes
 from web import (
     account_pages,
     api,
@@ -84,10 +84,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
         # every worker checks the match schedule; its row lock lets only one of them run it
         scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
-        # job workers in threads of this process (0: a separate `wastematch worker` does them)
+        # job workers: processes beside this one, threads inside it (market/worker.py)
+        children = start_processes(settings, settings.job_processes)
         stop_jobs, _threads = start_threads(database, settings, settings.job_threads)
         yield
         stop_jobs.set()
+        await asyncio.to_thread(stop_processes, children)
         scheduler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await scheduler

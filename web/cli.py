@@ -203,8 +203,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from web.server import HeaderTimeoutProtocol
 
+    # read by each uvicorn worker process's Settings.from_env
+    if args.job_processes is not None:
+        os.environ["WASTEMATCH_JOB_PROCESSES"] = str(args.job_processes)
     if args.job_threads is not None:
-        # read by each uvicorn worker process's Settings.from_env
         os.environ["WASTEMATCH_JOB_THREADS"] = str(args.job_threads)
     settings = _settings()
     _ready(settings.database_url)
@@ -228,7 +230,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     from market.db import Database
-    from market.worker import Worker
+    from market.worker import Worker, parent_gone
     from web.logs import configure
 
     settings = _settings()
@@ -256,6 +258,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     print(f"wastematch worker: {args.threads} thread(s) on {settings.database_url.split('@')[-1]}")
     sys.stdout.flush()
     while any(t.is_alive() for t in threads):
+        if parent_gone():
+            stop.set()  # the app process that started this worker has died
         for thread in threads:
             thread.join(timeout=0.5)
     db.dispose()
@@ -371,11 +375,17 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve.add_argument(
+        "--job-processes",
+        type=int,
+        default=None,
+        help="job worker processes each server process starts (default 1, or "
+        "WASTEMATCH_JOB_PROCESSES; 0 with --job-threads 0 leaves jobs to `wastematch worker`)",
+    )
+    serve.add_argument(
         "--job-threads",
         type=int,
         default=None,
-        help="job worker threads in each server process (default 1, or WASTEMATCH_JOB_THREADS; "
-        "0 leaves the jobs to `wastematch worker`)",
+        help="job worker threads inside each server process (default 0, or WASTEMATCH_JOB_THREADS)",
     )
     serve.set_defaults(func=cmd_serve)
 
