@@ -184,6 +184,12 @@ def seed_market(
             ],
         )
         uow.commit()
+    if not db.is_sqlite:
+        # as after any bulk load: without statistics PostgreSQL planned the open-lots query
+        # as if the tables were empty (6 s instead of 0.06 s to count the open market)
+        with db.write_engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
     return {"lots": lots, "offers": offers, "producers": producers, "recyclers": recyclers}
 
 
