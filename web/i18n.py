@@ -798,5 +798,10 @@ ZH.update(
         "Cancelling: the work stops at its next stage.": "正在取消：计算将在下一阶段停止。",
         "See the result": "查看结果",
         "Cancel": "取消",
+        "Start in the background": "在后台开始",
+        "The market is large: the plan is worked out in the background, and its page follows "
+        "it.": "市场规模较大：规划将在后台计算，进度页会跟踪其进度。",
+        "The ledger is large: the full check runs in the background and this page follows "
+        "it.": "台账规模较大：完整核验将在后台进行，本页会跟踪其进度。",
     }
 )

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from market.auth import Actor
+from market.errors import NotFound
 from market.services import jobs as job_service
 from market.tables import Job
-from web.api import path_id, run_read, run_uow
+from web.api import path_id, run_read, run_uow, whole
 from web.render import render
 from web.security import check_csrf, require_actor
 
@@ -53,6 +55,38 @@ async def job_cancel(request: Request) -> Response:
     job_id = path_id(request)
     await run_uow(request, lambda uow: job_service.cancel(uow, actor, job_id))
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+def to_job(request: Request, job: Job) -> Response:
+    """Send the browser to the page that follows a job just started."""
+    url = f"/jobs/{job.id}"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+async def stored_result(request: Request, actor: Actor, kind: str) -> Job | None:
+    """The done job of this kind named by `?job=`, for a page that shows its result; None
+    without `?job=`; not found when it is someone else's, of another kind, or not done."""
+    raw = request.query_params.get("job")
+    if raw is None:
+        return None
+    job_id = whole(raw)
+    job = await run_read(request, job_service.get_job, actor, job_id or 0)
+    if job.kind != kind or job.status != "done" or job.result is None:
+        raise NotFound(f"job: {raw} has no {kind} result", field="job", value=raw)
+    return job
+
+
+def start_page(
+    request: Request, title: str, action: str, explanation: str, fields: dict[str, str]
+) -> Response:
+    """A page with one button that starts long work in the background (a POST with CSRF)."""
+    return render(
+        request,
+        "jobs/start.html",
+        {"title": title, "action": action, "explanation": explanation, "fields": fields},
+    )
 
 
 def routes() -> list[BaseRoute]:

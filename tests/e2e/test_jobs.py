@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks.scale import PASSWORD, seed_market
@@ -24,6 +25,7 @@ from market.seed import sync_catalogue
 from market.services import jobs as job_service
 from market.tables import Job
 from tests.e2e.conftest import LiveServer, _env, log_in_page, start_server, stop_server
+from tests.e2e.test_pages_market import Session
 
 pytestmark = pytest.mark.slow
 
@@ -161,28 +163,117 @@ def test_a_worker_stops_between_jobs_when_told_to(database_url: str, tmp_path: P
     assert worker.wait(timeout=30) == 0
 
 
-@pytest.mark.browser
-def test_the_match_run_page_shows_the_progress_bar_then_the_run(
-    browser, demo_sqlite_template: Path, tmp_path: Path
-) -> None:
-    db_path = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def queued_server(demo_sqlite_template: Path, tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo, where every match run, plan and siting is a job however small the market."""
+    here = tmp_path_factory.mktemp("queued")
+    db_path = here / "demo.db"
     db_path.write_bytes(demo_sqlite_template.read_bytes())
-    # every run is a job here, however small the market
     server = start_server(
-        f"sqlite:///{db_path}", tmp_path / "server.log", env={"WASTEMATCH_INLINE_MAX_PAIRS": "0"}
+        f"sqlite:///{db_path}", here / "server.log", env={"WASTEMATCH_INLINE_MAX_PAIRS": "0"}
     )
     try:
-        context = browser.new_context(base_url=server.url, locale="zh-CN")
+        yield server
+    finally:
+        stop_server(server)
+
+
+def _follow(session: Session, started: httpx.Response) -> str:
+    """From a form that started a job to the page of its result, as the job page's htmx does."""
+    assert started.status_code == 303, started.text[-500:]
+    job_page = started.headers["location"]
+    assert re.fullmatch(r"/jobs/\d+", job_page)
+    page = session.get(job_page)
+    assert page.status_code == 200 and 'id="job-bar"' in page.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        poll = session.get(job_page + "/progress", headers={"HX-Request": "true"})
+        assert poll.status_code == 200
+        if "hx-redirect" in poll.headers:
+            return poll.headers["hx-redirect"]
+        assert "job-error" not in poll.text, poll.text
+        time.sleep(0.3)
+    raise AssertionError(f"{job_page} never ended")
+
+
+def test_the_planner_siting_and_tamper_check_pages_follow_their_jobs_to_the_result(
+    queued_server: LiveServer,
+) -> None:
+    regulator = Session(queued_server, "regulator-demo")
+    producer = Session(queued_server, "producer-demo")
+    try:
+        _pages_follow_their_jobs(regulator, producer)
+    finally:
+        regulator.http.close()
+        producer.http.close()
+
+
+def _pages_follow_their_jobs(regulator: Session, producer: Session) -> None:
+    planner = regulator.get("/audit/planner")
+    assert planner.status_code == 200 and 'id="planner-background"' in planner.text
+    result = _follow(
+        regulator,
+        regulator.http.post(
+            "/audit/planner",
+            data={
+                "csrf_token": regulator.csrf,
+                "horizon_months": "12",
+                "materials": "phosphogypsum",
+            },
+        ),
+    )
+    assert re.fullmatch(r"/audit/planner\?job=\d+", result)
+    shown = regulator.get(result)
+    assert shown.status_code == 200 and "plan-summary" in shown.text
+
+    result = _follow(
+        regulator,
+        regulator.http.post(
+            "/audit/siting",
+            data={"csrf_token": regulator.csrf, **SITING_FORM},
+            files={"zones": ("", b"", "application/octet-stream")},
+        ),
+    )
+    assert re.fullmatch(r"/audit/siting\?job=\d+", result)
+    shown = regulator.get(result)
+    assert shown.status_code == 200 and "siting-ranking" in shown.text
+
+    result = _follow(
+        regulator, regulator.http.post("/audit/verify/jobs", data={"csrf_token": regulator.csrf})
+    )
+    assert re.fullmatch(r"/audit/verify\?job=\d+", result)
+    shown = regulator.get(result)
+    assert shown.status_code == 200 and 'data-verify="ok"' in shown.text
+
+    assert producer.get(result).status_code in (403, 404)
+    assert producer.get("/jobs/1").status_code == 404
+
+
+SITING_FORM = {
+    "material": "phosphogypsum",
+    "capacity_t_per_year": "500000",
+    "max_haul_km": "150",
+    "buffer_km": "5",
+    "source": "lots",
+    "use": "",
+    "candidates": "",
+}
+
+
+@pytest.mark.browser
+def test_the_match_run_page_shows_the_progress_bar_then_the_run(
+    browser, queued_server: LiveServer
+) -> None:
+    context = browser.new_context(base_url=queued_server.url, locale="zh-CN")
+    try:
         page = context.new_page()
-        log_in_page(page, server, "operator-demo")
+        log_in_page(page, queued_server, "operator-demo")
         page.goto("/match-runs")
         page.click("#start-run button[type=submit]")
         page.wait_for_url(re.compile(r"/jobs/\d+$"))
-        bar = page.locator("#job-bar")
-        assert bar.is_visible()
+        assert page.locator("#job-bar").is_visible()
         assert page.locator("#job-stage").inner_text()
         page.wait_for_url(re.compile(r"/match-runs/\d+$"), timeout=60_000)
         assert page.locator("#run-proposals tbody tr").count() > 0
-        context.close()
     finally:
-        stop_server(server)
+        context.close()
