@@ -229,6 +229,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    import market.services.jobs  # noqa: F401 - the work's imports (the solver), before a job
     from market.db import Database
     from market.worker import Worker, parent_gone
     from web.logs import configure
