@@ -14,11 +14,34 @@
 
   var COLORS = { yard: "#b4441c", plant: "#1d6f42", lot: "#b4441c", offer: "#1d6f42" };
 
-  // ECharts puts a tooltip formatter's string in as HTML: names users typed must be escaped
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  // Charts draw on a canvas, in the app's own web font (vendor/noto-sans-sc): a canvas only uses a
+  // web font whose pieces are loaded, so each chart asks for the pieces its text needs and draws
+  // again once they are there.
+  var FONT = '"Noto Sans SC Variable", "Noto Sans CJK SC", "Noto Sans SC", sans-serif';
+
+  function withFont(chart, option) {
+    if (!document.fonts || !document.fonts.load) { return; }
+    var text = JSON.stringify(option).replace(/[\x00-\x7f]/g, "") + "0123456789abc";
+    document.fonts.load('12px "Noto Sans SC Variable"', text).then(function () {
+      if (!chart.isDisposed()) { chart.resize(); }
+    }, function () {});
+  }
+
+  // Tooltips are drawn by ECharts itself on the canvas (renderMode "richText"): its HTML tooltips
+  // set style attributes the Content-Security-Policy (style-src 'self') refuses, and text drawn on a
+  // canvas cannot carry markup from names users typed.
+  var TOOLTIP = {
+    renderMode: "richText", confine: true, backgroundColor: "rgba(255,255,255,0.96)",
+    borderColor: "#8a9a8a", borderWidth: 1, padding: [6, 8],
+    textStyle: { color: "#1f2a24", fontFamily: FONT, fontSize: 12 }
+  };
+
+  function tooltip(extra) { return Object.assign({}, TOOLTIP, extra || {}); }
+
+  // one way to write numbers: grouped thousands, at most `digits` decimals (web/format.py in JS)
+  function number(v, digits) {
+    if (v == null || v !== v) { return "—"; }
+    return Number(v).toLocaleString(zh() ? "zh-CN" : "en", { maximumFractionDigits: digits == null ? 1 : digits });
   }
 
   function zh() { return document.documentElement.lang.indexOf("zh") === 0; }
@@ -47,17 +70,18 @@
     (data.extraSeries || []).forEach(function (s) { series.push(s); });
     var regions = (data.regionValues || []).map(function (r) { return { name: r.name, value: r.value }; });
     var option = {
-      tooltip: {
+      textStyle: { fontFamily: FONT },
+      tooltip: tooltip({
         trigger: "item",
         formatter: function (p) {
           if (p.seriesType === "scatter" && p.data) {
-            return escapeHtml(p.data.name) + "<br>" + escapeHtml(p.data.organisation || "") +
-              "<br>" + escapeHtml(p.data.place || "");
+            return [p.data.name, p.data.organisation || "", p.data.place || ""].join("\n");
           }
-          if (p.seriesType === "lines" && p.data) { return escapeHtml(p.data.label || ""); }
-          return escapeHtml(p.name + (p.value === p.value && p.value != null ? ": " + p.value : ""));
+          if (p.seriesType === "lines" && p.data) { return String(p.data.label || ""); }
+          var unit = data.regionUnit ? " " + data.regionUnit : "";
+          return String(p.name) + (p.value === p.value && p.value != null ? ": " + number(p.value) + unit : "");
         }
-      },
+      }),
       legend: { bottom: 0 },
       geo: {
         map: "yunnan", roam: true, nameProperty: "name",
@@ -76,6 +100,7 @@
       series.push({ type: "map", geoIndex: 0, data: regions, name: data.regionLabel || "" });
     }
     chart.setOption(option);
+    withFont(chart, option);
     window.addEventListener("resize", function () { chart.resize(); });
     el.dataset.ready = "true";
     return chart;
@@ -91,7 +116,10 @@
     });
   }
 
-  window.wastematch = { drawMap: drawMap, initMaps: initMaps, csrfToken: csrfToken };
+  window.wastematch = {
+    drawMap: drawMap, initMaps: initMaps, csrfToken: csrfToken,
+    FONT: FONT, withFont: withFont, tooltip: tooltip, number: number
+  };
   document.addEventListener("DOMContentLoaded", function () { initMaps(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { initMaps(evt.target); });
 })();
@@ -195,9 +223,11 @@
         data: [[{ xAxis: spec.highlight[0] }, { xAxis: spec.highlight[1] }]]
       };
     }
-    chart.setOption({
+    var w = window.wastematch;
+    var option = {
+      textStyle: { fontFamily: w.FONT },
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis" },
+      tooltip: w.tooltip({ trigger: "axis", valueFormatter: function (v) { return w.number(v); } }),
       legend: { bottom: 0, type: "scroll" },
       grid: { left: 56, right: 64, top: 40, bottom: 56 },
       xAxis: { type: "category", data: spec.x || [] },
@@ -205,7 +235,9 @@
         return { type: "value", name: name, position: i ? "right" : "left", splitLine: { show: i === 0 } };
       }),
       series: series
-    });
+    };
+    chart.setOption(option);
+    w.withFont(chart, option);
     window.addEventListener("resize", function () { chart.resize(); });
     el.dataset.points = String((spec.x || []).length);
     el.dataset.ready = "true";
@@ -236,7 +268,7 @@
 (function () {
   "use strict";
 
-  function tonnes(v) { return v == null ? "—" : Math.round(v).toLocaleString(); }
+  function tonnes(v) { return window.wastematch.number(v, 0); }
 
   // an htmx swap can take a chart's element away: then the chart goes too, not just its pixels
   function followResize(chart, el) {
@@ -265,15 +297,19 @@
         label: { formatter: spec.zero || "0", position: "insideEndTop", color: "#a61b1b" }
       };
     }
-    chart.setOption({
+    var w = window.wastematch;
+    var option = {
+      textStyle: { fontFamily: w.FONT },
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return tonnes(v) + " " + (spec.unit || ""); } },
+      tooltip: w.tooltip({ trigger: "axis", valueFormatter: function (v) { return tonnes(v) + " " + (spec.unit || ""); } }),
       legend: { bottom: 0, type: "scroll" },
       grid: { left: 80, right: 24, top: 40, bottom: 56 },
       xAxis: { type: "category", data: spec.x || [], boundaryGap: false },
       yAxis: { type: "value", min: 0, name: spec.unit || "", axisLabel: { formatter: tonnes } },
       series: series
-    });
+    };
+    chart.setOption(option);
+    w.withFont(chart, option);
     followResize(chart, el);
     el.dataset.points = String((spec.x || []).length);
     el.dataset.ready = "true";

@@ -1,0 +1,146 @@
+"""Pages as a person sees them on a machine with no Chinese font and on a phone.
+
+This machine (like CI) has no system CJK font: Chinese shows only through the app's own web font
+(web/static/vendor/noto-sans-sc). Every page of every demo role is walked at 390 px wide, the
+width of a common phone, and none may scroll sideways.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import log_in_page
+
+pytestmark = pytest.mark.browser
+
+ROLES = ["producer-demo", "recycler-demo", "operator-demo", "evaluator-demo", "regulator-demo"]
+PHONE = {"width": 390, "height": 844}
+
+# Two different characters drawn on a canvas in a font: with a real Chinese font they differ;
+# where no font has them, both are the same "tofu" box.
+GLYPHS_DIFFER = """async (family) => {
+    await document.fonts.ready;
+    await document.fonts.load('32px "' + family + '"', "固废");
+    function draw(ch) {
+        const c = document.createElement("canvas");
+        c.width = 48; c.height = 48;
+        const g = c.getContext("2d");
+        g.font = '32px "' + family + '"';
+        g.fillText(ch, 4, 38);
+        return {pixels: Array.from(g.getImageData(0, 0, 48, 48).data).join(","),
+                width: g.measureText(ch).width};
+    }
+    const a = draw("固"), b = draw("废");
+    return {differ: a.pixels !== b.pixels, width: a.width};
+}"""
+
+
+def _page(browser: Any, server: Any, username: str, **context: Any) -> Any:
+    ctx = browser.new_context(base_url=server.url, locale="zh-CN", **context)
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    log_in_page(page, server, username)
+    return page
+
+
+def test_chinese_text_is_drawn_in_the_apps_own_font_not_as_boxes(browser, live_server):
+    page = _page(browser, live_server, "producer-demo")
+    try:
+        page.goto("/lots")
+        page.evaluate("document.fonts.ready")
+        drawn = page.evaluate(GLYPHS_DIFFER, "Noto Sans SC Variable")
+        assert drawn["differ"], "固 and 废 look the same: boxes, not Chinese"
+        assert page.evaluate("document.fonts.check('16px \"Noto Sans SC Variable\"', '固废')")
+        # the heading's characters came from woff2 files the app served itself
+        loaded = page.evaluate(
+            """() => performance.getEntriesByType("resource")
+                   .map(e => e.name).filter(n => n.endsWith(".woff2"))"""
+        )
+        assert loaded and all(
+            n.startswith(live_server.url + "/static/vendor/noto-sans-sc/files/") for n in loaded
+        ), loaded
+        family = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+        assert family.startswith('"Noto Sans SC Variable"')
+    finally:
+        page.context.close()
+
+
+def test_the_map_draws_its_labels_in_the_apps_font_and_its_tooltips_on_the_canvas(
+    browser, live_server
+):
+    page = _page(browser, live_server, "regulator-demo")
+    try:
+        page.goto("/audit")
+        page.wait_for_selector("#audit-map[data-ready=true]")
+        option = page.evaluate(
+            """() => {
+                const el = document.getElementById("audit-map");
+                const o = echarts.getInstanceByDom(el).getOption();
+                const t = [].concat(o.textStyle)[0], tip = [].concat(o.tooltip)[0];
+                return {family: t.fontFamily, tooltip: tip.renderMode};
+            }"""
+        )
+        assert option["family"].startswith('"Noto Sans SC Variable"')
+        # drawn by ECharts on the canvas: no HTML tooltip with style attributes the CSP refuses
+        assert option["tooltip"] == "richText"
+    finally:
+        page.context.close()
+
+
+def _nav_paths(page: Any) -> list[str]:
+    paths = page.evaluate(
+        """() => Array.from(document.querySelectorAll("header nav a"))
+                   .map(a => a.getAttribute("href"))"""
+    )
+    return list(dict.fromkeys(p for p in paths if p and p.startswith("/")))
+
+
+def _first_detail(page: Any, selector: str) -> list[str]:
+    href = page.evaluate(
+        "(s) => { const a = document.querySelector(s); return a && a.getAttribute('href'); }",
+        selector,
+    )
+    return [href] if href else []
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_of_a_role_fits_a_390px_phone_without_sideways_scroll(
+    browser, live_server, username
+):
+    page = _page(browser, live_server, username, viewport=PHONE, is_mobile=True)
+    try:
+        paths = _nav_paths(page)
+        assert len(paths) >= 4, paths
+        # and the pages one level down that the nav's lists lead to
+        for listing, link in [
+            ("/lots", "main a[href^='/lots/']"),
+            ("/contracts", "main a[href^='/contracts/']"),
+            ("/match-runs", "main a[href^='/match-runs/']"),
+            ("/review/reports", "main a[href^='/review/reports/']"),
+        ]:
+            if listing in paths:
+                page.goto(listing)
+                paths += _first_detail(page, link)
+        wide = {}
+        for path in paths:
+            answer = page.goto(path)
+            assert answer is not None and answer.status == 200, (path, answer and answer.status)
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(150)  # maps and charts size themselves
+            sizes = page.evaluate(
+                """() => ({scroll: document.documentElement.scrollWidth,
+                          client: document.documentElement.clientWidth,
+                          culprits: Array.from(document.querySelectorAll("body *"))
+                            .filter(e => e.getBoundingClientRect().right
+                                         > document.documentElement.clientWidth + 1)
+                            .filter(e => !e.parentElement.closest("table"))
+                            .slice(0, 3)
+                            .map(e => e.tagName + "." + e.className + "#" + e.id)})"""
+            )
+            if sizes["scroll"] > sizes["client"]:
+                wide[path] = sizes
+        assert wide == {}, wide
+    finally:
+        page.context.close()
