@@ -12,6 +12,7 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web import flash
 from web.i18n import pick_lang, translate
 from web.reasons_zh import localise_reason
 from web.security import csrf_token
@@ -76,6 +77,9 @@ def render(
         "demo": request.app.state.settings.demo,
         **(context or {}),
     }
+    partial = bool(block) and request.headers.get("hx-request") == "true"
+    if not partial and status_code < 400:
+        ctx.setdefault("flash", flash.take(request))
     templates: Jinja2Blocks = request.app.state.templates
     if block and request.headers.get("hx-request") == "true":
         return templates.TemplateResponse(

@@ -1,0 +1,42 @@
+"""Every action of the pages says what it did on the next page (web/flash.py)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from starlette.routing import Route
+
+from web.flash import SAID
+from web.i18n import ZH
+
+# posts that answer on the page itself rather than redirecting: logging in and out, the
+# password page (which says "changed" itself), the one-time password of a new user, and the
+# regulator's analyses (the answer is the page)
+ANSWERED_IN_PLACE = {"login", "logout", "password_page", "users_post", "siting_page", "verify_page"}
+
+
+def test_every_form_or_button_of_the_pages_has_a_confirmation() -> None:
+    from web.account_pages import routes as account_routes
+    from web.market_pages import routes as market_routes
+    from web.trust_pages import routes as trust_routes
+
+    posts = {
+        r.endpoint.__name__
+        for r in [*market_routes(), *trust_routes(), *account_routes()]
+        if isinstance(r, Route) and "POST" in (r.methods or set())
+    }
+    assert posts
+    missing = posts - set(SAID) - ANSWERED_IN_PLACE
+    assert missing == set(), missing
+
+
+def test_every_confirmation_is_in_chinese_with_the_same_placeholders() -> None:
+    def names(text: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    for said in SAID.values():
+        for text in filter(None, (said.text, said.disputed)):
+            assert text in ZH, text
+            assert names(ZH[text]) == names(text), text
+            assert re.search(r"[\u4e00-\u9fff]", ZH[text])
