@@ -808,3 +808,10 @@ ZH.update(
         "User #{id} updated.": "用户 #{id} 已更新。",
     }
 )
+ZH.update(
+    {
+        "recycler pays producer {amount}": "利用单位向产废单位支付 {amount}",
+        "producer pays recycler {amount}": "产废单位向利用单位支付 {amount}",
+        "no payment either way": "双方互不付费",
+    }
+)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web import flash
+from web import format as fmt
 from web.i18n import pick_lang, translate
 from web.reasons_zh import localise_reason
 from web.security import csrf_token
@@ -31,6 +32,7 @@ def make_templates() -> Jinja2Blocks:
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
     env.globals["pct"] = _pct
+    fmt.install(env)
     return Jinja2Blocks(env=env)
 
 

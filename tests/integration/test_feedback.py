@@ -66,3 +66,34 @@ def test_a_refused_post_says_nothing_was_done(producer):
     client, yard = producer
     assert post_lot(client, yard, "-5").status_code == 422
     assert flash_of(client.get("/my/lots").text) is None
+
+
+def number_input(page: str, name: str) -> dict[str, str]:
+    tag = re.search(rf'<input name="{re.escape(name)}"[^>]*>', page)
+    assert tag, name
+    return dict(re.findall(r'(min|max|step)="([^"]*)"', tag[0]))
+
+
+def test_the_lot_form_s_number_inputs_carry_the_limits_the_service_applies(producer):
+    from market import fields
+
+    client, _ = producer
+    form = client.get("/my/lots?material=phosphogypsum").text
+    tonnes = number_input(form, "tonnes")
+    assert float(tonnes["min"]) == fields.TONNES_STEP
+    assert float(tonnes["max"]) == fields.MAX_TONNES
+    assert float(tonnes["step"]) == fields.TONNES_STEP
+    price = number_input(form, "asking_price_cny_t")
+    assert (float(price["min"]), float(price["max"])) == (-fields.PRICE_LIMIT, fields.PRICE_LIMIT)
+    assert float(number_input(form, "max_haul_km")["max"]) == fields.MAX_HAUL_KM
+    # an assay value: the parameter's physical range from the catalogue
+    gypsum = number_input(form, "quality.caso4_2h2o_pct")
+    assert (float(gypsum["min"]), float(gypsum["max"])) == (0, 100)
+
+
+def test_every_number_input_of_the_producer_s_pages_has_a_min_or_a_step(producer):
+    client, _ = producer
+    for path in ("/my/lots?material=phosphogypsum", "/yards", "/ledger"):
+        page = client.get(path).text
+        for tag in re.findall(r'<input [^>]*type="number"[^>]*>', page):
+            assert 'min="' in tag and 'step="' in tag, (path, tag)
