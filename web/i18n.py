@@ -815,3 +815,12 @@ ZH.update(
         "no payment either way": "双方互不付费",
     }
 )
+ZH.update(
+    {
+        "Pre-filled with your offer's price": "已预填您收纳报价的价格",
+        "The producer asks": "产废单位的要价",
+        "The two point opposite ways: check who pays before you bid.": (
+            "两者付费方向相反：请先确认由谁付费再出价。"
+        ),
+    }
+)

@@ -385,3 +385,28 @@
   document.addEventListener("DOMContentLoaded", function () { initPlanning(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { initPlanning(evt.target); });
 })();
+
+// Price inputs say in words who pays whom as one types (web/format.py's who_pays, the same words):
+// a price is what the recycler pays the producer per tonne; negative, the producer pays.
+(function () {
+  "use strict";
+
+  function say(label) {
+    var input = document.getElementById(label.getAttribute("data-for"));
+    if (!input) { return; }
+    var raw = String(input.value).trim();
+    var v = Number(raw);
+    if (raw === "" || !isFinite(v)) { label.textContent = ""; return; }
+    var shown = window.wastematch.number(Math.abs(v), 2) + " " + label.getAttribute("data-unit");
+    var words = Math.abs(v) < 0.005 ? label.getAttribute("data-pays-none")
+      : label.getAttribute(v > 0 ? "data-pays-in" : "data-pays-out").replace("{amount}", shown);
+    label.textContent = words;
+    label.className = "who-pays-live " + (Math.abs(v) < 0.005 ? "pays-none" : v > 0 ? "pays-in" : "pays-out");
+  }
+
+  document.addEventListener("input", function (evt) {
+    var id = evt.target && evt.target.id;
+    if (!id) { return; }
+    document.querySelectorAll('.who-pays-live[data-for="' + id + '"]').forEach(say);
+  });
+})();
