@@ -30,7 +30,11 @@ INPUT_LIMITS: dict[str, dict[str, float | str]] = fields.INPUT_LIMITS | {
 }
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_FORMULA = re.compile(r"\b(P2O5|CO2|SO3|SO2|Al2O3|Fe2O3|SiO2|CaSO4·2H2O|CaSO4|H2O|Na2O|K2O)\b")
+# a formula stands apart from Latin letters and digits (Chinese may touch it: "P2O5产量")
+_FORMULA = re.compile(
+    r"(?<![A-Za-z0-9])(P2O5|CO2|SO3|SO2|Al2O3|Fe2O3|SiO2|CaSO4·2H2O|CaSO4|H2O|Na2O|K2O)"
+    r"(?![A-Za-z0-9])"
+)
 
 
 def number(value: Any, digits: int = 0) -> str:

@@ -74,7 +74,8 @@ def render(
     ctx = {
         "actor": getattr(request.state, "actor", None),
         "lang": lang,
-        "_": lambda text: translate(text, lang),
+        # every interface text, with its formulas written properly (P₂O₅, CO₂)
+        "_": lambda text: fmt.chem(translate(text, lang)),
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
         **(context or {}),

@@ -39,6 +39,12 @@ GLYPHS_DIFFER = """async (family) => {
 
 def _page(browser: Any, server: Any, username: str, **context: Any) -> Any:
     ctx = browser.new_context(base_url=server.url, locale="zh-CN", **context)
+    # every refusal by the Content-Security-Policy is recorded
+    ctx.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     page = ctx.new_page()
     page.set_default_timeout(30_000)
     log_in_page(page, server, username)
@@ -85,6 +91,47 @@ def test_the_map_draws_its_labels_in_the_apps_font_and_its_tooltips_on_the_canva
         assert option["family"].startswith('"Noto Sans SC Variable"')
         # drawn by ECharts on the canvas: no HTML tooltip with style attributes the CSP refuses
         assert option["tooltip"] == "richText"
+        page.wait_for_selector("#drawdown-chart[data-ready=true]")
+        shown = page.evaluate(
+            """() => {
+                const chart = echarts.getInstanceByDom(document.getElementById("drawdown-chart"));
+                chart.dispatchAction({type: "showTip", seriesIndex: 0, dataIndex: 1});
+                return chart.getZr().storage.getDisplayList(true)
+                    .map(e => (e.style && e.style.text) || "").join("|");
+            }"""
+        )
+        assert shown.strip("|"), "the tooltip is drawn"
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__cspViolations") == []
+    finally:
+        page.context.close()
+
+
+MAP_KEY = """() => {
+    const o = echarts.getInstanceByDom(document.getElementById("audit-map")).getOption();
+    const map = o.series.find(s => s.type === "map");
+    return {legend: o.legend[0].data, colours: o.visualMap[0].inRange.color,
+            mapName: map ? map.name : null,
+            points: o.series.filter(s => s.type === "scatter")
+                     .map(s => [s.name, s.itemStyle.color])};
+}"""
+
+
+def test_the_map_legend_shows_the_points_and_a_rate_runs_to_green_not_red(browser, live_server):
+    page = _page(browser, live_server, "regulator-demo")
+    try:
+        page.goto("/audit?metric=rate")
+        page.wait_for_selector("#audit-map[data-ready=true]")
+        key = page.evaluate(MAP_KEY)
+        # the prefectures' colours have their own key: the map series is not in the legend
+        assert key["mapName"] and key["mapName"] not in key["legend"]
+        assert [name for name, _ in key["points"]] == key["legend"]
+        # utilisation: the highest rate (good) is green, the lowest warm
+        assert key["colours"][-1].lower() == "#1d6f42"
+        page.goto("/audit?metric=stock")
+        page.wait_for_selector("#audit-map[data-ready=true]")
+        # stock: more is worse, pale to deep red
+        assert page.evaluate(MAP_KEY)["colours"][-1].lower() == "#8d2e1a"
     finally:
         page.context.close()
 

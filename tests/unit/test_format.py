@@ -41,6 +41,7 @@ def test_prices_carry_their_unit_and_no_trailing_zeros():
 def test_formulas_get_subscript_digits():
     assert fmt.chem("P2O5 content, CO2 of haulage") == "P₂O₅ content, CO₂ of haulage"
     assert fmt.chem("CO2e") == "CO2e"  # not a formula on its own
+    assert fmt.chem("P2O5产量超出配额") == "P₂O₅产量超出配额"
 
 
 def test_the_filter_escapes_nothing_it_should_not_and_marks_the_direction():

@@ -13,6 +13,8 @@
   });
 
   var COLORS = { yard: "#b4441c", plant: "#1d6f42", lot: "#b4441c", offer: "#1d6f42" };
+  var RAMP_GOOD_LOW = ["#f4f1de", "#e07a5f", "#8d2e1a"];
+  var RAMP_GOOD_HIGH = ["#d9825b", "#f1e4b3", "#8cc59b", "#1d6f42"];
 
   // Charts draw on a canvas, in the app's own web font (vendor/noto-sans-sc): a canvas only uses a
   // web font whose pieces are loaded, so each chart asks for the pieces its text needs and draws
@@ -78,7 +80,7 @@
             return [p.data.name, p.data.organisation || "", p.data.place || ""].join("\n");
           }
           if (p.seriesType === "lines" && p.data) { return String(p.data.label || ""); }
-          var unit = data.regionUnit ? " " + data.regionUnit : "";
+          var unit = data.regionUnit ? (data.regionUnit === "%" ? "%" : " " + data.regionUnit) : "";
           return String(p.name) + (p.value === p.value && p.value != null ? ": " + number(p.value) + unit : "");
         }
       }),
@@ -91,11 +93,17 @@
       },
       series: series
     };
+    // the legend names what the points are, in the points' own colours and shapes; the prefectures'
+    // colours have their own key (the visualMap), so the map series stays out of the legend
+    option.legend.data = series.map(function (s) { return s.name; });
     if (regions.length) {
       option.visualMap = {
         min: data.regionMin || 0, max: data.regionMax || Math.max.apply(null, regions.map(function (r) { return r.value || 0; })) || 1,
         left: "left", bottom: 30, text: [data.regionLabel || "", ""], calculable: true,
-        inRange: { color: ["#f4f1de", "#e07a5f", "#8d2e1a"] }, seriesIndex: series.length
+        textStyle: { fontFamily: FONT },
+        formatter: function (v) { return number(v) + (data.regionUnit === "%" ? "%" : ""); },
+        // more is worse (stock, flags): pale to deep red; a rate, where more is better: warm to green
+        inRange: { color: data.regionGood === "high" ? RAMP_GOOD_HIGH : RAMP_GOOD_LOW }, seriesIndex: series.length
       };
       series.push({ type: "map", geoIndex: 0, data: regions, name: data.regionLabel || "" });
     }
@@ -316,9 +324,9 @@
     return chart;
   }
 
-  // light to dark along the stock absorbed, like the prefecture choropleths
+  // light to dark green along the stock absorbed: absorbing more is good, so no alarm colours
   function ramp(share) {
-    var stops = [[244, 241, 222], [224, 122, 95], [141, 46, 26]];
+    var stops = [[233, 242, 226], [140, 197, 155], [23, 84, 52]];
     var x = Math.max(0, Math.min(1, share)) * (stops.length - 1);
     var i = Math.min(stops.length - 2, Math.floor(x));
     var f = x - i;
@@ -345,7 +353,7 @@
       return item(p, {
         organisation: words.absorbs + tonnes(p.extra_t) + words.t,
         symbolSize: best ? 16 : 6 + 6 * share,
-        itemStyle: { color: ramp(share), borderColor: best ? "#17362a" : "#5a2a1a", borderWidth: best ? 2 : 1 },
+        itemStyle: { color: ramp(share), borderColor: best ? "#17362a" : "#2f5a40", borderWidth: best ? 2 : 1 },
         label: best ? { show: true, position: "right", formatter: p.rank + " " + p.name, fontWeight: "bold", color: "#17362a" } : undefined,
         z: best ? 10 : 5
       });
