@@ -817,8 +817,8 @@ ZH.update(
 )
 ZH.update(
     {
-        "Pre-filled with your offer's price": "已预填您收纳报价的价格",
-        "The producer asks": "产废单位的要价",
+        "Pre-filled with your offer's price: {offer}.": "已预填您收纳报价的价格：{offer}。",
+        "The producer asks: {ask}.": "产废单位的要价：{ask}。",
         "The two point opposite ways: check who pays before you bid.": (
             "两者付费方向相反：请先确认由谁付费再出价。"
         ),

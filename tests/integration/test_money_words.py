@@ -64,8 +64,8 @@ def test_the_bid_form_says_its_prefilled_price_points_the_other_way_from_the_ask
     note = re.search(r'<p class="price-note opposite"[^>]*>(.*?)</p>', form[0], re.S)
     assert note, form[0]
     text = re.sub(r"<[^>]+>", "", note[1])
-    assert "已预填您收纳报价的价格" in text and RECYCLER_PAYS_10 in text
-    assert "产废单位的要价" in text and PRODUCER_PAYS_5 in text
+    assert f"已预填您收纳报价的价格：{RECYCLER_PAYS_10}。" in text
+    assert f"产废单位的要价：{PRODUCER_PAYS_5}。" in text
     assert "付费方向相反" in text
 
 

@@ -12,7 +12,8 @@
     evt.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
-  var COLORS = { yard: "#b4441c", plant: "#1d6f42", lot: "#b4441c", offer: "#1d6f42" };
+  // the points keep apart from both prefecture ramps (red for stock, warm-to-green for rates)
+  var COLORS = { yard: "#3d4f7a", plant: "#0f5f73", lot: "#3d4f7a", offer: "#0f5f73" };
   var RAMP_GOOD_LOW = ["#f4f1de", "#e07a5f", "#8d2e1a"];
   var RAMP_GOOD_HIGH = ["#d9825b", "#f1e4b3", "#8cc59b", "#1d6f42"];
 
