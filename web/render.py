@@ -28,7 +28,7 @@ def make_templates() -> Jinja2Blocks:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    env.filters["num"] = fmt.number  # one way to write a number (web/format.py)
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
     env.globals["pct"] = _pct
@@ -43,18 +43,9 @@ def _reason(context: Context, text: str) -> str:
     return localise_reason(text, context.get("lang", "en"))
 
 
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    try:
-        return f"{float(value):,.{digits}f}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def _pct(value: Any) -> str:
     """`{{ pct(rate) }}`: a share as a percentage with one decimal; — when there is none."""
-    return "—" if value is None else f"{_num(float(value) * 100, 1)}%"
+    return "—" if value is None else f"{fmt.number(float(value) * 100, 1)}%"
 
 
 def lang_of(request: Request) -> str:
