@@ -201,3 +201,63 @@ def test_every_page_of_a_role_fits_a_390px_phone_without_sideways_scroll(
         assert squeezed == {}, squeezed
     finally:
         page.context.close()
+
+
+def _shared_active_contract(server: Any) -> int:
+    """A contract between producer-demo's and recycler-demo's organisations: the operator runs a
+    match, the recycler bids on a proposal joining the two, the producer accepts."""
+    with server.client(server.token("operator-demo")) as operator:
+        ran = operator.post("/api/v1/match-runs", json={})
+        assert ran.status_code in (200, 201), ran.text
+    with (
+        server.client(server.token("producer-demo")) as producer,
+        server.client(server.token("recycler-demo")) as recycler,
+    ):
+        mine = {lot["id"] for lot in producer.get("/api/v1/lots?mine=true").json()["lots"]}
+        for p in recycler.get("/api/v1/proposals").json()["proposals"]:
+            if p["lot_id"] not in mine or p.get("bid"):
+                continue
+            bid = recycler.post(
+                f"/api/v1/proposals/{p['id']}/bids", json={"price_cny_t": 1, "tonnes": 100}
+            )
+            if bid.status_code != 201:
+                continue
+            accepted = producer.post(f"/api/v1/bids/{bid.json()['id']}/accept")
+            if accepted.status_code in (200, 201):
+                return int(accepted.json()["id"])
+    pytest.skip("no proposal of the demo joins the two demo organisations")
+
+
+def test_a_recycler_confirms_a_receipt_at_the_weighbridge_on_a_phone_and_is_told_so(
+    browser, live_server
+):
+    contract_id = _shared_active_contract(live_server)
+    with live_server.client(live_server.token("producer-demo")) as producer:
+        sent = producer.post(
+            f"/api/v1/contracts/{contract_id}/deliveries",
+            json={"manifest_no": "PHONE-390-001", "tonnes": 30, "truck_plate": "云A·P3901"},
+        )
+        assert sent.status_code == 201, sent.text
+        delivery_id = sent.json()["id"]
+    page = _page(
+        browser, live_server, "recycler-demo", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    try:
+        page.goto("/receipts")
+        form = page.locator(f"#receipt-{delivery_id}")
+        field = form.locator("input[name=received_tonnes]")
+        assert field.get_attribute("min") == "0" and field.get_attribute("step") == "0.001"
+        field.fill("29.96")
+        # the button is within reach: the form fits the phone's width
+        box = form.locator("button[type=submit]").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+        form.locator("button[type=submit]").tap()
+        said = page.locator("p.flash")
+        said.wait_for()
+        assert said.inner_text().startswith(f"转移联单 #{delivery_id} 已确认收货。")
+        assert said.locator("a").get_attribute("href") == f"/contracts/{contract_id}"
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    finally:
+        page.context.close()
