@@ -60,6 +60,17 @@ SAID: dict[str, Said] = {
     "claim_attest": Said("Own-use claim #{id} decided.", "/review/claims"),
     "dispute_arbitrate": Said("Dispute on delivery #{id} arbitrated.", "/review/disputes"),
     "user_action": Said("User #{id} updated.", "/account/users"),
+    # the papers (web/papers_pages.py) and the notifications (web/daily_pages.py)
+    "weighbridge": Said(
+        "Weighbridge tonnes and ticket recorded for delivery #{path_id}.",
+        "/deliveries/{path_id}/receipt",
+    ),
+    "contract_trucks": Said(
+        "Trucks dispatched on contract #{path_id}, each under its own manifest.",
+        "/contracts/{path_id}",
+    ),
+    "lab_report_post": Said("Lab report attached to lot #{path_id}.", "/lots/{path_id}"),
+    "notifications_read_all": Said("All notifications marked read.", "/notifications"),
 }
 
 
@@ -68,6 +79,7 @@ def _values(request: Request, result: Any) -> dict[str, Any]:
         result = result[0]
     values: dict[str, Any] = {"id": "", "name": "", "contract_id": "", "status": ""}
     values.update({k: v for k, v in request.path_params.items()})
+    values["path_id"] = request.path_params.get("id", "")
     if request.scope.get("endpoint") and getattr(
         request.scope["endpoint"], "__name__", ""
     ).startswith("contract_"):

@@ -40,6 +40,8 @@ SAMPLES: dict[Any, str] = {
     "county": "530181",
     "format": "json",
     "lang": "en",
+    "year": "2025",
+    "month": "5",
 }
 
 
@@ -75,7 +77,12 @@ def world(db, settings) -> dict[str, Any]:
     return {
         "app": create_app(settings, db),
         "headers": headers,
-        "ids": {"/sites/{id}/ledger": yard.id, "/sites/{id}/corrections": yard.id},
+        "ids": {
+            "/sites/{id}/ledger": yard.id,
+            "/sites/{id}/corrections": yard.id,
+            "/sites/{id}/statutory-ledger.xlsx": yard.id,
+            "/organisations/{id}/statutory-ledger.xlsx": actors["producer"].organisation_id,
+        },
         "organisation": str(actors["producer"].organisation_id),
     }
 

@@ -13,17 +13,35 @@ from web.i18n import ZH
 # posts that answer on the page itself rather than redirecting: logging in and out, the
 # password page (which says "changed" itself), the one-time password of a new user, and the
 # regulator's analyses (the answer is the page)
-ANSWERED_IN_PLACE = {"login", "logout", "password_page", "users_post", "siting_page", "verify_page"}
+ANSWERED_IN_PLACE = {
+    "login",
+    "logout",
+    "password_page",
+    "users_post",
+    "siting_page",
+    "verify_page",
+    "preferences_page",  # says "saved" itself
+    "notification_action",  # reading or opening a notification: the page opened is the answer
+}
+PAGE_MODULES = (
+    "pages",
+    "market_pages",
+    "trust_pages",
+    "account_pages",
+    "planning_pages",
+    "regulator",
+    "daily_pages",
+    "papers_pages",
+)
 
 
 def test_every_form_or_button_of_the_pages_has_a_confirmation() -> None:
-    from web.account_pages import routes as account_routes
-    from web.market_pages import routes as market_routes
-    from web.trust_pages import routes as trust_routes
+    import importlib
 
+    routes = [r for m in PAGE_MODULES for r in importlib.import_module(f"web.{m}").routes()]
     posts = {
         r.endpoint.__name__
-        for r in [*market_routes(), *trust_routes(), *account_routes()]
+        for r in routes
         if isinstance(r, Route) and "POST" in (r.methods or set())
     }
     assert posts
