@@ -10,6 +10,7 @@ the Chinese.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,9 @@ def remember(request: Request, url: str, result: Any = None) -> None:
 
     values = _values(request, result)
     words = said.disputed if said.disputed and values["status"] == "disputed" else said.text
+    needed = {f for _, f, _, _ in string.Formatter().parse(words) if f}
+    if any(values.get(f, "") == "" for f in needed):
+        return  # nothing to name (a match run handed to a worker: its job page speaks for it)
     text = translate(words, lang_of(request)).format(**values)
     href = said.href.format(**values) if said.href else url
     if href.endswith("/") or "//" in href or not href.startswith("/"):

@@ -22,6 +22,10 @@ ANSWERED_IN_PLACE = {
     "verify_page",
     "preferences_page",  # says "saved" itself
     "notification_action",  # reading or opening a notification: the page opened is the answer
+    # work handed to a worker: the job's page says what was started, how far it is, and its end
+    "planner_post",
+    "verify_job",
+    "job_cancel",
 }
 PAGE_MODULES = (
     "pages",
@@ -32,6 +36,7 @@ PAGE_MODULES = (
     "regulator",
     "daily_pages",
     "papers_pages",
+    "jobs_pages",
 )
 
 
