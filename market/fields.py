@@ -16,6 +16,22 @@ from market.errors import InvalidInput
 
 MAX_TONNES = 1e9
 MAX_TEXT = 200
+PRICE_LIMIT = 100_000.0  # CNY per tonne, either way (a lot's ask, an offer's price, a bid)
+MAX_HAUL_KM = 5000.0
+TONNES_STEP = 0.001  # tonnes are kept to the kilogram (`tonnes` rounds to 3 decimals)
+
+# The browser's limits (min, max, step) of each number the forms ask for, from the same rules the
+# services apply with the functions below: the page refuses early what the service would refuse.
+# "positive" has no exclusive HTML form; the smallest step stands in for it.
+INPUT_LIMITS: dict[str, dict[str, float | str]] = {
+    "tonnes": {"min": TONNES_STEP, "max": MAX_TONNES, "step": TONNES_STEP},
+    "signed_tonnes": {"min": -MAX_TONNES, "max": MAX_TONNES, "step": TONNES_STEP},
+    "received_tonnes": {"min": 0, "max": MAX_TONNES, "step": TONNES_STEP},
+    "price": {"min": -PRICE_LIMIT, "max": PRICE_LIMIT, "step": "any"},
+    "max_haul_km": {"min": TONNES_STEP, "max": MAX_HAUL_KM, "step": "any"},
+    "lat": {"min": -90, "max": 90, "step": "any"},
+    "lon": {"min": -180, "max": 180, "step": "any"},
+}
 _WHOLE = re.compile(r"-?[0-9]{1,30}")
 
 

@@ -1,8 +1,9 @@
 """Screenshots of the main marketplace pages, for the docs.
 
 Starts `wastematch demo` on a temporary database (a fresh demo, or a copy of --db), drives
-Debian's Chromium through Playwright as the demo users, and writes 1400x900 PNGs to
-docs/screenshots/.
+Debian's Chromium through Playwright as the demo users, and writes 1400x900 PNGs (and two at a
+phone's 390 px) to docs/screenshots/. Chinese comes from the app's own web font, so a machine
+without any CJK font takes the same pictures.
 
     .venv/bin/python scripts/screenshots.py [--db demo.db] [--out docs/screenshots]
 """
@@ -31,6 +32,7 @@ from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402 - the browser flags t
 
 PASSWORD = "demo-password"
 VIEWPORT = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def free_port() -> int:
@@ -79,6 +81,13 @@ def session(browser: Browser, base: str, username: str) -> Page:
     return page
 
 
+def fonts_ready(page: Page) -> None:
+    page.evaluate("document.fonts.ready")
+    page.wait_for_timeout(300)  # charts draw again once their pieces are in
+    if not page.evaluate("document.fonts.check('16px \"Noto Sans SC Variable\"', '固废')"):
+        raise SystemExit(f"{page.url}: the Chinese web font did not load")
+
+
 def producer_lots(page: Page) -> None:
     page.goto("/my/lots")
     page.select_option("select[name=material]", "phosphogypsum")
@@ -89,13 +98,22 @@ def producer_lots(page: Page) -> None:
 
 
 def producer_lot_refused(page: Page) -> None:
-    # the services refuse in English; the Chinese page shows the refusal translated, in place
+    # the services refuse in English; the Chinese page shows the refusal translated, in place.
+    # (A negative tonnage no longer reaches the server: the input's min stops it in the browser.
+    # Dates in the wrong order are a rule only the service knows.)
     producer_lots(page)
-    page.fill("input[name=tonnes]", "-5")
-    page.fill("input[name='quality.caso4_2h2o_pct']", "89.2")
+    page.fill("input[name=available_from]", "2026-12-01")
+    page.fill("input[name=available_until]", "2026-11-01")
     page.click("#lot-form button[type=submit]")
     page.locator("#lot-form .field-error").first.wait_for()
     page.evaluate("document.querySelector('#lot-form').scrollIntoView()")
+
+
+def producer_lot_posted(page: Page) -> None:
+    # after an action, the next page says what was done, with a link; prices say who pays whom
+    producer_lots(page)
+    page.click("#lot-form button[type=submit]")
+    page.locator("p.flash").wait_for()
 
 
 def lot_options(page: Page) -> None:
@@ -115,6 +133,20 @@ def recycler_offers(page: Page) -> None:
     page.locator("select[name=use]").select_option("cement_retarder")
     page.locator("input[name='spec.caso4_2h2o_pct.min'][value='75']").wait_for()
     page.evaluate("document.querySelector('#offer-form').closest('section').scrollIntoView()")
+
+
+def recycler_receipts_phone(page: Page) -> None:
+    # the weighbridge, on a phone: 390 px wide, no sideways scroll
+    page.set_viewport_size(PHONE)
+    page.goto("/receipts")
+    page.locator("main").wait_for()
+
+
+def recycler_proposals_phone(page: Page) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto("/proposals")
+    page.locator("form[id^='bid-']").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
 
 
 def operator_run(page: Page) -> None:
@@ -267,10 +299,13 @@ def producer_manifest(page: Page) -> None:
 SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("producer-lots.png", "producer-demo", producer_lots),
     ("producer-lot-refused.png", "producer-demo", producer_lot_refused),
+    ("producer-lot-posted.png", "producer-demo", producer_lot_posted),
     ("producer-lot-options.png", "producer-demo", lot_options),
     ("producer-ledger.png", "producer-demo", producer_ledger),
     ("recycler-proposals.png", "recycler-demo", recycler_proposals),
     ("recycler-offers.png", "recycler-demo", recycler_offers),
+    ("recycler-proposals-phone.png", "recycler-demo", recycler_proposals_phone),
+    ("recycler-receipts-phone.png", "recycler-demo", recycler_receipts_phone),
     ("operator-match-run.png", "operator-demo", operator_run),
     ("operator-match-run-unmatched.png", "operator-demo", operator_unmatched),
     ("regulator-desk.png", "regulator-demo", regulator_desk),
@@ -315,8 +350,12 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     if user not in pages:
                         pages[user] = session(browser, f"http://127.0.0.1:{port}", user)
+                    pages[user].set_viewport_size(VIEWPORT)
                     prepare(pages[user])
                     if name:  # steps without a name only set the scene
+                        # the app's own Chinese font (this machine may have none): wait for
+                        # its pieces, and check that Chinese is not drawn as boxes
+                        fonts_ready(pages[user])
                         pages[user].screenshot(path=args.out / name)
                         print(args.out / name)
                 browser.close()

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from market.errors import DomainError, InvalidInput
 from market.services import users
 from market.tables import ROLES
+from web import flash
 from web.api import db_of, path_id, run_read
 from web.messages_zh import localise_error
 from web.render import lang_of, render
@@ -105,6 +106,7 @@ async def user_action(request: Request) -> Response:
         if exc.code in ("forbidden", "unauthenticated"):
             raise
         return await users_page(request, {"error": localise_error(exc.message, lang_of(request))})
+    flash.remember(request, "/account/users")
     return RedirectResponse("/account/users", status_code=303)
 
 

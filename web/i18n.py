@@ -771,6 +771,68 @@ ZH.update(
     }
 )
 
+# Confirmations after an action (web/flash.py), the money labels (web/format.py) and the units.
+ZH.update(
+    {
+        "View": "查看",
+        "Yard “{name}” added.": "已添加堆场“{name}”。",
+        "Plant “{name}” added.": "已添加利用工厂“{name}”。",
+        "Lot #{id} posted.": "废物批次 #{id} 已发布。",
+        "Lot #{id} updated.": "废物批次 #{id} 已修改。",
+        "Lot #{id} withdrawn.": "废物批次 #{id} 已撤回。",
+        "Bid accepted: contract #{id} made.": "已接受竞价，合同 #{id} 已生成。",
+        "Bid #{id} rejected.": "竞价 #{id} 已拒绝。",
+        "Bid #{id} withdrawn.": "竞价 #{id} 已撤回。",
+        "Delivery #{id} dispatched on contract #{contract_id}.": (
+            "合同 #{contract_id} 的转移联单 #{id} 已发运。"
+        ),
+        "Dispute on delivery #{id} resolved.": "转移联单 #{id} 的争议已提交处理。",
+        "Receipt of delivery #{id} confirmed.": "转移联单 #{id} 已确认收货。",
+        "Receipt of delivery #{id} recorded: outside the tolerance, it is now disputed.": (
+            "转移联单 #{id} 的收货已记录：超出允许偏差，转为争议。"
+        ),
+        "Ledger entry #{id} recorded.": "台账记录 #{id} 已登记。",
+        "Offer #{id} posted.": "收纳报价 #{id} 已发布。",
+        "Offer #{id} withdrawn.": "收纳报价 #{id} 已撤回。",
+        "Bid #{id} placed.": "竞价 #{id} 已提交。",
+        "Match run #{id} finished.": "撮合运行 #{id} 已完成。",
+        "Match schedule saved.": "撮合计划已保存。",
+        "Monthly report submitted.": "月报已提交。",
+        "Correction requested.": "更正申请已提交。",
+        "Report #{id} approved.": "月报 #{id} 已核准。",
+        "Report #{id} returned to the producer.": "月报 #{id} 已退回产废单位。",
+        "Correction #{id} approved.": "更正 #{id} 已核准。",
+        "Correction #{id} rejected.": "更正 #{id} 已驳回。",
+        "Own-use claim #{id} decided.": "自行利用声明 #{id} 已评定。",
+        "Dispute on delivery #{id} arbitrated.": "转移联单 #{id} 的争议已裁决。",
+        "User #{id} updated.": "用户 #{id} 已更新。",
+        "Weighbridge tonnes and ticket recorded for delivery #{path_id}.": (
+            "转移联单 #{path_id} 的地磅吨数与磅单已记录。"
+        ),
+        "Trucks dispatched on contract #{path_id}, each under its own manifest.": (
+            "合同 #{path_id} 的车辆已发运，每车一张转移联单。"
+        ),
+        "Lab report attached to lot #{path_id}.": "检测报告已附于废物批次 #{path_id}。",
+        "All notifications marked read.": "全部通知已标为已读。",
+    }
+)
+ZH.update(
+    {
+        "recycler pays producer {amount}": "利用单位向产废单位支付 {amount}",
+        "producer pays recycler {amount}": "产废单位向利用单位支付 {amount}",
+        "no payment either way": "双方互不付费",
+    }
+)
+ZH.update(
+    {
+        "Pre-filled with your offer's price: {offer}.": "已预填您收纳报价的价格：{offer}。",
+        "The producer asks: {ask}.": "产废单位的要价：{ask}。",
+        "The two point opposite ways: check who pays before you bid.": (
+            "两者付费方向相反：请先确认由谁付费再出价。"
+        ),
+    }
+)
+
 # The papers: manifests, contracts, the statutory 台账, tickets and lab reports (web/papers_*).
 ZH.update(
     {

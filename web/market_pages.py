@@ -46,6 +46,7 @@ from market.services import (
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Settlement
+from web import flash
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
 from web.messages_zh import localise_error
@@ -187,7 +188,8 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def done(request: Request, url: str) -> Response:
+def done(request: Request, url: str, result: Any = None) -> Response:
+    flash.remember(request, url, result)
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
@@ -225,7 +227,7 @@ async def submit(
     except REFUSALS as exc:
         message = refusal(request, exc)
         return await refused(Form(form.values, {_input_for(exc.field, form): message}, form.id))
-    return done(request, then(result))
+    return done(request, then(result), result)
 
 
 async def act(
@@ -495,7 +497,7 @@ async def bid_accept(request: Request) -> Response:
         contract = await run_uow(request, trade.accept_bid, actor, bid_id)
     except REFUSALS as exc:
         return await _bids_page(request, actor, refusal(request, exc))
-    return done(request, f"/contracts/{contract.id}")
+    return done(request, f"/contracts/{contract.id}", contract)
 
 
 async def bid_reject(request: Request) -> Response:
@@ -985,7 +987,7 @@ async def match_run_start(request: Request) -> Response:
         return done(request, f"/jobs/{job.id}")
     # the solve runs outside any transaction (run_match reads, solves, then writes)
     run = await run_in_threadpool(matching.run_match, db, actor, settings, None)
-    return done(request, f"/match-runs/{run.id}")
+    return done(request, f"/match-runs/{run.id}", run)
 
 
 async def match_schedule(request: Request) -> Response:

@@ -128,6 +128,7 @@ async def map_data(request: Request) -> Response:
             values = [{"name": k, "value": v} for k, v in counts.items()]
             label = "以用定产预警数" if zh else "以用定产 flags"
             extent: dict[str, Any] = {"regionMin": 0, "regionMax": max([1, *counts.values()])}
+            extent |= {"regionGood": "low", "regionUnit": ""}
         else:
             data = audit.summary(
                 session,
@@ -142,7 +143,7 @@ async def map_data(request: Request) -> Response:
                     for r in data["by_prefecture"]
                 ]
                 label = "期末堆存量（万吨）" if zh else "Closing stock (10⁴ t)"
-                extent = {}
+                extent = {"regionGood": "low", "regionUnit": "万吨" if zh else "× 10⁴ t"}
             else:
                 values = [
                     {"name": r["prefecture"], "value": round(r["utilisation_rate"] * 100, 1)}
@@ -150,7 +151,8 @@ async def map_data(request: Request) -> Response:
                     if r["utilisation_rate"] is not None
                 ]
                 label = "综合利用率（%）" if zh else "Utilisation rate (%)"
-                extent = {"regionMin": 0, "regionMax": 100}
+                # a rate: high is good, so the ramp runs from warm (low) to green (high)
+                extent = {"regionMin": 0, "regionMax": 100, "regionGood": "high", "regionUnit": "%"}
         yards = [
             {
                 "name": s["name"],

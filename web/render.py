@@ -12,6 +12,8 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web import flash
+from web import format as fmt
 from web.i18n import pick_lang, translate
 from web.reasons_zh import localise_reason
 from web.security import csrf_token
@@ -26,10 +28,11 @@ def make_templates() -> Jinja2Blocks:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    env.filters["num"] = fmt.number  # one way to write a number (web/format.py)
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
     env.globals["pct"] = _pct
+    fmt.install(env)
     return Jinja2Blocks(env=env)
 
 
@@ -40,18 +43,9 @@ def _reason(context: Context, text: str) -> str:
     return localise_reason(text, context.get("lang", "en"))
 
 
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    try:
-        return f"{float(value):,.{digits}f}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def _pct(value: Any) -> str:
     """`{{ pct(rate) }}`: a share as a percentage with one decimal; — when there is none."""
-    return "—" if value is None else f"{_num(float(value) * 100, 1)}%"
+    return "—" if value is None else f"{fmt.number(float(value) * 100, 1)}%"
 
 
 def lang_of(request: Request) -> str:
@@ -71,11 +65,15 @@ def render(
     ctx = {
         "actor": getattr(request.state, "actor", None),
         "lang": lang,
-        "_": lambda text: translate(text, lang),
+        # every interface text, with its formulas written properly (P₂O₅, CO₂)
+        "_": lambda text: fmt.chem(translate(text, lang)),
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
         **(context or {}),
     }
+    partial = bool(block) and request.headers.get("hx-request") == "true"
+    if not partial and status_code < 400:
+        ctx.setdefault("flash", flash.take(request))
     templates: Jinja2Blocks = request.app.state.templates
     if block and request.headers.get("hx-request") == "true":
         return templates.TemplateResponse(

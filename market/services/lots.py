@@ -27,7 +27,7 @@ LOT_FIELDS = (
     "max_haul_km",
 )
 EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
-PRICE_LIMIT = 100_000.0
+PRICE_LIMIT = fields.PRICE_LIMIT
 
 
 def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, 
             maximum=PRICE_LIMIT,
         ),
         "max_haul_km": fields.number(
-            data, "max_haul_km", required=False, positive=True, maximum=5000
+            data, "max_haul_km", required=False, positive=True, maximum=fields.MAX_HAUL_KM
         ),
     }
 

@@ -58,9 +58,16 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
         period_end=end,
         spec=spec,
         price_cny_t=fields.number(
-            data, "price_cny_t", required=False, default=0.0, minimum=-1e5, maximum=1e5
+            data,
+            "price_cny_t",
+            required=False,
+            default=0.0,
+            minimum=-fields.PRICE_LIMIT,
+            maximum=fields.PRICE_LIMIT,
         ),
-        max_haul_km=fields.number(data, "max_haul_km", required=False, positive=True, maximum=5000),
+        max_haul_km=fields.number(
+            data, "max_haul_km", required=False, positive=True, maximum=fields.MAX_HAUL_KM
+        ),
         created_by=actor.user_id,
     )
     uow.session.add(offer)

@@ -70,7 +70,9 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
     if _owner(uow, offer.site_id) != actor.organisation_id:
         raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
     fields.reject_unknown(data, BID_FIELDS)
-    price = fields.number(data, "price_cny_t", minimum=-1e5, maximum=1e5)
+    price = fields.number(
+        data, "price_cny_t", minimum=-fields.PRICE_LIMIT, maximum=fields.PRICE_LIMIT
+    )
     tonnes = fields.tonnes(data, "tonnes", required=False) or proposal.tonnes
     if tonnes > proposal.tonnes + EPS:
         raise InvalidInput(

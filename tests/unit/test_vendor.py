@@ -30,9 +30,12 @@ def _pins() -> dict[str, str]:
     return pins
 
 
-def test_package_json_pins_exact_versions_of_htmx_2_and_echarts() -> None:
+FONT = "@fontsource-variable/noto-sans-sc"
+
+
+def test_package_json_pins_exact_versions_of_htmx_2_echarts_and_the_chinese_font() -> None:
     pins = _pins()
-    assert set(pins) == {"htmx.org", "echarts", "node-source-han-sans-sc"}
+    assert set(pins) == {"htmx.org", "echarts", FONT, "node-source-han-sans-sc"}
     assert all(re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", v) for v in pins.values()), pins
     assert pins["htmx.org"].startswith("2.")
     assert int(pins["echarts"].split(".")[0]) in (5, 6)
@@ -55,6 +58,8 @@ def test_the_lock_file_agrees_with_the_pins_and_names_no_registry() -> None:
         "LICENSE.htmx.txt",
         "LICENSE.echarts.txt",
         "NOTICE.echarts.txt",
+        "LICENSE.noto-sans-sc.txt",
+        "noto-sans-sc/index.css",
         "WastematchSansSC-Regular.ttf",
         "LICENSE.source-han-sans.txt",
         "VERSIONS.txt",
@@ -76,8 +81,8 @@ def test_every_vendored_file_matches_its_sha256_and_none_is_unlisted() -> None:
     rows = _versions()
     for _, _, name, digest in rows:
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
-    on_disk = {p.name for p in VENDOR.iterdir()} - {"VERSIONS.txt"}
-    assert on_disk == {name for _, _, name, _ in rows}
+    on_disk = {p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*") if p.is_file()}
+    assert on_disk - {"VERSIONS.txt"} == {name for _, _, name, _ in rows}
 
 
 def test_the_scripts_are_the_versions_they_claim() -> None:
@@ -92,6 +97,60 @@ def test_echarts_is_the_full_build_with_the_map_series() -> None:
     echarts = (VENDOR / "echarts.min.js").read_text(encoding="utf-8")
     assert "registerMap" in echarts
     assert len(echarts) > 900_000  # the common and simple builds are about half that
+
+
+def _font_faces() -> list[str]:
+    css = (VENDOR / "noto-sans-sc" / "index.css").read_text(encoding="utf-8")
+    return re.findall(r"@font-face\s*{[^}]*}", css)
+
+
+def test_the_chinese_font_is_only_woff2_files_that_its_stylesheet_names_and_stays_small() -> None:
+    faces = _font_faces()
+    assert len(faces) > 50  # cut by unicode-range: a page downloads only the pieces it shows
+    named = set()
+    for face in faces:
+        assert "font-family: 'Noto Sans SC Variable'" in face
+        assert "font-display: swap" in face
+        assert "unicode-range:" in face
+        named.update(re.findall(r"url\(\./(files/[^)]+)\)", face))
+    folder = VENDOR / "noto-sans-sc"
+    shipped = {p.relative_to(folder).as_posix() for p in (folder / "files").iterdir()}
+    assert shipped == named
+    assert all(name.endswith(".woff2") for name in shipped)
+    size = sum((folder / name).stat().st_size for name in shipped)
+    assert size < 6_000_000, f"{size / 1e6:.1f} MB of font"
+
+
+def _cjk(c: str) -> bool:
+    code = ord(c)
+    return 0x2E80 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
+
+
+def test_the_chinese_font_covers_the_characters_the_app_shows() -> None:
+    """Every Chinese character and full-width sign of the interface falls in some piece's
+    unicode-range (Greek letters and the rarer subscripts such as ₅ come from the system's Latin
+    fonts, which every machine has)."""
+    from web.i18n import ZH
+
+    ranges: list[tuple[int, int]] = []
+    for face in _font_faces():
+        spec = re.search(r"unicode-range:\s*([^;]+);", face)
+        assert spec
+        for part in spec.group(1).split(","):
+            lo, _, hi = part.strip().removeprefix("U+").partition("-")
+            ranges.append((int(lo, 16), int(hi or lo, 16)))
+    text = "".join(ZH.values()) + "固废磷石膏元/吨万吨P₂O₅CO₂"
+    missing = sorted(
+        {c for c in text if _cjk(c) and not any(lo <= ord(c) <= hi for lo, hi in ranges)}
+    )
+    assert missing == [], missing
+
+
+def test_the_pages_load_the_font_and_the_stylesheet_puts_it_first() -> None:
+    base = (ROOT / "web" / "templates" / "base.html").read_text(encoding="utf-8")
+    assert "vendor/noto-sans-sc/index.css" in base
+    css = (ROOT / "web" / "static" / "app.css").read_text(encoding="utf-8")
+    assert re.search(r'--font:\s*"Noto Sans SC Variable"', css)
 
 
 def test_no_template_or_static_file_loads_a_script_or_stylesheet_from_elsewhere() -> None:

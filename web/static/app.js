@@ -12,13 +12,39 @@
     evt.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
-  var COLORS = { yard: "#b4441c", plant: "#1d6f42", lot: "#b4441c", offer: "#1d6f42" };
+  // the points keep apart from both prefecture ramps (red for stock, warm-to-green for rates)
+  var COLORS = { yard: "#3d4f7a", plant: "#0f5f73", lot: "#3d4f7a", offer: "#0f5f73" };
+  var RAMP_GOOD_LOW = ["#f4f1de", "#e07a5f", "#8d2e1a"];
+  var RAMP_GOOD_HIGH = ["#d9825b", "#f1e4b3", "#8cc59b", "#1d6f42"];
 
-  // ECharts puts a tooltip formatter's string in as HTML: names users typed must be escaped
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  // Charts draw on a canvas, in the app's own web font (vendor/noto-sans-sc): a canvas only uses a
+  // web font whose pieces are loaded, so each chart asks for the pieces its text needs and draws
+  // again once they are there.
+  var FONT = '"Noto Sans SC Variable", "Noto Sans CJK SC", "Noto Sans SC", sans-serif';
+
+  function withFont(chart, option) {
+    if (!document.fonts || !document.fonts.load) { return; }
+    var text = JSON.stringify(option).replace(/[\x00-\x7f]/g, "") + "0123456789abc";
+    document.fonts.load('12px "Noto Sans SC Variable"', text).then(function () {
+      if (!chart.isDisposed()) { chart.resize(); }
+    }, function () {});
+  }
+
+  // Tooltips are drawn by ECharts itself on the canvas (renderMode "richText"): its HTML tooltips
+  // set style attributes the Content-Security-Policy (style-src 'self') refuses, and text drawn on a
+  // canvas cannot carry markup from names users typed.
+  var TOOLTIP = {
+    renderMode: "richText", confine: true, backgroundColor: "rgba(255,255,255,0.96)",
+    borderColor: "#8a9a8a", borderWidth: 1, padding: [6, 8],
+    textStyle: { color: "#1f2a24", fontFamily: FONT, fontSize: 12 }
+  };
+
+  function tooltip(extra) { return Object.assign({}, TOOLTIP, extra || {}); }
+
+  // one way to write numbers: grouped thousands, at most `digits` decimals (web/format.py in JS)
+  function number(v, digits) {
+    if (v == null || v !== v) { return "—"; }
+    return Number(v).toLocaleString(zh() ? "zh-CN" : "en", { maximumFractionDigits: digits == null ? 1 : digits });
   }
 
   function zh() { return document.documentElement.lang.indexOf("zh") === 0; }
@@ -47,17 +73,18 @@
     (data.extraSeries || []).forEach(function (s) { series.push(s); });
     var regions = (data.regionValues || []).map(function (r) { return { name: r.name, value: r.value }; });
     var option = {
-      tooltip: {
+      textStyle: { fontFamily: FONT },
+      tooltip: tooltip({
         trigger: "item",
         formatter: function (p) {
           if (p.seriesType === "scatter" && p.data) {
-            return escapeHtml(p.data.name) + "<br>" + escapeHtml(p.data.organisation || "") +
-              "<br>" + escapeHtml(p.data.place || "");
+            return [p.data.name, p.data.organisation || "", p.data.place || ""].join("\n");
           }
-          if (p.seriesType === "lines" && p.data) { return escapeHtml(p.data.label || ""); }
-          return escapeHtml(p.name + (p.value === p.value && p.value != null ? ": " + p.value : ""));
+          if (p.seriesType === "lines" && p.data) { return String(p.data.label || ""); }
+          var unit = data.regionUnit ? (data.regionUnit === "%" ? "%" : " " + data.regionUnit) : "";
+          return String(p.name) + (p.value === p.value && p.value != null ? ": " + number(p.value) + unit : "");
         }
-      },
+      }),
       legend: { bottom: 0 },
       geo: {
         map: "yunnan", roam: true, nameProperty: "name",
@@ -67,15 +94,22 @@
       },
       series: series
     };
+    // the legend names what the points are, in the points' own colours and shapes; the prefectures'
+    // colours have their own key (the visualMap), so the map series stays out of the legend
+    option.legend.data = series.map(function (s) { return s.name; });
     if (regions.length) {
       option.visualMap = {
         min: data.regionMin || 0, max: data.regionMax || Math.max.apply(null, regions.map(function (r) { return r.value || 0; })) || 1,
         left: "left", bottom: 30, text: [data.regionLabel || "", ""], calculable: true,
-        inRange: { color: ["#f4f1de", "#e07a5f", "#8d2e1a"] }, seriesIndex: series.length
+        textStyle: { fontFamily: FONT },
+        formatter: function (v) { return number(v) + (data.regionUnit === "%" ? "%" : ""); },
+        // more is worse (stock, flags): pale to deep red; a rate, where more is better: warm to green
+        inRange: { color: data.regionGood === "high" ? RAMP_GOOD_HIGH : RAMP_GOOD_LOW }, seriesIndex: series.length
       };
       series.push({ type: "map", geoIndex: 0, data: regions, name: data.regionLabel || "" });
     }
     chart.setOption(option);
+    withFont(chart, option);
     window.addEventListener("resize", function () { chart.resize(); });
     el.dataset.ready = "true";
     return chart;
@@ -91,7 +125,10 @@
     });
   }
 
-  window.wastematch = { drawMap: drawMap, initMaps: initMaps, csrfToken: csrfToken };
+  window.wastematch = {
+    drawMap: drawMap, initMaps: initMaps, csrfToken: csrfToken,
+    FONT: FONT, withFont: withFont, tooltip: tooltip, number: number
+  };
   document.addEventListener("DOMContentLoaded", function () { initMaps(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { initMaps(evt.target); });
 })();
@@ -195,9 +232,11 @@
         data: [[{ xAxis: spec.highlight[0] }, { xAxis: spec.highlight[1] }]]
       };
     }
-    chart.setOption({
+    var w = window.wastematch;
+    var option = {
+      textStyle: { fontFamily: w.FONT },
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis" },
+      tooltip: w.tooltip({ trigger: "axis", valueFormatter: function (v) { return w.number(v); } }),
       legend: { bottom: 0, type: "scroll" },
       grid: { left: 56, right: 64, top: 40, bottom: 56 },
       xAxis: { type: "category", data: spec.x || [] },
@@ -205,7 +244,9 @@
         return { type: "value", name: name, position: i ? "right" : "left", splitLine: { show: i === 0 } };
       }),
       series: series
-    });
+    };
+    chart.setOption(option);
+    w.withFont(chart, option);
     window.addEventListener("resize", function () { chart.resize(); });
     el.dataset.points = String((spec.x || []).length);
     el.dataset.ready = "true";
@@ -236,7 +277,7 @@
 (function () {
   "use strict";
 
-  function tonnes(v) { return v == null ? "—" : Math.round(v).toLocaleString(); }
+  function tonnes(v) { return window.wastematch.number(v, 0); }
 
   // an htmx swap can take a chart's element away: then the chart goes too, not just its pixels
   function followResize(chart, el) {
@@ -265,24 +306,28 @@
         label: { formatter: spec.zero || "0", position: "insideEndTop", color: "#a61b1b" }
       };
     }
-    chart.setOption({
+    var w = window.wastematch;
+    var option = {
+      textStyle: { fontFamily: w.FONT },
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return tonnes(v) + " " + (spec.unit || ""); } },
+      tooltip: w.tooltip({ trigger: "axis", valueFormatter: function (v) { return tonnes(v) + " " + (spec.unit || ""); } }),
       legend: { bottom: 0, type: "scroll" },
       grid: { left: 80, right: 24, top: 40, bottom: 56 },
       xAxis: { type: "category", data: spec.x || [], boundaryGap: false },
       yAxis: { type: "value", min: 0, name: spec.unit || "", axisLabel: { formatter: tonnes } },
       series: series
-    });
+    };
+    chart.setOption(option);
+    w.withFont(chart, option);
     followResize(chart, el);
     el.dataset.points = String((spec.x || []).length);
     el.dataset.ready = "true";
     return chart;
   }
 
-  // light to dark along the stock absorbed, like the prefecture choropleths
+  // light to dark green along the stock absorbed: absorbing more is good, so no alarm colours
   function ramp(share) {
-    var stops = [[244, 241, 222], [224, 122, 95], [141, 46, 26]];
+    var stops = [[233, 242, 226], [140, 197, 155], [23, 84, 52]];
     var x = Math.max(0, Math.min(1, share)) * (stops.length - 1);
     var i = Math.min(stops.length - 2, Math.floor(x));
     var f = x - i;
@@ -309,7 +354,7 @@
       return item(p, {
         organisation: words.absorbs + tonnes(p.extra_t) + words.t,
         symbolSize: best ? 16 : 6 + 6 * share,
-        itemStyle: { color: ramp(share), borderColor: best ? "#17362a" : "#5a2a1a", borderWidth: best ? 2 : 1 },
+        itemStyle: { color: ramp(share), borderColor: best ? "#17362a" : "#2f5a40", borderWidth: best ? 2 : 1 },
         label: best ? { show: true, position: "right", formatter: p.rank + " " + p.name, fontWeight: "bold", color: "#17362a" } : undefined,
         z: best ? 10 : 5
       });
@@ -348,4 +393,29 @@
   window.wastematch.initPlanning = initPlanning;
   document.addEventListener("DOMContentLoaded", function () { initPlanning(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { initPlanning(evt.target); });
+})();
+
+// Price inputs say in words who pays whom as one types (web/format.py's who_pays, the same words):
+// a price is what the recycler pays the producer per tonne; negative, the producer pays.
+(function () {
+  "use strict";
+
+  function say(label) {
+    var input = document.getElementById(label.getAttribute("data-for"));
+    if (!input) { return; }
+    var raw = String(input.value).trim();
+    var v = Number(raw);
+    if (raw === "" || !isFinite(v)) { label.textContent = ""; return; }
+    var shown = window.wastematch.number(Math.abs(v), 2) + " " + label.getAttribute("data-unit");
+    var words = Math.abs(v) < 0.005 ? label.getAttribute("data-pays-none")
+      : label.getAttribute(v > 0 ? "data-pays-in" : "data-pays-out").replace("{amount}", shown);
+    label.textContent = words;
+    label.className = "who-pays-live " + (Math.abs(v) < 0.005 ? "pays-none" : v > 0 ? "pays-in" : "pays-out");
+  }
+
+  document.addEventListener("input", function (evt) {
+    var id = evt.target && evt.target.id;
+    if (!id) { return; }
+    document.querySelectorAll('.who-pays-live[data-for="' + id + '"]').forEach(say);
+  });
 })();
