@@ -55,7 +55,7 @@ def drawdown(
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
     label = kind_label()
     rows = session.exec(
-        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
+        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))  # type: ignore[call-overload]  # more columns than sqlmodel types
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(*where)
         .group_by(col(LedgerEntry.site_id), y, m, label, names_delivery)

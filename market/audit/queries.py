@@ -74,7 +74,7 @@ def _tally(
         sums.append(func.sum(_when(and_(day >= previous.start, day <= previous.end), tonnes)))
     label = kind_label()
     q = (
-        select(*dims, label, names_delivery, func.min(day), *sums)
+        select(*dims, label, names_delivery, func.min(day), *sums)  # type: ignore[call-overload]  # more columns than sqlmodel types
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(day <= period.end, *scope.conditions())
         .group_by(*dims, label, names_delivery)
@@ -270,7 +270,7 @@ def _transport_co2_kg(
     Plant = aliased(Site)
     day = col(LedgerEntry.occurred_on)
     q = (
-        select(
+        select(  # type: ignore[call-overload]  # more columns than sqlmodel types
             col(Site.county_code),
             col(LedgerEntry.material),
             col(Proposal.road_km),

@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from market.seals import SealKey, signature_holds
+from market.audit import signatures
+from market.audit.signatures import SealRow
+from market.audit.trust import approved_months
+from market.integrity import COLUMNS
+from market.seals import SealKey
 from market.services.reports import SEALED_NAMES, month_figures
 from market.tables import (
     Document,
     LedgerEntry,
-    Report,
     Seal,
 )
 
 # ----------------------------------------------------------------------------- seals
+
+
+def seal_rows(session: Session, site_ids: list[int] | None) -> list[SealRow]:
+    """Every seal (of `site_ids`' yards) as plain rows, in (yard, month, version) order."""
+    q = select(  # type: ignore[call-overload]  # more columns than sqlmodel types
+        col(Seal.id),
+        col(Seal.site_id),
+        col(Seal.period),
+        col(Seal.version),
+        col(Seal.statement),
+        col(Seal.signature),
+        col(Seal.key_id),
+    ).order_by(col(Seal.site_id), col(Seal.period), col(Seal.version))
+    if site_ids is not None:
+        q = q.where(col(Seal.site_id).in_(site_ids))
+    return [tuple(r) for r in session.exec(q).all()]
 
 
 def verify_seals(
@@ -26,15 +47,24 @@ def verify_seals(
     site_ids: list[int] | None,
     names: Mapping[int | None, str],
     rows_by_month: Mapping[tuple[int, str], list[Any]],
+    *,
+    seals: Sequence[SealRow] | None = None,
+    held: Mapping[int, bool] | None = None,
+    hashes: Mapping[tuple[int, int], str] | None = None,
+    parsed: Mapping[int, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every seal's signature; for the latest seal of each approved month, that the entry at
     its head still has the sealed hash and that the month's entries still add up to what was
-    sealed; and that no approved month is without a seal. Breaks name the yard and the month."""
-    import json
+    sealed; and that no approved month is without a seal. Breaks name the yard and the month.
 
+    The tamper check passes what it already has: the `seals` it read, whether their signatures
+    hold (`held`, checked beside the chains), the `hashes` at the entries seals name and the
+    statements it `parsed`."""
     breaks: list[dict[str, Any]] = []
+    broken_months: set[tuple[int, str]] = set()
 
     def broken(site_id: int, period: str, problem: str, seq: int | None = None) -> None:
+        broken_months.add((site_id, period))
         breaks.append(
             {
                 "site_id": site_id,
@@ -47,42 +77,42 @@ def verify_seals(
             }
         )
 
-    q = select(Seal).order_by(col(Seal.site_id), col(Seal.period), col(Seal.version))
-    if site_ids is not None:
-        q = q.where(col(Seal.site_id).in_(site_ids))
-    seals = session.exec(q).all()
-    latest: dict[tuple[int, str], Seal] = {}
+    if seals is None:
+        seals = seal_rows(session, site_ids)
+    if held is None and public_keys is not None:
+        held = signatures.check(public_keys, seals)
+    latest: dict[tuple[int, str], SealRow] = {}
     statements: dict[int, dict[str, Any]] = {}
     for s in seals:
-        key = public_keys.get(s.key_id) if public_keys is not None else None
-        if public_keys is not None and key is None:
-            broken(s.site_id, s.period, f"seal v{s.version} names an unknown key {s.key_id}")
+        seal_id, site_id, period, version, statement, _signature, key_id = s
+        if public_keys is not None and key_id not in public_keys:
+            broken(site_id, period, f"seal v{version} names an unknown key {key_id}")
             continue
-        if key is not None and not signature_holds(key, s.statement, s.signature):
-            broken(s.site_id, s.period, f"seal v{s.version}: the signature does not hold")
+        if held is not None and not held.get(seal_id, False):
+            broken(site_id, period, f"seal v{version}: the signature does not hold")
             continue
-        st = json.loads(s.statement)
-        if st.get("site_id") != s.site_id or st.get("period") != s.period:
-            broken(s.site_id, s.period, f"seal v{s.version} states another yard or month")
+        st = parsed[seal_id] if parsed is not None and seal_id in parsed else json.loads(statement)
+        if st.get("site_id") != site_id or st.get("period") != period:
+            broken(site_id, period, f"seal v{version} states another yard or month")
             continue
-        statements[s.id or 0] = st
-        latest[(s.site_id, s.period)] = s
+        statements[seal_id] = st
+        latest[(site_id, period)] = s
     # each month's last entry must still carry its sealed hash (that locates a rewrite to the
     # month), and the chain's head when a yard's latest month was sealed must still be there
     # (that finds a chain cut back, or rewritten, after its last approved month)
-    latest_of_site: dict[int, Seal] = {}
+    latest_of_site: dict[int, SealRow] = {}
     for s in latest.values():
-        if s.site_id not in latest_of_site or (s.id or 0) > (latest_of_site[s.site_id].id or 0):
-            latest_of_site[s.site_id] = s
+        if s[1] not in latest_of_site or s[0] > latest_of_site[s[1]][0]:
+            latest_of_site[s[1]] = s
     checks: list[tuple[int, str, dict[str, Any], str]] = []
     for (site_id, period), s in latest.items():
-        st = statements[s.id or 0]
+        st = statements[s[0]]
         if st.get("month_last"):
             checks.append((site_id, period, st["month_last"], "the month's last entry"))
         if latest_of_site[site_id] is s and st.get("head"):
             checks.append((site_id, period, st["head"], "the chain's head"))
-    hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
-    month_of_rows = rows_by_month
+    if hashes is None:
+        hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
     for site_id, period, ref, what in sorted(checks, key=lambda c: (c[0], c[1])):
         now = hashes.get((site_id, ref["seq"]))
         if now is None:
@@ -101,30 +131,25 @@ def verify_seals(
                 ref["seq"],
             )
     for (site_id, period), s in sorted(latest.items()):
-        st = statements[s.id or 0]
-        figures = month_figures(month_of_rows.get((site_id, period), []))
+        st = statements[s[0]]
+        figures = month_figures(rows_by_month.get((site_id, period), []))
         if figures["content_sha256"] != st.get("content_sha256") or figures["totals"] != st.get(
             "totals"
         ):
-            what = []
+            changed: list[str] = []
             if figures["entries"] != st.get("entries"):
-                what.append(f"{figures['entries']} entries now, {st.get('entries')} sealed")
+                changed.append(f"{figures['entries']} entries now, {st.get('entries')} sealed")
             if figures["totals"] != st.get("totals"):
-                what.append("totals differ from the sealed totals")
+                changed.append("totals differ from the sealed totals")
             broken(
                 site_id,
                 period,
                 "the month's entries changed since it was sealed"
-                + (f" ({'; '.join(what)})" if what else ""),
+                + (f" ({'; '.join(changed)})" if changed else ""),
             )
     # an approved month must have a seal
-    q_rep = select(col(Report.site_id), col(Report.period)).where(Report.status == "approved")
-    if site_ids is not None:
-        q_rep = q_rep.where(col(Report.site_id).in_(site_ids))
-    for site_id, period in session.exec(q_rep).all():
-        if (site_id, period) not in latest and not any(
-            b["site_id"] == site_id and b["period"] == period for b in breaks
-        ):
+    for site_id, period in approved_months(session, site_ids):
+        if (site_id, period) not in latest and (site_id, period) not in broken_months:
             broken(site_id, period, "approved, but its seal is missing")
     return breaks, {"seals_checked": len(seals), "months_sealed": len(latest)}
 
@@ -149,10 +174,11 @@ def _hashes_at(session: Session, wanted: set[tuple[int, int]]) -> dict[tuple[int
 # ----------------------------------------------------------------------------- documents
 
 
-def verify_documents(
-    session: Session, site_ids: list[int] | None, names: Mapping[int | None, str]
-) -> list[dict[str, Any]]:
-    """Every document an entry cites must still be the file whose SHA-256 the entry recorded."""
+Cited = dict[int, list[tuple[int | None, int, int, str]]]
+"""Document id → (entry id, site id, seq, SHA-256 recorded) of every entry citing it."""
+
+
+def cited_documents(session: Session, site_ids: list[int] | None) -> Cited:
     q = select(
         col(LedgerEntry.id),
         col(LedgerEntry.site_id),
@@ -161,10 +187,23 @@ def verify_documents(
     ).where(col(LedgerEntry.evidence).is_not(None))
     if site_ids is not None:
         q = q.where(col(LedgerEntry.site_id).in_(site_ids))
-    cited: dict[int, list[tuple[int, int, int, str]]] = {}
+    cited: Cited = {}
     for entry_id, site_id, seq, evidence in session.exec(q).all():
         for d in evidence or []:
             cited.setdefault(int(d["id"]), []).append((entry_id, site_id, seq, str(d["sha256"])))
+    return cited
+
+
+def verify_documents(
+    session: Session,
+    site_ids: list[int] | None,
+    names: Mapping[int | None, str],
+    cited: Cited | None = None,
+) -> list[dict[str, Any]]:
+    """Every document an entry cites must still be the file whose SHA-256 the entry recorded;
+    the tamper check passes the citations it collected while walking the chains."""
+    if cited is None:
+        cited = cited_documents(session, site_ids)
     breaks = []
     ids = list(cited)
     for i in range(0, len(ids), 200):
@@ -202,13 +241,46 @@ def seal_keys(key: SealKey | None) -> dict[str, Any] | None:
     return {key.key_id: key.public} if key is not None else None
 
 
-class MonthRows:
-    """Collects, from the rows the chain check reads, what each month's seal covers."""
+_SEALED = itemgetter(*(COLUMNS.index(name) for name in SEALED_NAMES))
+_ON = COLUMNS.index("occurred_on")
+_EVIDENCE = COLUMNS.index("evidence")
+_HASH = COLUMNS.index("hash")
 
-    def __init__(self) -> None:
-        self.by_month: dict[tuple[int, str], list[Any]] = {}
 
-    def __call__(self, site_id: int, rows: list[Any]) -> None:
+class LedgerRows:
+    """Collects, from the rows the chain check reads (`market.integrity.COLUMNS` order), what
+    each month's seal covers, the documents entries cite, and the hashes at `wanted` entries."""
+
+    def __init__(
+        self,
+        months: set[tuple[int, str]] | None = None,
+        wanted: set[tuple[int, int]] | None = None,
+    ) -> None:
+        self.months = months
+        self.wanted = wanted or set()
+        self.by_month: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        self.cited: Cited = {}
+        self.hashes: dict[tuple[int, int], str] = {}
+
+    def __call__(self, site_id: int, rows: list[tuple[Any, ...]]) -> None:
+        months, by_month, wanted, sealed = self.months, self.by_month, self.wanted, _SEALED
         for r in rows:
-            key = (site_id, f"{r.occurred_on.year:04d}-{r.occurred_on.month:02d}")
-            self.by_month.setdefault(key, []).append(tuple(getattr(r, n) for n in SEALED_NAMES))
+            key = (site_id, r[_ON][:7])
+            if months is None or key in months:
+                month = by_month.get(key)
+                if month is None:
+                    by_month[key] = [sealed(r)]
+                else:
+                    month.append(sealed(r))
+            if r[_EVIDENCE]:
+                entry_id, seq = r[0], r[2]
+                for d in r[_EVIDENCE]:
+                    self.cited.setdefault(int(d["id"]), []).append(
+                        (entry_id, site_id, seq, str(d["sha256"]))
+                    )
+            if wanted and (site_id, r[2]) in wanted:
+                self.hashes[(site_id, r[2])] = r[_HASH]
+
+
+class MonthRows(LedgerRows):
+    """The former name: every month's rows."""

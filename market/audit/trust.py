@@ -63,6 +63,8 @@ def org_months(
     out: dict[int, OrgMonths] = {}
     by_site: dict[int, int] = {}
     for site_id, org_id, first in rows:
+        if site_id is None:
+            continue
         out.setdefault(org_id, OrgMonths()).sites[site_id] = first
         by_site[site_id] = org_id
     if by_site:
@@ -124,7 +126,7 @@ def approved_sums(
     label = kind_label()
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
     rows = session.exec(
-        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
+        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))  # type: ignore[call-overload]  # more columns than sqlmodel types
         .where(
             col(LedgerEntry.site_id).in_(list(site_org)),
             col(LedgerEntry.material) == material,
@@ -192,8 +194,13 @@ def restatements(
     return out
 
 
-def approved_pairs(session: Session, site_ids: Iterable[int] | None) -> set[tuple[int, str]]:
+def approved_months(session: Session, site_ids: Iterable[int] | None) -> list[tuple[int, str]]:
+    """(yard, month) of every approved report, in the database's order."""
     q = select(col(Report.site_id), col(Report.period)).where(Report.status == "approved")
     if site_ids is not None:
         q = q.where(col(Report.site_id).in_(list(site_ids)))
-    return {(s, p) for s, p in session.exec(q).all()}
+    return [(site_id, period) for site_id, period in session.exec(q).all()]
+
+
+def approved_pairs(session: Session, site_ids: Iterable[int] | None) -> set[tuple[int, str]]:
+    return set(approved_months(session, site_ids))
