@@ -1,7 +1,7 @@
 """What the regulator's figures rest on: which months are approved, which were restated, which
 reports are late, and whether the seals of approved months still hold.
 
-The audit (market/audit.py) counts a producer's own claims only once attested; this module adds
+The audit (`market.audit`) counts a producer's own claims only once attested; this module adds
 the reporting months: the allowance and the trajectory use approved months, every 以用定产 row says
 how much of its period is approved, and the tamper check verifies every seal.
 """

@@ -1,7 +1,7 @@
 """Planning for the regulator: the adapter from the tables to the drawdown planner and siting.
 
 Both read one snapshot (stock from the ledger, recent generation and own use, the lots' assays,
-the open offers), pose a pure problem (`matching.planner`, `matching.siting`), and answer plain
+the open offers), pose a pure problem (`matching.plan`, `matching.siting`), and answer plain
 dicts. Neither writes anything: a plan is advice, computed afresh each time.
 
 One job per module: `requests` (limits, months, parsing a request), `snapshot` (one read of the
