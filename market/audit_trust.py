@@ -1,416 +1,50 @@
-"""What the regulator's figures rest on: which months are approved, which were restated, which
-reports are late, and whether the seals of approved months still hold.
-
-The audit (market/audit.py) counts a producer's own claims only once attested; this module adds
-the reporting months: the allowance and the trajectory use approved months, every 以用定产 row says
-how much of its period is approved, and the tamper check verifies every seal.
-"""
+"""Moved: report status lives in `market.audit.trust`, the seal and document checks in
+`market.audit.seals`, the claim labels in `market.audit.rules`. Kept so old imports still work."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
-
-from sqlalchemy import ColumnElement, case, extract, literal
-from sqlmodel import Session, col, func, select
-
-from market import clock
-from market.seals import SealKey, signature_holds
-from market.services.reports import SEALED_NAMES, due_on, month_figures
-from market.tables import (
-    CorrectionRequest,
-    Document,
-    LedgerEntry,
-    Report,
-    Seal,
-    Site,
-    User,
+from market.audit.rules import (
+    UNCOUNTED,
+    base_kind,
+    kind_label,
+)
+from market.audit.seals import (
+    MonthRows,
+    _hashes_at,
+    seal_keys,
+    verify_documents,
+    verify_seals,
+)
+from market.audit.trust import (
+    OrgMonths,
+    approved_pairs,
+    approved_sums,
+    considered,
+    covered,
+    months_of,
+    org_months,
+    overdue,
+    report_status,
+    restatements,
 )
 
-UNCOUNTED = ("pending", "rejected")
-
-
-def kind_label() -> ColumnElement[Any]:
-    """The entry's kind, or `kind:pending` / `kind:rejected` for a claim not (or never) attested:
-    the audit's figures sum kinds by name, so an unattested claim falls out of U and T."""
-    a = col(LedgerEntry.attestation)
-    return case(
-        (a.in_(UNCOUNTED), col(LedgerEntry.kind) + literal(":") + a),
-        else_=col(LedgerEntry.kind),
-    )
-
-
-def base_kind(label: str) -> str:
-    return label.split(":", 1)[0]
-
-
-# ----------------------------------------------------------------------------- report status
-
-
-@dataclass
-class OrgMonths:
-    """One producer's yards and the state of their months, for one period and the previous."""
-
-    sites: dict[int, date] = field(default_factory=dict)
-    """site id → the day of its first entry"""
-    states: dict[tuple[int, str], str] = field(default_factory=dict)
-
-
-def months_of(start: date, end: date) -> list[str]:
-    return clock.months_between(clock.month_of(start), clock.month_of(end))
-
-
-def org_months(
-    session: Session, org_ids: Sequence[int], material: str, until: date
-) -> dict[int, OrgMonths]:
-    """Yards of these organisations that hold `material` by `until`, and their months' states."""
-    if not org_ids:
-        return {}
-    with_material = (
-        select(col(LedgerEntry.site_id))
-        .where(col(LedgerEntry.material) == material, col(LedgerEntry.occurred_on) <= until)
-        .distinct()
-    )
-    rows = session.exec(
-        select(col(Site.id), col(Site.organisation_id), func.min(LedgerEntry.occurred_on))
-        .join(LedgerEntry, col(LedgerEntry.site_id) == Site.id)
-        .where(col(Site.organisation_id).in_(org_ids), col(Site.id).in_(with_material))
-        .group_by(col(Site.id), col(Site.organisation_id))
-    ).all()
-    out: dict[int, OrgMonths] = {}
-    by_site: dict[int, int] = {}
-    for site_id, org_id, first in rows:
-        out.setdefault(org_id, OrgMonths()).sites[site_id] = first
-        by_site[site_id] = org_id
-    if by_site:
-        for site_id, period, status in session.exec(
-            select(col(Report.site_id), col(Report.period), col(Report.status)).where(
-                col(Report.site_id).in_(list(by_site))
-            )
-        ).all():
-            out[by_site[site_id]].states[(site_id, period)] = status
-    return out
-
-
-def considered(om: OrgMonths, start: date, end: date, today: date) -> list[tuple[int, str]]:
-    """The (yard, month) pairs of a period that a producer must have reported by now: ended
-    months from each yard's first."""
-    out = []
-    for site_id, first in om.sites.items():
-        for m in months_of(start, end):
-            if m >= clock.month_of(first) and clock.month_bounds(m)[1] < today:
-                out.append((site_id, m))
-    return out
-
-
-def report_status(om: OrgMonths, start: date, end: date, today: date) -> str:
-    pairs = considered(om, start, end, today)
-    approved = sum(1 for p in pairs if om.states.get(p) == "approved")
-    if pairs and approved == len(pairs):
-        return "approved"
-    return "partial" if approved else "missing"
-
-
-def overdue(om: OrgMonths, start: date, end: date, today: date, due_day: int) -> list[str]:
-    late = []
-    for site_id, m in considered(om, start, end, today):
-        state = om.states.get((site_id, m), "open")
-        if state in ("open", "returned") and today > due_on(m, due_day):
-            late.append(m)
-    return sorted(set(late))
-
-
-def covered(om: OrgMonths, start: date, end: date, today: date) -> bool:
-    """Every month of the period is on the ledger and approved for every yard: only then is
-    the period's consumption a sound base for the next period's allowance."""
-    if not om.sites or min(om.sites.values()) > start or end >= today:
-        return False
-    pairs = considered(om, start, end, today)
-    return bool(pairs) and all(om.states.get(p) == "approved" for p in pairs)
-
-
-def approved_sums(
-    session: Session, om_by_org: Mapping[int, OrgMonths], material: str, start: date, end: date
-) -> dict[int, dict[tuple[str, bool], float]]:
-    """Per organisation, the period's sums by kind over approved (yard, month) pairs only."""
-    site_org = {s: org for org, om in om_by_org.items() for s in om.sites}
-    if not site_org:
-        return {}
-    day = col(LedgerEntry.occurred_on)
-    y, m = extract("year", day), extract("month", day)
-    label = kind_label()
-    names_delivery = col(LedgerEntry.delivery_id).is_not(None)
-    rows = session.exec(
-        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
-        .where(
-            col(LedgerEntry.site_id).in_(list(site_org)),
-            col(LedgerEntry.material) == material,
-            day >= start,
-            day <= end,
-        )
-        .group_by(col(LedgerEntry.site_id), y, m, label, names_delivery)
-    ).all()
-    out: dict[int, dict[tuple[str, bool], float]] = {}
-    for site_id, year, month, kind, receipt, tonnes in rows:
-        org = site_org[site_id]
-        if om_by_org[org].states.get((site_id, f"{int(year):04d}-{int(month):02d}")) != "approved":
-            continue
-        sums = out.setdefault(org, {})
-        key = (kind, bool(receipt))
-        sums[key] = sums.get(key, 0.0) + float(tonnes or 0.0)
-    return out
-
-
-def restatements(
-    session: Session, site_ids: Iterable[int], start: date, end: date
-) -> dict[int, list[dict[str, Any]]]:
-    """Approved corrections to months of the period, by yard: who asked, who approved, why."""
-    ids = list(site_ids)
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(CorrectionRequest, Site)
-        .join(Site, col(Site.id) == CorrectionRequest.site_id)
-        .where(
-            col(CorrectionRequest.site_id).in_(ids),
-            CorrectionRequest.status == "approved",
-            col(CorrectionRequest.period) >= clock.month_of(start),
-            col(CorrectionRequest.period) <= clock.month_of(end),
-        )
-        .order_by(col(CorrectionRequest.id))
-    ).all()
-    users = {
-        u.id: u.username
-        for u in session.exec(
-            select(User).where(
-                col(User.id).in_(
-                    [r.requested_by for r, _ in rows] + [r.decided_by or 0 for r, _ in rows]
-                )
-            )
-        ).all()
-    }
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r, site in rows:
-        out.setdefault(site.organisation_id, []).append(
-            {
-                "correction_id": r.id,
-                "site_id": r.site_id,
-                "site": site.name,
-                "period": r.period,
-                "kind": r.kind,
-                "material": r.material,
-                "tonnes": r.tonnes,
-                "reason": r.reason,
-                "requested_by": users.get(r.requested_by),
-                "approved_by": users.get(r.decided_by or 0),
-                "approved_at": r.decided_at.isoformat() if r.decided_at else None,
-            }
-        )
-    return out
-
-
-def approved_pairs(session: Session, site_ids: Iterable[int] | None) -> set[tuple[int, str]]:
-    q = select(col(Report.site_id), col(Report.period)).where(Report.status == "approved")
-    if site_ids is not None:
-        q = q.where(col(Report.site_id).in_(list(site_ids)))
-    return {(s, p) for s, p in session.exec(q).all()}
-
-
-# ----------------------------------------------------------------------------- seals
-
-
-def verify_seals(
-    session: Session,
-    public_keys: Mapping[str, Any] | None,
-    site_ids: list[int] | None,
-    names: Mapping[int | None, str],
-    rows_by_month: Mapping[tuple[int, str], list[Any]],
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Every seal's signature; for the latest seal of each approved month, that the entry at
-    its head still has the sealed hash and that the month's entries still add up to what was
-    sealed; and that no approved month is without a seal. Breaks name the yard and the month."""
-    import json
-
-    breaks: list[dict[str, Any]] = []
-
-    def broken(site_id: int, period: str, problem: str, seq: int | None = None) -> None:
-        breaks.append(
-            {
-                "site_id": site_id,
-                "site": names.get(site_id),
-                "period": period,
-                "seq": seq,
-                "entry_id": None,
-                "problem": problem,
-                "message": f"site {site_id}, {period}: {problem}",
-            }
-        )
-
-    q = select(Seal).order_by(col(Seal.site_id), col(Seal.period), col(Seal.version))
-    if site_ids is not None:
-        q = q.where(col(Seal.site_id).in_(site_ids))
-    seals = session.exec(q).all()
-    latest: dict[tuple[int, str], Seal] = {}
-    statements: dict[int, dict[str, Any]] = {}
-    for s in seals:
-        key = public_keys.get(s.key_id) if public_keys is not None else None
-        if public_keys is not None and key is None:
-            broken(s.site_id, s.period, f"seal v{s.version} names an unknown key {s.key_id}")
-            continue
-        if key is not None and not signature_holds(key, s.statement, s.signature):
-            broken(s.site_id, s.period, f"seal v{s.version}: the signature does not hold")
-            continue
-        st = json.loads(s.statement)
-        if st.get("site_id") != s.site_id or st.get("period") != s.period:
-            broken(s.site_id, s.period, f"seal v{s.version} states another yard or month")
-            continue
-        statements[s.id or 0] = st
-        latest[(s.site_id, s.period)] = s
-    # each month's last entry must still carry its sealed hash (that locates a rewrite to the
-    # month), and the chain's head when a yard's latest month was sealed must still be there
-    # (that finds a chain cut back, or rewritten, after its last approved month)
-    latest_of_site: dict[int, Seal] = {}
-    for s in latest.values():
-        if s.site_id not in latest_of_site or (s.id or 0) > (latest_of_site[s.site_id].id or 0):
-            latest_of_site[s.site_id] = s
-    checks: list[tuple[int, str, dict[str, Any], str]] = []
-    for (site_id, period), s in latest.items():
-        st = statements[s.id or 0]
-        if st.get("month_last"):
-            checks.append((site_id, period, st["month_last"], "the month's last entry"))
-        if latest_of_site[site_id] is s and st.get("head"):
-            checks.append((site_id, period, st["head"], "the chain's head"))
-    hashes = _hashes_at(session, {(site_id, ref["seq"]) for site_id, _, ref, _ in checks})
-    month_of_rows = rows_by_month
-    for site_id, period, ref, what in sorted(checks, key=lambda c: (c[0], c[1])):
-        now = hashes.get((site_id, ref["seq"]))
-        if now is None:
-            broken(
-                site_id,
-                period,
-                f"entry #{ref['seq']}, {what} when the month was sealed, is missing",
-                ref["seq"],
-            )
-        elif now != ref["hash"]:
-            broken(
-                site_id,
-                period,
-                f"entry #{ref['seq']}, {what} when the month was sealed, no longer has the "
-                "hash sealed (the chain up to it was rewritten)",
-                ref["seq"],
-            )
-    for (site_id, period), s in sorted(latest.items()):
-        st = statements[s.id or 0]
-        figures = month_figures(month_of_rows.get((site_id, period), []))
-        if figures["content_sha256"] != st.get("content_sha256") or figures["totals"] != st.get(
-            "totals"
-        ):
-            what = []
-            if figures["entries"] != st.get("entries"):
-                what.append(f"{figures['entries']} entries now, {st.get('entries')} sealed")
-            if figures["totals"] != st.get("totals"):
-                what.append("totals differ from the sealed totals")
-            broken(
-                site_id,
-                period,
-                "the month's entries changed since it was sealed"
-                + (f" ({'; '.join(what)})" if what else ""),
-            )
-    # an approved month must have a seal
-    q_rep = select(col(Report.site_id), col(Report.period)).where(Report.status == "approved")
-    if site_ids is not None:
-        q_rep = q_rep.where(col(Report.site_id).in_(site_ids))
-    for site_id, period in session.exec(q_rep).all():
-        if (site_id, period) not in latest and not any(
-            b["site_id"] == site_id and b["period"] == period for b in breaks
-        ):
-            broken(site_id, period, "approved, but its seal is missing")
-    return breaks, {"seals_checked": len(seals), "months_sealed": len(latest)}
-
-
-def _hashes_at(session: Session, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    out: dict[tuple[int, int], str] = {}
-    by_site: dict[int, list[int]] = {}
-    for site_id, seq in wanted:
-        by_site.setdefault(site_id, []).append(seq)
-    for site_id, seqs in by_site.items():
-        for i in range(0, len(seqs), 500):
-            chunk = seqs[i : i + 500]
-            for seq, h in session.exec(
-                select(col(LedgerEntry.seq), col(LedgerEntry.hash)).where(
-                    LedgerEntry.site_id == site_id, col(LedgerEntry.seq).in_(chunk)
-                )
-            ).all():
-                out[(site_id, seq)] = h
-    return out
-
-
-# ----------------------------------------------------------------------------- documents
-
-
-def verify_documents(
-    session: Session, site_ids: list[int] | None, names: Mapping[int | None, str]
-) -> list[dict[str, Any]]:
-    """Every document an entry cites must still be the file whose SHA-256 the entry recorded."""
-    q = select(
-        col(LedgerEntry.id),
-        col(LedgerEntry.site_id),
-        col(LedgerEntry.seq),
-        col(LedgerEntry.evidence),
-    ).where(col(LedgerEntry.evidence).is_not(None))
-    if site_ids is not None:
-        q = q.where(col(LedgerEntry.site_id).in_(site_ids))
-    cited: dict[int, list[tuple[int, int, int, str]]] = {}
-    for entry_id, site_id, seq, evidence in session.exec(q).all():
-        for d in evidence or []:
-            cited.setdefault(int(d["id"]), []).append((entry_id, site_id, seq, str(d["sha256"])))
-    breaks = []
-    ids = list(cited)
-    for i in range(0, len(ids), 200):
-        chunk = ids[i : i + 200]
-        found = {
-            doc_id: hashlib.sha256(content).hexdigest()
-            for doc_id, content in session.exec(
-                select(col(Document.id), col(Document.content)).where(col(Document.id).in_(chunk))
-            ).all()
-        }
-        for doc_id in chunk:
-            for entry_id, site_id, seq, sha in cited[doc_id]:
-                now = found.get(doc_id)
-                if now == sha:
-                    continue
-                problem = (
-                    f"document {doc_id} is missing"
-                    if now is None
-                    else f"document {doc_id} is not the file the entry recorded (SHA-256 differs)"
-                )
-                breaks.append(
-                    {
-                        "site_id": site_id,
-                        "site": names.get(site_id),
-                        "seq": seq,
-                        "entry_id": entry_id,
-                        "problem": problem,
-                        "message": f"site {site_id}, entry #{seq} (id {entry_id}): {problem}",
-                    }
-                )
-    return breaks
-
-
-def seal_keys(key: SealKey | None) -> dict[str, Any] | None:
-    return {key.key_id: key.public} if key is not None else None
-
-
-class MonthRows:
-    """Collects, from the rows the chain check reads, what each month's seal covers."""
-
-    def __init__(self) -> None:
-        self.by_month: dict[tuple[int, str], list[Any]] = {}
-
-    def __call__(self, site_id: int, rows: list[Any]) -> None:
-        for r in rows:
-            key = (site_id, f"{r.occurred_on.year:04d}-{r.occurred_on.month:02d}")
-            self.by_month.setdefault(key, []).append(tuple(getattr(r, n) for n in SEALED_NAMES))
+__all__ = [
+    "MonthRows",
+    "OrgMonths",
+    "UNCOUNTED",
+    "_hashes_at",
+    "approved_pairs",
+    "approved_sums",
+    "base_kind",
+    "considered",
+    "covered",
+    "kind_label",
+    "months_of",
+    "org_months",
+    "overdue",
+    "report_status",
+    "restatements",
+    "seal_keys",
+    "verify_documents",
+    "verify_seals",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 from market.errors import Conflict
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def unique_violation(exc: IntegrityError) -> str | None:
@@ -81,7 +82,12 @@ class Database:
     def unit_of_work(self, *, batch: bool = False) -> UnitOfWork:
         return UnitOfWork(self, batch=batch)
 
-    def run(self, fn: Callable[..., T], *args: Any) -> T:
+    def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """`fn(session, *args, **kw)` in a read session; its type is `fn`'s."""
+        with self.read_session() as session:
+            return fn(session, *args, **kw)
+
+    def run(self, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """`fn(uow, *args)` in a unit of work, once more if it lost a race to a unique constraint.
 
         Two requests can both find a manifest number, an idempotency key or a site name free and
@@ -92,7 +98,7 @@ class Database:
         for attempt in (1, 2):
             try:
                 with self.unit_of_work() as uow:
-                    return fn(uow, *args)
+                    return fn(uow, *args, **kw)
             except IntegrityError as exc:
                 constraint = unique_violation(exc)
                 if constraint is None:

@@ -30,11 +30,11 @@ import numpy as np
 from geo.distance import CircuityRoadDistance, RoadDistance
 from geo.regions import load_regions
 from geo.zones import ProtectedZones, ZoneHit
+from matching.checks import MAX_TONNES, check_finite, check_point
 from matching.eligibility import eligible_arcs
-from matching.errors import Negative, NotFinite, OutOfRange, ProblemError, TooLarge, WrongType
+from matching.errors import Negative, ProblemError, TooLarge
 from matching.index import ProblemIndex
 from matching.model import (
-    MAX_TONNES,
     Accept,
     Bound,
     Facility,
@@ -149,16 +149,16 @@ def material_subproblem(problem: MatchingProblem, material: str) -> MatchingProb
 def check_siting(params: SitingParams, candidates: Sequence[Candidate]) -> None:
     if not isinstance(params.material, str) or not params.material.strip():
         raise ProblemError("material", "must not be empty")
-    _number(params.capacity_t, "capacity_t")
+    check_finite(params.capacity_t, "capacity_t")
     if params.capacity_t <= 0:
         raise ProblemError("capacity_t", f"{params.capacity_t:g} must be positive")
     if params.capacity_t > MAX_TONNES:
         raise TooLarge("capacity_t", f"{params.capacity_t:g} t is above {MAX_TONNES:g} t")
     if params.max_haul_km is not None:
-        _number(params.max_haul_km, "max_haul_km")
+        check_finite(params.max_haul_km, "max_haul_km")
         if params.max_haul_km < 0:
             raise Negative("max_haul_km", params.max_haul_km)
-    _number(params.buffer_km, "buffer_km")
+    check_finite(params.buffer_km, "buffer_km")
     if params.buffer_km < 0:
         raise Negative("buffer_km", params.buffer_km)
     if len(candidates) > MAX_CANDIDATES:
@@ -166,19 +166,7 @@ def check_siting(params: SitingParams, candidates: Sequence[Candidate]) -> None:
     for i, c in enumerate(candidates):
         if not isinstance(c.name, str) or not c.name.strip():
             raise ProblemError(f"candidates[{i}].name", "must not be empty")
-        _number(c.lat, f"candidates[{i}].lat")
-        _number(c.lon, f"candidates[{i}].lon")
-        if not -90 <= c.lat <= 90:
-            raise OutOfRange(f"candidates[{i}].lat", c.lat, -90, 90)
-        if not -180 <= c.lon <= 180:
-            raise OutOfRange(f"candidates[{i}].lon", c.lon, -180, 180)
-
-
-def _number(value: float, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise WrongType(path, value, "a number")
-    if not math.isfinite(value):
-        raise NotFinite(path, value)
+        check_point(c.lat, c.lon, f"candidates[{i}]")
 
 
 def _free_id(problem: MatchingProblem) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from market import views
 from market.auth import Actor, token_digest
 from market.catalogue import catalogue
-from market.db import Database
+from market.db import Database, P, T, UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.seals import SealKey, load_or_create
 from market.services import deliveries, ledger, lots, matching, offers, sites, trade, users
@@ -120,16 +121,20 @@ def paging(request: Request, default: int = 500, maximum: int = 1000) -> dict[st
     }
 
 
-async def run_uow(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    return await run_in_threadpool(db_of(request).run, fn, *args)
+async def run_uow(
+    request: Request, fn: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kw: P.kwargs
+) -> T:
+    """`fn(uow, …)` on a worker thread (`Database.run`); the answer keeps `fn`'s type."""
+    db = db_of(request)
+    return await run_in_threadpool(lambda: db.run(fn, *args, **kw))
 
 
-async def run_read(request: Request, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-    def call() -> Any:
-        with db_of(request).read_session() as session:
-            return fn(session, *args, **kw)
-
-    return await run_in_threadpool(call)
+async def run_read(
+    request: Request, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs
+) -> T:
+    """`fn(session, …)` on a worker thread (`Database.read`); the answer keeps `fn`'s type."""
+    db = db_of(request)
+    return await run_in_threadpool(lambda: db.read(fn, *args, **kw))
 
 
 # ----------------------------------------------------------------------------- auth and me

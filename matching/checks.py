@@ -1,0 +1,71 @@
+"""The rules on single values every problem of `matching` shares: names, ids, finite numbers,
+tonnes and points. The matching problem (`model.check`), the drawdown plan
+(`plan.validation.check_plan`) and the siting analysis all refuse through these, so a bad point
+reads the same wherever it is sent."""
+
+from __future__ import annotations
+
+import math
+
+from matching.errors import (
+    DuplicateId,
+    Negative,
+    NotFinite,
+    OutOfRange,
+    ProblemError,
+    TooLarge,
+    WrongType,
+)
+
+MAX_TONNES = 1e12
+"""Per lot or capacity; keeps every sum of tonnes far inside int64."""
+
+
+def check_name(value: str, path: str) -> None:
+    if not isinstance(value, str):
+        raise WrongType(path, value, "a string")
+    if not value.strip():
+        raise ProblemError(path, "must not be empty")
+
+
+def check_id(value: str, path: str, first: dict[str, str]) -> None:
+    """A name not used before; `first` maps each id seen to where it was first."""
+    check_name(value, path)
+    if value in first:
+        raise DuplicateId(path, value, first[value])
+    first[value] = path.removesuffix(".id")
+
+
+def check_finite(value: float, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WrongType(path, value, "a number")
+    if not math.isfinite(value):
+        raise NotFinite(path, value)
+
+
+def check_non_negative(value: float, path: str) -> None:
+    check_finite(value, path)
+    if value < 0:
+        raise Negative(path, value)
+
+
+def check_positive(value: float, path: str) -> None:
+    check_non_negative(value, path)
+    if value == 0:
+        raise ProblemError(path, "0 must be positive")
+
+
+def check_tonnes(value: float, path: str) -> None:
+    check_non_negative(value, path)
+    if value > MAX_TONNES:
+        raise TooLarge(path, f"{value:g} t is above the maximum {MAX_TONNES:g} t")
+
+
+def check_point(lat: float, lon: float, path: str) -> None:
+    """`path.lat` and `path.lon`: finite, and on the globe."""
+    check_finite(lat, f"{path}.lat")
+    check_finite(lon, f"{path}.lon")
+    if not -90 <= lat <= 90:
+        raise OutOfRange(f"{path}.lat", lat, -90, 90)
+    if not -180 <= lon <= 180:
+        raise OutOfRange(f"{path}.lon", lon, -180, 180)
