@@ -253,7 +253,12 @@ def _check_positive(value: float, path: str) -> None:
 def _check_tonnes(value: float, path: str) -> None:
     _check_non_negative(value, path)
     if value > MAX_TONNES:
-        raise TooLarge(path, f"{value:g} t is above the maximum {MAX_TONNES:g} t")
+        raise TooLarge(
+            path,
+            "{tonnes:g} t is above the maximum {maximum:g} t",
+            tonnes=value,
+            maximum=MAX_TONNES,
+        )
 
 
 def _check_optional_distance(value: float | None, path: str) -> None:

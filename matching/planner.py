@@ -282,7 +282,9 @@ def check_plan(problem: PlanProblem) -> None:
     if p.month_labels and len(p.month_labels) != p.horizon_months:
         raise ProblemError(
             "params.month_labels",
-            f"{len(p.month_labels)} labels for a horizon of {p.horizon_months} months",
+            "{labels} labels for a horizon of {months} months",
+            labels=len(p.month_labels),
+            months=p.horizon_months,
         )
     seen: dict[str, str] = {}
     for i, s in enumerate(problem.stocks):
@@ -354,7 +356,12 @@ def _non_negative(value: float, path: str) -> None:
 def _tonnes(value: float, path: str) -> None:
     _non_negative(value, path)
     if value > MAX_TONNES:
-        raise TooLarge(path, f"{value:g} t is above the maximum {MAX_TONNES:g} t")
+        raise TooLarge(
+            path,
+            "{tonnes:g} t is above the maximum {maximum:g} t",
+            tonnes=value,
+            maximum=MAX_TONNES,
+        )
 
 
 def _point(lat: float, lon: float, path: str) -> None:
@@ -469,8 +476,11 @@ def plan_costs(
     if c_max < 1:
         raise TooLarge(
             "problem",
-            f"{num_nodes} nodes over {horizon} months leave no room for exact integer costs; "
-            "shorten the horizon or plan fewer materials at once",
+            "{num_nodes} nodes over {horizon} months leave no room "
+            "for exact integer costs; shorten the horizon or plan "
+            "fewer materials at once",
+            num_nodes=num_nodes,
+            horizon=horizon,
         )
     cny = np.asarray(cny_per_t, dtype=np.float64)
     top = float(cny.max()) if cny.size else 0.0

@@ -44,9 +44,9 @@ from market.services import (
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Settlement
+from web import i18n
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import CSRF_FIELD, check_csrf, require_actor
 
@@ -134,7 +134,10 @@ async def posted_with_file(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
         raise InvalidInput(
-            f"file: {int(declared)} bytes sent, at most {limit} allowed", field="file"
+            "file: {int_declared} bytes sent, at most {limit} allowed",
+            field="file",
+            int_declared=int(declared),
+            limit=limit,
         )
     chosen = None
     async with request.form(max_files=1, max_fields=40) as raw:
@@ -205,7 +208,7 @@ def _input_for(field_name: str | None, form: Form) -> str:
 
 def refusal(request: Request, exc: DomainError) -> str:
     """The service's refusal in the page's language (the API keeps the English)."""
-    return localise_error(exc.message, lang_of(request))
+    return i18n.refusal(exc, lang_of(request))
 
 
 async def submit(

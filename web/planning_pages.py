@@ -22,7 +22,7 @@ from market.errors import InvalidInput
 from market.services.common import OVERSEERS
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
-from web.messages_zh import localise_error
+from web.i18n import refusal
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -94,7 +94,7 @@ async def planner_page(request: Request) -> Response:
             },
         )
     except InvalidInput as exc:
-        errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+        errors[_field(exc.field)] = refusal(exc, lang_of(request))
     zh = lang_of(request) == "zh"
     charts = (
         {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
@@ -142,7 +142,11 @@ async def _siting_form(request: Request) -> tuple[FormData, dict[str, Any], byte
     if not declared.isdigit():
         raise BadRequest("body: a Content-Length is required")
     if int(declared) > MAX_UPLOAD:
-        raise BadRequest(f"body: {int(declared):,} bytes, at most {MAX_UPLOAD:,} allowed")
+        raise BadRequest(
+            "body: {int_declared:,} bytes, at most {MAX_UPLOAD:,} allowed",
+            int_declared=int(declared),
+            MAX_UPLOAD=MAX_UPLOAD,
+        )
     form = await request.form(max_files=1, max_fields=20)
     values = {k: str(form.get(k) or "") for k in SITING_DEFAULTS}
     zones = await _read_upload(form.get("zones"))
@@ -197,7 +201,7 @@ async def siting_page(request: Request) -> Response:
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:
-            errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+            errors[_field(exc.field)] = refusal(exc, lang_of(request))
     cat = catalogue.catalogue()
     uses = [
         (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)

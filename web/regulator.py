@@ -19,9 +19,9 @@ from market.auth import Actor
 from market.catalogue import catalogue
 from market.errors import InvalidInput
 from market.services.common import OVERSEERS
+from web import i18n
 from web.api import json_object, path_id, query_int, run_read, settings_of
 from web.audit_api import MAX_CHECKPOINT_BODY, period_param
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -40,7 +40,9 @@ async def overseer(request: Request) -> Actor:
 def _metric(raw: str | None) -> str:
     metric = raw or "stock"
     if metric not in METRICS:
-        raise InvalidInput.about("metric", metric, f"is not one of {', '.join(METRICS)}")
+        raise InvalidInput.about(
+            "metric", metric, "is not one of {METRICS}", METRICS=", ".join(METRICS)
+        )
     return metric
 
 
@@ -380,7 +382,7 @@ async def verify_page(request: Request) -> Response:
             checkpoint = await _checkpoint_upload(request)
             comparison = await run_read(request, audit.compare_checkpoint, actor, checkpoint)
         except InvalidInput as exc:
-            refusal = localise_error(exc.message, lang_of(request))
+            refusal = i18n.refusal(exc, lang_of(request))
         else:
             ctx = _verify_context() | {
                 "result": comparison["verification"],
@@ -447,7 +449,10 @@ async def _checkpoint_upload(request: Request) -> dict[str, Any]:
         raise InvalidInput("file: a Content-Length is required", field="file")
     if int(declared) > MAX_CHECKPOINT_UPLOAD:
         raise InvalidInput(
-            f"file: {int(declared):,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed", field="file"
+            "file: {int_declared:,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed",
+            field="file",
+            int_declared=int(declared),
+            MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
         )
     # leaving the block closes the spooled upload, whether or not it was read
     async with request.form(max_files=1, max_fields=5) as form:
@@ -459,17 +464,21 @@ async def _checkpoint_upload(request: Request) -> dict[str, Any]:
             )
         data = await upload.read(MAX_CHECKPOINT_BODY + 1)
     if len(data) > MAX_CHECKPOINT_BODY:
-        raise InvalidInput(f"file: more than {MAX_CHECKPOINT_BODY:,} bytes", field="file")
+        raise InvalidInput(
+            "file: more than {MAX_CHECKPOINT_BODY:,} bytes",
+            field="file",
+            MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
+        )
     if not data.strip():
         raise InvalidInput("file: is empty; choose the JSON of an earlier check", field="file")
     try:
         # a UTF-8 byte-order mark is what some editors put in front of a saved file
         return json_object(data.removeprefix(b"\xef\xbb\xbf"))
     except InvalidInput as exc:
-        text = exc.message.removeprefix("body: ")
         raise InvalidInput(
-            f"file: {text}; choose the JSON of an earlier check, not its CSV or Excel export",
+            "file: {inner}; choose the JSON of an earlier check, not its CSV or Excel export",
             field="file",
+            inner=exc,
         ) from None
 
 

@@ -119,7 +119,9 @@ def _orphan(form: Form, form_ids: set[str]) -> str:
 def _choice(request: Request, choices: tuple[str, ...]) -> str:
     raw = request.query_params.get("status") or choices[0]
     if raw not in choices:
-        raise InvalidInput.about("status", raw, f"is not one of {', '.join(choices)}")
+        raise InvalidInput.about(
+            "status", raw, "is not one of {choices}", choices=", ".join(choices)
+        )
     return raw
 
 

@@ -61,7 +61,9 @@ def dispatch_delivery(
     contract = get(uow.session, Contract, contract_id, what="contract", lock=True)
     lot, yard, _offer, _plant = _parties(uow, contract)
     if yard.organisation_id != actor.organisation_id:
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     fields.reject_unknown(data, DISPATCH_FIELDS)
     tonnes = fields.tonnes(data, "tonnes")
     assert tonnes is not None
@@ -81,8 +83,10 @@ def dispatch_delivery(
         if replay is not None:
             if replay.manifest_no != manifest_no or not _same_dispatch(replay, tonnes, contract_id):
                 raise DuplicateManifest(
-                    f"idempotency_key: {key!r} was used for manifest {replay.manifest_no}",
+                    "idempotency_key: {key!r} was used for manifest {replay_manifest_no}",
                     field="idempotency_key",
+                    key=key,
+                    replay_manifest_no=replay.manifest_no,
                 )
             uow.commit()
             return replay, False
@@ -96,23 +100,27 @@ def dispatch_delivery(
             uow.commit()
             return clash, False
         raise DuplicateManifest(
-            f"manifest_no: {manifest_no!r} is already delivery {clash.id}",
+            "manifest_no: {value!r} is already delivery {clash_id}",
             field="manifest_no",
             value=manifest_no,
+            clash_id=clash.id,
         )
     if contract.status != "active":
         raise InvalidState(
-            f"contract: {contract_id} is {contract.status}; nothing more can be dispatched",
+            "contract: {contract_id} is {contract_status}; nothing more can be dispatched",
             field="contract",
+            contract_id=contract_id,
+            contract_status=contract.status,
         )
     day = china_day(at)
     signed = china_day(contract.created_at)
     if day < signed:
         raise DateOutOfRange(
-            f"dispatched_at: {day.isoformat()} is before contract {contract_id} was made "
-            f"({signed.isoformat()})",
+            "dispatched_at: {value} is before contract {contract_id} was made ({signed})",
             field="dispatched_at",
             value=day.isoformat(),
+            contract_id=contract_id,
+            signed=signed.isoformat(),
         )
     assert yard.id is not None
     get(uow.session, Site, yard.id, what="site_id", lock=True)
@@ -120,9 +128,11 @@ def dispatch_delivery(
     remaining = round(contract.tonnes - dispatched_t(uow, contract_id), 3)
     if tonnes > remaining + EPS:
         raise InvalidInput(
-            f"tonnes: {tonnes:g} is more than the {remaining:g} t left on contract {contract_id}",
+            "tonnes: {value:g} is more than the {remaining:g} t left on contract {contract_id}",
             field="tonnes",
             value=tonnes,
+            remaining=remaining,
+            contract_id=contract_id,
         )
     reports.check_stock(uow.session, yard.id, lot.material, day, -tonnes)
     delivery = Delivery(
@@ -160,7 +170,9 @@ def _delivery_for(
     lot, yard, offer, plant = _parties(uow, contract)
     owner = plant.organisation_id if side == "recycler" else yard.organisation_id
     if actor.role not in ("operator", "regulator") and owner != actor.organisation_id:
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     return delivery, contract, lot, yard, offer, plant
 
 
@@ -225,17 +237,21 @@ def confirm_receipt(
             uow.commit()
             return delivery, False
         raise InvalidState(
-            f"delivery: {delivery_id} is already {delivery.status} with "
-            f"{delivery.received_tonnes:g} t received",
+            "delivery: {delivery_id} is already {delivery_status} "
+            "with {delivery_received_tonnes:g} t received",
             field="delivery",
+            delivery_id=delivery_id,
+            delivery_status=delivery.status,
+            delivery_received_tonnes=delivery.received_tonnes,
         )
     at = fields.moment(data, "received_at", required=False) or utcnow()
     if at < delivery.dispatched_at:
         raise DateOutOfRange(
-            f"received_at: {data.get('received_at')} is before the dispatch "
-            f"({clock.china_day(delivery.dispatched_at).isoformat()})",
+            "received_at: {received_at} is before the dispatch ({dispatch_day})",
             field="received_at",
             value=data.get("received_at"),
+            received_at=data.get("received_at"),
+            dispatch_day=clock.china_day(delivery.dispatched_at).isoformat(),
         )
     _not_ahead(at, "received_at", data)
     assert yard.id is not None
@@ -298,9 +314,10 @@ def propose_settlement(
         fields.reject_unknown(data, SETTLEMENT_FIELDS)
     if delivery.status != "disputed":
         raise InvalidState(
-            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            "delivery: {value} is {delivery_status}, not disputed",
             field="delivery",
             value=delivery_id,
+            delivery_status=delivery.status,
         )
     settled, note = _settlement_values(delivery, data, field)
     uow.session.add(
@@ -335,9 +352,10 @@ def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str
     fields.reject_unknown(data, SETTLEMENT_FIELDS)
     if delivery.status != "disputed":
         raise InvalidState(
-            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            "delivery: {value} is {delivery_status}, not disputed",
             field="delivery",
             value=delivery_id,
+            delivery_status=delivery.status,
         )
     settled, note = _settlement_values(delivery, data, "settled_tonnes")
     uow.session.add(

@@ -87,7 +87,7 @@ def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     lot = get(uow.session, Lot, lot_id, what="lot", lock=True)
     site = uow.session.get(Site, lot.site_id)
     if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     return lot
 
 
@@ -99,7 +99,9 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
     """Edit an open lot; the previous version is kept as a revision."""
     lot = _own_lot(uow, actor, lot_id)
     if lot.withdrawn_at is not None:
-        raise InvalidState(f"lot: {lot_id} is withdrawn and can no longer be edited", field="lot")
+        raise InvalidState(
+            "lot: {lot_id} is withdrawn and can no longer be edited", field="lot", lot_id=lot_id
+        )
     fields.reject_unknown(data, EDITABLE)
     merged = {k: getattr(lot, k) for k in EDITABLE} | dict(data)
     # dates and quality come back from the row as Python values; the parser takes both forms
@@ -107,9 +109,11 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
     reserved = reserved_tonnes(uow, lot_id)
     if values["tonnes"] < reserved:
         raise InvalidInput(
-            f"tonnes: {values['tonnes']:g} is below the {reserved:g} t already under contract",
+            "tonnes: {values_tonnes:g} is below the {reserved:g} t already under contract",
             field="tonnes",
             value=values["tonnes"],
+            values_tonnes=values["tonnes"],
+            reserved=reserved,
         )
     uow.session.add(
         LotRevision(

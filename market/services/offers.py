@@ -47,7 +47,10 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
     fields.date_order("period_start", start, "period_end", end)
     if (end - start).days > MAX_PERIOD_DAYS:
         raise InvalidInput.about(
-            "period_end", end.isoformat(), f"is more than {MAX_PERIOD_DAYS} days after the start"
+            "period_end",
+            end.isoformat(),
+            "is more than {MAX_PERIOD_DAYS} days after the start",
+            MAX_PERIOD_DAYS=MAX_PERIOD_DAYS,
         )
     offer = Offer(
         site_id=site.id,
@@ -73,7 +76,7 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     offer = get(uow.session, Offer, offer_id, what="offer", lock=True)
     site = uow.session.get(Site, offer.site_id)
     if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound(f"offer: {offer_id} does not exist", field="offer", value=offer_id)
+        raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
     if offer.withdrawn_at is None:
         offer.withdrawn_at = utcnow()
         uow.session.add(offer)

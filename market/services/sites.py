@@ -24,9 +24,12 @@ def post_site(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Site:
     kind = fields.text(data, "kind", default=KIND_FOR_ROLE[actor.role], choices=("yard", "plant"))
     if kind != KIND_FOR_ROLE[actor.role]:
         raise NotAllowed(
-            f"kind: a {actor.role} registers {KIND_FOR_ROLE[actor.role]}s, not {kind}s",
+            "kind: a {role} registers {site_kind}s, not {value}s",
             field="kind",
             value=kind,
+            role=actor.role,
+            site_kind=KIND_FOR_ROLE[actor.role],
+            given_site_kind=kind,
         )
     lat = fields.number(data, "lat", minimum=-90, maximum=90)
     lon = fields.number(data, "lon", minimum=-180, maximum=180)
@@ -34,13 +37,16 @@ def post_site(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Site:
     location = load_regions().locate(lat, lon)
     if location is None:
         raise InvalidInput(
-            f"lat/lon: ({lat:g}, {lon:g}) is outside Yunnan province", field="lat", value=lat
+            "lat/lon: ({value:g}, {lon:g}) is outside Yunnan province",
+            field="lat",
+            value=lat,
+            lon=lon,
         )
     clash = uow.session.exec(
         select(Site).where(Site.organisation_id == actor.organisation_id, Site.name == name)
     ).first()
     if clash is not None:
-        raise Conflict(f"name: {name!r} is already one of your sites", field="name", value=name)
+        raise Conflict("name: {value!r} is already one of your sites", field="name", value=name)
     site = Site(
         organisation_id=actor.organisation_id,
         name=name,
