@@ -27,7 +27,7 @@ def quality(material_code: str, raw: Mapping[str, Any], field: str = "quality") 
     allowed = cat.materials[material_code].parameters
     checked: dict[str, float] = {}
     for name, value in raw.items():
-        where = f"{field}.{name}"
+        where = f"{field}.{name}" if str(name).isidentifier() else f"{field}.{str(name)!r}"
         if name not in allowed:
             raise InvalidInput.about(
                 where, value, "is not a parameter of {material_code}", material_code=material_code
@@ -47,7 +47,7 @@ def spec(
     allowed = cat.materials[material_code].parameters
     checked: dict[str, dict[str, float]] = {}
     for name, bounds in raw.items():
-        where = f"{field}.{name}"
+        where = f"{field}.{name}" if str(name).isidentifier() else f"{field}.{str(name)!r}"
         if name not in allowed:
             raise InvalidInput.about(
                 where, bounds, "is not a parameter of {material_code}", material_code=material_code

@@ -192,6 +192,9 @@ class Refusals:
         except InvalidInput as exc:
             self.errors.extend(exc.every())
 
+    def add(self, error: DomainError) -> None:
+        self.errors.extend(error.every())
+
     def bad(self, name: str) -> bool:
         return any(e.field == name for e in self.errors)
 

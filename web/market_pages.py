@@ -224,8 +224,11 @@ async def submit(
     try:
         result = await run_in_threadpool(db.run, call)
     except REFUSALS as exc:
-        message = refusal(request, exc)
-        return await refused(Form(form.values, {_input_for(exc.field, form): message}, form.id))
+        # every bad field beside its input (the first one's message where two share an input)
+        errors: dict[str, str] = {}
+        for each in exc.every():
+            errors.setdefault(_input_for(each.field, form), refusal(request, each))
+        return await refused(Form(form.values, errors, form.id))
     return done(request, then(result))
 
 

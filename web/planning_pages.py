@@ -94,7 +94,8 @@ async def planner_page(request: Request) -> Response:
             },
         )
     except InvalidInput as exc:
-        errors[_field(exc.field)] = refusal(exc, lang_of(request))
+        for each in exc.every():
+            errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
     zh = lang_of(request) == "zh"
     charts = (
         {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
@@ -201,7 +202,8 @@ async def siting_page(request: Request) -> Response:
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:
-            errors[_field(exc.field)] = refusal(exc, lang_of(request))
+            for each in exc.every():
+                errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
     cat = catalogue.catalogue()
     uses = [
         (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)

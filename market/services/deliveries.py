@@ -17,7 +17,14 @@ from market import clock, fields
 from market.auth import Actor
 from market.clock import china_day
 from market.db import UnitOfWork
-from market.errors import DateOutOfRange, DuplicateManifest, InvalidInput, InvalidState, NotFound
+from market.errors import (
+    DateOutOfRange,
+    DuplicateManifest,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    Refusals,
+)
 from market.services import ledger, reports
 from market.services.common import get
 from market.settings import Settings
@@ -65,13 +72,16 @@ def dispatch_delivery(
             "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
         )
     fields.reject_unknown(data, DISPATCH_FIELDS)
-    tonnes = fields.tonnes(data, "tonnes")
-    assert tonnes is not None
-    manifest_no = fields.text(data, "manifest_no", required=True, max_length=60)
-    key = fields.text(data, "idempotency_key", max_length=100) or None
-    truck = fields.text(data, "truck_plate", max_length=20)
-    at = fields.moment(data, "dispatched_at", required=False) or utcnow()
-    _not_ahead(at, "dispatched_at", data)
+    bad = Refusals()  # every bad field at once
+    tonnes = bad.check(fields.tonnes, data, "tonnes")
+    manifest_no = bad.check(fields.text, data, "manifest_no", required=True, max_length=60)
+    key = bad.check(fields.text, data, "idempotency_key", max_length=100) or None
+    truck = bad.check(fields.text, data, "truck_plate", max_length=20)
+    at = bad.check(fields.moment, data, "dispatched_at", required=False) or utcnow()
+    if not bad.bad("dispatched_at"):
+        bad.check(_not_ahead, at, "dispatched_at", data)
+    bad.done()
+    assert tonnes is not None and manifest_no is not None and truck is not None
 
     if key is not None:
         replay = uow.session.exec(
@@ -228,10 +238,15 @@ def confirm_receipt(
         uow, actor, delivery_id, "recycler"
     )
     fields.reject_unknown(data, RECEIPT_FIELDS)
-    received = fields.number(data, "received_tonnes", minimum=0, maximum=fields.MAX_TONNES)
-    assert received is not None
+    bad = Refusals()  # every bad field at once
+    received = bad.check(
+        fields.number, data, "received_tonnes", minimum=0, maximum=fields.MAX_TONNES
+    )
+    note = bad.check(fields.text, data, "note", max_length=500)
+    bad.check(fields.moment, data, "received_at", required=False)
+    bad.done()
+    assert received is not None and note is not None
     received = round(received, 3)
-    note = fields.text(data, "note", max_length=500)
     if delivery.status != "dispatched":
         if delivery.received_tonnes is not None and abs(delivery.received_tonnes - received) < EPS:
             uow.commit()

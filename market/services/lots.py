@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, InvalidState, NotFound
+from market.errors import InvalidInput, InvalidState, NotFound, Refusals
 from market.services.common import get, own_site
 from market.services.trade import rebalance_bids
 from market.tables import Contract, Lot, LotRevision, Site, utcnow
@@ -30,22 +30,32 @@ EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
 PRICE_LIMIT = 100_000.0
 
 
-def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, Any]:
-    quality = catalogue.quality(material, fields.mapping(data, "quality"))
-    available_from = fields.day(data, "available_from", required=False) or today
-    available_until = fields.day(data, "available_until", required=False)
-    fields.date_order("available_from", available_from, "available_until", available_until)
-    sampled_on = fields.day(data, "sampled_on", required=False)
+def _parse(
+    data: Mapping[str, Any], material: str | None, *, today: date, bad: Refusals | None = None
+) -> dict[str, Any]:
+    """The lot's values; every bad field is refused at once (with those `bad` already holds)."""
+    bad = bad if bad is not None else Refusals()
+    quality = None
+    if material is not None:
+        quality = bad.check(lambda: catalogue.quality(material, fields.mapping(data, "quality")))
+    available_from = bad.check(fields.day, data, "available_from", required=False) or today
+    available_until = bad.check(fields.day, data, "available_until", required=False)
+    if not bad.bad("available_from"):
+        bad.check(
+            fields.date_order, "available_from", available_from, "available_until", available_until
+        )
+    sampled_on = bad.check(fields.day, data, "sampled_on", required=False)
     if sampled_on is not None and sampled_on > today:
-        raise InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future")
-    return {
-        "tonnes": fields.tonnes(data, "tonnes"),
+        bad.add(InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future"))
+    values = {
+        "tonnes": bad.check(fields.tonnes, data, "tonnes"),
         "quality": quality,
-        "lab_report": fields.text(data, "lab_report"),
+        "lab_report": bad.check(fields.text, data, "lab_report"),
         "sampled_on": sampled_on,
         "available_from": available_from,
         "available_until": available_until,
-        "asking_price_cny_t": fields.number(
+        "asking_price_cny_t": bad.check(
+            fields.number,
             data,
             "asking_price_cny_t",
             required=False,
@@ -53,21 +63,25 @@ def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, 
             minimum=-PRICE_LIMIT,
             maximum=PRICE_LIMIT,
         ),
-        "max_haul_km": fields.number(
-            data, "max_haul_km", required=False, positive=True, maximum=5000
+        "max_haul_km": bad.check(
+            fields.number, data, "max_haul_km", required=False, positive=True, maximum=5000
         ),
     }
+    bad.done()
+    return values
 
 
 def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
     actor.require("producer")
     fields.reject_unknown(data, LOT_FIELDS)
-    site_id = fields.integer(data, "site_id")
-    assert site_id is not None
-    material = catalogue.material(data.get("material"))
-    site = own_site(uow.session, actor, site_id, kind="yard")
-    values = _parse(data, material, today=clock.today())
-    lot = Lot(site_id=site.id, material=material, created_by=actor.user_id, **values)
+    bad = Refusals()
+    site_id = bad.check(fields.integer, data, "site_id")
+    material = bad.check(catalogue.material, data.get("material"))
+    if site_id is not None and not bad.errors:  # whose site: before the other fields
+        own_site(uow.session, actor, site_id, kind="yard")
+    values = _parse(data, material, today=clock.today(), bad=bad)
+    assert site_id is not None and material is not None
+    lot = Lot(site_id=site_id, material=material, created_by=actor.user_id, **values)
     uow.session.add(lot)
     uow.commit()
     return lot

@@ -22,6 +22,7 @@ from market.errors import (
     LotOverReserved,
     NotFound,
     OfferOverReserved,
+    Refusals,
 )
 from market.services.common import get
 from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
@@ -71,8 +72,10 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
             "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
         )
     fields.reject_unknown(data, BID_FIELDS)
-    price = fields.number(data, "price_cny_t", minimum=-1e5, maximum=1e5)
-    tonnes = fields.tonnes(data, "tonnes", required=False) or proposal.tonnes
+    bad = Refusals()  # every bad field at once
+    price = bad.check(fields.number, data, "price_cny_t", minimum=-1e5, maximum=1e5)
+    tonnes = bad.check(fields.tonnes, data, "tonnes", required=False) or proposal.tonnes
+    bad.done()
     if tonnes > proposal.tonnes + EPS:
         raise InvalidInput(
             "tonnes: {value:g} is more than the {proposal_tonnes:g} t proposed",
