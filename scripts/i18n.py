@@ -24,7 +24,7 @@ from market.errors import KEYWORDS  # noqa: E402
 LOCALE = ROOT / "web" / "locale"
 POT = LOCALE / "messages.pot"
 LANGS = ("zh",)
-EXTRA = ("_", "gettext", "translate", "N_", "pgettext:1c,2", "P_:1c,2", "ngettext:1,2")
+EXTRA = ("_", "gettext", "translate", "say", "N_", "pgettext:1c,2", "P_:1c,2", "ngettext:1,2")
 
 
 def keywords() -> list[str]:

@@ -93,6 +93,12 @@ def translate(text: str, lang: str) -> str:
     return gettext(text, lang)
 
 
+def name_of(item: Any, lang: str) -> str:
+    """A catalogue entry's own name in `lang` (`name_zh`, `name_en`: data, not a msgid)."""
+    get = item.get if isinstance(item, dict) else lambda key: getattr(item, key, None)
+    return str(get("name_zh") if lang == "zh" else get("name_en") or get("name_zh"))
+
+
 def pick_lang(value: str | None) -> str:
     return value if value in LANGS else DEFAULT_LANG
 

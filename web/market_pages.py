@@ -278,13 +278,13 @@ def page(
     status_code: int | None = None,
 ) -> Response:
     _install_filters(request.app.state.templates.env)
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     ctx = {
         "catalogue": catalogue(),
         "form": form,
         "blank": BLANK,
         "material_options": [
-            (code, m.name_zh if zh else m.name_en) for code, m in catalogue().materials.items()
+            (code, i18n.name_of(m, lang)) for code, m in catalogue().materials.items()
         ],
         "options": _options,
         **context,
@@ -757,9 +757,9 @@ async def ledger_post(request: Request) -> Response:
 def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
     if material not in catalogue().materials:
         return []
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     return [
-        (u.code, f"{u.name_zh if zh else u.name_en} ({u.standard})")
+        (u.code, f"{i18n.name_of(u, lang)} ({u.standard})")
         for u in catalogue().materials[material].uses
     ]
 

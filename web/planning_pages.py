@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -20,6 +21,7 @@ from market import catalogue, planning
 from market.auth import Actor
 from market.errors import InvalidInput
 from market.services.common import OVERSEERS
+from web import i18n
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
 from web.i18n import refusal
@@ -48,21 +50,20 @@ def _field(path: str | None) -> str:
 # ----------------------------------------------------------------------------- planner
 
 
-def _chart(material: dict[str, Any], months: list[str], zh: bool) -> dict[str, Any]:
+def _chart(material: dict[str, Any], months: list[str], lang: str) -> dict[str, Any]:
     """The stock lines of one material: the province, then its largest yards."""
-    now = "现在" if zh else "now"
+    say = partial(i18n.gettext, lang=lang)
+    now = say("now")
     yards = sorted(material["yards"], key=lambda y: (-y["stock_t"][0], y["yard"]))
-    series = [
-        {"name": "全省合计" if zh else "Province total", "data": material["stock_t"], "total": True}
-    ]
+    series = [{"name": say("Province total"), "data": material["stock_t"], "total": True}]
     for y in yards[:TOP_YARDS_IN_CHART]:
         series.append({"name": y["yard"], "data": y["stock_t"]})
     return {
         "x": [now, *months[1:]],
         "series": series,
-        "zero": "清零" if zh else "zero",
-        "unit": "吨" if zh else "t",
-        "title": material["name_zh"] if zh else material["name_en"],
+        "zero": say("zero"),
+        "unit": say("t"),
+        "title": i18n.name_of(material, lang),
     }
 
 
@@ -96,9 +97,9 @@ async def planner_page(request: Request) -> Response:
     except InvalidInput as exc:
         for each in exc.every():
             errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     charts = (
-        {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
+        {m["material"]: _chart(m, plan["months"], lang) for m in plan["materials"]} if plan else {}
     )
     return render(
         request,
@@ -206,7 +207,7 @@ async def siting_page(request: Request) -> Response:
                 errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
     cat = catalogue.catalogue()
     uses = [
-        (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)
+        (code, i18n.name_of(m, lang_of(request)), m.uses)
         for code, m in cat.materials.items()
         if m.uses
     ]

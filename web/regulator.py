@@ -6,6 +6,7 @@ endpoints here (the CSP allows no inline script, so app.js draws them from data-
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -116,7 +117,8 @@ async def map_data(request: Request) -> Response:
     q = request.query_params
     period = period_param(q)
     metric = _metric(q.get("metric"))
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
+    say = partial(i18n.gettext, lang=lang)
     settings = settings_of(request)
 
     def read(session: Any) -> dict[str, Any]:
@@ -125,7 +127,7 @@ async def map_data(request: Request) -> Response:
             table = audit.phosphogypsum_table(session, actor, chosen)
             counts = audit.flags_by_prefecture(session, table)
             values = [{"name": k, "value": v} for k, v in counts.items()]
-            label = "以用定产预警数" if zh else "以用定产 flags"
+            label = say("以用定产 flags")
             extent: dict[str, Any] = {"regionMin": 0, "regionMax": max([1, *counts.values()])}
         else:
             data = audit.summary(
@@ -140,7 +142,7 @@ async def map_data(request: Request) -> Response:
                     {"name": r["prefecture"], "value": round(r["closing_stock_t"] / 1e4, 1)}
                     for r in data["by_prefecture"]
                 ]
-                label = "期末堆存量（万吨）" if zh else "Closing stock (10⁴ t)"
+                label = say("Closing stock (10⁴ t)")
                 extent = {}
             else:
                 values = [
@@ -148,7 +150,7 @@ async def map_data(request: Request) -> Response:
                     for r in data["by_prefecture"]
                     if r["utilisation_rate"] is not None
                 ]
-                label = "综合利用率（%）" if zh else "Utilisation rate (%)"
+                label = say("Utilisation rate (%)")
                 extent = {"regionMin": 0, "regionMax": 100}
         yards = [
             {
@@ -185,7 +187,8 @@ async def drawdown_data(request: Request) -> Response:
     period = period_param(q)
     material = _material(q.get("material"), audit.PHOSPHOGYPSUM)
     assert material is not None
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
+    say = partial(i18n.gettext, lang=lang)
 
     def read(session: Any) -> tuple[dict[str, Any], audit.Period]:
         series = audit.drawdown(session, actor, audit.Scope(material=material))
@@ -199,25 +202,25 @@ async def drawdown_data(request: Request) -> Response:
 
     pg = data["required_is"] == "consumption"
     if pg:
-        required = "以用定产轨迹：最低消纳量" if zh else "Trajectory: minimum consumption"
+        required = say("Trajectory: minimum consumption")
     else:
-        required = "利用率目标：最低利用量" if zh else "Target: minimum utilisation"
+        required = say("Target: minimum utilisation")
     series: list[dict[str, Any]] = [
-        {"name": "产生量" if zh else "Generated", "data": wan(data["generated_t"]), "type": "bar"},
-        {"name": "综合消纳量" if zh else "Consumed", "data": wan(data["consumed_t"])},
+        {"name": say("Generated"), "data": wan(data["generated_t"]), "type": "bar"},
+        {"name": say("Consumed"), "data": wan(data["consumed_t"])},
     ]
     if not pg:
-        series.append({"name": "综合利用量" if zh else "Utilised", "data": wan(data["utilised_t"])})
+        series.append({"name": say("Utilised"), "data": wan(data["utilised_t"])})
     series += [
         {"name": required, "data": wan(data["required_t"]), "dashed": True},
-        {"name": "堆存量" if zh else "Stock", "data": wan(data["closing_stock_t"]), "axis": 1},
+        {"name": say("Stock"), "data": wan(data["closing_stock_t"]), "axis": 1},
     ]
     out: dict[str, Any] = {
-        "title": m.name_zh if zh else m.name_en,
+        "title": i18n.name_of(m, lang),
         "x": data["months"],
         "axes": [
-            "月度（万吨）" if zh else "Monthly (10⁴ t)",
-            "堆存量（万吨）" if zh else "Stock (10⁴ t)",
+            say("Monthly (10⁴ t)"),
+            say("Stock (10⁴ t)"),
         ],
         "series": series,
         "highlight": [f"{chosen.start:%Y-%m}", f"{chosen.end:%Y-%m}"],

@@ -110,9 +110,10 @@ def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     document = fields.text(data, "document")
     if kind in ("utilisation", "treatment", "disposal", "correction", "opening") and not document:
         raise InvalidInput(
-            "document: is required for a {kind} entry (the survey, contract or report behind it)",
+            "document: is required for a {entry_kind} entry "
+            "(the survey, contract or report behind it)",
             field="document",
-            kind=kind,
+            entry_kind=kind,
         )
     return {
         "kind": kind,
@@ -144,11 +145,11 @@ def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, A
     claim = corrections.needs_attestation(kind, None)
     if claim and not evidence:
         raise EvidenceRequired(
-            "evidence: is required for a {kind} entry a producer "
+            "evidence: is required for a {entry_kind} entry a producer "
             "claims itself (upload the record behind it to "
             "/api/v1/documents and cite its id)",
             field="evidence",
-            kind=kind,
+            entry_kind=kind,
         )
     reports.check_date(
         uow.session, site_id, material, day, field="occurred_on", opening=kind == "opening"
