@@ -45,6 +45,7 @@ class Actor:
             raise NotAllowed(
                 "role: {value!r} may not do this (needs {roles})",
                 value=self.role,
+                role=self.role,
                 roles=" or ".join(roles),
             )
 

@@ -35,8 +35,15 @@ def make_templates() -> Jinja2Blocks:
     env.filters["num"] = _num
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
+    env.filters["name"] = _name
     env.globals["pct"] = _pct
     return Jinja2Blocks(env=env)
+
+
+@pass_context
+def _name(context: Context, item: Any) -> str:
+    """`{{ m | name }}`: a catalogue entry's own name in the page's language."""
+    return i18n.name_of(item, context.get("lang", "en"))
 
 
 @pass_context

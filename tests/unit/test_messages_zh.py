@@ -165,7 +165,7 @@ def test_the_catalogue_names_the_material_in_chinese():
 
 def test_the_role_that_may_do_it_is_named_in_chinese():
     assert zh(lambda: PRODUCER.require("regulator", "operator")) == (
-        "角色（role）：'producer' 无权执行此操作（需要主管部门（regulator）或平台运营（operator））"
+        "角色（role）：产废单位（producer）无权执行此操作（需要主管部门（regulator）或平台运营（operator））"
     )
 
 
@@ -279,7 +279,7 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
     ),
     ("use", lambda: catalogue.use_spec("phosphogypsum", "rocket_fuel"), "'rocket_fuel'"),
     # market/auth.py, market/services/users.py
-    ("role", lambda: PRODUCER.require("regulator", "operator"), "'producer'"),
+    ("role", lambda: PRODUCER.require("regulator", "operator"), "producer"),
     ("password", lambda: users.check_password_strength("short"), "5"),
     # market/services/ledger.py
     (
@@ -548,8 +548,8 @@ def _catalogue():  # type: ignore[no-untyped-def]
 
 def test_every_chinese_template_names_only_what_its_english_one_gives():
     # `{value}` is always there for a refusal `about` a field; a site may add a param the
-    # Chinese needs (`given_site_kind`): it must be in the English call all the same
-    allowed_extra = {"value", "given_site_kind"}
+    # Chinese needs (`given_site_kind`, `role`): it must be in the English call all the same
+    allowed_extra = {"value", "given_site_kind", "role"}
     for message in _catalogue():
         if not message.id or not message.string:
             continue
