@@ -73,6 +73,11 @@ def error_json(
     return JSONResponse({"error": body}, status_code=status)
 
 
+def _one(exc: DomainError) -> dict[str, object]:
+    out: dict[str, object] = {"field": exc.field} if exc.field else {}
+    return out | {"code": exc.code, "message": exc.message, "params": exc.data()}
+
+
 def refusal_json(exc: DomainError, status: int) -> JSONResponse:
     """`{"error": {code, message, field, params, errors?}}`: `errors` lists every bad field when
     the refusal found several, each `{field, code, message, params}`."""
@@ -83,12 +88,7 @@ def refusal_json(exc: DomainError, status: int) -> JSONResponse:
         status,
         exc.field,
         params=exc.data(),
-        errors=[
-            {"field": e.field, "code": e.code, "message": e.message, "params": e.data()}
-            for e in several
-        ]
-        if several
-        else None,
+        errors=[_one(e) for e in several] if several else None,
     )
 
 
