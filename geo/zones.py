@@ -57,7 +57,15 @@ _GEOD = Geod(ellps="WGS84")
 
 
 class ZoneFileError(ValueError):
-    """A protected-zone file is not acceptable; the message names the JSON path and value."""
+    """A protected-zone file is not acceptable; the message names the JSON path and value.
+
+    The message is `template` (named placeholders) filled with `params`, so a caller can say the
+    same in another language."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params) if params else template)
 
 
 @dataclass(frozen=True)
@@ -101,18 +109,23 @@ class _Reader:
     def unchecked(self, obj: Any) -> list[tuple[str, str, shapely.Geometry]]:
         """(name, JSON path, shape) of each zone, its structure and coordinates checked."""
         if not isinstance(obj, dict):
-            raise ZoneFileError(f"$: expected a GeoJSON object, got {_show(obj)}")
+            raise ZoneFileError("$: expected a GeoJSON object, got {shown}", shown=_show(obj))
         crs = obj.get("crs")
         if crs is not None:
             props = crs.get("properties") if isinstance(crs, dict) else None
             name = props.get("name") if isinstance(props, dict) else None
             if name not in _ACCEPTED_CRS:
-                raise ZoneFileError(f"$.crs: only WGS-84 lon/lat is accepted, got {_show(crs)}")
+                raise ZoneFileError(
+                    "$.crs: only WGS-84 lon/lat is accepted, got {shown}", shown=_show(crs)
+                )
         kind = obj.get("type")
         if kind == "FeatureCollection":
             features = obj.get("features")
             if not isinstance(features, list):
-                raise ZoneFileError(f"$.features: expected a list, got {_show(features)}")
+                raise ZoneFileError(
+                    "$.features: expected a list, got {shown}",
+                    shown=_show(features),
+                )
             zones = [self.feature(f, f"$.features[{i}]", i + 1) for i, f in enumerate(features)]
         elif kind == "Feature":
             zones = [self.feature(obj, "$", 1)]
@@ -120,63 +133,92 @@ class _Reader:
             zones = [("zone 1", "$", self.geometry(obj, "$"))]
         else:
             raise ZoneFileError(
-                f"$.type: expected FeatureCollection, Feature, Polygon or MultiPolygon, "
-                f"got {_show(kind)}"
+                "$.type: expected FeatureCollection, Feature, Polygon or MultiPolygon, got {shown}",
+                shown=_show(kind),
             )
         if not zones:
             raise ZoneFileError("$.features: empty, the file holds no zones")
         if len(zones) > MAX_ZONES:
-            raise ZoneFileError(f"$.features: {len(zones):,} zones, at most {MAX_ZONES:,}")
+            raise ZoneFileError(
+                "$.features: {n:,} zones, at most {most:,}",
+                n=len(zones),
+                most=MAX_ZONES,
+            )
         return zones
 
     def feature(self, feature: Any, path: str, number: int) -> tuple[str, str, shapely.Geometry]:
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             kind = feature.get("type") if isinstance(feature, dict) else feature
-            raise ZoneFileError(f"{path}.type: expected 'Feature', got {_show(kind)}")
+            raise ZoneFileError(
+                "{path}.type: expected 'Feature', got {shown}", path=path, shown=_show(kind)
+            )
         properties = feature.get("properties") or {}
         if not isinstance(properties, dict):
-            raise ZoneFileError(f"{path}.properties: expected an object, got {_show(properties)}")
+            raise ZoneFileError(
+                "{path}.properties: expected an object, got {shown}",
+                path=path,
+                shown=_show(properties),
+            )
         name = next(
             (str(v).strip() for k, v in properties.items() if k.lower() == "name" and v), ""
         )
         name = name or f"zone {number}"
         geometry = feature.get("geometry")
         if geometry is None:
-            raise ZoneFileError(f"{path}.geometry: missing or null")
+            raise ZoneFileError("{path}.geometry: missing or null", path=path)
         return name, f"{path}.geometry", self.geometry(geometry, f"{path}.geometry")
 
     def geometry(self, geometry: Any, path: str) -> shapely.Geometry:
         if not isinstance(geometry, dict):
-            raise ZoneFileError(f"{path}: expected a geometry object, got {_show(geometry)}")
+            raise ZoneFileError(
+                "{path}: expected a geometry object, got {shown}",
+                path=path,
+                shown=_show(geometry),
+            )
         kind = geometry.get("type")
         coords = geometry.get("coordinates")
         if kind == "Polygon":
             parts, paths = [coords], [f"{path}.coordinates"]
         elif kind == "MultiPolygon":
             if not isinstance(coords, list):
-                raise ZoneFileError(f"{path}.coordinates: expected a list, got {_show(coords)}")
+                raise ZoneFileError(
+                    "{path}.coordinates: expected a list, got {shown}",
+                    path=path,
+                    shown=_show(coords),
+                )
             parts = coords
             paths = [f"{path}.coordinates[{k}]" for k in range(len(coords))]
         else:
             raise ZoneFileError(
-                f"{path}.type: expected 'Polygon' or 'MultiPolygon', got {_show(kind)}"
+                "{path}.type: expected 'Polygon' or 'MultiPolygon', got {shown}",
+                path=path,
+                shown=_show(kind),
             )
         if not parts:
-            raise ZoneFileError(f"{path}.coordinates: empty")
+            raise ZoneFileError("{path}.coordinates: empty", path=path)
         polygons = [self.polygon(rings, p) for rings, p in zip(parts, paths, strict=True)]
         return polygons[0] if kind == "Polygon" else shapely.multipolygons(polygons)
 
     def checked(self, shape: shapely.Geometry, path: str, name: str) -> shapely.Geometry:
         if shapely.is_valid(shape):
             if shape.area < _MIN_AREA_DEG2:
-                raise ZoneFileError(f"{path}: polygon has no area: {_show(shape.wkt)}")
+                raise ZoneFileError(
+                    "{path}: polygon has no area: {shown}",
+                    path=path,
+                    shown=_show(shape.wkt),
+                )
             return shape
         reason = shapely.is_valid_reason(shape)
         vertices = shapely.get_num_coordinates(shape)
         if vertices > MAX_REPAIR_VERTICES:
             raise ZoneFileError(
-                f"{path}: invalid polygon of {vertices:,} vertices ({reason}); at most "
-                f"{MAX_REPAIR_VERTICES:,} are repaired here, repair it in a GIS first"
+                "{path}: invalid polygon of {vertices:,} vertices "
+                "({reason}); at most {MAX_REPAIR_VERTICES:,} are "
+                "repaired here, repair it in a GIS first",
+                path=path,
+                vertices=vertices,
+                reason=reason,
+                MAX_REPAIR_VERTICES=MAX_REPAIR_VERTICES,
             )
         repaired = shapely.make_valid(shape, method="structure", keep_collapsed=False)
         kept = [
@@ -186,25 +228,45 @@ class _Reader:
         ]
         fixed = shapely.union_all(kept) if kept else None
         if fixed is None or fixed.area < _MIN_AREA_DEG2:
-            raise ZoneFileError(f"{path}: invalid polygon that cannot be repaired: {reason}")
+            raise ZoneFileError(
+                "{path}: invalid polygon that cannot be repaired: {reason}",
+                path=path,
+                reason=reason,
+            )
         self.repairs.append(f"{name} ({path}): {reason}; repaired")
         return fixed
 
     def polygon(self, rings: Any, path: str) -> shapely.Geometry:
         if not isinstance(rings, list) or not rings:
-            raise ZoneFileError(f"{path}: expected a non-empty list of rings, got {_show(rings)}")
+            raise ZoneFileError(
+                "{path}: expected a non-empty list of rings, got {shown}",
+                path=path,
+                shown=_show(rings),
+            )
         arrays = [self.ring(ring, f"{path}[{r}]") for r, ring in enumerate(rings)]
         holes = [shapely.linearrings(a) for a in arrays[1:]]
         return shapely.polygons(arrays[0], holes=holes or None)
 
     def ring(self, ring: Any, path: str) -> NDArray[np.float64]:
         if not isinstance(ring, list):
-            raise ZoneFileError(f"{path}: expected a list of positions, got {_show(ring)}")
+            raise ZoneFileError(
+                "{path}: expected a list of positions, got {shown}",
+                path=path,
+                shown=_show(ring),
+            )
         self.vertices += len(ring)
         if self.vertices > self.max_vertices:
-            raise ZoneFileError(f"{path}: more than {self.max_vertices:,} vertices in the file")
+            raise ZoneFileError(
+                "{path}: more than {max_vertices:,} vertices in the file",
+                path=path,
+                max_vertices=self.max_vertices,
+            )
         if len(ring) < 4:
-            raise ZoneFileError(f"{path}: a ring needs at least 4 positions, got {len(ring)}")
+            raise ZoneFileError(
+                "{path}: a ring needs at least 4 positions, got {n_ring}",
+                path=path,
+                n_ring=len(ring),
+            )
         try:
             raw = np.array(ring)
         except (ValueError, TypeError, RecursionError):
@@ -218,22 +280,35 @@ class _Reader:
             bad = next((i for i, p in enumerate(ring) if not _is_position(p)), None)
             if bad is not None:
                 raise ZoneFileError(
-                    f"{path}[{bad}]: expected a position [lon, lat], got {_show(ring[bad])}"
+                    "{path}[{bad}]: expected a position [lon, lat], got {shown}",
+                    path=path,
+                    bad=bad,
+                    shown=_show(ring[bad]),
                 )
             raw = np.array([p[:2] for p in ring])  # some with altitude, some without
         try:
             xy = raw[:, :2].astype(np.float64)
         except OverflowError:  # an integer of hundreds of digits: JSON allows it
-            raise ZoneFileError(f"{path}: a coordinate is too large to be a degree") from None
+            raise ZoneFileError(
+                "{path}: a coordinate is too large to be a degree", path=path
+            ) from None
         if not (np.abs(xy) <= _LIMITS).all():
             i, axis = (int(v[0]) for v in np.nonzero(~(np.abs(xy) <= _LIMITS)))
             label, limit = ("longitude", "latitude")[axis], _LIMITS[axis]
             raise ZoneFileError(
-                f"{path}[{i}]: {label} {float(xy[i, axis])!r} is outside [-{limit:g}, {limit:g}]"
+                "{path}[{i}]: {axis} {value!r} is outside [-{limit:g}, {limit:g}]",
+                path=path,
+                i=i,
+                axis=label,
+                value=float(xy[i, axis]),
+                limit=limit,
             )
         if xy[0, 0] != xy[-1, 0] or xy[0, 1] != xy[-1, 1]:
             raise ZoneFileError(
-                f"{path}: ring is not closed: first {xy[0].tolist()} != last {xy[-1].tolist()}"
+                "{path}: ring is not closed: first {first} != last {last}",
+                path=path,
+                first=xy[0].tolist(),
+                last=xy[-1].tolist(),
             )
         return xy
 
@@ -280,7 +355,9 @@ class ProtectedZones:
                 obj = obj.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise ZoneFileError(
-                    f"$: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                    "$: not UTF-8 text ({exc_reason} at byte {exc_start})",
+                    exc_reason=exc.reason,
+                    exc_start=exc.start,
                 ) from None
         if isinstance(obj, str):
             try:
@@ -288,7 +365,7 @@ class ProtectedZones:
             except RecursionError:
                 raise ZoneFileError("$: nested too deeply to be GeoJSON") from None
             except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                raise ZoneFileError(f"$: not JSON: {exc}") from None
+                raise ZoneFileError("$: not JSON: {exc}", exc=exc) from None
         reader = _Reader(max_vertices)
         zones = reader.read(obj)
         return cls(zones, reader.repairs)

@@ -42,7 +42,12 @@ class Actor:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise NotAllowed(f"role: {self.role!r} may not do this (needs {' or '.join(roles)})")
+            raise NotAllowed(
+                "role: {value!r} may not do this (needs {roles})",
+                value=self.role,
+                role=self.role,
+                roles=" or ".join(roles),
+            )
 
 
 def hash_password(password: str) -> str:
@@ -175,22 +180,28 @@ def begin_login(session: Session, username: str, address: str, throttle: Throttl
     failures = _count(session, *pair, failed, col(A.attempted_at) >= pair_since)
     if failures >= throttle.max_failures:
         raise TooManyAttempts(
-            f"username: {username!r} has {failures} failed logins; try again in a few minutes",
+            "username: {username!r} has {failures} failed logins; try again in a few minutes",
             field="username",
+            username=username,
+            failures=failures,
         )
     from_address = _count(session, A.address == address, failed, col(A.attempted_at) >= since)
     if from_address >= throttle.address_max_failures:
         raise TooManyAttempts(
-            f"address: {address!r} has {from_address} failed logins; try again in a few minutes",
+            "address: {address!r} has {from_address} failed logins; try again in a few minutes",
             field="address",
+            address=address,
+            from_address=from_address,
         )
     last_minute = _count(
         session, A.address == address, col(A.attempted_at) >= now - timedelta(seconds=60)
     )
     if last_minute >= throttle.address_per_minute:
         raise TooManyAttempts(
-            f"address: {address!r} tried {last_minute} logins in a minute; try again in a minute",
+            "address: {address!r} tried {last_minute} logins in a minute; try again in a minute",
             field="address",
+            address=address,
+            last_minute=last_minute,
         )
     user = session.exec(select(User).where(User.username == username)).first()
     user_since = max(since, _last_success(session, A.username == username) or since)

@@ -17,9 +17,11 @@ def sqlite_path(url: str) -> Path:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         raise InvalidInput(
-            f"database: {parsed.render_as_string(hide_password=True)} is not a SQLite file; "
-            "back up PostgreSQL with pg_dump -Fc (see the README)",
+            "database: {url} is not a "
+            "SQLite file; back up PostgreSQL with pg_dump -Fc (see "
+            "the README)",
             field="database",
+            url=parsed.render_as_string(hide_password=True),
         )
     return Path(parsed.database)
 
@@ -31,9 +33,11 @@ def backup(url: str, target: Path) -> int:
     """
     source = sqlite_path(url)
     if not source.exists():
-        raise InvalidInput(f"database: {source} does not exist", field="database")
+        raise InvalidInput("database: {source} does not exist", field="database", source=source)
     if target.exists():
-        raise InvalidInput(f"output: {target} exists; choose a new file", field="output")
+        raise InvalidInput(
+            "output: {target} exists; choose a new file", field="output", target=target
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(target.suffix + ".partial")
     pages = _snapshot(source, partial)
@@ -51,7 +55,9 @@ def _snapshot(source: Path, target: Path) -> int:
         dst.execute("PRAGMA journal_mode=DELETE")
         return int(dst.execute("PRAGMA page_count").fetchone()[0])
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"input: {source} is not a SQLite database ({exc})") from None
+        raise InvalidInput(
+            "input: {source} is not a SQLite database ({exc})", source=source, exc=exc
+        ) from None
     finally:
         dst.close()
         src.close()
@@ -60,7 +66,7 @@ def _snapshot(source: Path, target: Path) -> int:
 def check_backup(path: Path) -> dict[str, object]:
     """SQLite's own integrity check, then every ledger chain, on a copy of the backup."""
     if not path.exists():
-        raise InvalidInput(f"input: {path} does not exist", field="input")
+        raise InvalidInput("input: {path} does not exist", field="input", path=path)
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "check.db"
         _snapshot(path, copy)
@@ -68,11 +74,15 @@ def check_backup(path: Path) -> dict[str, object]:
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise InvalidInput(f"input: {path} is not a SQLite database ({exc})") from None
+            raise InvalidInput(
+                "input: {path} is not a SQLite database ({exc})", path=path, exc=exc
+            ) from None
         finally:
             conn.close()
         if result != "ok":
-            raise InvalidInput(f"input: {path} fails SQLite's integrity check: {result}")
+            raise InvalidInput(
+                "input: {path} fails SQLite's integrity check: {result}", path=path, result=result
+            )
         db = Database(f"sqlite:///{copy}")
         try:
             with db.read_session() as session:
@@ -81,7 +91,9 @@ def check_backup(path: Path) -> dict[str, object]:
             db.dispose()
     if not report["ok"]:
         first = report["breaks"][0]["message"]  # type: ignore[index]
-        raise InvalidInput(f"input: {path} has a broken ledger chain: {first}")
+        raise InvalidInput(
+            "input: {path} has a broken ledger chain: {first}", path=path, first=first
+        )
     return report
 
 
@@ -91,7 +103,7 @@ def restore(source: Path, url: str, *, force: bool = False) -> dict[str, object]
     target = sqlite_path(url)
     if target.exists() and not force:
         raise InvalidInput(
-            f"database: {target} exists; pass --force to replace it", field="database"
+            "database: {target} exists; pass --force to replace it", field="database", target=target
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_suffix(target.suffix + ".restoring")

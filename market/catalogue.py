@@ -33,9 +33,11 @@ def quality(material_code: str, raw: Mapping[str, Any], field: str = "quality") 
     allowed = cat.materials[material_code].parameters
     checked: dict[str, float] = {}
     for name, value in raw.items():
-        where = f"{field}.{name}"
+        where = f"{field}.{name}" if str(name).isidentifier() else f"{field}.{str(name)!r}"
         if name not in allowed:
-            raise InvalidInput.about(where, value, f"is not a parameter of {material_code}")
+            raise InvalidInput.about(
+                where, value, "is not a parameter of {material_code}", material_code=material_code
+            )
         param = cat.parameters[name]
         checked[name] = to_number(
             value, where, minimum=param.physical_min, maximum=param.physical_max
@@ -51,9 +53,11 @@ def spec(
     allowed = cat.materials[material_code].parameters
     checked: dict[str, dict[str, float]] = {}
     for name, bounds in raw.items():
-        where = f"{field}.{name}"
+        where = f"{field}.{name}" if str(name).isidentifier() else f"{field}.{str(name)!r}"
         if name not in allowed:
-            raise InvalidInput.about(where, bounds, f"is not a parameter of {material_code}")
+            raise InvalidInput.about(
+                where, bounds, "is not a parameter of {material_code}", material_code=material_code
+            )
         if not isinstance(bounds, Mapping) or not bounds or set(bounds) - {"min", "max"}:
             raise InvalidInput.about(where, bounds, "must be an object with min and/or max")
         param = cat.parameters[name]
@@ -70,9 +74,11 @@ def spec(
             continue
         if "min" in out and "max" in out and out["min"] > out["max"]:
             raise InvalidInput(
-                f"{where}: min {out['min']:g} is above max {out['max']:g}",
+                "{field}: min {out_min:g} is above max {out_max:g}",
                 field=where,
                 value=bounds,
+                out_min=out["min"],
+                out_max=out["max"],
             )
         checked[name] = out
     return checked
@@ -83,7 +89,9 @@ def use_spec(material_code: str, use_code: str) -> dict[str, dict[str, float]]:
     try:
         use = cat.use(material_code, use_code)
     except KeyError:
-        raise InvalidInput.about("use", use_code, f"is not a use of {material_code}") from None
+        raise InvalidInput.about(
+            "use", use_code, "is not a use of {material_code}", material_code=material_code
+        ) from None
     out: dict[str, dict[str, float]] = {}
     for name, bound in use.spec.items():
         entry: dict[str, float] = {}

@@ -105,8 +105,8 @@ class Database:
                     raise
                 if attempt == 2:
                     raise Conflict(
-                        f"{constraint}: another request changed the same thing at the same "
-                        "time; try again",
+                        "{field}: another request changed the same thing at the "
+                        "same time; try again",
                         field=constraint,
                     ) from None
         raise AssertionError("unreachable")

@@ -37,7 +37,11 @@ _WHOLE = re.compile(r"-?[0-9]{1,30}")
 
 def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
     if not isinstance(data, Mapping):
-        raise InvalidInput(f"{prefix or 'body'}: expected an object, got {type(data).__name__}")
+        raise InvalidInput(
+            "{where}: expected an object, got {got}",
+            where=prefix or "body",
+            got=type(data).__name__,
+        )
     unknown = sorted(set(data) - set(allowed), key=str)
     if unknown:
         key = str(unknown[0])
@@ -65,7 +69,7 @@ def number(
     raw = data.get(name)
     if _missing(raw):
         if required:
-            raise InvalidInput(f"{field}: is required", field=field)
+            raise InvalidInput("{field}: is required", field=field)
         return default
     return to_number(raw, field, minimum=minimum, maximum=maximum, positive=positive)
 
@@ -102,10 +106,11 @@ def to_number(
     if positive and value <= 0:
         raise InvalidInput.about(field, raw, "must be greater than 0")
     if minimum is not None and value < minimum:
-        problem = "is negative" if minimum == 0 else f"is below the minimum {minimum:g}"
-        raise InvalidInput.about(field, raw, problem)
+        if minimum == 0:
+            raise InvalidInput.about(field, raw, "is negative")
+        raise InvalidInput.about(field, raw, "is below the minimum {minimum:g}", minimum=minimum)
     if maximum is not None and value > maximum:
-        raise InvalidInput.about(field, raw, f"is above the maximum {maximum:g}")
+        raise InvalidInput.about(field, raw, "is above the maximum {maximum:g}", maximum=maximum)
     return value
 
 
@@ -126,13 +131,15 @@ def text(
     raw = data.get(name)
     if _missing(raw):
         if required:
-            raise InvalidInput(f"{name}: is required", field=name)
+            raise InvalidInput("{field}: is required", field=name)
         return default
     if not isinstance(raw, str):
         raise InvalidInput.about(name, raw, "is not text")
     value = raw.strip()
     if len(value) > max_length:
-        raise InvalidInput.about(name, value, f"is longer than {max_length} characters")
+        raise InvalidInput.about(
+            name, value, "is longer than {max_length} characters", max_length=max_length
+        )
     if any(ord(c) < 32 for c in value):
         raise InvalidInput.about(name, value, "contains control characters")
     if not value.isascii():
@@ -144,7 +151,9 @@ def text(
     if choices is not None:
         options = tuple(choices)
         if value not in options:
-            raise InvalidInput.about(name, value, f"is not one of {', '.join(options)}")
+            raise InvalidInput.about(
+                name, value, "is not one of {options}", options=", ".join(options)
+            )
     return value
 
 
@@ -152,7 +161,7 @@ def integer(data: Mapping[str, Any], name: str, *, required: bool = True) -> int
     raw = data.get(name)
     if _missing(raw):
         if required:
-            raise InvalidInput(f"{name}: is required", field=name)
+            raise InvalidInput("{field}: is required", field=name)
         return None
     if isinstance(raw, bool):
         raise InvalidInput.about(name, raw, "is not a whole number")
@@ -174,7 +183,7 @@ def day(data: Mapping[str, Any], name: str, *, required: bool = True) -> date | 
     raw = data.get(name)
     if _missing(raw):
         if required:
-            raise InvalidInput(f"{name}: is required", field=name)
+            raise InvalidInput("{field}: is required", field=name)
         return None
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
@@ -194,7 +203,7 @@ def moment(data: Mapping[str, Any], name: str, *, required: bool = True) -> date
     raw = data.get(name)
     if _missing(raw):
         if required:
-            raise InvalidInput(f"{name}: is required", field=name)
+            raise InvalidInput("{field}: is required", field=name)
         return None
     if isinstance(raw, datetime):
         value = raw
@@ -217,9 +226,11 @@ def moment(data: Mapping[str, Any], name: str, *, required: bool = True) -> date
 def date_order(start_field: str, start: date | None, end_field: str, end: date | None) -> None:
     if start is not None and end is not None and end < start:
         raise InvalidInput(
-            f"{end_field}: {end.isoformat()} is before {start_field} {start.isoformat()}",
+            "{field}: {value} is before {start_field} {start}",
             field=end_field,
             value=end.isoformat(),
+            start_field=start_field,
+            start=start.isoformat(),
         )
 
 
@@ -227,10 +238,12 @@ def mapping(data: Mapping[str, Any], name: str, *, required: bool = False) -> di
     raw = data.get(name)
     if raw is None:
         if required:
-            raise InvalidInput(f"{name}: is required", field=name)
+            raise InvalidInput("{field}: is required", field=name)
         return {}
     if not isinstance(raw, Mapping):
         raise InvalidInput.about(name, raw, "is not an object")
     if len(raw) > 100:
-        raise InvalidInput(f"{name}: has {len(raw)} entries, at most 100 allowed", field=name)
+        raise InvalidInput(
+            "{field}: has {n_raw} entries, at most 100 allowed", field=name, n_raw=len(raw)
+        )
     return dict(raw)

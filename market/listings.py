@@ -35,10 +35,10 @@ def lot_history(session: Session, actor: Actor, lot_id: int) -> list[dict[str, A
         select(Lot, Site).join(Site, col(Site.id) == Lot.site_id).where(Lot.id == lot_id)
     ).first()
     if row is None:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     _lot, site = row
     if actor.role not in OVERSEERS and site.organisation_id != actor.organisation_id:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     revisions = session.exec(
         select(LotRevision)
         .where(LotRevision.lot_id == lot_id)
@@ -67,4 +67,4 @@ def proposal_for(session: Session, actor: Actor, proposal_id: int) -> dict[str, 
         or (actor.role == "producer" and rows[0]["producer_id"] == actor.organisation_id)
     ):
         return rows[0]
-    raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal", value=proposal_id)
+    raise NotFound("proposal: {value} does not exist", field="proposal", value=proposal_id)

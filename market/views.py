@@ -256,7 +256,7 @@ def get_lot(
     params = {"today": today, "org": actor.organisation_id, "lot_id": lot_id}
     row = session.connection().execute(q, params).first()
     if row is None:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     return _lot_row(row, today)
 
 
@@ -357,7 +357,7 @@ def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
         q = q.where(open_offer_condition(open_t, today))
     row = session.exec(q).first()
     if row is None:
-        raise NotFound(f"offer: {offer_id} does not exist", field="offer", value=offer_id)
+        raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
     return offer_public(*row, today)
 
 
@@ -405,7 +405,7 @@ def site_ledger(
     if site is None or (
         actor.role not in OVERSEERS and site.organisation_id != actor.organisation_id
     ):
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     everything = session.exec(
         select(LedgerEntry).where(LedgerEntry.site_id == site_id).order_by(col(LedgerEntry.seq))
     ).all()
@@ -536,7 +536,7 @@ def match_run_public(session: Session, actor: Actor, run_id: int) -> dict[str, A
     _require_overseer(actor)
     run = session.get(MatchRun, run_id)
     if run is None:
-        raise NotFound(f"match run: {run_id} does not exist", field="id", value=run_id)
+        raise NotFound("match run: {value} does not exist", field="id", value=run_id)
     out = match_run_summary(run)
     out["params"] = run.params
     out["unmatched"] = run.unmatched
@@ -681,7 +681,9 @@ def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or not _sees_proposal(session, actor, proposal):
         # another organisation's proposal reads as a missing one: ids are not revealed
-        raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
+        raise NotFound(
+            "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
+        )
     return _bid_rows(session, and_(_bid_scope(actor), Bid.proposal_id == proposal_id))
 
 
@@ -784,7 +786,9 @@ def list_contracts(
 def get_contract(session: Session, actor: Actor, contract_id: int) -> dict[str, Any]:
     rows = _contract_rows(session, actor, Contract.id == contract_id)
     if not rows:
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     row = rows[0]
     row["deliveries"] = list_deliveries(session, actor, contract_id)
     return row

@@ -58,7 +58,12 @@ def check_positive(value: float, path: str) -> None:
 def check_tonnes(value: float, path: str) -> None:
     check_non_negative(value, path)
     if value > MAX_TONNES:
-        raise TooLarge(path, f"{value:g} t is above the maximum {MAX_TONNES:g} t")
+        raise TooLarge(
+            path,
+            "{tonnes:g} t is above the maximum {maximum:g} t",
+            tonnes=value,
+            maximum=MAX_TONNES,
+        )
 
 
 def check_point(lat: float, lon: float, path: str) -> None:

@@ -7,70 +7,96 @@ import math
 from typing import Any
 
 
-class ProblemError(ValueError):
-    """A matching problem breaks the contract; `path` says where (e.g. `lots[3].tonnes`)."""
+def N_(template: str) -> str:
+    """Marks a template for the gettext catalogue (scripts/i18n.py extract)."""
+    return template
 
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__(f"{path}: {detail}" if path else detail)
+
+class ProblemError(ValueError):
+    """A matching problem breaks the contract; `path` says where (e.g. `lots[3].tonnes`).
+
+    `detail` is a template with named placeholders filled from `params` (`{shown} is negative`),
+    so a caller can say the same in another language from `template` and `params`."""
+
+    def __init__(self, path: str, detail: str, **params: Any) -> None:
         self.path = path
-        self.detail = detail
+        self.template = detail
+        self.params: dict[str, Any] = params
+        self.detail = detail.format(**params) if params else detail
+        super().__init__(f"{path}: {self.detail}" if path else self.detail)
 
 
 class WrongType(ProblemError):
     def __init__(self, path: str, value: Any, expected: str) -> None:
-        super().__init__(path, f"{show(value)} is not {expected}")
+        super().__init__(
+            path, N_("{shown} is not {expected}"), shown=show(value), expected=expected
+        )
 
 
 class UnknownKey(ProblemError):
     def __init__(self, path: str, keys: list[str], allowed: tuple[str, ...]) -> None:
         names = ", ".join(repr(k) for k in sorted(keys))
-        noun = "key" if len(keys) == 1 else "keys"
-        super().__init__(path, f"unknown {noun} {names} (allowed: {', '.join(allowed)})")
+        template = N_("unknown key {keys} (allowed: {allowed})")
+        if len(keys) != 1:
+            template = N_("unknown keys {keys} (allowed: {allowed})")
+        super().__init__(path, template, keys=names, allowed=", ".join(allowed))
 
 
 class MissingKey(ProblemError):
     def __init__(self, path: str, key: str) -> None:
-        super().__init__(path, f"missing key {key!r}")
+        super().__init__(path, N_("missing key {key}"), key=repr(key))
 
 
 class NotFinite(ProblemError):
     def __init__(self, path: str, value: float) -> None:
-        super().__init__(path, f"{show(value)} is not a finite number")
+        super().__init__(path, N_("{shown} is not a finite number"), shown=show(value))
 
 
 class Negative(ProblemError):
     def __init__(self, path: str, value: float) -> None:
-        super().__init__(path, f"{show(value)} is negative")
+        super().__init__(path, N_("{shown} is negative"), shown=show(value))
 
 
 class OutOfRange(ProblemError):
     def __init__(self, path: str, value: float, low: float, high: float) -> None:
-        super().__init__(path, f"{show(value)} is out of range [{show(low)}, {show(high)}]")
+        super().__init__(
+            path,
+            N_("{shown} is out of range [{low}, {high}]"),
+            shown=show(value),
+            low=show(low),
+            high=show(high),
+        )
 
 
 class BoundsReversed(ProblemError):
     def __init__(self, path: str, low: float, high: float) -> None:
-        super().__init__(path, f"min {show(low)} > max {show(high)}")
+        super().__init__(path, N_("min {low} > max {high}"), low=show(low), high=show(high))
 
 
 class DuplicateId(ProblemError):
     def __init__(self, path: str, value: str, first: str) -> None:
-        super().__init__(path, f"{show(value)} is a duplicate (first at {first})")
+        super().__init__(
+            path, N_("{shown} is a duplicate (first at {first})"), shown=show(value), first=first
+        )
 
 
 class NotAChoice(ProblemError):
     def __init__(self, path: str, value: Any, choices: tuple[str, ...]) -> None:
-        super().__init__(path, f"{show(value)} is not one of {', '.join(map(repr, choices))}")
+        super().__init__(
+            path,
+            N_("{shown} is not one of {choices}"),
+            shown=show(value),
+            choices=", ".join(map(repr, choices)),
+        )
 
 
 class UnknownLot(ProblemError):
     def __init__(self, lot_id: str) -> None:
-        super().__init__("lot", f"{show(lot_id)} is not in the problem")
+        super().__init__("lot", N_("{shown} is not in the problem"), shown=show(lot_id))
 
 
 class TooLarge(ProblemError):
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__(path, detail)
+    pass
 
 
 def show(value: Any) -> str:

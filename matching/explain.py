@@ -21,7 +21,14 @@ NAMED_LOTS = 5
 
 BLOCK_PAIRS = 1 << 20
 """Great circles computed at once when explaining lots with no eligible plant."""
-NO_PLANT_WITHIN_HAUL = "no eligible facility within haul limit"
+
+
+def N_(template: str) -> str:
+    """Marks a template for the gettext catalogue (scripts/i18n.py extract)."""
+    return template
+
+
+NO_PLANT_WITHIN_HAUL = N_("no eligible facility within haul limit")
 """docs/matching-format.md's wording for lots whose every otherwise-eligible plant is too far."""
 
 
@@ -105,7 +112,7 @@ class Explainer:
     def _capacity(self, lot: int, own: IntArray, remaining: int) -> list[tuple[str, Detail]]:
         index, arcs = self.index, self.arcs
         if self.status == "infeasible":
-            return [("the solver found no solution", {"code": "solver_failed"})]
+            return [reason_of({"code": "solver_failed"})]
         weight = int(index.lot_weight[lot])
         nearest = own[np.argsort(arcs.road_km[own], kind="stable")]
         accepts = arcs.accept[nearest]
@@ -135,39 +142,29 @@ class Explainer:
         if full:
             mine = float(arcs.road_km[nearest[0]]) * index.cost_per_t_km
             out.append(
-                (
-                    self._capacity_reason(full, weight, mine),
+                reason_of(
                     {
                         "code": "capacity_taken",
                         "plants": full,
-                    },
+                        "priority": weight,
+                        "haul_cost_cny_t": round(mine, 2),
+                    }
                 )
             )
         if short and self.min_shipment_t is not None:
             least = min(self.min_shipment_t, int(index.lot_tonnes[lot]))
             largest = int(room.max())
+            detail: dict[str, Any] = {
+                "code": "below_min_shipment" if largest < least else "time_limit",
+                "min_shipment_t": least,
+                "remaining_t": remaining,
+                "plants": short,
+            }
             if largest < least:
-                reason = (
-                    f"the {remaining} t left and the spare capacity (at most {largest} t at a "
-                    f"plant) are below the minimum shipment of {least} t"
-                )
-                code = "below_min_shipment"
-            else:
-                reason = "the search stopped at its time limit before placing these tonnes"
-                code = "time_limit"
-            out.append(
-                (
-                    reason,
-                    {
-                        "code": code,
-                        "min_shipment_t": least,
-                        "remaining_t": remaining,
-                        "plants": short,
-                    },
-                )
-            )
+                detail["largest_spare_t"] = largest
+            out.append(reason_of(detail))
         if not out:
-            out.append(("the search stopped before placing these tonnes", {"code": "time_limit"}))
+            out.append(reason_of({"code": "time_limit"}))
         return out
 
     def _plant(self, accept: int, road_km: float) -> dict[str, Any]:
@@ -193,25 +190,6 @@ class Explainer:
                 ),
             }
         return taker
-
-    @staticmethod
-    def _capacity_reason(plants: list[dict[str, Any]], weight: int, mine: float) -> str:
-        parts = []
-        for plant in plants:
-            names = []
-            for taker in plant["taken_by"]:
-                if taker["priority"] > weight:
-                    names.append(f"{taker['lot']} (priority {taker['priority']})")
-                else:
-                    names.append(f"{taker['lot']} ({taker['haul_cost_cny_t']:.2f} CNY/t)")
-            if plant.get("more_lots"):
-                names.append(f"{plant['more_lots']} more")
-            parts.append(f"{plant['facility']}: {', '.join(names) or 'no capacity'}")
-        return (
-            "capacity at eligible plants is taken by lots of higher priority or lower total haul"
-            f" cost (this lot: priority {weight}, {mine:.2f} CNY/t to the nearest) — "
-            + "; ".join(parts)
-        )
 
     # ----------------------------------------------------------------------- ineligible
 
@@ -243,15 +221,7 @@ class Explainer:
         index = self.index
         lot = index.problem.lots[lot_number]
         if table.accepts.size == 0:
-            return [
-                (
-                    f"no plant accepts {lot.material}",
-                    {
-                        "code": "no_plant_accepts_material",
-                        "material": lot.material,
-                    },
-                )
-            ]
+            return [reason_of({"code": "no_plant_accepts_material", "material": lot.material})]
         q = table.assays([lot])[0]
         absent = np.isnan(q)
         missing = (table.bounded & absent).any(axis=1)
@@ -262,12 +232,8 @@ class Explainer:
             a, road = self._nearest(lot_number, table.accepts[outside], gc[outside])
             miss = check_pair(lot, index.facility_of(a), index.accept(a), road).quality[0]
             plant = self._plant(a, road)
-            word = "below the minimum" if miss.side == "min" else "above the maximum"
-            shown = f"{miss.parameter} {_num(miss.value)} is {word} {_num(miss.limit)}"
             out.append(
-                (
-                    f"{shown} of the nearest plant that limits"
-                    f" it, {plant['facility']} ({_km(road)})",
+                reason_of(
                     {
                         "code": "quality",
                         **plant,
@@ -276,6 +242,7 @@ class Explainer:
                         miss.side: miss.limit,
                         "plants": int(outside.sum()),
                     },
+                    road,
                 )
             )
         if missing.any():
@@ -286,9 +253,7 @@ class Explainer:
             plant = self._plant(a, road)
             count = int(missing.sum())
             out.append(
-                (
-                    f"no assay for {', '.join(lacking)}, which {count} plant(s) require (nearest:"
-                    f" {plant['facility']}, {_km(road)}, needs {', '.join(needs)})",
+                reason_of(
                     {
                         "code": "missing_assay",
                         "parameters": lacking,
@@ -296,6 +261,7 @@ class Explainer:
                         "needs": list(needs),
                         "plants": count,
                     },
+                    road,
                 )
             )
         if passing.any():
@@ -304,14 +270,13 @@ class Explainer:
             limit = min(float(index.lot_limit[lot_number]), float(index.fac_limit[f]))
             detail = self._plant(a, road)
             out.append(
-                (
-                    NO_PLANT_WITHIN_HAUL,
+                reason_of(
                     {
                         "code": "beyond_haul_limit",
                         **detail,
                         "limit_km": limit if math.isfinite(limit) else None,
                         "plants": int(passing.sum()),
-                    },
+                    }
                 )
             )
         return out
@@ -332,9 +297,191 @@ class Explainer:
         return int(candidates[best]), float(road[best])
 
 
-def _km(road_km: float) -> str:
-    return f"{road_km:.1f} km by road" if math.isfinite(road_km) else "no road known"
-
-
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# ----------------------------------------------------------------------------- reasons as data
+#
+# A reason is a template with named placeholders and its params, built from the reason's detail
+# (`code` and data): the engine writes the English from it, and a page in another language looks
+# the same template up in its catalogue (web/i18n.py) and fills it with the same params. Lists
+# are `Join`s, parts of a sentence are nested `Phrase`s.
+
+
+@dataclass(frozen=True)
+class Phrase:
+    template: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Join:
+    sep: str
+    items: tuple[Any, ...]
+
+
+def phrase_text(
+    phrase: Any,
+    translate: Any = None,
+    word: Any = None,
+    name: str = "",
+) -> str:
+    """A phrase as text: `translate(template)` gives the template in the reader's language
+    (English when None), `word(name, value)` a param's words (as they are when None)."""
+    if isinstance(phrase, Phrase):
+        template = translate(phrase.template) if translate else phrase.template
+        words = {
+            key: phrase_text(value, translate, word, key) for key, value in phrase.params.items()
+        }
+        return template.format(**words)
+    if isinstance(phrase, Join):
+        sep = translate(phrase.sep) if translate else phrase.sep
+        return sep.join(phrase_text(item, translate, word, name) for item in phrase.items)
+    return str(word(name, phrase) if word else phrase)
+
+
+def road_phrase(road_km: float | None) -> Phrase:
+    if road_km is None or not math.isfinite(road_km):
+        return Phrase(N_("no road known"), {})
+    return Phrase(N_("{km} km by road"), {"km": f"{road_km:.1f}"})
+
+
+def reason_phrase(detail: Detail, road_km: float | None = None) -> Phrase:
+    """The reason a detail gives, as a phrase. Unmatched tonnes' details name the nearest plant
+    (`facility`); an option's (matching/rank.py) are about its own plant. `road_km`, when given,
+    is the unrounded road the detail holds rounded."""
+    code = detail.get("code")
+    road = road_phrase(road_km if road_km is not None else detail.get("road_km"))
+    if code == "solver_failed":
+        return Phrase(N_("the solver found no solution"), {})
+    if code == "no_plant_accepts_material":
+        return Phrase(N_("no plant accepts {material}"), {"material": detail["material"]})
+    if code == "material_differs":
+        return Phrase(
+            N_("takes {material}, not {lot_material}"),
+            {"material": detail["material"], "lot_material": detail["lot_material"]},
+        )
+    if code == "quality":
+        side = "min" if "min" in detail else "max"
+        if "facility" not in detail:
+            return Phrase(
+                N_("{parameter} {value} is below the minimum {limit}")
+                if side == "min"
+                else N_("{parameter} {value} is above the maximum {limit}"),
+                {
+                    "parameter": detail["parameter"],
+                    "value": f"{detail['value']:g}",
+                    "limit": f"{detail[side]:g}",
+                },
+            )
+        return Phrase(
+            N_(
+                "{parameter} {value} is below the minimum {limit} of the nearest plant that "
+                "limits it, {facility} ({road})"
+            )
+            if side == "min"
+            else N_(
+                "{parameter} {value} is above the maximum {limit} of the nearest plant that "
+                "limits it, {facility} ({road})"
+            ),
+            {
+                "parameter": detail["parameter"],
+                "value": _num(detail["value"]),
+                "limit": _num(detail[side]),
+                "facility": detail["facility"],
+                "road": road,
+            },
+        )
+    if code == "missing_assay":
+        if "facility" not in detail:
+            return Phrase(
+                N_("no assay for {parameters}"),
+                {"parameters": Join(N_(", "), tuple(detail["parameters"]))},
+            )
+        return Phrase(
+            N_(
+                "no assay for {parameters}, which {count} plant(s) require (nearest: {facility}, "
+                "{road}, needs {needs})"
+            ),
+            {
+                "parameters": Join(N_(", "), tuple(detail["parameters"])),
+                "count": detail["plants"],
+                "facility": detail["facility"],
+                "road": road,
+                "needs": Join(N_(", "), tuple(detail["needs"])),
+            },
+        )
+    if code == "beyond_haul_limit":
+        if "facility" not in detail:
+            # the engine words its own road as it measured it (`inf km by road` when it knows
+            # none); a page reads the rounded road the detail keeps (null when none is known)
+            here = (
+                Phrase(N_("{km} km by road"), {"km": f"{road_km:.1f}"})
+                if road_km is not None
+                else road
+            )
+            return Phrase(
+                N_("{road} is beyond the haul limit of {limit} km"),
+                {"road": here, "limit": f"{detail['limit_km']:g}"},
+            )
+        return Phrase(NO_PLANT_WITHIN_HAUL, {})
+    if code == "capacity_taken":
+        weight = detail.get("priority", 0)
+        plants = []
+        for plant in detail["plants"]:
+            names: list[Phrase] = []
+            for taker in plant["taken_by"]:
+                if taker["priority"] > weight:
+                    names.append(
+                        Phrase(
+                            N_("{lot} (priority {priority})"),
+                            {"lot": taker["lot"], "priority": taker["priority"]},
+                        )
+                    )
+                else:
+                    names.append(
+                        Phrase(
+                            N_("{lot} ({cost} CNY/t)"),
+                            {"lot": taker["lot"], "cost": f"{taker['haul_cost_cny_t']:.2f}"},
+                        )
+                    )
+            if plant.get("more_lots"):
+                names.append(Phrase(N_("{n} more"), {"n": plant["more_lots"]}))
+            takers: Any = Join(N_(", "), tuple(names)) if names else Phrase(N_("no capacity"), {})
+            plants.append(
+                Phrase(
+                    N_("{facility}: {takers}"), {"facility": plant["facility"], "takers": takers}
+                )
+            )
+        return Phrase(
+            N_(
+                "capacity at eligible plants is taken by lots of higher priority or lower total "
+                "haul cost (this lot: priority {priority}, {cost} CNY/t to the nearest) — {plants}"
+            ),
+            {
+                "priority": weight,
+                "cost": f"{detail.get('haul_cost_cny_t', 0.0):.2f}",
+                "plants": Join(N_("; "), tuple(plants)),
+            },
+        )
+    if code == "below_min_shipment":
+        return Phrase(
+            N_(
+                "the {remaining} t left and the spare capacity (at most {largest} t at a plant) "
+                "are below the minimum shipment of {least} t"
+            ),
+            {
+                "remaining": detail["remaining_t"],
+                "largest": detail["largest_spare_t"],
+                "least": detail["min_shipment_t"],
+            },
+        )
+    if code == "time_limit" and "min_shipment_t" in detail:
+        return Phrase(N_("the search stopped at its time limit before placing these tonnes"), {})
+    return Phrase(N_("the search stopped before placing these tonnes"), {})
+
+
+def reason_of(detail: Detail, road_km: float | None = None) -> tuple[str, Detail]:
+    """The English reason and its detail, as `Unmatched` and `Option` keep them."""
+    return phrase_text(reason_phrase(detail, road_km)), detail

@@ -88,7 +88,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise ProblemError("", f"duplicate key {show(key)} in an object")
+                raise ProblemError("", "duplicate key {key} in an object", key=show(key))
             seen.add(key)
     return obj
 
@@ -205,7 +205,9 @@ def _unicode(raw: str, path: str) -> str:
         try:
             raw.encode("utf-8")
         except UnicodeEncodeError:
-            raise ProblemError(path, f"{show(raw[:40])} is not valid Unicode text") from None
+            raise ProblemError(
+                path, "{shown} is not valid Unicode text", shown=show(raw[:40])
+            ) from None
     return raw
 
 

@@ -103,8 +103,11 @@ def integer_scale(
     if c_max < 1:
         raise TooLarge(
             "problem",
-            f"{num_nodes} nodes with priorities up to {max_weight} leave no room for exact "
-            "integer costs; split the problem or narrow the priorities",
+            "{num_nodes} nodes with priorities up to {max_weight} "
+            "leave no room for exact integer costs; split the "
+            "problem or narrow the priorities",
+            num_nodes=num_nodes,
+            max_weight=max_weight,
         )
     if top > 0:
         # The dearest arc costs exactly c_max units, so max(haul) = c_max.

@@ -11,7 +11,8 @@ import numpy as np
 from geo.distance import CircuityRoadDistance, RoadDistance
 from matching.eligibility import PairCheck, check_pair
 from matching.errors import UnknownLot
-from matching.model import Lot, MatchingProblem, check
+from matching.explain import reason_of
+from matching.model import Detail, Lot, MatchingProblem, check
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Option:
     landed_cost_cny_t: float
     """What a tonne costs the recycler at the plant gate: asking price (0 when none) + haul."""
     reasons: tuple[str, ...]
+    details: tuple[Detail, ...] = ()
+    """The same reasons as data, one per reason (matching/explain.py `reason_phrase`)."""
 
 
 def rank_options(
@@ -70,7 +73,8 @@ def rank_options(
                 asking_price_cny_t=lot.asking_price_cny_t,
                 price_cny_t=accept.price_cny_t,
                 landed_cost_cny_t=round(landed, 2),
-                reasons=_reasons(lot, accept.material, found),
+                reasons=_reasons(details := _details(lot, accept.material, found), found),
+                details=details,
             )
             order = (
                 (0, landed, km) if found.eligible else (2 if found.material_differs else 1, km, 0.0)
@@ -80,20 +84,35 @@ def rank_options(
     return tuple(option for *_, option in ranked)
 
 
-def _reasons(lot: Lot, material: str, found: PairCheck) -> tuple[str, ...]:
+def _details(lot: Lot, material: str, found: PairCheck) -> tuple[Detail, ...]:
+    """Every rule the pair breaks, as data (`code` and params): matching/explain.py words them."""
     if found.material_differs:
-        return (f"takes {material}, not {lot.material}",)
-    out = []
+        return ({"code": "material_differs", "material": material, "lot_material": lot.material},)
+    out: list[Detail] = []
     if found.missing:
-        out.append(f"no assay for {', '.join(found.missing)}")
+        out.append({"code": "missing_assay", "parameters": list(found.missing)})
     for miss in found.quality:
-        word = "below the minimum" if miss.side == "min" else "above the maximum"
-        out.append(f"{miss.parameter} {miss.value:g} is {word} {miss.limit:g}")
+        out.append(
+            {
+                "code": "quality",
+                "parameter": miss.parameter,
+                "value": miss.value,
+                miss.side: miss.limit,
+            }
+        )
     if found.beyond_haul:
         out.append(
-            f"{found.road_km:.1f} km by road is beyond the haul limit of {found.limit_km:g} km"
+            {
+                "code": "beyond_haul_limit",
+                "road_km": round(found.road_km, 3) if math.isfinite(found.road_km) else None,
+                "limit_km": found.limit_km,
+            }
         )
     return tuple(out)
+
+
+def _reasons(details: tuple[Detail, ...], found: PairCheck) -> tuple[str, ...]:
+    return tuple(reason_of(d, found.road_km)[0] for d in details)
 
 
 def options_to_json(options: tuple[Option, ...]) -> list[dict[str, Any]]:
@@ -119,5 +138,6 @@ def options_to_json(options: tuple[Option, ...]) -> list[dict[str, Any]]:
             if value is not None and math.isfinite(value):
                 entry[key] = value
         entry["reasons"] = list(o.reasons)
+        entry["details"] = list(o.details)
         out.append(entry)
     return out

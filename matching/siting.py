@@ -151,9 +151,18 @@ def check_siting(params: SitingParams, candidates: Sequence[Candidate]) -> None:
         raise ProblemError("material", "must not be empty")
     check_finite(params.capacity_t, "capacity_t")
     if params.capacity_t <= 0:
-        raise ProblemError("capacity_t", f"{params.capacity_t:g} must be positive")
+        raise ProblemError(
+            "capacity_t",
+            "{capacity_t:g} must be positive",
+            capacity_t=params.capacity_t,
+        )
     if params.capacity_t > MAX_TONNES:
-        raise TooLarge("capacity_t", f"{params.capacity_t:g} t is above {MAX_TONNES:g} t")
+        raise TooLarge(
+            "capacity_t",
+            "{capacity_t:g} t is above {maximum:g} t",
+            capacity_t=params.capacity_t,
+            maximum=MAX_TONNES,
+        )
     if params.max_haul_km is not None:
         check_finite(params.max_haul_km, "max_haul_km")
         if params.max_haul_km < 0:
@@ -162,7 +171,12 @@ def check_siting(params: SitingParams, candidates: Sequence[Candidate]) -> None:
     if params.buffer_km < 0:
         raise Negative("buffer_km", params.buffer_km)
     if len(candidates) > MAX_CANDIDATES:
-        raise TooLarge("candidates", f"{len(candidates)} candidates, at most {MAX_CANDIDATES}")
+        raise TooLarge(
+            "candidates",
+            "{n} candidates, at most {most}",
+            n=len(candidates),
+            most=MAX_CANDIDATES,
+        )
     for i, c in enumerate(candidates):
         if not isinstance(c.name, str) or not c.name.strip():
             raise ProblemError(f"candidates[{i}].name", "must not be empty")

@@ -15,7 +15,7 @@ from market.services import users
 from market.tables import ROLES
 from web import flash
 from web.api import db_of, path_id, run_read
-from web.messages_zh import localise_error
+from web.i18n import refusal
 from web.render import lang_of, render
 from web.security import SESSION_EPOCH, check_csrf, require_actor
 
@@ -40,7 +40,7 @@ async def password_page(request: Request) -> Response:
                 new,
             )
         except DomainError as exc:
-            context["error"] = localise_error(exc.message, lang_of(request))
+            context["error"] = refusal(exc, lang_of(request))
         else:
             request.app.state.callers.announce()
             request.session[SESSION_EPOCH] = user.session_epoch  # this browser stays signed in
@@ -86,7 +86,7 @@ async def users_post(request: Request) -> Response:
             ),
         )
     except DomainError as exc:
-        return await users_page(request, {"error": localise_error(exc.message, lang_of(request))})
+        return await users_page(request, {"error": refusal(exc, lang_of(request))})
     return await users_page(
         request, {"one_time": {"username": user.username, "password": one_time}}
     )
@@ -105,7 +105,7 @@ async def user_action(request: Request) -> Response:
     except DomainError as exc:
         if exc.code in ("forbidden", "unauthenticated"):
             raise
-        return await users_page(request, {"error": localise_error(exc.message, lang_of(request))})
+        return await users_page(request, {"error": refusal(exc, lang_of(request))})
     flash.remember(request, "/account/users")
     return RedirectResponse("/account/users", status_code=303)
 

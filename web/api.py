@@ -32,7 +32,9 @@ MAX_BODY = 1_000_000
 async def body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise BadRequest(f"body: {len(raw)} bytes, at most {MAX_BODY} allowed")
+        raise BadRequest(
+            "body: {n_raw} bytes, at most {MAX_BODY} allowed", n_raw=len(raw), MAX_BODY=MAX_BODY
+        )
     return json_object(raw)
 
 
@@ -46,13 +48,17 @@ def json_object(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"body: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise BadRequest(
+            "body: not UTF-8 text ({exc_reason} at byte {exc_start})",
+            exc_reason=exc.reason,
+            exc_start=exc.start,
+        ) from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         raise BadRequest("body: not valid JSON") from None
     if not isinstance(data, dict):
-        raise BadRequest(f"body: expected a JSON object, got {type(data).__name__}")
+        raise BadRequest("body: expected a JSON object, got {got}", got=type(data).__name__)
     if _SURROGATE_ESCAPE.search(text) and not _encodable(data):
         # "\ud800" alone decodes to a string no database, page or JSON answer can hold
         raise BadRequest("body: a string holds a lone surrogate (\\ud800-\\udfff): not Unicode")
@@ -91,7 +97,7 @@ def seal_key_of(request: Request) -> SealKey:
 def path_id(request: Request, name: str = "id") -> int:
     raw = request.path_params[name]
     if not isinstance(raw, int) or raw > MAX_ID:
-        raise NotFound(f"{name}: {raw!r} does not exist")
+        raise NotFound("{name}: {raw!r} does not exist", name=name, raw=raw)
     return raw
 
 
@@ -109,7 +115,9 @@ def query_int(request: Request, name: str, default: int, maximum: int) -> int:
         return default
     value = whole(raw)
     if value is None or value > maximum:
-        raise InvalidInput.about(name, raw, f"must be a whole number from 0 to {maximum}")
+        raise InvalidInput.about(
+            name, raw, "must be a whole number from 0 to {maximum}", maximum=maximum
+        )
     return value
 
 
@@ -616,7 +624,7 @@ async def deliveries_collection(request: Request) -> Response:
 
 
 async def not_found(request: Request) -> Response:
-    raise NotFound(f"path: {request.url.path} does not exist")
+    raise NotFound("path: {url_path} does not exist", url_path=request.url.path)
 
 
 def routes() -> list[Route]:

@@ -39,7 +39,9 @@ def period_param(params: Mapping[str, str]) -> audit.Period | None:
 def format_param(params: Mapping[str, str]) -> str:
     fmt = params.get("format") or "json"
     if fmt not in FORMATS:
-        raise InvalidInput.about("format", fmt, f"is not one of {', '.join(FORMATS)}")
+        raise InvalidInput.about(
+            "format", fmt, "is not one of {FORMATS}", FORMATS=", ".join(FORMATS)
+        )
     return fmt
 
 
@@ -151,7 +153,10 @@ async def checkpoint_body(request: Request) -> dict[str, Any]:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_CHECKPOINT_BODY:
-            raise BadRequest(f"body: more than {MAX_CHECKPOINT_BODY:,} bytes")
+            raise BadRequest(
+                "body: more than {MAX_CHECKPOINT_BODY:,} bytes",
+                MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
+            )
         chunks.append(chunk)
     return json_object(b"".join(chunks))
 

@@ -14,8 +14,8 @@ from market.errors import DomainError
 from market.tables import NOTIFICATION_KINDS
 from web.api import path_id, query_int, run_read, run_uow
 from web.daily_api import localised_todo
+from web.i18n import refusal
 from web.market_pages import done, page, posted
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -82,7 +82,7 @@ async def notification_action(request: Request) -> Response:
     except DomainError as exc:
         if exc.code != "not_found":
             raise
-        return await notification_page(request, localise_error(exc.message, lang_of(request)))
+        return await notification_page(request, refusal(exc, lang_of(request)))
     return done(request, _safe(row.url) if action == "open" else "/notifications")
 
 
@@ -108,7 +108,7 @@ async def preferences_page(request: Request) -> Response:
         except DomainError as exc:
             if exc.code != "invalid":
                 raise
-            context["error"] = localise_error(exc.message, lang_of(request))
+            context["error"] = refusal(exc, lang_of(request))
         else:
             return RedirectResponse("/account/notifications?done=1", status_code=303)
     prefs = await run_read(request, notifications.preferences, actor)

@@ -17,7 +17,7 @@ from market.errors import (
     NotFound,
     TooManyAttempts,
 )
-from web.messages_zh import localise_error
+from web.i18n import refusal
 
 log = logging.getLogger("wastematch.errors")
 
@@ -54,11 +54,42 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
-def error_json(code: str, message: str, status: int, field: str | None = None) -> JSONResponse:
+def error_json(
+    code: str,
+    message: str,
+    status: int,
+    field: str | None = None,
+    *,
+    params: dict[str, object] | None = None,
+    errors: list[dict[str, object]] | None = None,
+) -> JSONResponse:
     body: dict[str, object] = {"code": code, "message": message}
     if field:
         body["field"] = field
+    if params is not None:
+        body["params"] = params
+    if errors:
+        body["errors"] = errors
     return JSONResponse({"error": body}, status_code=status)
+
+
+def _one(exc: DomainError) -> dict[str, object]:
+    out: dict[str, object] = {"field": exc.field} if exc.field else {}
+    return out | {"code": exc.code, "message": exc.message, "params": exc.data()}
+
+
+def refusal_json(exc: DomainError, status: int) -> JSONResponse:
+    """`{"error": {code, message, field, params, errors?}}`: `errors` lists every bad field when
+    the refusal found several, each `{field, code, message, params}`."""
+    several = exc.every() if len(exc.every()) > 1 else None
+    return error_json(
+        exc.code,
+        exc.message,
+        status,
+        exc.field,
+        params=exc.data(),
+        errors=[_one(e) for e in several] if several else None,
+    )
 
 
 def wants_json(request: Request) -> bool:
@@ -72,13 +103,19 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     if wants_json(request):
-        return error_json(exc.code, exc.message, status, exc.field)
+        return refusal_json(exc, status)
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     from web.render import lang_of, render
 
-    message = localise_error(exc.message, lang_of(request))
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    lang = lang_of(request)
+    messages = [refusal(e, lang) for e in exc.every()]
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": messages[0], "messages": messages},
+        status_code=status,
+    )
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

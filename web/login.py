@@ -34,9 +34,9 @@ class HashPool:
     def check_room(self) -> None:
         if self.waiting >= self.queue:
             raise TooManyAttempts(
-                f"login: {self.waiting} logins are waiting on this server; try again in a few "
-                "seconds",
+                "login: {waiting} logins are waiting on this server; try again in a few seconds",
                 field="username",
+                waiting=self.waiting,
             )
 
     async def matches(self, attempt: Attempt, password: str) -> bool:
@@ -104,9 +104,9 @@ class WorkPool:
     async def run(self, fn: Any, *args: Any) -> Any:
         if self.waiting >= self.queue:
             raise TooManyAttempts(
-                f"{self.name}: {self.waiting} requests are waiting on this server; try again in "
-                "a minute",
+                "{field}: {waiting} requests are waiting on this server; try again in a minute",
                 field=self.name,
+                waiting=self.waiting,
             )
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.threads)

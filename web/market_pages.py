@@ -46,10 +46,9 @@ from market.services import (
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Settlement
-from web import flash
+from web import flash, i18n
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import CSRF_FIELD, check_csrf, require_actor
 
@@ -137,7 +136,10 @@ async def posted_with_file(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
         raise InvalidInput(
-            f"file: {int(declared)} bytes sent, at most {limit} allowed", field="file"
+            "file: {int_declared} bytes sent, at most {limit} allowed",
+            field="file",
+            int_declared=int(declared),
+            limit=limit,
         )
     chosen = None
     async with request.form(max_files=1, max_fields=40) as raw:
@@ -209,7 +211,7 @@ def _input_for(field_name: str | None, form: Form) -> str:
 
 def refusal(request: Request, exc: DomainError) -> str:
     """The service's refusal in the page's language (the API keeps the English)."""
-    return localise_error(exc.message, lang_of(request))
+    return i18n.refusal(exc, lang_of(request))
 
 
 async def submit(
@@ -225,8 +227,11 @@ async def submit(
     try:
         result = await run_in_threadpool(db.run, call)
     except REFUSALS as exc:
-        message = refusal(request, exc)
-        return await refused(Form(form.values, {_input_for(exc.field, form): message}, form.id))
+        # every bad field beside its input (the first one's message where two share an input)
+        errors: dict[str, str] = {}
+        for each in exc.every():
+            errors.setdefault(_input_for(each.field, form), refusal(request, each))
+        return await refused(Form(form.values, errors, form.id))
     return done(request, then(result), result)
 
 
@@ -276,13 +281,13 @@ def page(
     status_code: int | None = None,
 ) -> Response:
     _install_filters(request.app.state.templates.env)
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     ctx = {
         "catalogue": catalogue(),
         "form": form,
         "blank": BLANK,
         "material_options": [
-            (code, m.name_zh if zh else m.name_en) for code, m in catalogue().materials.items()
+            (code, i18n.name_of(m, lang)) for code, m in catalogue().materials.items()
         ],
         "options": _options,
         **context,
@@ -756,9 +761,9 @@ async def ledger_post(request: Request) -> Response:
 def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
     if material not in catalogue().materials:
         return []
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     return [
-        (u.code, f"{u.name_zh if zh else u.name_en} ({u.standard})")
+        (u.code, f"{i18n.name_of(u, lang)} ({u.standard})")
         for u in catalogue().materials[material].uses
     ]
 

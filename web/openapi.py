@@ -53,7 +53,29 @@ SCHEMAS: dict[str, Any] = {
     "Error": obj(
         {
             "error": obj(
-                {"code": STR, "message": STR, "field": STR}, ["code", "message"], closed=False
+                {
+                    "code": STR,
+                    "message": STR,
+                    "field": STR,
+                    # the refusal's data: field, value, limits, ids (docs/api.md "Errors")
+                    "params": {"type": "object"},
+                    # every bad field when there were several
+                    "errors": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "field": STR,
+                                "code": STR,
+                                "message": STR,
+                                "params": {"type": "object"},
+                            },
+                            ["code", "message"],
+                            closed=False,
+                        ),
+                    },
+                },
+                ["code", "message"],
+                closed=False,
             )
         },
         ["error"],

@@ -16,9 +16,8 @@ from market.catalogue import catalogue
 from market.errors import DomainError
 from market.services import users
 from web.api import db_of, run_read
-from web.i18n import LANGS
+from web.i18n import LANGS, refusal
 from web.login import log_in
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor, require_actor
 
@@ -59,7 +58,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             {
-                "error": localise_error(exc.message, lang_of(request)),
+                "error": refusal(exc, lang_of(request)),
                 "username": username,
                 "next": nxt,
             },

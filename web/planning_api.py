@@ -30,12 +30,18 @@ async def json_body(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object, refused unread beyond `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"body: {int(declared):,} bytes, at most {limit:,} allowed")
+        raise BadRequest(
+            "body: {int_declared:,} bytes, at most {limit:,} allowed",
+            int_declared=int(declared),
+            limit=limit,
+        )
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > limit:
-            raise BadRequest(f"body: more than {limit:,} bytes, at most {limit:,} allowed")
+            raise BadRequest(
+                "body: more than {limit:,} bytes, at most {limit:,} allowed", limit=limit
+            )
     return json_object(raw)
 
 

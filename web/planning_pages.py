@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,10 +23,10 @@ from market.auth import Actor
 from market.errors import InvalidInput
 from market.services import jobs
 from market.services.common import OVERSEERS
-from web import jobs_pages
+from web import i18n, jobs_pages
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
-from web.messages_zh import localise_error
+from web.i18n import refusal
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -51,21 +52,20 @@ def _field(path: str | None) -> str:
 # ----------------------------------------------------------------------------- planner
 
 
-def _chart(material: dict[str, Any], months: list[str], zh: bool) -> dict[str, Any]:
+def _chart(material: dict[str, Any], months: list[str], lang: str) -> dict[str, Any]:
     """The stock lines of one material: the province, then its largest yards."""
-    now = "现在" if zh else "now"
+    say = partial(i18n.gettext, lang=lang)
+    now = say("now")
     yards = sorted(material["yards"], key=lambda y: (-y["stock_t"][0], y["yard"]))
-    series = [
-        {"name": "全省合计" if zh else "Province total", "data": material["stock_t"], "total": True}
-    ]
+    series = [{"name": say("Province total"), "data": material["stock_t"], "total": True}]
     for y in yards[:TOP_YARDS_IN_CHART]:
         series.append({"name": y["yard"], "data": y["stock_t"]})
     return {
         "x": [now, *months[1:]],
         "series": series,
-        "zero": "清零" if zh else "zero",
-        "unit": "吨" if zh else "t",
-        "title": material["name_zh"] if zh else material["name_en"],
+        "zero": say("zero"),
+        "unit": say("t"),
+        "title": i18n.name_of(material, lang),
     }
 
 
@@ -109,7 +109,8 @@ async def planner_page(request: Request) -> Response:
                 _drawdown_request(values),
             )
         except InvalidInput as exc:
-            errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+            for each in exc.every():
+                errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
     return _planner(request, values, errors, plan, background)
 
 
@@ -128,7 +129,9 @@ async def planner_post(request: Request) -> Response:
             _drawdown_request(values),
         )
     except InvalidInput as exc:
-        errors = {_field(exc.field): localise_error(exc.message, lang_of(request))}
+        errors: dict[str, str] = {}
+        for each in exc.every():
+            errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
         return _planner(request, values, errors, None, True)
     return jobs_pages.to_job(request, job)
 
@@ -140,9 +143,9 @@ def _planner(
     plan: dict[str, Any] | None,
     background: bool,
 ) -> Response:
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
     charts = (
-        {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
+        {m["material"]: _chart(m, plan["months"], lang) for m in plan["materials"]} if plan else {}
     )
     return render(
         request,
@@ -188,7 +191,11 @@ async def _siting_form(request: Request) -> tuple[FormData, dict[str, Any], byte
     if not declared.isdigit():
         raise BadRequest("body: a Content-Length is required")
     if int(declared) > MAX_UPLOAD:
-        raise BadRequest(f"body: {int(declared):,} bytes, at most {MAX_UPLOAD:,} allowed")
+        raise BadRequest(
+            "body: {int_declared:,} bytes, at most {MAX_UPLOAD:,} allowed",
+            int_declared=int(declared),
+            MAX_UPLOAD=MAX_UPLOAD,
+        )
     form = await request.form(max_files=1, max_fields=20)
     values = {k: str(form.get(k) or "") for k in SITING_DEFAULTS}
     zones = await _read_upload(form.get("zones"))
@@ -252,10 +259,11 @@ async def siting_page(request: Request) -> Response:
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:
-            errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+            for each in exc.every():
+                errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
     cat = catalogue.catalogue()
     uses = [
-        (code, m.name_zh if lang_of(request) == "zh" else m.name_en, m.uses)
+        (code, i18n.name_of(m, lang_of(request)), m.uses)
         for code, m in cat.materials.items()
         if m.uses
     ]

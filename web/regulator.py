@@ -6,6 +6,7 @@ endpoints here (the CSP allows no inline script, so app.js draws them from data-
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,10 +22,9 @@ from market.catalogue import catalogue
 from market.errors import InvalidInput
 from market.services import jobs as job_service
 from market.services.common import OVERSEERS
-from web import jobs_pages
+from web import i18n, jobs_pages
 from web.api import db_of, json_object, path_id, query_int, run_read, settings_of
 from web.audit_api import MAX_CHECKPOINT_BODY, period_param
-from web.messages_zh import localise_error
 from web.render import lang_of, render
 from web.security import check_csrf, require_actor
 
@@ -43,7 +43,9 @@ async def overseer(request: Request) -> Actor:
 def _metric(raw: str | None) -> str:
     metric = raw or "stock"
     if metric not in METRICS:
-        raise InvalidInput.about("metric", metric, f"is not one of {', '.join(METRICS)}")
+        raise InvalidInput.about(
+            "metric", metric, "is not one of {METRICS}", METRICS=", ".join(METRICS)
+        )
     return metric
 
 
@@ -117,7 +119,8 @@ async def map_data(request: Request) -> Response:
     q = request.query_params
     period = period_param(q)
     metric = _metric(q.get("metric"))
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
+    say = partial(i18n.gettext, lang=lang)
     settings = settings_of(request)
 
     def read(session: Any) -> dict[str, Any]:
@@ -126,7 +129,7 @@ async def map_data(request: Request) -> Response:
             table = audit.phosphogypsum_table(session, actor, chosen)
             counts = audit.flags_by_prefecture(session, table)
             values = [{"name": k, "value": v} for k, v in counts.items()]
-            label = "以用定产预警数" if zh else "以用定产 flags"
+            label = say("以用定产 flags")
             extent: dict[str, Any] = {"regionMin": 0, "regionMax": max([1, *counts.values()])}
             extent |= {"regionGood": "low", "regionUnit": ""}
         else:
@@ -142,15 +145,15 @@ async def map_data(request: Request) -> Response:
                     {"name": r["prefecture"], "value": round(r["closing_stock_t"] / 1e4, 1)}
                     for r in data["by_prefecture"]
                 ]
-                label = "期末堆存量（万吨）" if zh else "Closing stock (10⁴ t)"
-                extent = {"regionGood": "low", "regionUnit": "万吨" if zh else "× 10⁴ t"}
+                label = say("Closing stock (10⁴ t)")
+                extent = {"regionGood": "low", "regionUnit": say("× 10⁴ t")}
             else:
                 values = [
                     {"name": r["prefecture"], "value": round(r["utilisation_rate"] * 100, 1)}
                     for r in data["by_prefecture"]
                     if r["utilisation_rate"] is not None
                 ]
-                label = "综合利用率（%）" if zh else "Utilisation rate (%)"
+                label = say("Utilisation rate (%)")
                 # a rate: high is good, so the ramp runs from warm (low) to green (high)
                 extent = {"regionMin": 0, "regionMax": 100, "regionGood": "high", "regionUnit": "%"}
         yards = [
@@ -188,7 +191,8 @@ async def drawdown_data(request: Request) -> Response:
     period = period_param(q)
     material = _material(q.get("material"), audit.PHOSPHOGYPSUM)
     assert material is not None
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
+    say = partial(i18n.gettext, lang=lang)
 
     def read(session: Any) -> tuple[dict[str, Any], audit.Period]:
         series = audit.drawdown(session, actor, audit.Scope(material=material))
@@ -202,25 +206,25 @@ async def drawdown_data(request: Request) -> Response:
 
     pg = data["required_is"] == "consumption"
     if pg:
-        required = "以用定产轨迹：最低消纳量" if zh else "Trajectory: minimum consumption"
+        required = say("Trajectory: minimum consumption")
     else:
-        required = "利用率目标：最低利用量" if zh else "Target: minimum utilisation"
+        required = say("Target: minimum utilisation")
     series: list[dict[str, Any]] = [
-        {"name": "产生量" if zh else "Generated", "data": wan(data["generated_t"]), "type": "bar"},
-        {"name": "综合消纳量" if zh else "Consumed", "data": wan(data["consumed_t"])},
+        {"name": say("Generated"), "data": wan(data["generated_t"]), "type": "bar"},
+        {"name": say("Consumed"), "data": wan(data["consumed_t"])},
     ]
     if not pg:
-        series.append({"name": "综合利用量" if zh else "Utilised", "data": wan(data["utilised_t"])})
+        series.append({"name": say("Utilised"), "data": wan(data["utilised_t"])})
     series += [
         {"name": required, "data": wan(data["required_t"]), "dashed": True},
-        {"name": "堆存量" if zh else "Stock", "data": wan(data["closing_stock_t"]), "axis": 1},
+        {"name": say("Stock"), "data": wan(data["closing_stock_t"]), "axis": 1},
     ]
     out: dict[str, Any] = {
-        "title": m.name_zh if zh else m.name_en,
+        "title": i18n.name_of(m, lang),
         "x": data["months"],
         "axes": [
-            "月度（万吨）" if zh else "Monthly (10⁴ t)",
-            "堆存量（万吨）" if zh else "Stock (10⁴ t)",
+            say("Monthly (10⁴ t)"),
+            say("Stock (10⁴ t)"),
         ],
         "series": series,
         "highlight": [f"{chosen.start:%Y-%m}", f"{chosen.end:%Y-%m}"],
@@ -385,7 +389,7 @@ async def verify_page(request: Request) -> Response:
             checkpoint = await _checkpoint_upload(request)
             comparison = await run_read(request, audit.compare_checkpoint, actor, checkpoint)
         except InvalidInput as exc:
-            refusal = localise_error(exc.message, lang_of(request))
+            refusal = i18n.refusal(exc, lang_of(request))
         else:
             ctx = _verify_context() | {
                 "result": comparison["verification"],
@@ -491,7 +495,10 @@ async def _checkpoint_upload(request: Request) -> dict[str, Any]:
         raise InvalidInput("file: a Content-Length is required", field="file")
     if int(declared) > MAX_CHECKPOINT_UPLOAD:
         raise InvalidInput(
-            f"file: {int(declared):,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed", field="file"
+            "file: {int_declared:,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed",
+            field="file",
+            int_declared=int(declared),
+            MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
         )
     # leaving the block closes the spooled upload, whether or not it was read
     async with request.form(max_files=1, max_fields=5) as form:
@@ -503,17 +510,21 @@ async def _checkpoint_upload(request: Request) -> dict[str, Any]:
             )
         data = await upload.read(MAX_CHECKPOINT_BODY + 1)
     if len(data) > MAX_CHECKPOINT_BODY:
-        raise InvalidInput(f"file: more than {MAX_CHECKPOINT_BODY:,} bytes", field="file")
+        raise InvalidInput(
+            "file: more than {MAX_CHECKPOINT_BODY:,} bytes",
+            field="file",
+            MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
+        )
     if not data.strip():
         raise InvalidInput("file: is empty; choose the JSON of an earlier check", field="file")
     try:
         # a UTF-8 byte-order mark is what some editors put in front of a saved file
         return json_object(data.removeprefix(b"\xef\xbb\xbf"))
     except InvalidInput as exc:
-        text = exc.message.removeprefix("body: ")
         raise InvalidInput(
-            f"file: {text}; choose the JSON of an earlier check, not its CSV or Excel export",
+            "file: {inner}; choose the JSON of an earlier check, not its CSV or Excel export",
             field="file",
+            inner=exc,
         ) from None
 
 

@@ -12,10 +12,9 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web import flash
+from web import flash, i18n
 from web import format as fmt
-from web.i18n import pick_lang, translate
-from web.reasons_zh import localise_reason
+from web.i18n import pick_lang
 from web.security import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,20 +26,49 @@ def make_templates() -> Jinja2Blocks:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # `_("English")`, `gettext`, `pgettext` and `{% trans %}` in the page's language (its
+    # context's `lang`); old-style callables: a translation is escaped like any other text.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=False
     )
     env.filters["num"] = fmt.number  # one way to write a number (web/format.py)
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
     env.filters["reason"] = _reason
+    env.filters["name"] = _name
     env.globals["pct"] = _pct
     fmt.install(env)
     return Jinja2Blocks(env=env)
 
 
 @pass_context
-def _reason(context: Context, text: str) -> str:
-    """`{{ r | reason }}`: an engine reason (English in the engine, the runs and the API) in the
-    page's language."""
-    return localise_reason(text, context.get("lang", "en"))
+def _name(context: Context, item: Any) -> str:
+    """`{{ m | name }}`: a catalogue entry's own name in the page's language."""
+    return i18n.name_of(item, context.get("lang", "en"))
+
+
+@pass_context
+def _gettext(context: Context, text: str) -> str:
+    # every interface text, with its formulas written properly (P₂O₅, CO₂)
+    return fmt.chem(i18n.gettext(text, context.get("lang", "en")))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return i18n.gettext(singular if n == 1 else plural, context.get("lang", "en"))
+
+
+@pass_context
+def _pgettext(context: Context, ctx: str, text: str) -> str:
+    return i18n.pgettext(ctx, text, context.get("lang", "en"))
+
+
+@pass_context
+def _reason(context: Context, reason: Any, detail: Any = None) -> str:
+    """`{{ r | reason(d) }}`: an engine reason in the page's language, from its detail (code and
+    params) when there is one; the English the engine, the runs and the API keep otherwise."""
+    return i18n.reason(reason, detail, context.get("lang", "en"))
 
 
 def _pct(value: Any) -> str:
@@ -65,8 +93,6 @@ def render(
     ctx = {
         "actor": getattr(request.state, "actor", None),
         "lang": lang,
-        # every interface text, with its formulas written properly (P₂O₅, CO₂)
-        "_": lambda text: fmt.chem(translate(text, lang)),
         "csrf_token": csrf_token(request),
         "demo": request.app.state.settings.demo,
         **(context or {}),

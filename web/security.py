@@ -344,8 +344,9 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise PayloadTooLarge(
-                        f"body: more than {limit:,} bytes, at most {limit:,} allowed",
+                        "body: more than {limit:,} bytes, at most {limit:,} allowed",
                         field="body",
+                        limit=limit,
                     )
             return message
 

@@ -123,7 +123,9 @@ async def site_corrections(request: Request) -> Response:
 def _status(request: Request, choices: tuple[str, ...], default: str) -> str:
     raw = request.query_params.get("status", default)
     if raw not in choices:
-        raise InvalidInput.about("status", raw, f"is not one of {', '.join(choices)}")
+        raise InvalidInput.about(
+            "status", raw, "is not one of {choices}", choices=", ".join(choices)
+        )
     return raw
 
 
@@ -183,7 +185,10 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, str | No
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes + UPLOAD_OVERHEAD:
         raise InvalidInput(
-            f"file: {declared} bytes sent, at most {max_bytes} allowed", field="file"
+            "file: {declared} bytes sent, at most {max_bytes} allowed",
+            field="file",
+            declared=declared,
+            max_bytes=max_bytes,
         )
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("body: send the file as multipart/form-data in the field 'file'")
@@ -203,7 +208,7 @@ async def documents_collection(request: Request) -> Response:
     try:
         content, filename = await read_upload(request, limit)
     except (ValueError, KeyError) as exc:  # a malformed multipart body
-        raise BadRequest(f"body: not a readable multipart form ({exc})") from None
+        raise BadRequest("body: not a readable multipart form ({exc})", exc=exc) from None
     doc = await run_uow(
         request,
         lambda uow, a: documents.upload(

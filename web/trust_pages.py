@@ -21,6 +21,7 @@ from market.errors import InvalidInput
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
 from market.tables import CORRECTION_KINDS
+from web import i18n
 from web.api import path_id, run_read, seal_key_of, settings_of
 from web.market_pages import (
     BLANK,
@@ -95,7 +96,7 @@ def _common(request: Request) -> dict[str, Any]:
 
 def _total_label(request: Request) -> Any:
     tr = translator(request)
-    zh = lang_of(request) == "zh"
+    lang = lang_of(request)
 
     def label(key: str) -> str:
         kind, *rest = key.split(":")
@@ -103,7 +104,9 @@ def _total_label(request: Request) -> Any:
         extra = [tr(TOTAL_SUFFIXES.get(r, r)) for r in rest]
         if not extra:
             return text
-        return f"{text}（{'，'.join(extra)}）" if zh else f"{text} ({', '.join(extra)})"
+        return i18n.gettext("{text} ({extra})", lang).format(
+            text=text, extra=i18n.gettext(", ", lang).join(extra)
+        )
 
     return label
 
@@ -119,7 +122,9 @@ def _orphan(form: Form, form_ids: set[str]) -> str:
 def _choice(request: Request, choices: tuple[str, ...]) -> str:
     raw = request.query_params.get("status") or choices[0]
     if raw not in choices:
-        raise InvalidInput.about("status", raw, f"is not one of {', '.join(choices)}")
+        raise InvalidInput.about(
+            "status", raw, "is not one of {choices}", choices=", ".join(choices)
+        )
     return raw
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from market.audit.scope import require_overseer
 from market.audit.verify import heads_fingerprint, verify
 from market.auth import Actor
-from market.errors import InvalidInput
+from market.errors import N_, InvalidInput
 from market.services.common import MAX_ID
 from market.tables import (
     LedgerEntry,
@@ -56,15 +56,14 @@ class Head:
     hash: str
 
 
-def _refuse(path: str, value: object, problem: str) -> InvalidInput:
+def _refuse(path: str, value: object, problem: str, **params: object) -> InvalidInput:
     """`heads[3].hash: 'zz' is not 64 hex digits`; arrays and objects are named, not shown."""
     if isinstance(value, list | dict):
-        kind = "an array" if isinstance(value, list) else "an object"
-        return InvalidInput(f"{path}: {kind} {problem}", field=path)
-    if isinstance(value, bool) or value is None:
-        shown = "true" if value is True else "false" if value is False else "null"
-        return InvalidInput(f"{path}: {shown} {problem}", field=path, value=value)
-    refusal = InvalidInput.about(path, value, problem)
+        params["shown"] = N_("an array") if isinstance(value, list) else N_("an object")
+        value = None
+    elif isinstance(value, bool) or value is None:
+        params["shown"] = "true" if value is True else "false" if value is False else "null"
+    refusal = InvalidInput.about(path, value, problem, **params)
     assert isinstance(refusal, InvalidInput)
     return refusal
 
@@ -76,10 +75,16 @@ def _key(name: object) -> str:
 
 def _whole(item: Mapping[str, Any], key: str, path: str, lowest: int, what: str) -> int:
     if key not in item:
-        raise InvalidInput(f"{path}.{key}: is required", field=f"{path}.{key}")
+        raise InvalidInput("{field}: is required", field=f"{path}.{key}")
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= MAX_ID:
-        raise _refuse(f"{path}.{key}", value, f"is not {what} (a whole number from {lowest})")
+        raise _refuse(
+            f"{path}.{key}",
+            value,
+            "is not {what} (a whole number from {lowest})",
+            what=what,
+            lowest=lowest,
+        )
     return value
 
 
@@ -90,8 +95,9 @@ def parse_checkpoint(raw: object) -> list[Head]:
         for key in raw:
             if key != "heads" and key not in VERIFY_ANSWER_KEYS:
                 raise InvalidInput(
-                    f"{_key(key)}: is not a key of a verify answer (the checkpoint is its heads)",
+                    "{key}: is not a key of a verify answer (the checkpoint is its heads)",
                     field=str(key),
+                    key=_key(key),
                 )
         if "heads" not in raw:
             raise InvalidInput(
@@ -102,31 +108,38 @@ def parse_checkpoint(raw: object) -> list[Head]:
         raise _refuse("heads", raw, "is not a list of heads")
     if len(raw) > MAX_CHECKPOINT_HEADS:
         raise InvalidInput(
-            f"heads: {len(raw):,} heads, at most {MAX_CHECKPOINT_HEADS:,} are compared at once",
+            "heads: {n:,} heads, at most {most:,} are compared at once",
             field="heads",
+            n=len(raw),
+            most=MAX_CHECKPOINT_HEADS,
         )
     heads: list[Head] = []
     where: dict[int, int] = {}
     for i, item in enumerate(raw):
         path = f"heads[{i}]"
         if not isinstance(item, Mapping):
-            raise _refuse(path, item, "is not a head {site_id, seq, hash}")
+            raise _refuse(path, item, "is not a head {{site_id, seq, hash}}")
         for key in item:
             if key not in _HEAD_KEYS and key != "site":
                 raise InvalidInput(
-                    f"{path}.{_key(key)}: is not a field of a head (site_id, seq, hash)",
+                    "{head}.{key}: is not a field of a head (site_id, seq, hash)",
                     field=f"{path}.{key}",
+                    head=path,
+                    key=_key(key),
                 )
         site_id = _whole(item, "site_id", path, 1, "a site id")
         seq = _whole(item, "seq", path, 0, "an entry number")
         if "hash" not in item:
-            raise InvalidInput(f"{path}.hash: is required", field=f"{path}.hash")
+            raise InvalidInput("{field}: is required", field=f"{path}.hash")
         digest = item["hash"]
         if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
             raise _refuse(f"{path}.hash", digest, "is not 64 hex digits")
         if site_id in where:
             raise _refuse(
-                f"{path}.site_id", site_id, f"appears twice (also heads[{where[site_id]}])"
+                f"{path}.site_id",
+                site_id,
+                "appears twice (also heads[{first}])",
+                first=where[site_id],
             )
         where[site_id] = i
         heads.append(Head(site_id, seq, digest.lower()))

@@ -37,7 +37,7 @@ def kinds_for(name: str | None, r: Rules) -> frozenset[str] | None:
     if name == "stock":
         return frozenset(k for k, s in STOCK_SIGN.items() if s != 0)
     choices = sorted(STOCK_SIGN) + sorted(named) + ["stock"]
-    raise InvalidInput.about("kind", name, f"is not one of {', '.join(choices)}")
+    raise InvalidInput.about("kind", name, "is not one of {choices}", choices=", ".join(choices))
 
 
 def ledger_entries(
@@ -135,7 +135,7 @@ def organisation_of(session: Session, actor: Actor, org_id: int) -> dict[str, An
     require_overseer(actor)
     org = session.get(Organisation, org_id)
     if org is None:
-        raise NotFound(f"organisation: {org_id} does not exist", field="organisation", value=org_id)
+        raise NotFound("organisation: {value} does not exist", field="organisation", value=org_id)
     sites = session.exec(
         select(Site).where(Site.organisation_id == org_id).order_by(col(Site.id))
     ).all()

@@ -79,7 +79,7 @@ def check_scope(session: Session, scope: Scope) -> None:
     org_id = scope.organisation_id
     if org_id is not None and session.get(Organisation, org_id) is None:
         raise NotFound(
-            f"organisation: {scope.organisation_id} does not exist",
+            "organisation: {value} does not exist",
             field="organisation",
             value=scope.organisation_id,
         )

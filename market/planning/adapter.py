@@ -15,7 +15,7 @@ from market import clock
 from market.audit.scope import require_overseer
 from market.auth import Actor
 from market.db import Database
-from market.errors import InvalidInput
+from market.errors import from_problem
 from market.planning.presentation import located, plan_dict, plant_names, siting_dict
 from market.planning.requests import (
     DrawdownRequest,
@@ -126,7 +126,7 @@ def drawdown(
     try:
         result = planner.plan(problem)
     except matching.ProblemError as exc:
-        raise InvalidInput(str(exc), field="horizon_months") from None
+        raise from_problem(exc, "horizon_months") from None
     return plan_dict(result, snap, req, plants)
 
 
@@ -215,5 +215,5 @@ def siting_analysis(
             zones=req.zones,
         )
     except matching.ProblemError as exc:
-        raise InvalidInput(str(exc), field=exc.path.split(".")[0] or None) from None
+        raise from_problem(exc, exc.path.split(".")[0] or None) from None
     return siting_dict(result, req, names)

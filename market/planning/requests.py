@@ -98,7 +98,9 @@ def _materials(raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list | tuple):
         raise InvalidInput.about("materials", raw, "is not a list of material codes")
     if len(raw) > 50:
-        raise InvalidInput(f"materials: {len(raw)} given, at most 50", field="materials")
+        raise InvalidInput(
+            "materials: {n_raw} given, at most 50", field="materials", n_raw=len(raw)
+        )
     return tuple(dict.fromkeys(catalogue.material(code, "materials") for code in raw))
 
 
@@ -109,7 +111,10 @@ def parse_drawdown(data: Mapping[str, Any]) -> DrawdownRequest:
         horizon = planner.DEFAULT_HORIZON
     if not 1 <= horizon <= MAX_HORIZON:
         raise InvalidInput.about(
-            "horizon_months", data.get("horizon_months"), f"must be from 1 to {MAX_HORIZON}"
+            "horizon_months",
+            data.get("horizon_months"),
+            "must be from 1 to {MAX_HORIZON}",
+            MAX_HORIZON=MAX_HORIZON,
         )
     return DrawdownRequest(
         horizon_months=horizon,
@@ -124,17 +129,20 @@ def _candidates(raw: Any) -> tuple[siting.Candidate, ...] | None:
     if isinstance(raw, str):
         raw = _candidate_lines(raw)
     if not isinstance(raw, list):
-        raise InvalidInput.about("candidates", raw, "is not a list of {name, lat, lon}")
+        raise InvalidInput.about("candidates", raw, "is not a list of {{name, lat, lon}}")
     if len(raw) > MAX_CANDIDATES:
         raise InvalidInput(
-            f"candidates: {len(raw)} given, at most {MAX_CANDIDATES}", field="candidates"
+            "candidates: {n_raw} given, at most {MAX_CANDIDATES}",
+            field="candidates",
+            n_raw=len(raw),
+            MAX_CANDIDATES=MAX_CANDIDATES,
         )
     out = []
     names: set[str] = set()
     for i, item in enumerate(raw):
         where = f"candidates[{i}]"
         if not isinstance(item, Mapping):
-            raise InvalidInput.about(where, item, "is not an object {name, lat, lon}")
+            raise InvalidInput.about(where, item, "is not an object {{name, lat, lon}}")
         unknown = sorted(set(item) - {"name", "lat", "lon"})
         if unknown:
             raise InvalidInput.about(
@@ -142,7 +150,7 @@ def _candidates(raw: Any) -> tuple[siting.Candidate, ...] | None:
             )
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise InvalidInput(f"{where}.name: is required", field="candidates")
+            raise InvalidInput("{where}.name: is required", field="candidates", where=where)
         name = name.strip()
         if len(name) > 100 or any(ord(c) < 32 for c in name):
             raise InvalidInput.about(f"{where}.name", name, "is too long or has control characters")
@@ -165,7 +173,10 @@ def _candidate_lines(text: str) -> list[dict[str, Any]]:
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
         if len(parts) != 3:
             raise InvalidInput(
-                f"candidates: line {n} {line[:60]!r} is not 'name, lat, lon'", field="candidates"
+                "candidates: line {n} {line!r} is not 'name, lat, lon'",
+                field="candidates",
+                n=n,
+                line=line[:60],
             )
         out.append({"name": parts[0], "lat": parts[1], "lon": parts[2]})
     return out
@@ -178,7 +189,10 @@ def parse_zones(raw: Any) -> ProtectedZones | None:
     if isinstance(raw, str | bytes):
         if len(raw) > MAX_ZONE_BYTES:
             raise InvalidInput(
-                f"zones: {len(raw):,} bytes, at most {MAX_ZONE_BYTES:,} allowed", field="zones"
+                "zones: {n_raw:,} bytes, at most {MAX_ZONE_BYTES:,} allowed",
+                field="zones",
+                n_raw=len(raw),
+                MAX_ZONE_BYTES=MAX_ZONE_BYTES,
             )
     elif not isinstance(raw, Mapping):
         raise InvalidInput.about("zones", raw, "is not a GeoJSON object")
@@ -187,7 +201,8 @@ def parse_zones(raw: Any) -> ProtectedZones | None:
     try:
         zones = ProtectedZones.from_geojson(raw, max_vertices=MAX_ZONE_VERTICES)
     except ZoneFileError as exc:
-        raise InvalidInput(f"zones: {exc}", field="zones") from None
+        inner = InvalidInput(exc.template, **exc.params)
+        raise InvalidInput("zones: {inner}", field="zones", inner=inner) from None
     return zones
 
 
@@ -221,7 +236,7 @@ def parse_siting(data: Mapping[str, Any]) -> SitingRequest:
         except ValueError:
             raise InvalidInput.about("spec", raw_spec, "is not JSON") from None
     if not isinstance(raw_spec, Mapping):
-        raise InvalidInput.about("spec", raw_spec, "is not an object {parameter: {min?, max?}}")
+        raise InvalidInput.about("spec", raw_spec, "is not an object {{parameter: {{min?, max?}}}}")
     source = fields.text(data, "source", default="lots", choices=SOURCES)
     assert buffer_km is not None and max_haul is not None
     return SitingRequest(

@@ -17,7 +17,7 @@ MAX_ID = 2**31 - 1
 
 def get(session: Session, model: type[T], id_: int, *, what: str, lock: bool = False) -> T:
     if not 0 < id_ <= MAX_ID:
-        raise NotFound(f"{what}: {id_} does not exist", field=what, value=id_)
+        raise NotFound("{field}: {value} does not exist", field=what, value=id_)
     # SQLite's IMMEDIATE transaction already holds the database's only write lock
     if lock and session.get_bind().dialect.name != "sqlite":
         pk = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
@@ -30,7 +30,7 @@ def get(session: Session, model: type[T], id_: int, *, what: str, lock: bool = F
     else:
         row = session.get(model, id_)
     if row is None:
-        raise NotFound(f"{what}: {id_} does not exist", field=what, value=id_)
+        raise NotFound("{field}: {value} does not exist", field=what, value=id_)
     return row
 
 
@@ -40,9 +40,13 @@ def own_site(
     """The actor's own site of the given kind; another organisation's site reads as not found."""
     site = get(session, Site, site_id, what="site_id", lock=lock)
     if site.organisation_id != actor.organisation_id:
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     if site.kind != kind:
         raise NotAllowed(
-            f"site_id: {site_id} is a {site.kind}, not a {kind}", field="site_id", value=site_id
+            "site_id: {value} is a {site_kind}, not a {wanted_site_kind}",
+            field="site_id",
+            value=site_id,
+            site_kind=site.kind,
+            wanted_site_kind=kind,
         )
     return site

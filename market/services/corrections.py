@@ -55,7 +55,7 @@ def request(
     actor.require("producer")
     site = get(uow.session, Site, site_id, what="site_id", lock=True)
     if site.organisation_id != actor.organisation_id:
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     if site.kind != "yard":
         raise InvalidInput.about("site_id", site_id, "is a plant; ledgers are kept at yards")
     fields.reject_unknown(data, REQUEST_FIELDS)
@@ -63,10 +63,12 @@ def request(
     state = reports.status_of(uow.session, site_id, period)
     if state not in reports.LOCKED:
         raise InvalidState(
-            f"period: {period} is {state}; post the entry to the ledger directly, corrections "
-            "are for submitted and approved months",
+            "period: {value} is {state}; post the entry to the "
+            "ledger directly, corrections are for submitted and "
+            "approved months",
             field="period",
             value=period,
+            state=state,
         )
     material = catalogue.material(data.get("material"))
     kind = fields.text(data, "kind", required=True, choices=CORRECTION_KINDS)
@@ -109,9 +111,10 @@ def _pending(uow: UnitOfWork, actor: Actor, correction_id: int) -> CorrectionReq
     row = get(uow.session, CorrectionRequest, correction_id, what="correction", lock=True)
     if row.status != "pending":
         raise InvalidState(
-            f"correction: {correction_id} is already {row.status}",
+            "correction: {value} is already {row_state}",
             field="correction",
             value=correction_id,
+            row_state=row.status,
         )
     return row
 
@@ -252,15 +255,16 @@ def attest(
     if actor.role == "evaluator" and not documents.evaluates(
         uow.session, actor.organisation_id, site.organisation_id
     ):
-        raise NotFound(f"entry: {entry_id} does not exist", field="entry", value=entry_id)
+        raise NotFound("entry: {value} does not exist", field="entry", value=entry_id)
     fields.reject_unknown(data, ATTEST_FIELDS)
     decision = fields.text(data, "decision", required=True, choices=DECISIONS)
     note = fields.text(data, "note", required=decision == "rejected", max_length=1000)
     if entry.attestation != "pending":
         raise InvalidState(
-            f"entry: {entry_id} is {entry.attestation}; only a pending claim is attested",
+            "entry: {value} is {attestation_state}; only a pending claim is attested",
             field="entry",
             value=entry_id,
+            attestation_state=entry.attestation,
         )
     assert entry.id is not None
     uow.session.add(

@@ -17,7 +17,14 @@ from market import clock, fields
 from market.auth import Actor
 from market.clock import china_day
 from market.db import UnitOfWork
-from market.errors import DateOutOfRange, DuplicateManifest, InvalidInput, InvalidState, NotFound
+from market.errors import (
+    DateOutOfRange,
+    DuplicateManifest,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    Refusals,
+)
 from market.notifications import notify
 from market.services import ledger, reports
 from market.services.common import get
@@ -62,15 +69,20 @@ def dispatch_delivery(
     contract = get(uow.session, Contract, contract_id, what="contract", lock=True)
     lot, yard, _offer, plant = _parties(uow, contract)
     if yard.organisation_id != actor.organisation_id:
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     fields.reject_unknown(data, DISPATCH_FIELDS)
-    tonnes = fields.tonnes(data, "tonnes")
-    assert tonnes is not None
-    manifest_no = fields.text(data, "manifest_no", required=True, max_length=60)
-    key = fields.text(data, "idempotency_key", max_length=100) or None
-    truck = fields.text(data, "truck_plate", max_length=20)
-    at = fields.moment(data, "dispatched_at", required=False) or utcnow()
-    _not_ahead(at, "dispatched_at", data)
+    bad = Refusals()  # every bad field at once
+    tonnes = bad.check(fields.tonnes, data, "tonnes")
+    manifest_no = bad.check(fields.text, data, "manifest_no", required=True, max_length=60)
+    key = bad.check(fields.text, data, "idempotency_key", max_length=100) or None
+    truck = bad.check(fields.text, data, "truck_plate", max_length=20)
+    at = bad.check(fields.moment, data, "dispatched_at", required=False) or utcnow()
+    if not bad.bad("dispatched_at"):
+        bad.check(_not_ahead, at, "dispatched_at", data)
+    bad.done()
+    assert tonnes is not None and manifest_no is not None and truck is not None
 
     if key is not None:
         replay = uow.session.exec(
@@ -82,8 +94,10 @@ def dispatch_delivery(
         if replay is not None:
             if replay.manifest_no != manifest_no or not _same_dispatch(replay, tonnes, contract_id):
                 raise DuplicateManifest(
-                    f"idempotency_key: {key!r} was used for manifest {replay.manifest_no}",
+                    "idempotency_key: {key!r} was used for manifest {replay_manifest_no}",
                     field="idempotency_key",
+                    key=key,
+                    replay_manifest_no=replay.manifest_no,
                 )
             uow.commit()
             return replay, False
@@ -97,23 +111,27 @@ def dispatch_delivery(
             uow.commit()
             return clash, False
         raise DuplicateManifest(
-            f"manifest_no: {manifest_no!r} is already delivery {clash.id}",
+            "manifest_no: {value!r} is already delivery {clash_id}",
             field="manifest_no",
             value=manifest_no,
+            clash_id=clash.id,
         )
     if contract.status != "active":
         raise InvalidState(
-            f"contract: {contract_id} is {contract.status}; nothing more can be dispatched",
+            "contract: {contract_id} is {contract_status}; nothing more can be dispatched",
             field="contract",
+            contract_id=contract_id,
+            contract_status=contract.status,
         )
     day = china_day(at)
     signed = china_day(contract.created_at)
     if day < signed:
         raise DateOutOfRange(
-            f"dispatched_at: {day.isoformat()} is before contract {contract_id} was made "
-            f"({signed.isoformat()})",
+            "dispatched_at: {value} is before contract {contract_id} was made ({signed})",
             field="dispatched_at",
             value=day.isoformat(),
+            contract_id=contract_id,
+            signed=signed.isoformat(),
         )
     assert yard.id is not None
     get(uow.session, Site, yard.id, what="site_id", lock=True)
@@ -121,9 +139,11 @@ def dispatch_delivery(
     remaining = round(contract.tonnes - dispatched_t(uow, contract_id), 3)
     if tonnes > remaining + EPS:
         raise InvalidInput(
-            f"tonnes: {tonnes:g} is more than the {remaining:g} t left on contract {contract_id}",
+            "tonnes: {value:g} is more than the {remaining:g} t left on contract {contract_id}",
             field="tonnes",
             value=tonnes,
+            remaining=remaining,
+            contract_id=contract_id,
         )
     reports.check_stock(uow.session, yard.id, lot.material, day, -tonnes)
     delivery = Delivery(
@@ -170,7 +190,9 @@ def _delivery_for(
     lot, yard, offer, plant = _parties(uow, contract)
     owner = plant.organisation_id if side == "recycler" else yard.organisation_id
     if actor.role not in ("operator", "regulator") and owner != actor.organisation_id:
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     return delivery, contract, lot, yard, offer, plant
 
 
@@ -226,26 +248,35 @@ def confirm_receipt(
         uow, actor, delivery_id, "recycler"
     )
     fields.reject_unknown(data, RECEIPT_FIELDS)
-    received = fields.number(data, "received_tonnes", minimum=0, maximum=fields.MAX_TONNES)
-    assert received is not None
+    bad = Refusals()  # every bad field at once
+    received = bad.check(
+        fields.number, data, "received_tonnes", minimum=0, maximum=fields.MAX_TONNES
+    )
+    note = bad.check(fields.text, data, "note", max_length=500)
+    bad.check(fields.moment, data, "received_at", required=False)
+    bad.done()
+    assert received is not None and note is not None
     received = round(received, 3)
-    note = fields.text(data, "note", max_length=500)
     if delivery.status != "dispatched":
         if delivery.received_tonnes is not None and abs(delivery.received_tonnes - received) < EPS:
             uow.commit()
             return delivery, False
         raise InvalidState(
-            f"delivery: {delivery_id} is already {delivery.status} with "
-            f"{delivery.received_tonnes:g} t received",
+            "delivery: {delivery_id} is already {delivery_status} "
+            "with {delivery_received_tonnes:g} t received",
             field="delivery",
+            delivery_id=delivery_id,
+            delivery_status=delivery.status,
+            delivery_received_tonnes=delivery.received_tonnes,
         )
     at = fields.moment(data, "received_at", required=False) or utcnow()
     if at < delivery.dispatched_at:
         raise DateOutOfRange(
-            f"received_at: {data.get('received_at')} is before the dispatch "
-            f"({clock.china_day(delivery.dispatched_at).isoformat()})",
+            "received_at: {received_at} is before the dispatch ({dispatch_day})",
             field="received_at",
             value=data.get("received_at"),
+            received_at=data.get("received_at"),
+            dispatch_day=clock.china_day(delivery.dispatched_at).isoformat(),
         )
     _not_ahead(at, "received_at", data)
     assert yard.id is not None
@@ -317,9 +348,10 @@ def propose_settlement(
         fields.reject_unknown(data, SETTLEMENT_FIELDS)
     if delivery.status != "disputed":
         raise InvalidState(
-            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            "delivery: {value} is {delivery_status}, not disputed",
             field="delivery",
             value=delivery_id,
+            delivery_status=delivery.status,
         )
     settled, note = _settlement_values(delivery, data, field)
     uow.session.add(
@@ -362,9 +394,10 @@ def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str
     fields.reject_unknown(data, SETTLEMENT_FIELDS)
     if delivery.status != "disputed":
         raise InvalidState(
-            f"delivery: {delivery_id} is {delivery.status}, not disputed",
+            "delivery: {value} is {delivery_status}, not disputed",
             field="delivery",
             value=delivery_id,
+            delivery_status=delivery.status,
         )
     settled, note = _settlement_values(delivery, data, "settled_tonnes")
     uow.session.add(

@@ -29,14 +29,19 @@ def upload(
         raise InvalidInput("file: is empty", field="file")
     if len(content) > max_bytes:
         raise InvalidInput(
-            f"file: {len(content)} bytes, at most {max_bytes} allowed", field="file", value=None
+            "file: {n_content} bytes, at most {max_bytes} allowed",
+            field="file",
+            value=None,
+            n_content=len(content),
+            max_bytes=max_bytes,
         )
     media_type = sniff(content)
     if media_type is None:
         raise InvalidInput(
-            f"file: {safe_filename(filename)!r} is not a {ACCEPTED} file (judged by its content)",
+            "file: {value!r} is not a {ACCEPTED} file (judged by its content)",
             field="file",
             value=safe_filename(filename),
+            ACCEPTED=ACCEPTED,
         )
     doc = Document(
         sha256=hashlib.sha256(content).hexdigest(),
@@ -83,7 +88,7 @@ def readable(session: Session, actor: Actor, doc_id: int) -> Document:
             and evaluates(session, actor.organisation_id, doc.organisation_id)
         )
     ):
-        raise NotFound(f"document: {doc_id} does not exist", field="document", value=doc_id)
+        raise NotFound("document: {value} does not exist", field="document", value=doc_id)
     return doc
 
 
@@ -98,7 +103,9 @@ def cite(
     if not isinstance(raw, list):
         raise InvalidInput.about(field, raw, "must be a list of document ids")
     if len(raw) > MAX_EVIDENCE:
-        raise InvalidInput.about(field, len(raw), f"documents cited; at most {MAX_EVIDENCE}")
+        raise InvalidInput.about(
+            field, len(raw), "documents cited; at most {MAX_EVIDENCE}", MAX_EVIDENCE=MAX_EVIDENCE
+        )
     ids: list[int] = []
     for item in raw:
         text = str(item).strip() if not isinstance(item, bool) else ""

@@ -84,7 +84,7 @@ def append(
 def readable_site(uow: UnitOfWork, actor: Actor, site_id: int) -> Site:
     site = get(uow.session, Site, site_id, what="site_id")
     if actor.role not in OVERSEERS and site.organisation_id != actor.organisation_id:
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     return site
 
 
@@ -110,8 +110,10 @@ def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     document = fields.text(data, "document")
     if kind in ("utilisation", "treatment", "disposal", "correction", "opening") and not document:
         raise InvalidInput(
-            f"document: is required for a {kind} entry (the survey, contract or report behind it)",
+            "document: is required for a {entry_kind} entry "
+            "(the survey, contract or report behind it)",
             field="document",
+            entry_kind=kind,
         )
     return {
         "kind": kind,
@@ -133,7 +135,9 @@ def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, A
     actor.require("producer")
     site = readable_site(uow, actor, site_id)
     if site.kind != "yard":
-        raise NotAllowed(f"site_id: {site_id} is a plant; ledgers are kept at yards")
+        raise NotAllowed(
+            "site_id: {site_id} is a plant; ledgers are kept at yards", site_id=site_id
+        )
     get(uow.session, Site, site_id, what="site_id", lock=True)
     values = parse_entry(data, today=clock.today())
     kind, material, day = values["kind"], values["material"], values["occurred_on"]
@@ -141,9 +145,11 @@ def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, A
     claim = corrections.needs_attestation(kind, None)
     if claim and not evidence:
         raise EvidenceRequired(
-            f"evidence: is required for a {kind} entry a producer claims itself (upload the "
-            "record behind it to /api/v1/documents and cite its id)",
+            "evidence: is required for a {entry_kind} entry a producer "
+            "claims itself (upload the record behind it to "
+            "/api/v1/documents and cite its id)",
             field="evidence",
+            entry_kind=kind,
         )
     reports.check_date(
         uow.session, site_id, material, day, field="occurred_on", opening=kind == "opening"
@@ -186,8 +192,8 @@ def post_entry(uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, A
 
 def _second_opening(material: str) -> InvalidInput:
     return InvalidInput(
-        f"kind: this yard already has an opening survey for {material}; record a correction "
-        "instead",
+        "kind: this yard already has an opening survey for {material}; record a correction instead",
         field="kind",
         value="opening",
+        material=material,
     )

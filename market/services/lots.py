@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, InvalidState, NotFound
+from market.errors import InvalidInput, InvalidState, NotFound, Refusals
 from market.services.common import get, own_site
 from market.services.trade import rebalance_bids
 from market.tables import Contract, Lot, LotRevision, Site, utcnow
@@ -30,22 +30,32 @@ EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
 PRICE_LIMIT = fields.PRICE_LIMIT
 
 
-def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, Any]:
-    quality = catalogue.quality(material, fields.mapping(data, "quality"))
-    available_from = fields.day(data, "available_from", required=False) or today
-    available_until = fields.day(data, "available_until", required=False)
-    fields.date_order("available_from", available_from, "available_until", available_until)
-    sampled_on = fields.day(data, "sampled_on", required=False)
+def _parse(
+    data: Mapping[str, Any], material: str | None, *, today: date, bad: Refusals | None = None
+) -> dict[str, Any]:
+    """The lot's values; every bad field is refused at once (with those `bad` already holds)."""
+    bad = bad if bad is not None else Refusals()
+    quality = None
+    if material is not None:
+        quality = bad.check(lambda: catalogue.quality(material, fields.mapping(data, "quality")))
+    available_from = bad.check(fields.day, data, "available_from", required=False) or today
+    available_until = bad.check(fields.day, data, "available_until", required=False)
+    if not bad.bad("available_from"):
+        bad.check(
+            fields.date_order, "available_from", available_from, "available_until", available_until
+        )
+    sampled_on = bad.check(fields.day, data, "sampled_on", required=False)
     if sampled_on is not None and sampled_on > today:
-        raise InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future")
-    return {
-        "tonnes": fields.tonnes(data, "tonnes"),
+        bad.add(InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future"))
+    values = {
+        "tonnes": bad.check(fields.tonnes, data, "tonnes"),
         "quality": quality,
-        "lab_report": fields.text(data, "lab_report"),
+        "lab_report": bad.check(fields.text, data, "lab_report"),
         "sampled_on": sampled_on,
         "available_from": available_from,
         "available_until": available_until,
-        "asking_price_cny_t": fields.number(
+        "asking_price_cny_t": bad.check(
+            fields.number,
             data,
             "asking_price_cny_t",
             required=False,
@@ -53,21 +63,30 @@ def _parse(data: Mapping[str, Any], material: str, *, today: date) -> dict[str, 
             minimum=-PRICE_LIMIT,
             maximum=PRICE_LIMIT,
         ),
-        "max_haul_km": fields.number(
-            data, "max_haul_km", required=False, positive=True, maximum=fields.MAX_HAUL_KM
+        "max_haul_km": bad.check(
+            fields.number,
+            data,
+            "max_haul_km",
+            required=False,
+            positive=True,
+            maximum=fields.MAX_HAUL_KM,
         ),
     }
+    bad.done()
+    return values
 
 
 def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
     actor.require("producer")
     fields.reject_unknown(data, LOT_FIELDS)
-    site_id = fields.integer(data, "site_id")
-    assert site_id is not None
-    material = catalogue.material(data.get("material"))
-    site = own_site(uow.session, actor, site_id, kind="yard")
-    values = _parse(data, material, today=clock.today())
-    lot = Lot(site_id=site.id, material=material, created_by=actor.user_id, **values)
+    bad = Refusals()
+    site_id = bad.check(fields.integer, data, "site_id")
+    material = bad.check(catalogue.material, data.get("material"))
+    if site_id is not None and not bad.errors:  # whose site: before the other fields
+        own_site(uow.session, actor, site_id, kind="yard")
+    values = _parse(data, material, today=clock.today(), bad=bad)
+    assert site_id is not None and material is not None
+    lot = Lot(site_id=site_id, material=material, created_by=actor.user_id, **values)
     uow.session.add(lot)
     uow.commit()
     return lot
@@ -87,7 +106,7 @@ def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     lot = get(uow.session, Lot, lot_id, what="lot", lock=True)
     site = uow.session.get(Site, lot.site_id)
     if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     return lot
 
 
@@ -99,7 +118,9 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
     """Edit an open lot; the previous version is kept as a revision."""
     lot = _own_lot(uow, actor, lot_id)
     if lot.withdrawn_at is not None:
-        raise InvalidState(f"lot: {lot_id} is withdrawn and can no longer be edited", field="lot")
+        raise InvalidState(
+            "lot: {lot_id} is withdrawn and can no longer be edited", field="lot", lot_id=lot_id
+        )
     fields.reject_unknown(data, EDITABLE)
     merged = {k: getattr(lot, k) for k in EDITABLE} | dict(data)
     # dates and quality come back from the row as Python values; the parser takes both forms
@@ -107,9 +128,11 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
     reserved = reserved_tonnes(uow, lot_id)
     if values["tonnes"] < reserved:
         raise InvalidInput(
-            f"tonnes: {values['tonnes']:g} is below the {reserved:g} t already under contract",
+            "tonnes: {values_tonnes:g} is below the {reserved:g} t already under contract",
             field="tonnes",
             value=values["tonnes"],
+            values_tonnes=values["tonnes"],
+            reserved=reserved,
         )
     uow.session.add(
         LotRevision(

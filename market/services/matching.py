@@ -15,7 +15,7 @@ import matching
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import Database, UnitOfWork
-from market.errors import InvalidInput, NotFound
+from market.errors import InvalidInput, NotFound, from_problem
 from market.notifications import notify
 from market.settings import Settings
 from market.tables import Lot, MatchRun, Offer, Proposal, Site, utcnow
@@ -79,7 +79,7 @@ def check_params(raw: Mapping[str, Any] | None, settings: Settings) -> dict[str,
             value = fields.to_number(value, f"params.{key}")
             if not low <= value <= high:
                 raise InvalidInput.about(
-                    f"params.{key}", value, f"must be from {low:g} to {high:g}"
+                    f"params.{key}", value, "must be from {low:g} to {high:g}", low=low, high=high
                 )
         elif key == "priorities":
             value = _priorities(value)
@@ -104,7 +104,9 @@ def _priorities(raw: Any) -> dict[str, int]:
         number = fields.to_number(value, path)
         low, high = PRIORITY_RANGE
         if not number.is_integer() or not low <= number <= high:
-            raise InvalidInput.about(path, value, f"must be a whole number from {low} to {high}")
+            raise InvalidInput.about(
+                path, value, "must be a whole number from {low} to {high}", low=low, high=high
+            )
         out[code] = int(number)
     return {code: m.priority for code, m in sorted(materials.items())} | out
 
@@ -210,7 +212,7 @@ def run_match(
     try:
         problem = matching.problem_from_json(problem_json)
     except matching.ProblemError as exc:
-        raise InvalidInput(str(exc), field="params") from None
+        raise from_problem(exc, "params") from None
     started = utcnow()
     t0 = time.perf_counter()
     solved = matching.solve(problem, progress=lambda f, stage: report(0.1 + 0.7 * f, stage))
@@ -287,7 +289,7 @@ def lot_options(session: Session, actor: Actor, lot_id: int, settings: Settings)
     if actor.role not in ("regulator", "operator") and lot_view["organisation_id"] != (
         actor.organisation_id
     ):
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot", value=lot_id)
+        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
     lot = session.get(Lot, lot_id)
     site = session.get(Site, lot.site_id) if lot else None
     assert lot is not None and site is not None

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, NotFound
+from market.errors import InvalidInput, NotFound, Refusals
 from market.services.common import get, own_site
 from market.tables import Bid, Offer, Proposal, Site, utcnow
 
@@ -34,40 +34,63 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
     """
     actor.require("recycler")
     fields.reject_unknown(data, OFFER_FIELDS)
-    site_id = fields.integer(data, "site_id")
-    assert site_id is not None
-    material = catalogue.material(data.get("material"))
-    site = own_site(uow.session, actor, site_id, kind="plant")
-    use_code = fields.text(data, "use", max_length=40) or None
-    spec = catalogue.use_spec(material, use_code) if use_code else {}
-    spec |= catalogue.spec(material, fields.mapping(data, "spec"))
+    # every bad field is refused at once
+    bad = Refusals()
+    site_id = bad.check(fields.integer, data, "site_id")
+    material = bad.check(catalogue.material, data.get("material"))
+    if site_id is not None and not bad.errors:  # whose site: before the other fields
+        own_site(uow.session, actor, site_id, kind="plant")
+    use_code = bad.check(fields.text, data, "use", max_length=40) or None
+    spec: dict[str, Any] = {}
+    if material is not None:
+        with bad.field():
+            spec = catalogue.use_spec(material, use_code) if use_code else {}
+        with bad.field():
+            spec |= catalogue.spec(material, fields.mapping(data, "spec"))
     today = clock.today()
-    start = fields.day(data, "period_start", required=False) or today
-    end = fields.day(data, "period_end", required=False) or start + timedelta(days=365)
-    fields.date_order("period_start", start, "period_end", end)
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise InvalidInput.about(
-            "period_end", end.isoformat(), f"is more than {MAX_PERIOD_DAYS} days after the start"
-        )
+    start = bad.check(fields.day, data, "period_start", required=False) or today
+    end = bad.check(fields.day, data, "period_end", required=False) or start + timedelta(days=365)
+    if not bad.bad("period_start") and not bad.bad("period_end"):
+        bad.check(fields.date_order, "period_start", start, "period_end", end)
+        if not bad.bad("period_end") and (end - start).days > MAX_PERIOD_DAYS:
+            bad.add(
+                InvalidInput.about(
+                    "period_end",
+                    end.isoformat(),
+                    "is more than {MAX_PERIOD_DAYS} days after the start",
+                    MAX_PERIOD_DAYS=MAX_PERIOD_DAYS,
+                )
+            )
+    capacity_t = bad.check(fields.tonnes, data, "capacity_t")
+    price_cny_t = bad.check(
+        fields.number,
+        data,
+        "price_cny_t",
+        required=False,
+        default=0.0,
+        minimum=-fields.PRICE_LIMIT,
+        maximum=fields.PRICE_LIMIT,
+    )
+    max_haul_km = bad.check(
+        fields.number,
+        data,
+        "max_haul_km",
+        required=False,
+        positive=True,
+        maximum=fields.MAX_HAUL_KM,
+    )
+    bad.done()
+    assert site_id is not None and material is not None
     offer = Offer(
-        site_id=site.id,
+        site_id=site_id,
         material=material,
         use_code=use_code,
-        capacity_t=fields.tonnes(data, "capacity_t"),
+        capacity_t=capacity_t,
         period_start=start,
         period_end=end,
         spec=spec,
-        price_cny_t=fields.number(
-            data,
-            "price_cny_t",
-            required=False,
-            default=0.0,
-            minimum=-fields.PRICE_LIMIT,
-            maximum=fields.PRICE_LIMIT,
-        ),
-        max_haul_km=fields.number(
-            data, "max_haul_km", required=False, positive=True, maximum=fields.MAX_HAUL_KM
-        ),
+        price_cny_t=price_cny_t,
+        max_haul_km=max_haul_km,
         created_by=actor.user_id,
     )
     uow.session.add(offer)
@@ -80,7 +103,7 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     offer = get(uow.session, Offer, offer_id, what="offer", lock=True)
     site = uow.session.get(Site, offer.site_id)
     if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound(f"offer: {offer_id} does not exist", field="offer", value=offer_id)
+        raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
     if offer.withdrawn_at is None:
         offer.withdrawn_at = utcnow()
         uow.session.add(offer)

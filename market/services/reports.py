@@ -83,10 +83,14 @@ def check_open(session: Session, site_id: int, day: date, *, field: str) -> None
     row = report_row(session, site_id, period)
     if row is not None and row.status in LOCKED:
         raise PeriodLocked(
-            f"{field}: {day.isoformat()} falls in {period}, which is {row.status} for site "
-            f"{site_id}; only a correction approved by a regulator changes it",
+            "{field}: {value} falls in {period}, which is "
+            "{row_state} for site {site_id}; only a correction "
+            "approved by a regulator changes it",
             field=field,
             value=day.isoformat(),
+            period=period,
+            row_state=row.status,
+            site_id=site_id,
         )
 
 
@@ -141,10 +145,15 @@ def check_stock(
         if after < 0:
             amount = abs(effect) if shown is None else shown
             raise StockNegative(
-                f"{field}: {amount:g} t would leave the stock of {material} at site {site_id} "
-                f"at {after:g} t on {d.isoformat()}; stock cannot go below zero",
+                "{field}: {value:g} t would leave the stock of "
+                "{material} at site {site_id} at {after:g} t on {d}; "
+                "stock cannot go below zero",
                 field=field,
                 value=amount,
+                material=material,
+                site_id=site_id,
+                after=after,
+                d=d.isoformat(),
             )
 
 
@@ -163,26 +172,31 @@ def check_date(
     today = clock.today()
     if day > today:
         raise DateOutOfRange(
-            f"{field}: {day.isoformat()} is after today ({today.isoformat()}, China time)",
+            "{field}: {value} is after today ({today}, China time)",
             field=field,
             value=day.isoformat(),
+            today=today.isoformat(),
         )
     first_month = first_reported_month(session, site_id)
     if first_month is not None and clock.month_of(day) < first_month:
         raise DateOutOfRange(
-            f"{field}: {day.isoformat()} is before {first_month}, the first month site "
-            f"{site_id} has reported",
+            "{field}: {value} is before {first_month}, the first month site {site_id} has reported",
             field=field,
             value=day.isoformat(),
+            first_month=first_month,
+            site_id=site_id,
         )
     if not opening:
         first = first_day(session, site_id, material)
         if first is not None and day < first:
             raise DateOutOfRange(
-                f"{field}: {day.isoformat()} is before {first.isoformat()}, the first entry of "
-                f"{material} at site {site_id}",
+                "{field}: {value} is before {first}, the first entry of "
+                "{material} at site {site_id}",
                 field=field,
                 value=day.isoformat(),
+                first=first.isoformat(),
+                material=material,
+                site_id=site_id,
             )
     check_open(session, site_id, day, field=field)
 
@@ -253,10 +267,10 @@ def readable_yard(session: Session, actor: Actor, site_id: int) -> Site:
         )
     )
     if not allowed:
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     if site.kind != "yard":
         raise NotAllowed(
-            f"site_id: {site_id} is a plant; reports are kept for yards",
+            "site_id: {value} is a plant; reports are kept for yards",
             field="site_id",
             value=site_id,
         )
@@ -308,10 +322,10 @@ def submit(
     actor.require("producer")
     site = get(uow.session, Site, site_id, what="site_id", lock=True)
     if site.organisation_id != actor.organisation_id:
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     if site.kind != "yard":
         raise NotAllowed(
-            f"site_id: {site_id} is a plant; reports are kept for yards",
+            "site_id: {value} is a plant; reports are kept for yards",
             field="site_id",
             value=site_id,
         )
@@ -320,20 +334,21 @@ def submit(
     today = clock.today()
     if clock.month_bounds(period)[1] >= today:
         raise InvalidState(
-            f"period: {period} has not ended yet (today is {today.isoformat()}, China time); "
-            "a month is submitted once it has ended",
+            "period: {value} has not ended yet (today is {today}, "
+            "China time); a month is submitted once it has ended",
             field="period",
             value=period,
+            today=today.isoformat(),
         )
     months = yard_months(uow.session, site, today)
     if not months or period < months[0]:
         first = months[0] if months else None
+        if first:
+            raise InvalidInput.about(
+                "period", period, "is before the yard's first month ({first})", first=first
+            )
         raise InvalidInput.about(
-            "period",
-            period,
-            f"is before the yard's first month ({first})"
-            if first
-            else "cannot be submitted: the yard has no ledger entries yet",
+            "period", period, "cannot be submitted: the yard has no ledger entries yet"
         )
     rows = {
         r.period: r for r in uow.session.exec(select(Report).where(Report.site_id == site_id)).all()
@@ -342,15 +357,20 @@ def submit(
         state = rows[earlier].status if earlier in rows else "open"
         if state not in LOCKED:
             raise InvalidState(
-                f"period: {earlier} is {state}; months are submitted in order, so submit "
-                f"{earlier} before {period}",
+                "period: {earlier} is {state}; months are submitted in "
+                "order, so submit {earlier} before {value}",
                 field="period",
                 value=period,
+                earlier=earlier,
+                state=state,
             )
     report = rows.get(period)
     if report is not None and report.status in LOCKED:
         raise InvalidState(
-            f"period: {period} is already {report.status}", field="period", value=period
+            "period: {value} is already {report_state}",
+            field="period",
+            value=period,
+            report_state=report.status,
         )
     if report is None:
         report = Report(site_id=site_id, period=period, due_on=due_on(period, due_day))
@@ -379,9 +399,11 @@ def _report_for_decision(uow: UnitOfWork, actor: Actor, report_id: int) -> Repor
     get(uow.session, Site, report.site_id, what="site_id", lock=True)
     if report.status != "submitted":
         raise InvalidState(
-            f"report: {report_id} ({report.period}) is {report.status}, not submitted",
+            "report: {value} ({report_period}) is {report_state}, not submitted",
             field="report",
             value=report_id,
+            report_period=report.period,
+            report_state=report.status,
         )
     return report
 
@@ -598,7 +620,12 @@ def seal_export(session: Session, actor: Actor, report_id: int) -> dict[str, Any
         select(Seal).where(Seal.report_id == report_id).order_by(col(Seal.version).desc())
     ).first()
     if row is None:
-        raise NotFound(f"report: {report_id} has no seal (it is {report.status})", field="report")
+        raise NotFound(
+            "report: {report_id} has no seal (it is {report_state})",
+            field="report",
+            report_id=report_id,
+            report_state=report.status,
+        )
     return {
         "report_id": report_id,
         "site_id": row.site_id,

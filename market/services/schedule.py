@@ -75,7 +75,10 @@ def set_schedule(uow: UnitOfWork, actor: Actor, every_hours: Any) -> AppSetting:
     assert hours is not None
     if not 0 <= hours <= MAX_EVERY_HOURS:
         raise InvalidInput.about(
-            "every_hours", every_hours, f"must be from 0 (off) to {MAX_EVERY_HOURS}"
+            "every_hours",
+            every_hours,
+            "must be from 0 (off) to {MAX_EVERY_HOURS}",
+            MAX_EVERY_HOURS=MAX_EVERY_HOURS,
         )
     setting = _locked(uow.session) or AppSetting(key=KEY, value={})
     setting.value = {**setting.value, "every_hours": hours}

@@ -9,7 +9,7 @@ from geo.regions import load_regions
 from market import fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import Conflict, InvalidInput, NotAllowed
+from market.errors import Conflict, InvalidInput, NotAllowed, Refusals
 from market.tables import Site
 
 SITE_FIELDS = ("name", "kind", "lat", "lon")
@@ -20,27 +20,37 @@ def post_site(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Site:
     """Register a yard (producer) or plant (recycler); the region is found from the point."""
     actor.require("producer", "recycler")
     fields.reject_unknown(data, SITE_FIELDS)
-    name = fields.text(data, "name", required=True)
-    kind = fields.text(data, "kind", default=KIND_FOR_ROLE[actor.role], choices=("yard", "plant"))
-    if kind != KIND_FOR_ROLE[actor.role]:
+    bad = Refusals()  # every bad field at once
+    name = bad.check(fields.text, data, "name", required=True)
+    kind = bad.check(
+        fields.text, data, "kind", default=KIND_FOR_ROLE[actor.role], choices=("yard", "plant")
+    )
+    if kind is not None and kind != KIND_FOR_ROLE[actor.role] and not bad.errors:
         raise NotAllowed(
-            f"kind: a {actor.role} registers {KIND_FOR_ROLE[actor.role]}s, not {kind}s",
+            "kind: a {role} registers {site_kind}s, not {value}s",
             field="kind",
             value=kind,
+            role=actor.role,
+            site_kind=KIND_FOR_ROLE[actor.role],
+            given_site_kind=kind,
         )
-    lat = fields.number(data, "lat", minimum=-90, maximum=90)
-    lon = fields.number(data, "lon", minimum=-180, maximum=180)
-    assert lat is not None and lon is not None
+    lat = bad.check(fields.number, data, "lat", minimum=-90, maximum=90)
+    lon = bad.check(fields.number, data, "lon", minimum=-180, maximum=180)
+    bad.done()
+    assert lat is not None and lon is not None and name is not None and kind is not None
     location = load_regions().locate(lat, lon)
     if location is None:
         raise InvalidInput(
-            f"lat/lon: ({lat:g}, {lon:g}) is outside Yunnan province", field="lat", value=lat
+            "lat/lon: ({value:g}, {lon:g}) is outside Yunnan province",
+            field="lat",
+            value=lat,
+            lon=lon,
         )
     clash = uow.session.exec(
         select(Site).where(Site.organisation_id == actor.organisation_id, Site.name == name)
     ).first()
     if clash is not None:
-        raise Conflict(f"name: {name!r} is already one of your sites", field="name", value=name)
+        raise Conflict("name: {value!r} is already one of your sites", field="name", value=name)
     site = Site(
         organisation_id=actor.organisation_id,
         name=name,

@@ -22,6 +22,7 @@ from market.errors import (
     LotOverReserved,
     NotFound,
     OfferOverReserved,
+    Refusals,
 )
 from market.notifications import notify
 from market.services.common import get
@@ -68,32 +69,41 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
     proposal = get(uow.session, Proposal, proposal_id, what="proposal", lock=True)
     offer = get(uow.session, Offer, proposal.offer_id, what="offer")
     if _owner(uow, offer.site_id) != actor.organisation_id:
-        raise NotFound(f"proposal: {proposal_id} does not exist", field="proposal")
+        raise NotFound(
+            "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
+        )
     fields.reject_unknown(data, BID_FIELDS)
-    price = fields.number(
-        data, "price_cny_t", minimum=-fields.PRICE_LIMIT, maximum=fields.PRICE_LIMIT
+    bad = Refusals()  # every bad field at once
+    price = bad.check(
+        fields.number, data, "price_cny_t", minimum=-fields.PRICE_LIMIT, maximum=fields.PRICE_LIMIT
     )
-    tonnes = fields.tonnes(data, "tonnes", required=False) or proposal.tonnes
+    tonnes = bad.check(fields.tonnes, data, "tonnes", required=False) or proposal.tonnes
+    bad.done()
     if tonnes > proposal.tonnes + EPS:
         raise InvalidInput(
-            f"tonnes: {tonnes:g} is more than the {proposal.tonnes:g} t proposed",
+            "tonnes: {value:g} is more than the {proposal_tonnes:g} t proposed",
             field="tonnes",
             value=tonnes,
+            proposal_tonnes=proposal.tonnes,
         )
     lot = get(uow.session, Lot, proposal.lot_id, what="lot")
     lot_open = lot_open_t(uow, lot)
     if tonnes > lot_open + EPS:
         raise LotOverReserved(
-            f"tonnes: {tonnes:g} asked, lot {lot.id} has {lot_open:g} t open",
+            "tonnes: {value:g} asked, lot {lot_id} has {lot_open:g} t open",
             field="tonnes",
             value=tonnes,
+            lot_id=lot.id,
+            lot_open=lot_open,
         )
     offer_open = offer_open_t(uow, offer)
     if tonnes > offer_open + EPS:
         raise OfferOverReserved(
-            f"tonnes: {tonnes:g} asked, offer {offer.id} has {offer_open:g} t of capacity open",
+            "tonnes: {value:g} asked, offer {offer_id} has {offer_open:g} t of capacity open",
             field="tonnes",
             value=tonnes,
+            offer_id=offer.id,
+            offer_open=offer_open,
         )
     for old in uow.session.exec(
         select(Bid).where(
@@ -132,7 +142,7 @@ def _bid_for_producer(uow: UnitOfWork, actor: Actor, bid_id: int) -> tuple[Bid, 
     proposal = get(uow.session, Proposal, bid.proposal_id, what="proposal")
     lot = get(uow.session, Lot, proposal.lot_id, what="lot")
     if _owner(uow, lot.site_id) != actor.organisation_id:
-        raise NotFound(f"bid: {bid_id} does not exist", field="bid", value=bid_id)
+        raise NotFound("bid: {value} does not exist", field="bid", value=bid_id)
     return bid, proposal
 
 
@@ -144,20 +154,28 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
     uow.session.refresh(bid)
     if bid.status != "open":
         raise InvalidState(
-            f"bid: {bid_id} is {bid.status}, only an open bid can be accepted",
+            "bid: {value} is {bid_status}, only an open bid can be accepted",
             field="bid",
             value=bid_id,
+            bid_status=bid.status,
         )
     lot_open = lot_open_t(uow, lot)
     if bid.tonnes > lot_open + EPS:
         raise LotOverReserved(
-            f"lot {lot.id}: {bid.tonnes:g} t asked, {lot_open:g} t open", field="bid"
+            "lot {lot_id}: {bid_tonnes:g} t asked, {lot_open:g} t open",
+            field="bid",
+            lot_id=lot.id,
+            bid_tonnes=bid.tonnes,
+            lot_open=lot_open,
         )
     offer_open = offer_open_t(uow, offer)
     if bid.tonnes > offer_open + EPS:
         raise OfferOverReserved(
-            f"offer {offer.id}: {bid.tonnes:g} t asked, {offer_open:g} t of capacity open",
+            "offer {offer_id}: {bid_tonnes:g} t asked, {offer_open:g} t of capacity open",
             field="bid",
+            offer_id=offer.id,
+            bid_tonnes=bid.tonnes,
+            offer_open=offer_open,
         )
     contract = Contract(
         bid_id=bid.id,
@@ -188,7 +206,12 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
 def reject_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
     bid, proposal = _bid_for_producer(uow, actor, bid_id)
     if bid.status not in ("open", "on_hold"):
-        raise InvalidState(f"bid: {bid_id} is {bid.status} and cannot be rejected", field="bid")
+        raise InvalidState(
+            "bid: {bid_id} is {bid_status} and cannot be rejected",
+            field="bid",
+            bid_id=bid_id,
+            bid_status=bid.status,
+        )
     bid.status = "rejected"
     bid.decided_at = utcnow()
     uow.session.add(bid)
@@ -208,9 +231,14 @@ def withdraw_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
     actor.require("recycler")
     bid = get(uow.session, Bid, bid_id, what="bid")
     if bid.organisation_id != actor.organisation_id:
-        raise NotFound(f"bid: {bid_id} does not exist", field="bid", value=bid_id)
+        raise NotFound("bid: {value} does not exist", field="bid", value=bid_id)
     if bid.status not in ("open", "on_hold"):
-        raise InvalidState(f"bid: {bid_id} is {bid.status} and cannot be withdrawn", field="bid")
+        raise InvalidState(
+            "bid: {bid_id} is {bid_status} and cannot be withdrawn",
+            field="bid",
+            bid_id=bid_id,
+            bid_status=bid.status,
+        )
     bid.status = "withdrawn"
     bid.decided_at = utcnow()
     uow.session.add(bid)
@@ -270,16 +298,25 @@ def cancel_contract(uow: UnitOfWork, actor: Actor, contract_id: int) -> Contract
     offer = get(uow.session, Offer, contract.offer_id, what="offer", lock=True)
     parties = {_owner(uow, lot.site_id), _owner(uow, offer.site_id)}
     if actor.organisation_id not in parties:
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     if contract.status != "active":
-        raise InvalidState(f"contract: {contract_id} is {contract.status}", field="contract")
+        raise InvalidState(
+            "contract: {contract_id} is {contract_status}",
+            field="contract",
+            contract_id=contract_id,
+            contract_status=contract.status,
+        )
     dispatched = uow.session.exec(
         select(func.count()).select_from(Delivery).where(Delivery.contract_id == contract_id)
     ).one()
     if dispatched:
         raise InvalidState(
-            f"contract: {contract_id} has {dispatched} deliveries and cannot be cancelled",
+            "contract: {contract_id} has {dispatched} deliveries and cannot be cancelled",
             field="contract",
+            contract_id=contract_id,
+            dispatched=dispatched,
         )
     contract.status = "cancelled"
     contract.closed_at = utcnow()

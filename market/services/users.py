@@ -35,8 +35,10 @@ MIN_PASSWORD = 10
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"password: has {len(password)} characters, at least {MIN_PASSWORD} needed",
+            "password: has {n_password} characters, at least {MIN_PASSWORD} needed",
             field="password",
+            n_password=len(password),
+            MIN_PASSWORD=MIN_PASSWORD,
         )
 
 
@@ -50,14 +52,22 @@ def ensure_organisation(
     # lone surrogate into the database
     name = fields.text({"org": name}, "org", required=True)
     if kind not in ORG_KINDS:
-        raise InvalidInput.about("kind", kind, f"is not one of {', '.join(ORG_KINDS)}")
+        raise InvalidInput.about(
+            "kind", kind, "is not one of {ORG_KINDS}", ORG_KINDS=", ".join(ORG_KINDS)
+        )
     org = uow.session.exec(select(Organisation).where(Organisation.name == name)).first()
     if org is None:
         org = Organisation(name=name, kind=kind, pg_ratio=pg_ratio)
         uow.session.add(org)
         uow.flush()
     elif org.kind != kind:
-        raise Conflict(f"org: {name!r} is a {org.kind} organisation, not a {kind} one", field="org")
+        raise Conflict(
+            "org: {name!r} is a {org_role} organisation, not a {wanted_role} one",
+            field="org",
+            name=name,
+            org_role=org.kind,
+            wanted_role=kind,
+        )
     return org
 
 
@@ -77,10 +87,10 @@ def add_user(
             "username", username, "must be 2–80 letters, digits, or . _ @ - (no spaces)"
         )
     if role not in ROLES:
-        raise InvalidInput.about("role", role, f"is not one of {', '.join(ROLES)}")
+        raise InvalidInput.about("role", role, "is not one of {ROLES}", ROLES=", ".join(ROLES))
     check_password_strength(password)
     if uow.session.exec(select(User).where(User.username == username)).first():
-        raise Conflict(f"username: {username!r} is taken", field="username", value=username)
+        raise Conflict("username: {value!r} is taken", field="username", value=username)
     organisation = ensure_organisation(uow, org, role)
     assert organisation.id is not None
     user = User(
@@ -131,7 +141,7 @@ def create_token(
 def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
     token = uow.session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.user_id:
-        raise NotFound(f"token: {token_id} does not exist", field="token", value=token_id)
+        raise NotFound("token: {value} does not exist", field="token", value=token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         uow.session.add(token)
@@ -142,7 +152,7 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
 def actor_by_username(uow: UnitOfWork, username: str) -> Actor:
     user = uow.session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFound(f"username: {username!r} does not exist", field="username")
+        raise NotFound("username: {username!r} does not exist", field="username", username=username)
     return actor_for(uow.session, user)
 
 
@@ -193,8 +203,10 @@ def change_password(
         raise InvalidInput("current_password: is wrong", field="current_password")
     if len(new) < MIN_PASSWORD:
         raise InvalidInput(
-            f"new_password: has {len(new)} characters, at least {MIN_PASSWORD} needed",
+            "new_password: has {n_new} characters, at least {MIN_PASSWORD} needed",
             field="new_password",
+            n_new=len(new),
+            MIN_PASSWORD=MIN_PASSWORD,
         )
     if new == current:
         raise InvalidInput("new_password: is the current password", field="new_password")
@@ -290,7 +302,7 @@ def _user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     actor.require("operator")
     user = uow.session.get(User, user_id) if 0 < user_id <= 2**31 - 1 else None
     if user is None:
-        raise NotFound(f"user: {user_id} does not exist", field="user", value=user_id)
+        raise NotFound("user: {value} does not exist", field="user", value=user_id)
     return user
 
 

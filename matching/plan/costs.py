@@ -117,8 +117,11 @@ def plan_costs(
     if c_max < 1:
         raise TooLarge(
             "problem",
-            f"{num_nodes} nodes over {horizon} months leave no room for exact integer costs; "
-            "shorten the horizon or plan fewer materials at once",
+            "{num_nodes} nodes over {horizon} months leave no room "
+            "for exact integer costs; shorten the horizon or plan "
+            "fewer materials at once",
+            num_nodes=num_nodes,
+            horizon=horizon,
         )
     cny = np.asarray(cny_per_t, dtype=np.float64)
     top = float(cny.max()) if cny.size else 0.0

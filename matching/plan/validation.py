@@ -55,7 +55,9 @@ def check_plan(problem: PlanProblem) -> None:
     if p.month_labels and len(p.month_labels) != p.horizon_months:
         raise ProblemError(
             "params.month_labels",
-            f"{len(p.month_labels)} labels for a horizon of {p.horizon_months} months",
+            "{labels} labels for a horizon of {months} months",
+            labels=len(p.month_labels),
+            months=p.horizon_months,
         )
     seen: dict[str, str] = {}
     for i, s in enumerate(problem.stocks):

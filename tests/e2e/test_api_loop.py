@@ -145,6 +145,7 @@ def test_bad_input_gets_a_json_error_naming_the_field(api):
             "code": "invalid",
             "message": "tonnes: -5 must be greater than 0",
             "field": "tonnes",
+            "params": {"field": "tonnes", "value": -5},
         }
     }
     r = producer.post(

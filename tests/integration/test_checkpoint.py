@@ -258,6 +258,7 @@ def test_the_api_compares_a_whole_verify_answer_and_refuses_others_and_bad_bodie
         "code": "invalid",
         "message": "heads[0].hash: 'zz' is not 64 hex digits",
         "field": "heads[0].hash",
+        "params": {"field": "heads[0].hash", "value": "zz"},
     }
     assert not_an_object.status_code == 400
     assert no_csv.status_code == 422 and "format" in no_csv.json()["error"]["message"]

@@ -115,6 +115,7 @@ def test_every_operation_refuses_an_undeclared_query_parameter_before_looking_up
             "code": "invalid",
             "message": "bogus_param: '1' is not a known query parameter",
             "field": "bogus_param",
+            "params": {"field": "bogus_param", "value": "1"},
         }
         if answer.status_code != 422 or answer.json() != {"error": expected}:
             failures.append(f"{method} {url}: {answer.status_code} {answer.text[:160]}")
@@ -137,6 +138,7 @@ def test_the_check_comes_before_the_lookup_and_a_typo_is_named_with_its_value(wo
         "code": "invalid",
         "message": "materal: 'red_mud' is not a known query parameter",
         "field": "materal",
+        "params": {"field": "materal", "value": "red_mud"},
     }
     assert head.status_code == 422
 

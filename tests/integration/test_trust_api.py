@@ -100,6 +100,13 @@ def test_the_month_flow_and_the_refusal_codes(api):
         "message": f"occurred_on: 2025-01-15 falls in 2025-01, which is submitted for site {yard}; "
         "only a correction approved by a regulator changes it",
         "field": "occurred_on",
+        "params": {
+            "field": "occurred_on",
+            "value": "2025-01-15",
+            "period": "2025-01",
+            "row_state": "submitted",
+            "site_id": yard,
+        },
     }
     assert approved_by_producer.status_code == 403
     assert approved.status_code == 200 and approved.json()["status"] == "approved"

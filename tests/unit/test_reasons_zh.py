@@ -1,4 +1,5 @@
-"""The matching engine's English reasons, as the Chinese pages show them (web/reasons_zh.py).
+"""The matching engine's reasons, as the Chinese pages show them: from each reason's detail (its
+code and params) through the gettext catalogue (web/i18n.py `reason`), never from the English.
 
 Every reason here is made by the engine itself (`matching.solve`, `matching.rank_options`) on a
 small problem; ids look like the market's (L3 for a lot, O14 for an offer), so a rendering can be
@@ -21,25 +22,49 @@ import matching.cpsat
 import matching.solver
 from market.catalogue import catalogue
 from matching import rank_options, solve
-from matching.explain import NO_PLANT_WITHIN_HAUL
+from matching.explain import Join, Phrase, reason_phrase
 from tests.unit.matching.builders import ORIGIN, accept, east, lot, north, plant, problem
-from web.reasons_zh import PLANT, RULES, TAKERS, localise_reason, rules_used
+from web import i18n
+
+
+class Said(str):
+    """An engine reason in English, with the detail (code and params) it was written from."""
+
+    detail: dict[str, object]
+
+
+def said(text: str, detail: object) -> Said:
+    out = Said(text)
+    out.detail = dict(detail)  # type: ignore[call-overload]
+    return out
 
 
 def zh(text: str) -> str:
-    return localise_reason(text, "zh")
+    return i18n.reason(text, getattr(text, "detail", None), "zh")
+
+
+def zh_of(detail: dict[str, object]) -> str:
+    return i18n.reason("(the engine's English)", detail, "zh")
 
 
 def unmatched_reasons(*args: object, **kwargs: object) -> list[str]:
     """Every reason `solve` gives for the unmatched tonnes of the problem."""
     result = solve(problem(*args, **kwargs))  # type: ignore[arg-type]
-    return [reason for entry in result.unmatched for reason in entry.reasons]
+    return [
+        said(reason, detail)
+        for entry in result.unmatched
+        for reason, detail in zip(entry.reasons, entry.details, strict=True)
+    ]
 
 
 def rank_reasons(*args: object, lot_id: str = "L1", road: object = None) -> list[str]:
     """Every reason `rank_options` gives for the plants that cannot take `lot_id`."""
     options = rank_options(problem(*args), lot_id, road)  # type: ignore[arg-type]
-    return [reason for o in options for reason in o.reasons]
+    return [
+        said(reason, detail)
+        for o in options
+        for reason, detail in zip(o.reasons, o.details, strict=True)
+    ]
 
 
 class NoRoads:
@@ -94,7 +119,11 @@ def quality_with_no_road() -> list[str]:
         ),
         NoRoads(),
     )
-    return [reason for entry in result.unmatched for reason in entry.reasons]
+    return [
+        said(reason, detail)
+        for entry in result.unmatched
+        for reason, detail in zip(entry.reasons, entry.details, strict=True)
+    ]
 
 
 def missing_assay() -> list[str]:
@@ -287,24 +316,59 @@ def test_each_engine_reason_is_rendered_in_chinese_keeping_its_numbers_and_ids(
 ) -> None:
     for english in reasons_of(case, monkeypatch):
         chinese = zh(english)
-        assert rules_used(english), english
+        assert all(i18n.known(t) for t in templates(reason_phrase(english.detail))), english
         assert chinese != english and _CJK.search(chinese), english
         assert not numbers(english) - numbers(chinese), (english, chinese)
         assert not ids(english) - ids(chinese), (english, chinese)
         assert leftover_english(chinese) == [], (english, chinese)
 
 
-def test_every_pattern_is_used_by_some_real_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    used = {rule for case in CASES for r in reasons_of(case, monkeypatch) for rule in rules_used(r)}
-    unused = [rule.pattern.pattern for rule in (*RULES, PLANT, *TAKERS) if rule not in used]
-    assert unused == []
+def templates(phrase: object) -> set[str]:
+    """Every template a phrase is written with, its parts' and separators' too."""
+    if isinstance(phrase, Phrase):
+        return {phrase.template}.union(*(templates(v) for v in phrase.params.values()))
+    if isinstance(phrase, Join):
+        return {phrase.sep}.union(*(templates(v) for v in phrase.items))
+    return set()
+
+
+def test_every_reason_template_is_used_by_some_real_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    used = {
+        t
+        for case in CASES
+        for r in reasons_of(case, monkeypatch)
+        for t in templates(reason_phrase(r.detail))  # type: ignore[attr-defined]
+    }
+    declared = {
+        m.id
+        for m in i18n_catalogue()
+        if any(path.endswith("matching/explain.py") for path, _ in m.locations)
+    }
+    assert declared - used == set()
+
+
+def test_the_engine_writes_its_english_from_the_same_detail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for case in CASES:
+        for english in reasons_of(case, monkeypatch):
+            assert i18n.reason(english, english.detail, "en") == english  # type: ignore[attr-defined]
+
+
+def i18n_catalogue():  # type: ignore[no-untyped-def]
+    from babel.messages.pofile import read_po
+
+    with (i18n.LOCALE / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f)
 
 
 def test_the_demo_reasons_read_as_chinese_sentences() -> None:
     (above,) = quality_above()
     assert above.startswith("f_ws_pct 0.62 is above the maximum 0.5 of the nearest plant")
     assert zh(above) == "水溶性氟 0.62 高于上限 0.5（设此限值的最近工厂：O14，公路 3.4 公里）"
-    assert zh(NO_PLANT_WITHIN_HAUL) == "运距上限内没有符合条件的工厂"
+    assert zh(beyond_haul()[0]) == "运距上限内没有符合条件的工厂"
     assert zh(nobody_accepts()[0]) == "没有工厂收纳硅渣（工业硅精炼渣）"
     (taken,) = capacity_taken_by_cheaper_hauls()
     rendered = zh(taken)
@@ -341,19 +405,23 @@ def test_a_missing_assay_and_a_plant_that_takes_another_material_are_said_in_chi
 def test_an_english_page_gets_every_reason_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     for case in CASES:
         for english in reasons_of(case, monkeypatch):
-            assert localise_reason(english, "en") == english
+            assert i18n.reason(english, english.detail, "en") == english  # type: ignore[attr-defined]
 
 
-def test_a_reason_no_pattern_knows_stays_in_english_whole_and_nothing_raises() -> None:
-    odd_capacity = (
-        "capacity at eligible plants is taken by lots of higher priority or lower total haul cost"
-        " (this lot: priority 2, 1.95 CNY/t to the nearest) — O29: something new"
-    )
-    for odd in ("", "something new", "x {0} {value}", "\ud800", "a" * 5000, odd_capacity):
-        assert zh(odd) == odd
-    assert localise_reason(None, "zh") is None  # type: ignore[arg-type]
+def test_a_reason_without_a_detail_or_with_an_odd_one_stays_in_english_and_nothing_raises() -> None:
+    for odd in (None, {}, {"code": "quality"}, {"code": "capacity_taken", "plants": 5}, "x"):
+        assert i18n.reason("the engine's words", odd, "zh") == "the engine's words"
+    assert zh_of({"code": "something new"}) == "求解在安排这些吨数之前已停止"
 
 
 def test_a_code_the_catalogue_does_not_know_is_kept_as_it_is() -> None:
-    assert zh("colour_idx 3 is above the maximum 2") == "colour_idx 3 高于上限 2"
-    assert zh("takes unobtainium, not phosphogypsum") == "收纳 unobtainium，不收磷石膏"
+    assert (
+        zh_of({"code": "quality", "parameter": "colour_idx", "value": 3, "max": 2})
+        == "colour_idx 3 高于上限 2"
+    )
+    assert (
+        zh_of(
+            {"code": "material_differs", "material": "unobtainium", "lot_material": "phosphogypsum"}
+        )
+        == "收纳 unobtainium，不收磷石膏"
+    )
