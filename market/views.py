@@ -480,6 +480,18 @@ def page_offers(
     return [offer_public(*row, today) for row in rows], total
 
 
+def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
+    """How many open offers each of the actor's plants has, counted by the database."""
+    today = clock.today()
+    q, open_t = offers_with_open_capacity()
+    q = (
+        q.with_only_columns(Offer.site_id, func.count())
+        .where(Site.organisation_id == actor.organisation_id, open_offer_condition(open_t, today))
+        .group_by(col(Offer.site_id))
+    )
+    return {site_id: int(n) for site_id, n in session.exec(q).all()}
+
+
 def list_offers(
     session: Session,
     actor: Actor,
@@ -744,6 +756,7 @@ def _proposal_select() -> Select[Any]:
             Proposal.margins,
             Lot.material,
             Lot.asking_price_cny_t,
+            Lot.created_at.label("lot_created_at"),  # type: ignore[attr-defined]
             Offer.price_cny_t.label("offer_price_cny_t"),
             Organisation.name.label("producer"),
             Organisation.id.label("producer_id"),

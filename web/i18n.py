@@ -414,6 +414,18 @@ ZH: dict[str, str] = {
     "edit": "修改",
     "withdraw": "撤回",
     "awaiting decision": "待决定",
+    # lists: paging, filters, sorting (web/paging.py, _pager.html)
+    "Pages": "分页",
+    "first": "首页",
+    "last": "末页",
+    "page": "页",
+    "all": "全部",
+    "From": "起始日期",
+    "To": "截止日期",
+    "Summary": "汇总",
+    "Lot posted": "批次发布日期",
+    "Stock after (t)": "结存（吨）",
+    "Export the entries shown by these filters": "导出当前筛选出的条目",
 }
 
 
