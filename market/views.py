@@ -813,6 +813,7 @@ def _proposal_rows(
         haul_t = r["haul_cost"] / r["tonnes"] if r["tonnes"] else 0.0
         r["haul_cny_t"] = round(haul_t, 2)
         r["landed_cost_cny_t"] = round(r["asking_price_cny_t"] + haul_t, 2)
+        r["lot_created_at"] = r["lot_created_at"].isoformat()
         out.append(r)
     return out
 
