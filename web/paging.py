@@ -76,10 +76,11 @@ def day(params: Mapping[str, str], name: str) -> date | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else None
-    except ValueError:
-        pass
+    if len(raw) == 10 and raw.isascii():
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
     raise InvalidInput.about(name, raw, "must be a date written YYYY-MM-DD")
 
 
