@@ -50,6 +50,8 @@ PAGES = [
     ("producer-demo", "/contracts"),
     ("producer-demo", "/ledger"),
     ("producer-demo", "/yards"),
+    ("producer-demo", "/lots"),
+    ("producer-demo", "/plants"),
     ("operator-demo", "/match-runs"),
     ("operator-demo", "/match-runs/{run}"),
     ("operator-demo", "/contracts"),
