@@ -238,3 +238,28 @@ def test_the_match_run_pages_its_proposals_and_its_unmatched_lots_apart(who):
     nxt = [u for u in links(html, "next") if "unmatched_page=2" in u]
     if run["unmatched_total"] > 2:
         assert nxt and "page=2" in nxt[0].replace("unmatched_page=2", "")
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "statuses"),
+    [
+        ("/api/v1/lots", "lots", ("open", "reserved", "closed", "withdrawn")),
+        ("/api/v1/offers", "offers", ("open", "full", "expired", "withdrawn")),
+        ("/api/v1/bids", "bids", ("open", "on_hold", "accepted", "rejected", "withdrawn")),
+        ("/api/v1/deliveries", "deliveries", ("dispatched", "received", "disputed")),
+    ],
+)
+def test_a_status_filter_selects_in_the_database_what_each_row_says_it_is(who, path, key, statuses):
+    operator = who["operator"]
+    every = operator.get(path, params={"limit": 1000}).json()[key]
+    assert every
+    counted = 0
+    for status in statuses:
+        got = operator.get(path, params={"status": status, "limit": 1000}).json()
+        assert [r["id"] for r in got[key]] == [r["id"] for r in every if r["status"] == status]
+        assert got["total"] == len(got[key])
+        counted += got["total"]
+    assert counted == len(every)
+    material = every[-1]["material"]
+    got = operator.get(path, params={"material": material, "limit": 1000}).json()
+    assert [r["id"] for r in got[key]] == [r["id"] for r in every if r["material"] == material]
