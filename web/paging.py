@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 from market.errors import InvalidInput
 
 MAX_OFFSET = 10**9
+# dates a filter may name: the first instant of the day after LAST_YEAR still exists in UTC
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,13 @@ def day(params: Mapping[str, str], name: str) -> date | None:
         return None
     if len(raw) == 10 and raw.isascii():
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             pass
+        else:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
+            raise InvalidInput.about(name, raw, f"must be a date from {FIRST_YEAR} to {LAST_YEAR}")
     raise InvalidInput.about(name, raw, "must be a date written YYYY-MM-DD")
 
 
@@ -96,7 +102,7 @@ def month(params: Mapping[str, str], name: str = "month") -> tuple[date, date] |
         and len(parts[1]) == 2
         and all(p.isascii() and p.isdigit() for p in parts)
         and 1 <= int(parts[1]) <= 12
-        and 1900 <= int(parts[0]) <= 9998
+        and FIRST_YEAR <= int(parts[0]) <= LAST_YEAR
     ):
         y, m = int(parts[0]), int(parts[1])
         start = date(y, m, 1)
