@@ -502,11 +502,9 @@ async def match_run_item(request: Request) -> Response:
     actor = await acting(request)
     q = request.query_params
     proposals = pages.parse(q, default_limit=500, max_limit=1000, min_limit=0)
-    unmatched = pages.parse(
-        {k.removeprefix("unmatched_"): v for k, v in q.items() if k.startswith("unmatched_")},
-        default_limit=500,
-        max_limit=1000,
-        min_limit=0,
+    unmatched = pages.Paging(
+        query_int(request, "unmatched_limit", 500, 1000),
+        query_int(request, "unmatched_offset", 0, pages.MAX_OFFSET),
     )
     return JSONResponse(
         await run_read(
