@@ -326,8 +326,10 @@ def page_lots(
     limit: int = 200,
     offset: int = 0,
     today: date | None = None,
+    counted: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of lots, newest first, and how many the filter selects in all."""
+    """A page of lots, newest first, and how many the filter selects in all (-1 when not
+    `counted`)."""
     today = today or clock.today()
     if f.material and not _known(f.material):
         return [], 0
@@ -352,7 +354,7 @@ def page_lots(
     }
     conn = session.connection()
     rows = conn.execute(rows_q, params).all()
-    total = int(conn.execute(count_q, params).scalar_one())
+    total = int(conn.execute(count_q, params).scalar_one()) if counted else -1
     return [_lot_row(row, today) for row in rows], total
 
 
@@ -368,7 +370,9 @@ def list_lots(
     today: date | None = None,
 ) -> list[dict[str, Any]]:
     f = ListFilter(status=status or None, material=material or None)
-    return page_lots(session, actor, f, mine=mine, limit=limit, offset=offset, today=today)[0]
+    return page_lots(
+        session, actor, f, mine=mine, limit=limit, offset=offset, today=today, counted=False
+    )[0]
 
 
 def get_lot(
@@ -463,6 +467,7 @@ def page_offers(
     limit: int = 500,
     offset: int = 0,
     today: date | None = None,
+    counted: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
     """Recyclers see their own offers; overseers see all; producers see the open ones (the
     market's demand side is public, as on any exchange). Newest first, with the total."""
@@ -476,7 +481,7 @@ def page_offers(
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
-    total = count_of(session, q.with_only_columns(Offer.id))
+    total = count_of(session, q.with_only_columns(Offer.id)) if counted else -1
     return [offer_public(*row, today) for row in rows], total
 
 
@@ -503,7 +508,7 @@ def list_offers(
     today: date | None = None,
 ) -> list[dict[str, Any]]:
     f = ListFilter(status=status or None, material=material or None)
-    return page_offers(session, actor, f, limit=limit, offset=offset, today=today)[0]
+    return page_offers(session, actor, f, limit=limit, offset=offset, today=today, counted=False)[0]
 
 
 def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
@@ -894,8 +899,30 @@ def page_proposals(
         return [], 0
     where = _proposal_scope(actor, run_id, material)
     rows = _proposal_rows(session, where, limit=limit, offset=offset, sort=sort)
-    counted = _proposal_select().with_only_columns(Proposal.id).where(where)
-    return rows, count_of(session, counted)
+    return rows, _count_proposals(session, actor, run_id, material)
+
+
+def _count_proposals(session: Session, actor: Actor, run_id: int, material: str | None) -> int:
+    """`_proposal_scope`'s rows counted with only the joins the scope needs (an index on
+    proposal (run_id, offer_id) and (run_id, lot_id) covers the proposal side)."""
+    if material and not _known(material):
+        return 0
+    q = select(func.count()).select_from(Proposal).where(Proposal.run_id == run_id)
+    if actor.role == "recycler":
+        q = q.join(Offer, col(Offer.id) == Proposal.offer_id).join(
+            Site, col(Site.id) == Offer.site_id
+        )
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    if actor.role == "producer" or material:
+        q = q.join(Lot, col(Lot.id) == Proposal.lot_id)
+        if material:
+            q = q.where(Lot.material == material)
+        if actor.role == "producer":
+            Yard = aliased(Site)
+            q = q.join(Yard, col(Yard.id) == Lot.site_id).where(
+                Yard.organisation_id == actor.organisation_id
+            )
+    return int(session.exec(q).one())
 
 
 def list_proposals(
@@ -1253,6 +1280,7 @@ def page_deliveries(
     delivery_id: int | None = None,
     limit: int = 500,
     offset: int = 0,
+    counted: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the deliveries the actor is party to (overseers: all), newest first, and how
     many there are; `to_plants_of` keeps those received at that organisation's plants."""
@@ -1269,7 +1297,7 @@ def page_deliveries(
             "recycler_id": plant.organisation_id,
         }
         out.append(row)
-    total = count_of(session, q.with_only_columns(Delivery.id))
+    total = count_of(session, q.with_only_columns(Delivery.id)) if counted else -1
     return out, total
 
 
@@ -1281,4 +1309,6 @@ def list_deliveries(
     delivery_id: int | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:
-    return page_deliveries(session, actor, contract_id, delivery_id=delivery_id, limit=limit)[0]
+    return page_deliveries(
+        session, actor, contract_id, delivery_id=delivery_id, limit=limit, counted=False
+    )[0]
