@@ -253,7 +253,8 @@ def seed(path: Path, lots: int, offers: int, seed_value: int = 14) -> int:
                     "t_km": 0,
                     "co2_kg": 0,
                 },
-                stats={"total_ms": 0.0, "seeded": True},
+                # the engine's stats name the problem's size, as a real run's do
+                stats={"total_ms": 0.0, "lots": lots, "facilities": offers, "seeded": True},
                 unmatched=unmatched,
             )
         ).inserted_primary_key[0]

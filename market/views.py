@@ -705,26 +705,36 @@ def _problem_sizes(session: Session) -> tuple[Any, Any]:
 
 
 def _run_headers(session: Session, where: Any, limit: int, offset: int = 0) -> list[Any]:
-    lots, facilities = _problem_sizes(session)
+    """Runs without their stored problem, each with `sizes`: the lots and offers sent to the
+    solver, from the engine's stats, or counted by the database for a run whose stats lack
+    them (a national problem is megabytes of JSON, not read to be counted)."""
     t = MatchRun.__table__.c  # type: ignore[attr-defined]
     q = (
-        select(
-            t.id,
-            t.status,
-            t.trigger,
-            t.started_at,
-            t.finished_at,
-            t.totals,
-            t.stats,
-            func.coalesce(lots, 0).label("n_lots"),
-            func.coalesce(facilities, 0).label("n_facilities"),
-        )
+        select(t.id, t.status, t.trigger, t.started_at, t.finished_at, t.totals, t.stats)
         .where(where)
         .order_by(t.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    return list(session.connection().execute(q).all())
+    rows = [SimpleNamespace(**r._asdict()) for r in session.connection().execute(q)]
+    missing = []
+    for r in rows:
+        stats = r.stats or {}
+        if isinstance(stats.get("lots"), int) and isinstance(stats.get("facilities"), int):
+            r.sizes = (stats["lots"], stats["facilities"])
+        else:
+            missing.append(r)
+    if missing:
+        lots, facilities = _problem_sizes(session)
+        counted = dict(
+            (run_id, (int(n or 0), int(m or 0)))
+            for run_id, n, m in session.connection().execute(
+                select(t.id, lots, facilities).where(t.id.in_([r.id for r in missing]))
+            )
+        )
+        for r in missing:
+            r.sizes = counted.get(r.id, (0, 0))
+    return rows
 
 
 def list_match_runs(
@@ -732,7 +742,7 @@ def list_match_runs(
 ) -> list[dict[str, Any]]:
     _require_overseer(actor)
     rows = _run_headers(session, true(), limit, offset)
-    return [match_run_summary(r, (r.n_lots, r.n_facilities)) for r in rows]
+    return [match_run_summary(r, r.sizes) for r in rows]
 
 
 def count_match_runs(session: Session, actor: Actor) -> int:
@@ -838,7 +848,7 @@ def match_run_public(
     if not header:
         raise NotFound(f"match run: {run_id} does not exist", field="id", value=run_id)
     h = header[0]
-    out = match_run_summary(h, (h.n_lots, h.n_facilities))
+    out = match_run_summary(h, h.sizes)
     extra = session.exec(
         select(MatchRun.params, MatchRun.unmatched).where(MatchRun.id == run_id)
     ).one()
