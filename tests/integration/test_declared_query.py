@@ -42,7 +42,7 @@ SAMPLES: dict[Any, str] = {
     "format": "json",
     "lang": "en",
     ("/sites/{id}/ledger", "kind"): "generation",
-    "month": "2026-01",
+    ("/sites/{id}/ledger", "month"): "2026-01",
     "from": "2026-01-01",
     "to": "2026-12-31",
     "sort": "cost",
