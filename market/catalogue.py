@@ -21,6 +21,12 @@ def material(code: Any, field: str = "material") -> str:
     return code
 
 
+def waste_code(code: str) -> str:
+    """The material's code in the national 固体废物分类与代码目录 (2024), "" where unverified."""
+    m = catalogue().materials.get(code)
+    return m.waste_code if m is not None else ""
+
+
 def quality(material_code: str, raw: Mapping[str, Any], field: str = "quality") -> dict[str, float]:
     """An assay: every key a parameter of the material, every value a number in physical range."""
     cat = catalogue()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from market.audit import FLAGS
+from market.catalogue import waste_code
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
@@ -187,6 +188,14 @@ FIGURE_COLUMNS = (
 )
 
 
+WASTE_CODE_COLUMN = Column("waste_code", "固体废物代码", "waste code")
+"""The code of the national 固体废物分类与代码目录 (2024); empty where not yet verified."""
+
+
+def _with_code(row: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(row) | {"waste_code": waste_code(str(row.get("material") or ""))}
+
+
 def summary_tables(data: Mapping[str, Any]) -> list[Table]:
     period = Column("period", "期间", "period")
     totals = Table(
@@ -198,10 +207,11 @@ def summary_tables(data: Mapping[str, Any]) -> list[Table]:
             period,
             Column("material", "物料代码", "material"),
             Column("name_zh", "物料", "material name"),
+            WASTE_CODE_COLUMN,
             *FIGURE_COLUMNS,
             Column("p2o5_t", "P2O5 产量（吨）", "P2O5 (t)", "tonnes"),
         ),
-        [{"period": data["period"]} | r for r in data["by_material"]],
+        [{"period": data["period"]} | _with_code(r) for r in data["by_material"]],
     )
     prefecture = Table(
         "按州市 by prefecture",
@@ -282,6 +292,7 @@ def entries_tables(data: Mapping[str, Any]) -> list[Table]:
         Column("seq", "序号", "seq", "int"),
         Column("kind", "类型", "kind"),
         Column("material", "物料", "material"),
+        WASTE_CODE_COLUMN,
         Column("tonnes", "吨数", "tonnes", "tonnes"),
         Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
         Column("document", "凭证", "document"),
@@ -290,7 +301,7 @@ def entries_tables(data: Mapping[str, Any]) -> list[Table]:
         Column("recorded_at", "记录时间", "recorded at"),
         Column("hash", "哈希", "hash"),
     )
-    return [Table("台账条目 entries", columns, data["entries"])]
+    return [Table("台账条目 entries", columns, [_with_code(e) for e in data["entries"]])]
 
 
 def verify_tables(data: Mapping[str, Any]) -> list[Table]:

@@ -45,6 +45,15 @@ class Settings:
     """The Ed25519 key that seals approved months; empty: beside the database (market.seals)."""
     report_due_day: int = 10
     max_upload_bytes: int = 10_000_000
+    smtp_url: str = ""
+    """`smtp://host:port` of the mail server notifications go through; empty: no mail is sent
+    (notifications still queue in the outbox)."""
+    mail_from: str = "wastematch@localhost"
+    public_url: str = ""
+    """The site's address as people reach it, put before the links in mails."""
+    mail_poll_s: float = 10.0
+    mail_retry_s: float = 30.0
+    """The first retry of a mail that could not be sent; each further one waits twice as long."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -86,6 +95,11 @@ class Settings:
             ),
             hash_threads=int(_positive(env, "WASTEMATCH_HASH_THREADS", cls.hash_threads, 1)),
             token_days=int(_positive(env, "WASTEMATCH_TOKEN_DAYS", cls.token_days, minimum=1)),
+            smtp_url=_smtp_url(env.get("WASTEMATCH_SMTP_URL", "")),
+            mail_from=env.get("WASTEMATCH_MAIL_FROM", "") or cls.mail_from,
+            public_url=env.get("WASTEMATCH_PUBLIC_URL", "").rstrip("/"),
+            mail_poll_s=_positive(env, "WASTEMATCH_MAIL_POLL_S", cls.mail_poll_s, minimum=0.05),
+            mail_retry_s=_positive(env, "WASTEMATCH_MAIL_RETRY_S", cls.mail_retry_s, minimum=0.0),
         )
 
     def throttle(self) -> Throttle:
@@ -157,3 +171,19 @@ def _positive(env: Mapping[str, str], name: str, default: float, minimum: float 
     if not (value == value and value not in (float("inf"), float("-inf"))) or value < minimum:
         raise SettingsError(f"{name}: {raw!r} must be a finite number >= {minimum}")
     return value
+
+
+def _smtp_url(raw: str) -> str:
+    """`smtp://host:port` (port 25 when left out), checked when the settings are read."""
+    if not raw:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme != "smtp" or not parts.hostname or port == -1 or parts.path not in ("", "/"):
+        raise SettingsError(f"WASTEMATCH_SMTP_URL: {raw!r} is not smtp://host:port")
+    return raw

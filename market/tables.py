@@ -48,6 +48,8 @@ class User(SQLModel, table=True):
         default=False, sa_column_kwargs={"server_default": sa_false()}
     )
     """Set by an operator's password reset: the one-time password works only to choose a new one."""
+    lang: str = Field(default="zh", max_length=5, sa_column_kwargs={"server_default": "zh"})
+    """The language of the user's mail (`zh` or `en`); pages follow the browser's choice."""
 
 
 class ApiToken(SQLModel, table=True):
@@ -466,3 +468,95 @@ class Settlement(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     by: int = Field(foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryPapers(SQLModel, table=True):
+    """What a truck's paperwork adds to a delivery: the driver named on the transfer manifest,
+    and the photo (or PDF) of the weighbridge ticket the recycler's clerk attached on receipt."""
+
+    __tablename__ = "delivery_papers"
+    delivery_id: int = Field(foreign_key="delivery.id", primary_key=True)
+    driver: str = Field(default="", max_length=60)
+    ticket_document_id: int | None = Field(default=None, foreign_key="document.id")
+    ticket_sha256: str = Field(default="", max_length=64)
+    ticket_by: int | None = Field(default=None, foreign_key="users.id")
+    ticket_at: datetime | None = None
+
+
+class LotLabReport(SQLModel, table=True):
+    """The laboratory's report behind a lot's assay, shown to the recyclers who consider it."""
+
+    __tablename__ = "lot_lab_report"
+    lot_id: int = Field(foreign_key="lot.id", primary_key=True)
+    document_id: int = Field(foreign_key="document.id")
+    sha256: str = Field(max_length=64)
+    attached_by: int = Field(foreign_key="users.id")
+    attached_at: datetime = Field(default_factory=utcnow)
+NOTIFICATION_KINDS = (
+    "bid_placed",
+    "bid_accepted",
+    "bid_rejected",
+    "delivery_dispatched",
+    "delivery_received",
+    "delivery_disputed",
+    "settlement_proposed",
+    "delivery_settled",
+    "report_submitted",
+    "report_returned",
+    "report_approved",
+    "correction_requested",
+    "correction_decided",
+    "proposals_ready",
+)
+
+
+class Notification(SQLModel, table=True):
+    """Something that happened and now waits on the user: one row per user of the organisation
+    concerned, written in the same transaction as the event. The title is made from `kind` and
+    `params` in the reader's language."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    kind: str = Field(max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    url: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
+
+
+class MailOutbox(SQLModel, table=True):
+    """A mail to send, written with its notification; a sender claims it (a lease until
+    `claimed_until`), sends it, and marks it sent. A failed attempt is retried after a backoff;
+    a mail is never deleted unsent."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    notification_id: int | None = Field(default=None, foreign_key="notification.id")
+    to_addr: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str
+    link: str = Field(default="", max_length=300)
+    """The page the mail points to; the sender puts the site's address in front of it."""
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    claimed_until: datetime | None = None
+    claim: str = Field(default="", max_length=40)
+    """The claiming sender's token: only the sender that holds the lease marks it sent."""
+    sent_at: datetime | None = None
+
+
+class MailPreference(SQLModel, table=True):
+    """Which kinds of notification a user also gets by mail; no row: every kind."""
+
+    __tablename__ = "mail_preference"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    kinds: list[str] = Field(default_factory=list, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow)

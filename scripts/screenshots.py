@@ -227,6 +227,43 @@ def evaluator_claims(page: Page) -> None:
     page.locator("table").first.wait_for()
 
 
+OUT: dict[str, Path] = {}
+
+
+def producer_statutory(page: Page) -> None:
+    """The printable 台账 of the demo producer's first yard for last year."""
+    page.goto("/ledger")
+    site = page.locator("#ledger-site").input_value()
+    year = int(page.evaluate("new Date().getFullYear()")) - 1
+    page.goto(f"/yards/{site}/statutory?year={year}")
+    page.locator("#table-flows").wait_for()
+    # a machine without a Chinese system font draws boxes: use the app's own PDF font here
+    page.evaluate(
+        """async () => {
+            const url = "url(/static/vendor/WastematchSansSC-Regular.ttf)";
+            const face = new FontFace("WastematchSans", url);
+            document.fonts.add(await face.load());
+            document.documentElement.style.fontFamily = "WastematchSans, sans-serif";
+            for (const el of document.querySelectorAll("input, select, button"))
+                el.style.fontFamily = "WastematchSans, sans-serif";
+        }"""
+    )
+
+
+def producer_manifest(page: Page) -> None:
+    """The first page of a transfer manifest PDF, rendered to a picture (Chromium's headless
+    mode shows no PDF): the producer's copy, with its QR code."""
+    import pypdfium2
+
+    contracts = page.request.get("/api/v1/contracts").json()["contracts"]
+    contract = page.request.get(f"/api/v1/contracts/{contracts[0]['id']}").json()
+    delivery = contract["deliveries"][0]["id"]
+    pdf = page.request.get(f"/api/v1/deliveries/{delivery}/manifest.pdf").body()
+    doc = pypdfium2.PdfDocument(pdf)
+    doc[0].render(scale=1.6).to_pil().save(OUT["dir"] / "producer-manifest.png")
+    print(OUT["dir"] / "producer-manifest.png")
+
+
 SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("producer-lots.png", "producer-demo", producer_lots),
     ("producer-lot-refused.png", "producer-demo", producer_lot_refused),
@@ -247,6 +284,8 @@ SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("", "regulator-demo", regulator_checkpoint_taken),
     ("", "producer-demo", producer_records_generation),
     ("regulator-verify-checkpoint.png", "regulator-demo", regulator_checkpoint_compared),
+    ("producer-statutory-ledger.png", "producer-demo", producer_statutory),
+    ("", "producer-demo", producer_manifest),
 ]
 
 
@@ -255,8 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help="a demo SQLite database to copy (default: fresh)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument(
+        "--only", action="append", help="a step's function name (repeatable); default: all"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    OUT["dir"] = args.out
     with tempfile.TemporaryDirectory(prefix="wastematch-shots-") as tmp:
         db = Path(tmp) / "demo.db"
         if args.db:
@@ -268,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                 browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
                 pages: dict[str, Page] = {}
                 for name, user, prepare in SHOTS:
+                    if args.only and prepare.__name__ not in args.only:
+                        continue
                     if user not in pages:
                         pages[user] = session(browser, f"http://127.0.0.1:{port}", user)
                     prepare(pages[user])

@@ -27,7 +27,7 @@ pinned_of() {
     node -p "require('./package.json').dependencies['$1']"
 }
 
-for pkg in htmx.org echarts; do
+for pkg in htmx.org echarts node-source-han-sans-sc; do
     if [[ "$(version_of "$pkg")" != "$(pinned_of "$pkg")" ]]; then
         echo "installed $pkg@$(version_of "$pkg") is not the pinned $(pinned_of "$pkg")" >&2
         exit 1
@@ -59,6 +59,21 @@ for entry in "${files[@]}"; do
     cp "node_modules/$source" "$staging/$target"
     sum="$(sha256sum "$staging/$target" | cut -d' ' -f1)"
     echo "$pkg@$(version_of "$pkg")  $target  $sum" >> "$staging/VERSIONS.txt"
+done
+
+# The PDF font (manifests, contracts, the 台账): a GB 2312 subset of Source Han Sans SC, renamed as
+# the SIL OFL asks of a modified version (scripts/font_subset.py); its licence travels with it.
+python="${PYTHON:-python3}"
+"$python" scripts/font_subset.py \
+    node_modules/node-source-han-sans-sc/SourceHanSansSC-Regular.otf "$staging/WastematchSansSC-Regular.ttf"
+for entry in \
+    "WastematchSansSC-Regular.ttf" \
+    "LICENSE.source-han-sans.txt"; do
+    if [[ "$entry" == LICENSE* ]]; then
+        cp node_modules/node-source-han-sans-sc/LICENSE "$staging/$entry"
+    fi
+    sum="$(sha256sum "$staging/$entry" | cut -d' ' -f1)"
+    echo "node-source-han-sans-sc@$(version_of node-source-han-sans-sc)  $entry  $sum" >> "$staging/VERSIONS.txt"
 done
 
 rm -rf "$vendor"

@@ -7,6 +7,7 @@ It imports nothing from the rest of the project, so `geo`, `matching` and `marke
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -69,6 +70,8 @@ class Material:
     substitutes_zh: str
     substitutes_en: str
     avoided_co2_kg_per_t: float
+    waste_code: str = ""
+    """The code of the national 固体废物分类与代码目录 (2024), or "" where not yet verified."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,19 @@ def _bound(raw: dict[str, Any], where: str) -> Bound:
     if lo is not None and hi is not None and lo > hi:
         raise SeedDataError(f"{where}: min {lo} > max {hi}")
     return Bound(None if lo is None else float(lo), None if hi is None else float(hi))
+
+
+_WASTE_CODE = re.compile(r"[0-9]{3}-0[0-9]{2}-S(0[1-79]|[1-5][0-9])", re.ASCII)
+
+
+def _waste_code(raw: Any, material: str) -> str:
+    """An industrial solid waste's code of the 2024 catalogue (`NNN-0NN-SNN`, S01–S59 but S08),
+    or "" for a code not verified yet: never a guess."""
+    if raw in ("", None):
+        return ""
+    if not isinstance(raw, str) or not _WASTE_CODE.fullmatch(raw):
+        raise SeedDataError(f"materials.json: {material}.waste_code: {raw!r} is not a code")
+    return raw
 
 
 @cache
@@ -136,6 +152,7 @@ def load_catalogue() -> Catalogue:
             substitutes_zh=m.get("substitutes_zh", ""),
             substitutes_en=m.get("substitutes_en", ""),
             avoided_co2_kg_per_t=float(m.get("avoided_co2_kg_per_t", 0.0)),
+            waste_code=_waste_code(m.get("waste_code", ""), code),
         )
     return Catalogue(params, materials)
 

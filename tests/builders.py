@@ -214,3 +214,47 @@ def site_of(db: Database, who: Actor) -> int:
         ).first()
     assert site_id is not None
     return site_id
+
+
+# ----------------------------------------------------------------------------- papers
+
+
+def deal(
+    db: Database, settings: Any, *, tonnes: float = 1000, stock: float | None = 50_000
+) -> dict:
+    """A producer's yard with stock and a lot, a recycler's plant and offer, matched, bid for
+    and accepted: a contract ready for trucks. Returns the actors, sites and the contract."""
+    from sqlmodel import select
+
+    from market.services import trade
+    from market.services.matching import run_match
+    from market.tables import Proposal
+
+    producer = actor(db, "producer")
+    recycler = actor(db, "recycler")
+    operator = actor(db, "operator")
+    yard = site(db, producer, ANNING)
+    if stock is not None:  # an opening survey forty days ago
+        entry(db, producer, yard.id, "opening", stock, days_ago(40))
+    the_lot = lot(db, producer, yard.id, tonnes=tonnes)
+    plant = site(db, recycler, KUNMING)
+    the_offer = offer(db, recycler, plant.id, capacity_t=tonnes * 2)
+    run_match(db, operator, settings)
+    with db.read_session() as s:
+        proposal = s.exec(select(Proposal).where(Proposal.lot_id == the_lot.id)).one()
+    with db.unit_of_work() as uow:
+        bid = trade.place_bid(
+            uow, recycler, proposal.id, {"price_cny_t": -8, "tonnes": proposal.tonnes}
+        )
+    with db.unit_of_work() as uow:
+        contract = trade.accept_bid(uow, producer, bid.id)
+    return {
+        "producer": producer,
+        "recycler": recycler,
+        "operator": operator,
+        "yard": yard,
+        "plant": plant,
+        "lot": the_lot,
+        "offer": the_offer,
+        "contract": contract,
+    }

@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from market import mail
 from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
@@ -25,10 +26,14 @@ from web import (
     account_pages,
     api,
     audit_api,
+    daily_api,
+    daily_pages,
     declared_query,
     market_pages,
     openapi,
     pages,
+    papers_api,
+    papers_pages,
     planning_api,
     planning_pages,
     regulator,
@@ -56,6 +61,9 @@ BODY_LIMITS = {
     "/api/v1/documents": MAX_DOCUMENT_BODY,
     "/ledger/[0-9]+": MAX_DOCUMENT_BODY,
     "/yards/[0-9]+/corrections": MAX_DOCUMENT_BODY,
+    # papers: the weighbridge ticket on the receipt page, the lab report on the lot page
+    "/deliveries/[0-9]+/receipt": MAX_DOCUMENT_BODY,
+    "/lots/[0-9]+/lab-report": MAX_DOCUMENT_BODY,
 }
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -81,10 +89,13 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
         # every worker checks the match schedule; its row lock lets only one of them run it
         scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
+        # the mail outbox: sent in the background, never by a request
+        mailer = asyncio.create_task(mail.mail_loop(database, settings))
         yield
-        scheduler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await scheduler
+        for task in (scheduler, mailer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if db is None:
             database.dispose()
 
@@ -100,6 +111,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *audit_api.routes(),
                         *trust_api.routes(),
                         *planning_api.routes(),
+                        *papers_api.routes(),
+                        *daily_api.routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -112,6 +125,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *regulator.routes(),
             *trust_pages.routes(),
             *planning_pages.routes(),
+            *papers_pages.routes(),
+            *daily_pages.routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

@@ -291,6 +291,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_send_pending(args: argparse.Namespace) -> int:
+    from market import mail
+    from market.db import Database
+
+    settings = _settings(demo=True, db=args.db and _sqlite_url(args.db))
+    if not settings.smtp_url:
+        raise CliError("WASTEMATCH_SMTP_URL: (unset); set smtp://host:port to send mail")
+    db = Database(settings.database_url)
+    try:
+        out = mail.send_all(db, settings)
+        left = mail.pending_count(db)
+    finally:
+        db.dispose()
+    print(f"sent {out.sent}, kept for later {out.failed}, unsent in the outbox {left}")
+    if out.error:
+        print(f"wastematch: mail server: {out.error}", file=sys.stderr)
+    return 1 if out.failed else 0
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     from matching.command import run
 
@@ -421,6 +440,18 @@ def parser() -> argparse.ArgumentParser:
     rs.add_argument("--db", help="SQLite file or URL (default: the configured database)")
     rs.add_argument("--force", action="store_true", help="replace an existing database")
     rs.set_defaults(func=cmd_restore)
+
+    ml = sub.add_parser("mail", help="the outbox of notification mails")
+    ml_sub = ml.add_subparsers(dest="mail_command", metavar="ACTION")
+    sp = ml_sub.add_parser(
+        "send-pending",
+        help="send the mails that are due through WASTEMATCH_SMTP_URL",
+        description="Sends every mail of the outbox that is due (the server's background sender "
+        "does the same every few seconds). Exit 0 when all went, 1 when the mail server "
+        "refused or did not answer (the mails stay in the outbox for a later try).",
+    )
+    sp.add_argument("--db", help="SQLite file or URL (default: the configured database)")
+    sp.set_defaults(func=cmd_mail_send_pending)
 
     match = sub.add_parser(
         "match",

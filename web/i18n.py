@@ -782,3 +782,81 @@ ZH.update(
         "Create with a one-time password": "创建（生成一次性密码）",
     }
 )
+
+# The papers: manifests, contracts, the statutory 台账, tickets and lab reports (web/papers_*).
+ZH.update(
+    {
+        "Receipt": "接收确认",
+        "Transfer manifest": "转移联单",
+        "Waste code": "固体废物代码",
+        "Weighbridge ticket": "磅单",
+        "Manifest PDF": "转移联单 PDF",
+        "Contract PDF": "合同 PDF",
+        "Confirm at the weighbridge": "地磅确认接收",
+        "Photo of the weighbridge ticket": "磅单照片",
+        "Attach the weighbridge ticket": "上传磅单",
+        "Attach": "上传",
+        "One row per truck; a manifest number is made for a row that has none. "
+        "All trucks are dispatched, or none.": (
+            "每车一行；未填联单编号的自动生成。所有车辆一起发运，任一行有误则都不发运。"
+        ),
+        "Driver": "驾驶员",
+        "Or paste CSV: plate, driver, tonnes[, manifest number] per line": (
+            "或粘贴 CSV：每行 车牌, 驾驶员, 吨数[, 联单编号]"
+        ),
+        "Dispatch the trucks": "发运这些车辆",
+        "A day's trucks at once": "一次录入当天车辆",
+        "one truck's load": "一车的载重",
+        "Lab report": "化验报告",
+        "No lab report attached.": "尚未上传化验报告。",
+        "Attach the lab report": "上传化验报告",
+        "Statutory ledger": "一般工业固体废物管理台账",
+        "Statutory ledger (台账)": "法定台账",
+        "Guideline": "依据",
+        "Year": "年份",
+        "whole year": "全年",
+        "Download workbook": "下载 Excel 台账",
+        "No records in this period.": "本期间无记录。",
+        "All yards": "全部贮存场",
+        "Papers": "单据",
+        "Receipt page": "接收确认页",
+    }
+)
+
+# Daily work: the to-do, the header's counts, notifications and their mail (web/templates/daily).
+ZH.update(
+    {
+        "To-do": "待办",
+        "Nothing waits on you now.": "目前没有待办事项。",
+        "Notifications": "通知",
+        "unread": "条未读",
+        "Unread": "未读",
+        "All": "全部",
+        "Show all": "显示全部",
+        "Show unread only": "只看未读",
+        "Mark all read": "全部标为已读",
+        "Mark read": "标为已读",
+        "No notifications.": "没有通知。",
+        "Newer": "较新",
+        "Older": "较早",
+        "Which notifications come by mail": "哪些通知发送邮件",
+        "Notifications by mail": "邮件通知",
+        "Saved.": "已保存。",
+        "Mail goes to": "邮件发送至",
+        "Your account has no e-mail address: notifications show here only. An operator can add "
+        "one.": "您的账号没有电子邮箱：通知只在平台内显示。运营人员可为您添加邮箱。",
+        "Language of the mail": "邮件语言",
+        "Send these by mail": "以下通知发送邮件",
+        "Bids to decide": "待决定的投标",
+        "Receipts to confirm": "待确认签收",
+        "Disputed deliveries to settle": "待协商结算的争议联单",
+        "Contracts with tonnes still to dispatch": "尚有吨数待发运的合同",
+        "Monthly reports returned to you": "被退回的月报",
+        "Monthly reports to submit": "待提交的月报",
+        "Monthly reports to review": "待审核的月报",
+        "Corrections to review": "待审核的更正申请",
+        "Own-use claims to attest": "待核实的自用申报",
+        "Offers ending soon": "即将到期的收购需求",
+        "Lots ending soon": "即将到期的批次",
+    }
+)

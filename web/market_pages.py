@@ -30,6 +30,7 @@ from market.auth import Actor
 from market.catalogue import catalogue, use_spec
 from market.db import Database, UnitOfWork
 from market.errors import Conflict, DomainError, InvalidInput, NotFound
+from market.papers import service as papers_service
 from market.services import (
     deliveries,
     documents,
@@ -680,10 +681,11 @@ async def contract_dispatch(request: Request) -> Response:
     data = pick(
         form.values, ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
     )
+    driver = form.values.get("driver", "")
     return await submit(
         request,
         form,
-        lambda uow: deliveries.dispatch_delivery(uow, actor, contract_id, data),
+        lambda uow: papers_service.dispatch_with_driver(uow, actor, contract_id, data, driver),
         then=lambda _result: f"/contracts/{contract_id}",
         refused=lambda f: _contract_page(request, actor, contract_id, f),
     )

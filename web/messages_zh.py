@@ -50,6 +50,13 @@ FIELDS: dict[str, str] = {
     "evidence": "证明材料",
     "every_hours": "定时运行间隔",
     "file": "文件",
+    "ticket": "磅单",
+    "ticket_file": "磅单照片",
+    "lab_report_file": "化验报告文件",
+    "driver": "驾驶员",
+    "trucks": "车辆",
+    "year": "年份",
+    "month": "月份",
     "format": "格式",
     "heads": "链头",
     "horizon_months": "规划期",
@@ -213,6 +220,8 @@ _N = r"(?P<value>\S+)"  # a number, or an id
 
 # First match wins: the specific before the general.
 RULES: tuple[Rule, ...] = (
+    # --- the papers (market/papers, market/statutory.py): a truck's refusal names its row
+    _whole(r"(?P<field>trucks\[\d+\]): (?P<inner>.+)", "{field}：{inner}"),
     # --- whole messages (no field in front, or a field that must not be read as one)
     _whole(r"username or password is wrong", "用户名或密码错误"),
     _whole(
@@ -657,6 +666,24 @@ RULES: tuple[Rule, ...] = (
     ),
     _about(r"nested too deeply to be GeoJSON", "嵌套过深，不是 GeoJSON"),
     _about(r"not JSON: (?P<detail>.+)", "不是 JSON：{detail}"),
+    # --- the papers
+    _about(
+        _V + r" is not a picture or a PDF \(judged by its content\)",
+        "{value} 不是图片或 PDF（按文件内容判断）",
+    ),
+    _about(_V + r" is not a PDF, picture or workbook", "{value} 不是 PDF、图片或 Excel 文件"),
+    _about(
+        _V + r" must be: plate, driver, tonnes\[, manifest\]",
+        "{value}：每行应为 车牌, 驾驶员, 吨数[, 联单编号]",
+    ),
+    _about(r"choose the ticket's photo", "请选择磅单照片"),
+    _about(r"choose the report", "请选择化验报告文件"),
+    _about(_V + r" is not a year such as 2025", "{value} 不是年份（例如 2025）"),
+    _about(_V + r" is outside (?P<a>\d+)–(?P<b>\d+)", "{value} 不在 {a}–{b} 之间"),
+    _about(_V + r" is not a month 1–12", "{value} 不是 1–12 月"),
+    _about(_V + r" is not a plate number", "{value} 不是车牌号"),
+    _about(_V + r" appears twice", "{value} 重复出现"),
+    _about(_V + r" is already dispatched", "{value} 已经发运"),
     # --- backups (the CLI's, but DomainErrors all the same)
     _about(
         _V + r" is not a SQLite file; back up PostgreSQL with pg_dump -Fc \(see the README\)",

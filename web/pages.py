@@ -102,7 +102,9 @@ async def home(request: Request) -> Response:
     actor = await current_actor(request)
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, "home.html", {})
+    from web.daily_pages import home_context
+
+    return render(request, "home.html", await home_context(request, actor))
 
 
 async def map_data(request: Request) -> Response:

@@ -19,6 +19,7 @@ from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState, NotFound
 from market.ledger import stock_effect
+from market.notifications import notify
 from market.seals import SealKey
 from market.services import documents, ledger, reports
 from market.services.common import OVERSEERS, get
@@ -89,6 +90,16 @@ def request(
         requested_by=actor.user_id,
     )
     uow.session.add(row)
+    uow.flush()
+    notify(
+        uow,
+        "correction_requested",
+        url="/review/corrections",
+        roles=["regulator"],
+        correction=row.id,
+        site=site.name,
+        period=period,
+    )
     uow.commit()
     return row
 
@@ -149,6 +160,7 @@ def approve(
     reports.reseal_if_approved(
         uow, row.site_id, row.period, actor, key, reason=f"correction #{row.id}"
     )
+    _tell_producer(uow, row)
     uow.commit()
     return row
 
@@ -164,8 +176,23 @@ def reject(
     row.decided_at = utcnow()
     row.decision_note = reason
     uow.session.add(row)
+    _tell_producer(uow, row)
     uow.commit()
     return row
+
+
+def _tell_producer(uow: UnitOfWork, row: CorrectionRequest) -> None:
+    site = get(uow.session, Site, row.site_id, what="site_id")
+    notify(
+        uow,
+        "correction_decided",
+        url=f"/yards/{site.id}/reports",
+        orgs=[site.organisation_id],
+        correction=row.id,
+        site=site.name,
+        period=row.period,
+        decision=row.status,
+    )
 
 
 def public(row: CorrectionRequest, names: Mapping[int, str] | None = None) -> dict[str, Any]:

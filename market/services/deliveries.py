@@ -18,6 +18,7 @@ from market.auth import Actor
 from market.clock import china_day
 from market.db import UnitOfWork
 from market.errors import DateOutOfRange, DuplicateManifest, InvalidInput, InvalidState, NotFound
+from market.notifications import notify
 from market.services import ledger, reports
 from market.services.common import get
 from market.settings import Settings
@@ -59,7 +60,7 @@ def dispatch_delivery(
     """Returns the delivery and whether it was created now (False: an idempotent replay)."""
     actor.require("producer")
     contract = get(uow.session, Contract, contract_id, what="contract", lock=True)
-    lot, yard, _offer, _plant = _parties(uow, contract)
+    lot, yard, _offer, plant = _parties(uow, contract)
     if yard.organisation_id != actor.organisation_id:
         raise NotFound(f"contract: {contract_id} does not exist", field="contract")
     fields.reject_unknown(data, DISPATCH_FIELDS)
@@ -147,6 +148,15 @@ def dispatch_delivery(
         document=f"manifest {manifest_no}",
         recorded_by=actor.user_id,
         delivery_id=delivery.id,
+    )
+    notify(
+        uow,
+        "delivery_dispatched",
+        url="/receipts",
+        orgs=[plant.organisation_id],
+        manifest=manifest_no,
+        tonnes=tonnes,
+        contract=contract_id,
     )
     uow.commit()
     return delivery, True
@@ -254,6 +264,15 @@ def confirm_receipt(
     uow.session.add(delivery)
     uow.flush()
     _maybe_close(uow, contract)
+    notify(
+        uow,
+        f"delivery_{delivery.status}",
+        url=f"/contracts/{contract.id}",
+        orgs=[yard.organisation_id],
+        manifest=delivery.manifest_no,
+        tonnes=received,
+        dispatched=delivery.tonnes,
+    )
     uow.commit()
     return delivery, True
 
@@ -293,7 +312,7 @@ def propose_settlement(
     latest proposal is the same figure, it is settled and the utilisation written."""
     actor.require("producer", "recycler")
     side = actor.role  # the yard's producer or the plant's recycler: _delivery_for checks which
-    delivery, contract, lot, yard, _offer, _plant = _delivery_for(uow, actor, delivery_id, side)
+    delivery, contract, lot, yard, _offer, plant = _delivery_for(uow, actor, delivery_id, side)
     if field == "settled_tonnes":
         fields.reject_unknown(data, SETTLEMENT_FIELDS)
     if delivery.status != "disputed":
@@ -322,6 +341,14 @@ def propose_settlement(
     agreed = theirs is not None and abs(theirs.settled_tonnes - settled) < 5e-4
     if agreed:
         _settle(uow, actor, delivery, contract, lot, yard, settled, f"agreed: {note}")
+    notify(
+        uow,
+        "delivery_settled" if agreed else "settlement_proposed",
+        url=f"/contracts/{contract.id}",
+        orgs=[plant.organisation_id if other == "recycler" else yard.organisation_id],
+        manifest=delivery.manifest_no,
+        tonnes=settled,
+    )
     uow.commit()
     return delivery, agreed
 
@@ -329,7 +356,7 @@ def propose_settlement(
 def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str, Any]) -> Delivery:
     """A regulator decides the tonnes of a disputed delivery the parties do not agree on."""
     actor.require("regulator")
-    delivery, contract, lot, yard, _offer, _plant = _delivery_for(
+    delivery, contract, lot, yard, _offer, plant = _delivery_for(
         uow, actor, delivery_id, "regulator"
     )
     fields.reject_unknown(data, SETTLEMENT_FIELDS)
@@ -350,6 +377,14 @@ def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str
         )
     )
     _settle(uow, actor, delivery, contract, lot, yard, settled, f"arbitrated: {note}")
+    notify(
+        uow,
+        "delivery_settled",
+        url=f"/contracts/{contract.id}",
+        orgs=[yard.organisation_id, plant.organisation_id],
+        manifest=delivery.manifest_no,
+        tonnes=settled,
+    )
     uow.commit()
     return delivery
 

@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 import matching
 from market import catalogue, clock, fields
 from market.auth import Actor
-from market.db import Database
+from market.db import Database, UnitOfWork
 from market.errors import InvalidInput, NotFound
+from market.notifications import notify
 from market.settings import Settings
 from market.tables import Lot, MatchRun, Offer, Proposal, Site, utcnow
 from market.views import (
@@ -234,8 +235,24 @@ def run_match(
                     margins=m.get("margins", {}),
                 )
             )
+        uow.flush()
+        _tell_recyclers(uow, run.id)
         uow.commit()
     return run
+
+
+def _tell_recyclers(uow: UnitOfWork, run_id: int) -> None:
+    """Each recycler with proposals at its plants hears of them, with how many."""
+    counts = uow.session.exec(
+        select(Site.organisation_id, func.count())
+        .select_from(Proposal)
+        .join(Offer, col(Offer.id) == Proposal.offer_id)
+        .join(Site, col(Site.id) == Offer.site_id)
+        .where(Proposal.run_id == run_id)
+        .group_by(col(Site.organisation_id))
+    ).all()
+    for org_id, count in counts:
+        notify(uow, "proposals_ready", url="/proposals", orgs=[org_id], run=run_id, count=count)
 
 
 def proposals_of(session: Session, run_id: int) -> list[Proposal]:

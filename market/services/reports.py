@@ -30,6 +30,7 @@ from market.errors import (
     StockNegative,
 )
 from market.ledger import stock_effect
+from market.notifications import notify
 from market.seals import STATEMENT_KIND, SealKey
 from market.services.common import OVERSEERS, get
 from market.tables import (
@@ -360,6 +361,14 @@ def submit(
     uow.session.add(report)
     uow.flush()
     _event(uow, report, "resubmitted" if resubmitted else "submitted", actor)
+    notify(
+        uow,
+        "report_submitted",
+        url=f"/review/reports/{report.id}",
+        roles=["regulator"],
+        site=site.name,
+        period=period,
+    )
     uow.commit()
     return report
 
@@ -391,6 +400,7 @@ def approve(
     uow.flush()
     _event(uow, report, "approved", actor, note)
     seal(uow, report, actor, key, reason="approved")
+    _tell_producer(uow, report, "report_approved")
     uow.commit()
     return report
 
@@ -404,8 +414,22 @@ def return_report(uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[s
     uow.session.add(report)
     uow.flush()
     _event(uow, report, "returned", actor, reason)
+    _tell_producer(uow, report, "report_returned", reason=reason)
     uow.commit()
     return report
+
+
+def _tell_producer(uow: UnitOfWork, report: Report, kind: str, **params: Any) -> None:
+    site = get(uow.session, Site, report.site_id, what="site_id")
+    notify(
+        uow,
+        kind,
+        url=f"/yards/{site.id}/reports",
+        orgs=[site.organisation_id],
+        site=site.name,
+        period=report.period,
+        **params,
+    )
 
 
 # ----------------------------------------------------------------------------- seals

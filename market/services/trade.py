@@ -23,6 +23,7 @@ from market.errors import (
     NotFound,
     OfferOverReserved,
 )
+from market.notifications import notify
 from market.services.common import get
 from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
 
@@ -110,6 +111,15 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
         tonnes=tonnes,
     )
     uow.session.add(bid)
+    notify(
+        uow,
+        "bid_placed",
+        url="/bids",
+        orgs=[_owner(uow, lot.site_id)],
+        lot=lot.id,
+        tonnes=tonnes,
+        price=price,
+    )
     uow.commit()
     return bid
 
@@ -160,17 +170,34 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
     uow.session.add_all([contract, bid])
     uow.flush()
     rebalance_bids(uow, lot, offer)
+    notify(
+        uow,
+        "bid_accepted",
+        url=f"/contracts/{contract.id}",
+        orgs=[bid.organisation_id],
+        bid=bid.id,
+        contract=contract.id,
+        tonnes=bid.tonnes,
+    )
     uow.commit()
     return contract
 
 
 def reject_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
-    bid, _ = _bid_for_producer(uow, actor, bid_id)
+    bid, proposal = _bid_for_producer(uow, actor, bid_id)
     if bid.status not in ("open", "on_hold"):
         raise InvalidState(f"bid: {bid_id} is {bid.status} and cannot be rejected", field="bid")
     bid.status = "rejected"
     bid.decided_at = utcnow()
     uow.session.add(bid)
+    notify(
+        uow,
+        "bid_rejected",
+        url="/bids",
+        orgs=[bid.organisation_id],
+        bid=bid.id,
+        lot=proposal.lot_id,
+    )
     uow.commit()
     return bid
 

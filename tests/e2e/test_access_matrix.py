@@ -317,6 +317,52 @@ def cases(ids):
                 "producer-demo": 409,
             },
         ),
+        # the papers: the parties and overseers read them; another organisation finds nothing
+        *(
+            (
+                "GET",
+                path,
+                None,
+                {
+                    "producer-demo": 200,
+                    r_own: 200,
+                    "producer-other": 404,
+                    r_other: 404,
+                    "regulator-demo": 200,
+                    "operator-demo": 200,
+                },
+            )
+            for path in (
+                "/api/v1/deliveries/{delivery}/manifest.pdf",
+                "/api/v1/contracts/{contract}/contract.pdf",
+            )
+        ),
+        (
+            "GET",
+            "/api/v1/sites/{yard}/statutory-ledger.xlsx?year=2025",
+            None,
+            {
+                "producer-demo": 200,
+                "producer-other": 404,
+                "recycler-demo": 404,
+                "recycler-other": 404,
+                "regulator-demo": 200,
+                "operator-demo": 200,
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/{contract}/trucks",
+            {"csv": "云A·ACL{n},ACL driver,1"},
+            {
+                "producer-other": 404,
+                "recycler-demo": 403,
+                "recycler-other": 403,
+                "regulator-demo": 403,
+                "operator-demo": 403,
+                "producer-demo": 201,
+            },
+        ),
     ]
 
 

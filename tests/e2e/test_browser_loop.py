@@ -114,7 +114,9 @@ def test_the_whole_loop_from_lot_to_ledger(users: dict[str, Page]) -> None:
     contract_url = producer.url
     producer.fill("input[name=manifest_no]", MANIFEST)
     producer.fill("input[name=truck_plate]", "云A·E2E01")
-    expect(producer.locator("input[name=tonnes]")).to_have_value("1200.0")
+    # the form offers one truck's load; this test sends the whole contract at once
+    expect(producer.locator("#dispatch-form input[name=tonnes]")).to_have_value("35.0")
+    producer.fill("#dispatch-form input[name=tonnes]", "1200")
     producer.click("#dispatch-form button[type=submit]")
     producer.wait_for_url(contract_url)
     expect(producer.locator("table.deliveries")).to_contain_text(MANIFEST)

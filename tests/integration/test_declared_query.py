@@ -48,6 +48,8 @@ SAMPLES: dict[Any, str] = {
     "sort": "cost",
     "unmatched_limit": "5",
     "unmatched_offset": "0",
+    "year": "2025",
+    "month": "5",
 }
 
 
@@ -88,6 +90,8 @@ def world(db, settings) -> dict[str, Any]:
             "/sites/{id}/ledger": yard.id,
             "/sites/{id}/corrections": yard.id,
             "/match-runs/{id}": run.id,
+            "/sites/{id}/statutory-ledger.xlsx": yard.id,
+            "/organisations/{id}/statutory-ledger.xlsx": actors["producer"].organisation_id,
         },
         "organisation": str(actors["producer"].organisation_id),
     }

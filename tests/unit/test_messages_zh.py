@@ -12,9 +12,10 @@ import pytest
 
 import matching
 from geo.zones import ZoneFileError
-from market import audit, catalogue, fields, planning
+from market import audit, catalogue, fields, planning, statutory
 from market.auth import Actor
 from market.errors import DomainError
+from market.papers import service as papers_service
 from market.services import deliveries, documents, ledger, reports, users
 from market.services.matching import check_params
 from market.settings import Settings
@@ -520,7 +521,23 @@ CALLED += [
 ]
 
 # Raise sites that need a database, a request or a file: the message as the site builds it.
+# the papers (market/papers, market/statutory.py)
+CALLED += [
+    ("statutory year", lambda: statutory.parse_period("abc"), "'abc'"),
+    ("statutory year range", lambda: statutory.parse_period("1999"), "'1999'"),
+    ("statutory month", lambda: statutory.parse_period("2025", "13"), "'13'"),
+    ("trucks csv line", lambda: papers_service.parse_trucks_csv("云A·1,张三"), "'云A·1,张三'"),
+]
+
 LITERAL: list[tuple[str, str]] = [
+    ("ticket_file: 'ticket.jpg' is not a picture or a PDF (judged by its content)", "ticket.jpg"),
+    ("lab_report: 'assay.txt' is not a PDF, picture or workbook", "assay.txt"),
+    ("ticket_file: choose the ticket's photo", "ticket_file"),
+    ("lab_report_file: choose the report", "lab_report_file"),
+    ("trucks[0].truck_plate: '!!' is not a plate number", "'!!'"),
+    ("trucks[1].manifest_no: 'M-1' appears twice", "'M-1'"),
+    ("trucks[0].manifest_no: 'M-1' is already dispatched", "'M-1'"),
+    ("trucks[1]: tonnes: 99999 is more than the 330.8 t left on contract 36", "99999"),
     # market/auth.py, web/login.py: the login throttle (issue 10)
     ("address: '10.0.0.9' has 50 failed logins; try again in a few minutes", "'10.0.0.9'"),
     ("address: '10.0.0.9' tried 60 logins in a minute; try again in a minute", "'10.0.0.9'"),

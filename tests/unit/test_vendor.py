@@ -32,8 +32,8 @@ def _pins() -> dict[str, str]:
 
 def test_package_json_pins_exact_versions_of_htmx_2_and_echarts() -> None:
     pins = _pins()
-    assert set(pins) == {"htmx.org", "echarts"}
-    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in pins.values()), pins
+    assert set(pins) == {"htmx.org", "echarts", "node-source-han-sans-sc"}
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", v) for v in pins.values()), pins
     assert pins["htmx.org"].startswith("2.")
     assert int(pins["echarts"].split(".")[0]) in (5, 6)
 
@@ -55,6 +55,8 @@ def test_the_lock_file_agrees_with_the_pins_and_names_no_registry() -> None:
         "LICENSE.htmx.txt",
         "LICENSE.echarts.txt",
         "NOTICE.echarts.txt",
+        "WastematchSansSC-Regular.ttf",
+        "LICENSE.source-han-sans.txt",
         "VERSIONS.txt",
     ],
 )
@@ -105,3 +107,16 @@ def test_no_template_or_static_file_loads_a_script_or_stylesheet_from_elsewhere(
                 if remote.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{line_no}: {line.strip()}")
     assert not found, found
+
+
+def test_the_pdf_font_is_a_renamed_subset_that_draws_chinese_and_keeps_its_licence() -> None:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(VENDOR / "WastematchSansSC-Regular.ttf")
+    cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in "一般工业固体废物转移联单磷石膏赤泥尾矿昆明云南A0")
+    family = font["name"].getDebugName(1)
+    assert family == "Wastematch Sans SC"  # the OFL's reserved name "Source" is not reused
+    assert (VENDOR / "WastematchSansSC-Regular.ttf").stat().st_size < 3_000_000
+    assert "glyf" in font  # TrueType outlines: fpdf2 subsets them quickly
+    assert "SIL Open Font License" in (VENDOR / "LICENSE.source-han-sans.txt").read_text()

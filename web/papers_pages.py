@@ -1,0 +1,224 @@
+"""The papers on the pages: the receipt page a manifest's QR code opens (made for a phone at the
+weighbridge), a day's trucks at once, the printable 台账, the lot's lab report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from market import clock, statutory
+from market.auth import Actor
+from market.documents import sniff
+from market.errors import InvalidInput, NotFound
+from market.papers import facts, service
+from market.services import documents
+from market.tables import Lot, Site
+from web.api import path_id, run_read, settings_of
+from web.market_pages import (
+    BLANK,
+    Form,
+    _contract_page,
+    page,
+    posted,
+    posted_with_file,
+    submit,
+)
+from web.papers_api import receipt_url
+from web.security import require_actor
+
+# ----------------------------------------------------------------------------- receipt
+
+
+async def _receipt_page(
+    request: Request, actor: Actor, delivery_id: int, form: Form = BLANK
+) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        d = facts.delivery_facts(session, actor, delivery_id)
+        return {"d": d, "ticket": facts.ticket_of(session, delivery_id)}
+
+    ctx = await run_read(request, read)
+    d = ctx["d"]
+    ctx |= {
+        "is_recycler": actor.role == "recycler"
+        and actor.organisation_id == d.contract.recycler.organisation_id,
+        "receipt_url": receipt_url(request, delivery_id),
+        "code": d.contract.code_text,
+        "cst": facts.cst,
+    }
+    return page(request, "papers/receipt.html", ctx, form=form)
+
+
+async def receipt_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _receipt_page(request, actor, path_id(request))
+
+
+async def weighbridge(request: Request) -> Response:
+    """The clerk's one step: tonnes confirmed and the ticket attached together, or neither."""
+    actor = await require_actor(request)
+    delivery_id = path_id(request)
+    form, upload = await posted_with_file(request, "ticket_file", "weighbridge")
+    limit = settings_of(request).max_upload_bytes
+    settings = settings_of(request)
+    receipt = {k: form.values.get(k, "") for k in ("received_tonnes", "note")}
+
+    def call(uow: Any) -> Any:
+        ticket_id: int | None = None
+        if upload is not None:
+            if sniff(upload[0]) not in service.TICKET_TYPES:
+                raise InvalidInput.about(
+                    "ticket_file", upload[1], "is not a picture or a PDF (judged by its content)"
+                )
+            batch, uow.batch = uow.batch, True
+            try:
+                doc = documents.upload(
+                    uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
+                )
+            finally:
+                uow.batch = batch
+            ticket_id = doc.id
+        if form.values.get("ticket_only") == "1":
+            if ticket_id is None:
+                raise InvalidInput("ticket_file: choose the ticket's photo", field="ticket_file")
+            return service.attach_ticket(uow, actor, delivery_id, ticket_id)
+        return service.receive_with_ticket(uow, actor, delivery_id, receipt, ticket_id, settings)
+
+    return await submit(
+        request,
+        form,
+        call,
+        then=lambda _r: f"/deliveries/{delivery_id}/receipt",
+        refused=lambda f: _receipt_page(request, actor, delivery_id, f),
+    )
+
+
+# ----------------------------------------------------------------------------- trucks
+
+
+async def contract_trucks(request: Request) -> Response:
+    actor = await require_actor(request)
+    contract_id = path_id(request)
+    form = await posted(request, "trucks")
+    values = dict(form.values)
+    csv_text = values.get("csv", "").strip()
+    data: dict[str, Any] = (
+        {"csv": csv_text}
+        if csv_text
+        else {"trucks": service.trucks_from_form(list(values.items()))}
+    )
+    if values.get("dispatched_at"):
+        data["dispatched_at"] = values["dispatched_at"]
+    return await submit(
+        request,
+        form,
+        lambda uow: service.dispatch_trucks(uow, actor, contract_id, data),
+        then=lambda _r: f"/contracts/{contract_id}#deliveries",
+        refused=lambda f: _contract_page(request, actor, contract_id, f),
+    )
+
+
+# ----------------------------------------------------------------------------- 台账
+
+
+async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
+    actor = await require_actor(request)
+    q = request.query_params
+    # the page opens on this year; the workbook's API route asks for the year outright
+    period = statutory.parse_period(q.get("year") or str(clock.today().year), q.get("month"))
+
+    def read(session: Any) -> dict[str, Any]:
+        return statutory.build(session, scope_of(session, actor, target), period)
+
+    data = await run_read(request, read)
+    if data["site_id"]:
+        xlsx = f"/api/v1/sites/{data['site_id']}/statutory-ledger.xlsx"
+    else:
+        xlsx = f"/api/v1/organisations/{data['organisation_id']}/statutory-ledger.xlsx"
+    query = f"?year={period.year}" + (
+        f"&month={period.start.month}" if period.kind == "month" else ""
+    )
+    ctx = {
+        "t": data,
+        "sheets": statutory.SHEETS,
+        "cell": statutory.cell,
+        "xlsx": xlsx + query,
+        "year": period.year,
+        "month": period.start.month if period.kind == "month" else None,
+    }
+    return page(request, "papers/statutory.html", ctx)
+
+
+async def yard_statutory(request: Request) -> Response:
+    return await _statutory(request, statutory.scope_of_site, path_id(request))
+
+
+async def organisation_statutory(request: Request) -> Response:
+    return await _statutory(request, statutory.scope_of_organisation, path_id(request))
+
+
+# ----------------------------------------------------------------------------- lab reports
+
+
+async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
+    def read(session: Any) -> dict[str, Any]:
+        if not service.may_read_lab_report(session, actor, lot_id):
+            raise NotFound(f"lot: {lot_id} does not exist", field="lot")
+        row = session.get(Lot, lot_id)
+        site = session.get(Site, row.site_id) if row else None
+        return {
+            "lot_id": lot_id,
+            "report": service.lab_report_of(session, lot_id),
+            "own": site is not None
+            and site.organisation_id == actor.organisation_id
+            and actor.role == "producer",
+        }
+
+    ctx = await run_read(request, read)
+    return page(request, "papers/_lab_report.html", ctx, form=form)
+
+
+async def lab_report_panel(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _lab_panel(request, actor, path_id(request))
+
+
+async def lab_report_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    lot_id = path_id(request)
+    form, upload = await posted_with_file(request, "lab_report_file", "lab-report")
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: Any) -> Any:
+        if upload is None:
+            raise InvalidInput("lab_report_file: choose the report", field="lab_report_file")
+        batch, uow.batch = uow.batch, True
+        try:
+            doc = documents.upload(
+                uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
+            )
+        finally:
+            uow.batch = batch
+        return service.attach_lab_report(uow, actor, lot_id, doc.id)
+
+    return await submit(
+        request,
+        form,
+        call,
+        then=lambda _r: f"/lots/{lot_id}",
+        refused=lambda f: _lab_panel(request, actor, lot_id, f),
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/deliveries/{id:int}/receipt", receipt_page, methods=["GET"]),
+        Route("/deliveries/{id:int}/weighbridge", weighbridge, methods=["POST"]),
+        Route("/contracts/{id:int}/trucks", contract_trucks, methods=["POST"]),
+        Route("/yards/{id:int}/statutory", yard_statutory, methods=["GET"]),
+        Route("/organisations/{id:int}/statutory", organisation_statutory, methods=["GET"]),
+        Route("/lots/{id:int}/lab-report", lab_report_panel, methods=["GET"]),
+        Route("/lots/{id:int}/lab-report", lab_report_post, methods=["POST"]),
+    ]
