@@ -48,6 +48,7 @@ SAMPLES: dict[Any, str] = {
     "sort": "cost",
     "unmatched_limit": "5",
     "unmatched_offset": "0",
+    "unread": "1",
     "year": "2025",
     "month": "5",
 }
