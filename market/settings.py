@@ -54,6 +54,19 @@ class Settings:
     mail_poll_s: float = 10.0
     mail_retry_s: float = 30.0
     """The first retry of a mail that could not be sent; each further one waits twice as long."""
+    job_processes: int = 1
+    """`wastematch worker` processes each app process starts beside it (the solver is
+    CPU-bound: in a process of its own it never holds the web process's GIL)."""
+    job_threads: int = 0
+    """Job workers each app process runs in its own threads instead (simpler, slower pages
+    while a solve runs). Both 0: the jobs wait for a separately run `wastematch worker`."""
+    job_heartbeat_s: float = 5.0
+    job_stale_s: float = 60.0
+    """A running job whose worker has not beaten for this long is queued again (or failed)."""
+    job_max_attempts: int = 3
+    inline_max_pairs: int = 250_000
+    """A match run, plan or siting over at most this many open lots x open offers is done in
+    the request (201/200, as before jobs); a larger one is queued as a job (202)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -100,6 +113,18 @@ class Settings:
             public_url=env.get("WASTEMATCH_PUBLIC_URL", "").rstrip("/"),
             mail_poll_s=_positive(env, "WASTEMATCH_MAIL_POLL_S", cls.mail_poll_s, minimum=0.05),
             mail_retry_s=_positive(env, "WASTEMATCH_MAIL_RETRY_S", cls.mail_retry_s, minimum=0.0),
+            job_processes=int(_positive(env, "WASTEMATCH_JOB_PROCESSES", cls.job_processes)),
+            job_threads=int(_positive(env, "WASTEMATCH_JOB_THREADS", cls.job_threads)),
+            job_heartbeat_s=_positive(
+                env, "WASTEMATCH_JOB_HEARTBEAT_S", cls.job_heartbeat_s, minimum=0.1
+            ),
+            job_stale_s=_positive(env, "WASTEMATCH_JOB_STALE_S", cls.job_stale_s, minimum=1.0),
+            job_max_attempts=int(
+                _positive(env, "WASTEMATCH_JOB_MAX_ATTEMPTS", cls.job_max_attempts, minimum=1)
+            ),
+            inline_max_pairs=int(
+                _positive(env, "WASTEMATCH_INLINE_MAX_PAIRS", cls.inline_max_pairs)
+            ),
         )
 
     def throttle(self) -> Throttle:

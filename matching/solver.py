@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any, Literal
 
@@ -16,6 +17,8 @@ from matching.model import Match, MatchingProblem, MatchingResult, Status, Total
 from matching.network import build_network, run_network
 
 Engine = Literal["auto", "reference", "dense"]
+Progress = Callable[[float, str], None]
+"""`progress(fraction, stage)`: told at each stage; it may raise to stop the work there."""
 
 DENSE_MIN_ARCS = 1_000_000
 DENSE_MIN_PER_LOT = 100
@@ -28,7 +31,11 @@ SAMPLE = 64, 4096
 
 
 def solve(
-    problem: MatchingProblem, road: RoadDistance | None = None, *, engine: Engine = "auto"
+    problem: MatchingProblem,
+    road: RoadDistance | None = None,
+    *,
+    engine: Engine = "auto",
+    progress: Progress | None = None,
 ) -> MatchingResult:
     """Allocate lots to plants, lexicographically optimal (docs/matching-format.md).
 
@@ -42,15 +49,21 @@ def solve(
     dense path for large divisible problems whose lots reach many plants. Both give the same
     weighted tonnes and the same integer haul cost; where several flows reach that optimum they
     may return different ones.
+
+    `progress` is called between stages (building, solving, explaining) with the fraction of
+    the work done, roughly; an exception it raises stops the solve there.
     """
+    report = progress or _silent
     check(problem)
     started = perf_counter()
+    report(0.0, "building")
     index = ProblemIndex.build(problem, road)
     if _dense_applies(index, engine):
-        return _solve_dense(index, started)
+        return _solve_dense(index, started, report)
     arcs = eligible_arcs(index)
     network = build_network(index, arcs)
     built = perf_counter()
+    report(0.4, "solving")
     outcome = run_network(network)
     flow, status = outcome.haul_flow, outcome.status
     stats: dict[str, Any] = {
@@ -79,7 +92,12 @@ def solve(
         stats["solver"] = "cp_sat"
         stats.update(shipment.stats)
     solved = perf_counter()
+    report(0.85, "explaining")
     return _result(index, arcs, flow, status, min_shipment, stats, (started, built, solved))
+
+
+def _silent(_fraction: float, _stage: str) -> None:
+    pass
 
 
 def _dense_applies(index: ProblemIndex, engine: Engine) -> bool:
@@ -114,11 +132,13 @@ def _pairs_per_lot(index: ProblemIndex, circuity: float) -> float:
     return float(reach.sum()) / lots.size * num_facilities / plants.size
 
 
-def _solve_dense(index: ProblemIndex, started: float) -> MatchingResult:
+def _solve_dense(index: ProblemIndex, started: float, report: Progress) -> MatchingResult:
     from matching.dense import refine_for_report, solve_dense
 
     assert isinstance(index.road, CircuityRoadDistance)
+    report(0.1, "solving")
     solution = solve_dense(index, index.road.circuity)
+    report(0.8, "explaining")
     built = solution.built
     arcs, network = solution.dense.arcs, solution.network
     stats: dict[str, Any] = {

@@ -490,9 +490,14 @@ async def match_runs(request: Request) -> Response:
     params = data.get("params")
     if params is not None and not isinstance(params, dict):
         raise InvalidInput.about("params", params, "is not an object")
-    run = await run_in_threadpool(
-        matching.run_match, db_of(request), actor, settings_of(request), params
-    )
+    from market.services import jobs
+    from web.jobs_api import queued
+
+    db, settings = db_of(request), settings_of(request)
+    if await run_in_threadpool(jobs.is_large, db, settings):
+        # too large to answer at once: a worker solves it (202 with the job to follow)
+        return queued(await run_in_threadpool(jobs.start_match_run, db, actor, settings, params))
+    run = await run_in_threadpool(matching.run_match, db, actor, settings, params)
     return JSONResponse(
         await run_read(request, views.match_run_public, actor, run.id), status_code=201
     )

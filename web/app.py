@@ -22,6 +22,7 @@ from market import mail
 from market.db import Database
 from market.errors import DomainError
 from market.settings import Settings
+from market.worker import start_processes, start_threads, stop_processes
 from web import (
     account_pages,
     api,
@@ -29,6 +30,8 @@ from web import (
     daily_api,
     daily_pages,
     declared_query,
+    jobs_api,
+    jobs_pages,
     market_pages,
     openapi,
     pages,
@@ -91,7 +94,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         scheduler = asyncio.create_task(market_pages.schedule_loop(database, settings))
         # the mail outbox: sent in the background, never by a request
         mailer = asyncio.create_task(mail.mail_loop(database, settings))
+        # job workers: processes beside this one, threads inside it (market/worker.py)
+        children = start_processes(settings, settings.job_processes)
+        stop_jobs, _threads = start_threads(database, settings, settings.job_threads)
         yield
+        stop_jobs.set()
+        await asyncio.to_thread(stop_processes, children)
         for task in (scheduler, mailer):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -113,6 +121,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *planning_api.routes(),
                         *papers_api.routes(),
                         *daily_api.routes(),
+                        *jobs_api.routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -127,6 +136,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *planning_pages.routes(),
             *papers_pages.routes(),
             *daily_pages.routes(),
+            *jobs_pages.routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

@@ -203,6 +203,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from web.server import HeaderTimeoutProtocol
 
+    # read by each uvicorn worker process's Settings.from_env
+    if args.job_processes is not None:
+        os.environ["WASTEMATCH_JOB_PROCESSES"] = str(args.job_processes)
+    if args.job_threads is not None:
+        os.environ["WASTEMATCH_JOB_THREADS"] = str(args.job_threads)
     settings = _settings()
     _ready(settings.database_url)
     uvicorn.run(
@@ -216,6 +221,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         http=HeaderTimeoutProtocol,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Job workers in a process of their own; SIGTERM or Ctrl-C stops them after their job."""
+    import signal
+    import threading
+
+    import market.services.jobs  # noqa: F401 - the work's imports (the solver), before a job
+    from market.db import Database
+    from market.worker import Worker, parent_gone
+    from web.logs import configure
+
+    settings = _settings()
+    _ready(settings.database_url)
+    configure(os.environ.get("WASTEMATCH_LOG_LEVEL", "INFO"))
+    db = Database(settings.database_url)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    threads = [
+        threading.Thread(
+            target=Worker(db, settings, poll_s=args.poll).run,
+            args=(stop,),
+            name=f"job-worker-{n + 1}",
+            daemon=True,
+        )
+        for n in range(args.threads)
+    ]
+    for thread in threads:
+        thread.start()
+    print(f"wastematch worker: {args.threads} thread(s) on {settings.database_url.split('@')[-1]}")
+    sys.stdout.flush()
+    while any(t.is_alive() for t in threads):
+        if parent_gone():
+            stop.set()  # the app process that started this worker has died
+        for thread in threads:
+            thread.join(timeout=0.5)
+    db.dispose()
     return 0
 
 
@@ -346,7 +394,33 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument(
+        "--job-processes",
+        type=int,
+        default=None,
+        help="job worker processes each server process starts (default 1, or "
+        "WASTEMATCH_JOB_PROCESSES; 0 with --job-threads 0 leaves jobs to `wastematch worker`)",
+    )
+    serve.add_argument(
+        "--job-threads",
+        type=int,
+        default=None,
+        help="job worker threads inside each server process (default 0, or WASTEMATCH_JOB_THREADS)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run job workers (match runs, planner, siting, tamper check) in this process",
+        description="Claims queued jobs from the configured database and runs them, as "
+        "`wastematch serve` does in its own processes; run it beside `serve --job-threads 0` "
+        "to keep the solver off the web processes. SIGTERM stops it after the job in hand.",
+    )
+    worker.add_argument("--threads", type=int, default=1, help="jobs run at once (default 1)")
+    worker.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between looks at an empty queue"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")

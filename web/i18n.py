@@ -860,3 +860,38 @@ ZH.update(
         "Lots ending soon": "即将到期的批次",
     }
 )
+
+# long work as jobs (web/jobs_pages.py, web/templates/jobs/)
+ZH.update(
+    {
+        "Job": "后台任务",
+        "Jobs": "后台任务",
+        "Drawdown plan": "消纳规划",
+        "Siting analysis": "选址分析",
+        "Tamper check": "防篡改核验",
+        "Long work runs in the background: this page follows it and opens the result "
+        "when it is ready.": "耗时的计算在后台进行：本页跟踪其进度，完成后自动打开结果。",
+        "queued": "排队中",
+        "running": "运行中",
+        "done": "已完成",
+        "queued again": "重新排队",
+        "started": "已开始",
+        "reading": "读取数据",
+        "preparing": "准备问题",
+        "building": "构建网络",
+        "solving": "求解",
+        "explaining": "生成说明",
+        "saving": "保存结果",
+        "planning": "规划计算",
+        "ranking sites": "候选地排序",
+        "hashing": "校验哈希链",
+        "Cancelling: the work stops at its next stage.": "正在取消：计算将在下一阶段停止。",
+        "See the result": "查看结果",
+        "Cancel": "取消",
+        "Start in the background": "在后台开始",
+        "The market is large: the plan is worked out in the background, and its page follows "
+        "it.": "市场规模较大：规划将在后台计算，进度页会跟踪其进度。",
+        "The ledger is large: the full check runs in the background and this page follows "
+        "it.": "台账规模较大：完整核验将在后台进行，本页会跟踪其进度。",
+    }
+)

@@ -34,6 +34,7 @@ from market.papers import service as papers_service
 from market.services import (
     deliveries,
     documents,
+    jobs,
     ledger,
     lots,
     matching,
@@ -1191,10 +1192,13 @@ async def match_runs(request: Request) -> Response:
 async def match_run_start(request: Request) -> Response:
     actor = await require_actor(request)
     await posted(request)
+    db, settings = db_of(request), settings_of(request)
+    if await run_in_threadpool(jobs.is_large, db, settings):
+        # a worker solves it; the job's page shows its progress, then opens the run
+        job = await run_in_threadpool(jobs.start_match_run, db, actor, settings, None)
+        return done(request, f"/jobs/{job.id}")
     # the solve runs outside any transaction (run_match reads, solves, then writes)
-    run = await run_in_threadpool(
-        matching.run_match, db_of(request), actor, settings_of(request), None
-    )
+    run = await run_in_threadpool(matching.run_match, db, actor, settings, None)
     return done(request, f"/match-runs/{run.id}")
 
 

@@ -61,6 +61,7 @@ FIELDS: dict[str, str] = {
     "heads": "链头",
     "horizon_months": "规划期",
     "id": "编号",
+    "job": "后台任务",
     "idempotency_key": "幂等键",
     "input": "输入文件",
     "kind": "类型",
@@ -222,6 +223,13 @@ _N = r"(?P<value>\S+)"  # a number, or an id
 RULES: tuple[Rule, ...] = (
     # --- the papers (market/papers, market/statutory.py): a truck's refusal names its row
     _whole(r"(?P<field>trucks\[\d+\]): (?P<inner>.+)", "{field}：{inner}"),
+    # jobs (market/services/jobs.py, market/jobs.py)
+    _about(
+        _N + r" was started by someone else; only they may cancel it",
+        "{value} 由他人发起，只有发起人可以取消",
+    ),
+    _about(_N + r" is already (?P<state>done|failed|cancelled)", "{value} 已结束（{state}）"),
+    _about(_V + r" has no (?P<kind>\w+) result", "{value} 没有可显示的结果"),
     # --- whole messages (no field in front, or a field that must not be read as one)
     _whole(r"username or password is wrong", "用户名或密码错误"),
     _whole(

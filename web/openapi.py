@@ -782,6 +782,12 @@ PATHS: dict[str, Any] = {
 }
 
 _EXTRA: list[tuple[dict[str, Any], dict[str, Any]]] = []
+_QUEUED: set[tuple[str, str]] = set()
+"""(path, method) of the operations that may answer 202 with a job (web/jobs_api.py)."""
+
+
+def may_queue(path: str, method: str) -> None:
+    _QUEUED.add((path, method))
 
 
 def register(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
@@ -793,8 +799,20 @@ def document() -> dict[str, Any]:
     paths = dict(PATHS)
     schemas = dict(SCHEMAS)
     for extra_paths, extra_schemas in _EXTRA:
-        paths.update(extra_paths)
+        for path, operations in extra_paths.items():
+            paths[path] = {**paths.get(path, {}), **operations}
         schemas.update(extra_schemas)
+    for path, method in sorted(_QUEUED):
+        if path in paths and method in paths[path]:
+            operation = dict(paths[path][method])
+            operation["responses"] = {
+                **operation["responses"],
+                "202": {
+                    "description": "queued as a job: follow `job.url` (GET /jobs/{id})",
+                    "content": {"application/json": {"schema": ref("JobAccepted")}},
+                },
+            }
+            paths[path] = {**paths[path], method: operation}
     return {
         "openapi": "3.1.0",
         "info": {

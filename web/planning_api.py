@@ -1,22 +1,26 @@
 """The regulator's planning under /api/v1/planning: the drawdown plan and the siting analysis.
 
 Regulators and operators only. Both are computations over one snapshot, not changes, so they
-write nothing; POST because the siting request may carry a protected-zone file.
+write nothing; POST because the siting request may carry a protected-zone file. Over a market
+larger than `inline_max_pairs` (open lots x open offers) they are queued as jobs: 202.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from market import planning
+from market.services import jobs
 from market.services.common import OVERSEERS
 from web import openapi
 from web.api import MAX_BODY, acting, db_of, json_object, settings_of
 from web.errors import BadRequest
+from web.jobs_api import queued
 
 MAX_SITING_BODY = planning.MAX_ZONE_BYTES + MAX_BODY
 """A siting request may carry its protected zones: their cap, plus an ordinary body."""
@@ -39,6 +43,11 @@ async def drawdown(request: Request) -> Response:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     data = await json_body(request, MAX_BODY)
+    if await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
+        job = await run_in_threadpool(
+            jobs.start_drawdown, db_of(request), actor, settings_of(request), data
+        )
+        return queued(job)
     plan = await request.app.state.planning_pool.run(
         planning.drawdown, db_of(request), actor, settings_of(request), data
     )
@@ -49,6 +58,11 @@ async def siting(request: Request) -> Response:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     data = await json_body(request, MAX_SITING_BODY)
+    if await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
+        job = await run_in_threadpool(
+            jobs.start_siting, db_of(request), actor, settings_of(request), data
+        )
+        return queued(job)
     result = await request.app.state.planning_pool.run(
         planning.siting_analysis, db_of(request), actor, settings_of(request), data
     )

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +20,9 @@ from starlette.routing import BaseRoute, Route
 from market import catalogue, planning
 from market.auth import Actor
 from market.errors import InvalidInput
+from market.services import jobs
 from market.services.common import OVERSEERS
+from web import jobs_pages
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
 from web.messages_zh import localise_error
@@ -76,25 +79,67 @@ def _planner_values(params: Any) -> dict[str, Any]:
     }
 
 
+def _drawdown_request(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "horizon_months": values["horizon_months"],
+        "materials": values["materials"],
+        "renew_offers": values["renew_offers"],
+    }
+
+
 async def planner_page(request: Request) -> Response:
     actor = await overseer(request)
     values = _planner_values(request.query_params)
     errors: dict[str, str] = {}
     plan: dict[str, Any] | None = None
+    job = await jobs_pages.stored_result(request, actor, "drawdown")
+    background = False
+    if job is not None:  # a plan worked out in the background
+        plan = job.result
+        values = job.params["request"]
+    elif await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
+        background = True  # the form posts, and a worker plans
+    else:
+        try:
+            plan = await request.app.state.planning_pool.run(
+                planning.drawdown,
+                db_of(request),
+                actor,
+                settings_of(request),
+                _drawdown_request(values),
+            )
+        except InvalidInput as exc:
+            errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+    return _planner(request, values, errors, plan, background)
+
+
+async def planner_post(request: Request) -> Response:
+    """The planner as a job (the form posts here when the market is large)."""
+    actor = await overseer(request)
+    form = await request.form()
+    check_csrf(request, form)
+    values = _planner_values(form)
     try:
-        plan = await request.app.state.planning_pool.run(
-            planning.drawdown,
+        job = await run_in_threadpool(
+            jobs.start_drawdown,
             db_of(request),
             actor,
             settings_of(request),
-            {
-                "horizon_months": values["horizon_months"],
-                "materials": values["materials"],
-                "renew_offers": values["renew_offers"],
-            },
+            _drawdown_request(values),
         )
     except InvalidInput as exc:
-        errors[_field(exc.field)] = localise_error(exc.message, lang_of(request))
+        errors = {_field(exc.field): localise_error(exc.message, lang_of(request))}
+        return _planner(request, values, errors, None, True)
+    return jobs_pages.to_job(request, job)
+
+
+def _planner(
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    plan: dict[str, Any] | None,
+    background: bool,
+) -> Response:
     zh = lang_of(request) == "zh"
     charts = (
         {m["material"]: _chart(m, plan["months"], zh) for m in plan["materials"]} if plan else {}
@@ -106,6 +151,7 @@ async def planner_page(request: Request) -> Response:
             "form": {"data": values, "errors": errors},
             "plan": plan,
             "charts": charts,
+            "background": background,
             "bottlenecks": [p for p in plan["plants"] if p["bottleneck"]] if plan else [],
             "others": [p for p in plan["plants"] if not p["bottleneck"]] if plan else [],
             "catalogue": catalogue.catalogue(),
@@ -188,11 +234,20 @@ async def siting_page(request: Request) -> Response:
     values: dict[str, Any] = dict(SITING_DEFAULTS) | {"zones_name": ""}
     errors: dict[str, str] = {}
     result: dict[str, Any] | None = None
+    job = await jobs_pages.stored_result(request, actor, "siting")
+    if job is not None:  # an analysis worked out in the background
+        result = job.result
+        values |= {k: str(v) for k, v in job.params["request"].items() if k in SITING_DEFAULTS}
     if request.method == "POST":
         form, values, zones = await _siting_form(request)
         check_csrf(request, form)
         try:
             raw = _siting_request(values, zones)
+            if await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
+                started = await run_in_threadpool(
+                    jobs.start_siting, db_of(request), actor, settings_of(request), raw
+                )
+                return jobs_pages.to_job(request, started)
             result = await request.app.state.planning_pool.run(
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
@@ -231,5 +286,6 @@ async def siting_page(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/audit/planner", planner_page, methods=["GET"]),
+        Route("/audit/planner", planner_post, methods=["POST"]),
         Route("/audit/siting", siting_page, methods=["GET", "POST"]),
     ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 import matching
@@ -186,17 +187,25 @@ def run_match(
     *,
     trigger: str = "manual",
     today: date | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    then: Callable[[UnitOfWork, MatchRun], None] | None = None,
 ) -> MatchRun:
     """Solve over every open lot and offer and store the run with its proposals.
 
     The snapshot is read first and the solver runs outside any transaction, so a long solve
     never holds a lock; proposals are advice, and bids re-check what is still open.
+    `progress(fraction, stage)` hears of each stage (a job's progress bar; it may raise to
+    cancel between stages); `then(uow, run)` runs in the transaction that stores the run (a
+    job marks itself done there, so a run and its job's end commit together).
     """
+    report = progress or (lambda _f, _s: None)
     if actor is not None:
         actor.require("operator", "regulator")
     params = check_params(raw_params, settings)
+    report(0.02, "reading")
     with db.read_session() as session:
         lots, offers = open_market(session, today)
+    report(0.08, "preparing")
     problem_json = problem_from(lots, offers, params)
     try:
         problem = matching.problem_from_json(problem_json)
@@ -204,8 +213,10 @@ def run_match(
         raise InvalidInput(str(exc), field="params") from None
     started = utcnow()
     t0 = time.perf_counter()
-    result = matching.result_to_dict(matching.solve(problem))
+    solved = matching.solve(problem, progress=lambda f, stage: report(0.1 + 0.7 * f, stage))
+    result = matching.result_to_dict(solved)
     elapsed_ms = (time.perf_counter() - t0) * 1000
+    report(0.85, "saving")
     with db.unit_of_work() as uow:
         run = MatchRun(
             started_by=actor.user_id if actor else None,
@@ -222,21 +233,25 @@ def run_match(
         uow.session.add(run)
         uow.flush()
         assert run.id is not None
-        for m in result["matches"]:
-            uow.session.add(
-                Proposal(
-                    run_id=run.id,
-                    lot_id=key_id(m["lot"]),
-                    offer_id=key_id(m.get("accept", m["facility"])),
-                    tonnes=m["tonnes"],
-                    road_km=m["road_km"],
-                    haul_cost=m["haul_cost"],
-                    co2_kg=m.get("co2_kg", 0.0),
-                    margins=m.get("margins", {}),
-                )
-            )
-        uow.flush()
+        rows = [
+            {
+                "run_id": run.id,
+                "lot_id": key_id(m["lot"]),
+                "offer_id": key_id(m.get("accept", m["facility"])),
+                "tonnes": m["tonnes"],
+                "road_km": m["road_km"],
+                "haul_cost": m["haul_cost"],
+                "co2_kg": m.get("co2_kg", 0.0),
+                "margins": m.get("margins", {}),
+            }
+            for m in result["matches"]
+        ]
+        if rows:
+            # one executemany, not an ORM object a proposal: 5,000 x 5,000 saved 4 s
+            uow.session.execute(insert(Proposal), rows)
         _tell_recyclers(uow, run.id)
+        if then is not None:
+            then(uow, run)
         uow.commit()
     return run
 

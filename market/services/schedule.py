@@ -2,8 +2,8 @@
 
 Every app worker checks it once a minute; whichever first locks the row (SELECT ... FOR UPDATE on
 PostgreSQL, SQLite's IMMEDIATE write transaction) and finds a run due records `last_started_at`
-and commits before solving, so the others see the claim and stand down. The solve itself runs
-outside that transaction, like any other run.
+and queues the run as a job in the same transaction, so the others see the claim and stand down.
+A job worker (market/worker.py) then solves it, like any other run.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from market import fields
 from market.auth import Actor
 from market.db import Database, UnitOfWork
 from market.errors import InvalidInput
-from market.services.matching import run_match
+from market.jobs import enqueue
 from market.settings import Settings
-from market.tables import AppSetting, MatchRun, utcnow
+from market.tables import AppSetting, Job, MatchRun, utcnow
 
 KEY = "match_schedule"
 MAX_EVERY_HOURS = 24 * 31
@@ -95,35 +95,44 @@ def _locked(session: Session) -> AppSetting | None:
     return session.exec(query).first()
 
 
-def _claim(db: Database, now: datetime) -> bool:
-    """Lock the schedule row and, when a run is due, record the start: True if this caller won."""
+def _claim(db: Database, settings: Settings, now: datetime) -> Job | None:
+    """Lock the schedule row and, when a run is due, record the start and queue the run: the
+    job if this caller won."""
     with db.unit_of_work() as uow:
         setting = _locked(uow.session)
         every = int(setting.value.get("every_hours", 0) or 0) if setting else 0
         if setting is None or every <= 0:
-            return False
+            return None
         last = last_counted_start(uow.session, setting)
         if last is not None and now - last < timedelta(hours=every):
-            return False
+            return None
         setting.value = {**setting.value, "last_started_at": now.isoformat()}
         uow.session.add(setting)
+        job = enqueue(
+            uow,
+            "match_run",
+            {"params": None, "trigger": "schedule"},
+            created_by=None,
+            organisation_id=None,
+            max_attempts=settings.job_max_attempts,
+        )
         uow.commit()
-        return True
+        return job
 
 
-def run_if_due(db: Database, settings: Settings, now: datetime | None = None) -> MatchRun | None:
-    """Start a scheduled run when the last scheduled or manual one is older than the interval.
+def run_if_due(db: Database, settings: Settings, now: datetime | None = None) -> Job | None:
+    """Queue a scheduled run when the last scheduled or manual one is older than the interval.
 
-    Safe with several workers: only the one that claims the row solves. A run whose solve fails
-    keeps its claim, so a broken problem is retried one interval later, not every minute.
+    Safe with several app workers: only the one that claims the row queues it. A run whose
+    solve fails keeps its claim, so a broken problem is retried one interval later, not every
+    minute.
     """
     now = _aware(now) if now else utcnow()
     with db.read_session() as session:
         setting = session.get(AppSetting, KEY)
         if setting is None or not setting.value.get("every_hours"):
             return None  # off: no write lock taken
-    if not _claim(db, now):
-        return None
-    run = run_match(db, None, settings, trigger="schedule")
-    log.info("scheduled match run %s: %s", run.id, run.status)
-    return run
+    job = _claim(db, settings, now)
+    if job is not None:
+        log.info("scheduled match run queued as job %s", job.id)
+    return job

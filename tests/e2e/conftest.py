@@ -66,6 +66,11 @@ def _env(database_url: str) -> dict[str, str]:
             # throttle's per-address limits have tests of their own (test_outside_attacker.py)
             "WASTEMATCH_LOGIN_PER_ADDRESS_PER_MIN": "100000",
             "WASTEMATCH_LOGIN_ADDRESS_MAX_FAILURES": "100000",
+            # one job worker thread inside each live server instead of a worker process beside
+            # it: the suite starts dozens of servers on two cores. The worker process itself is
+            # started, killed and stopped by tests/e2e/test_jobs.py.
+            "WASTEMATCH_JOB_PROCESSES": "0",
+            "WASTEMATCH_JOB_THREADS": "1",
         }
     )
     return env

@@ -127,7 +127,7 @@ def test_every_api_route_is_in_the_document():
     from starlette.routing import Route
 
     import web.app  # noqa: F401 - every API module registers its paths when the app is built
-    from web import api, audit_api, daily_api, openapi, planning_api, trust_api
+    from web import api, audit_api, daily_api, jobs_api, openapi, planning_api, trust_api
 
     documented = {
         (method.upper(), path)
@@ -136,7 +136,7 @@ def test_every_api_route_is_in_the_document():
     }
     served = {
         (method, route.path.replace(":int", ""))
-        for module in (api, audit_api, planning_api, trust_api, daily_api)
+        for module in (api, audit_api, jobs_api, planning_api, trust_api, daily_api)
         for route in module.routes()
         if isinstance(route, Route)
         for method in route.methods or ()

@@ -1,5 +1,6 @@
 """The match-run schedule on SQLite and PostgreSQL: off by default, due after the interval, and
-started by exactly one of several workers that check at the same moment."""
+queued as a job by exactly one of several app workers that check at the same moment; a job
+worker then solves it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from sqlmodel import col, select
 from market.errors import InvalidInput, NotAllowed
 from market.services import schedule
 from market.services.matching import run_match
-from market.tables import MatchRun, utcnow
+from market.tables import Job, MatchRun, utcnow
+from market.worker import Worker
 from tests import builders as b
+
+
+def work(db, settings) -> None:
+    """Run every queued job, as a job worker would."""
+    worker = Worker(db, settings)
+    while worker.run_once():
+        pass
 
 
 def runs(db, trigger: str | None = None) -> list[MatchRun]:
@@ -51,13 +60,19 @@ def test_the_schedule_is_off_until_an_operator_sets_it(market, settings):
 def test_a_due_schedule_starts_one_run_then_waits_for_the_interval(market, settings):
     set_every(market, 6)
     now = utcnow()
-    run = schedule.run_if_due(market, settings, now=now)
-    assert run is not None
+    job = schedule.run_if_due(market, settings, now=now)
+    assert job is not None
+    assert (job.kind, job.status, job.created_by) == ("match_run", "queued", None)
+    work(market, settings)
+    [run] = runs(market, "schedule")
     assert (run.trigger, run.started_by, run.status) == ("schedule", None, "optimal")
     assert schedule.run_if_due(market, settings, now=now + timedelta(hours=5, minutes=59)) is None
     again = schedule.run_if_due(market, settings, now=now + timedelta(hours=6, minutes=1))
-    assert again is not None and again.id != run.id
+    assert again is not None and again.id != job.id
+    work(market, settings)
     assert len(runs(market, "schedule")) == 2
+    with market.read_session() as s:
+        assert [j.status for j in s.exec(select(Job)).all()] == ["done", "done"]
     with market.read_session() as s:
         shown = schedule.get_schedule(s)
     assert shown["every_hours"] == 6
@@ -70,7 +85,7 @@ def test_a_recent_manual_run_puts_the_scheduled_one_off(market, settings):
     set_every(market, 2)
     assert schedule.run_if_due(market, settings, now=utcnow() + timedelta(hours=1)) is None
     later = schedule.run_if_due(market, settings, now=utcnow() + timedelta(hours=2, minutes=1))
-    assert later is not None and later.trigger == "schedule"
+    assert later is not None and later.params["trigger"] == "schedule"
 
 
 def test_turning_the_schedule_off_stops_runs_even_when_one_would_be_due(market, settings):
@@ -80,19 +95,20 @@ def test_turning_the_schedule_off_stops_runs_even_when_one_would_be_due(market, 
     assert runs(market) == []
 
 
-def test_several_workers_checking_at_once_start_exactly_one_run(market, settings):
+def test_several_workers_checking_at_once_queue_exactly_one_run(market, settings):
     set_every(market, 1)
     now = utcnow()
     workers = 4
     barrier = threading.Barrier(workers)
 
-    def worker() -> MatchRun | None:
+    def worker() -> Job | None:
         barrier.wait()
         return schedule.run_if_due(market, settings, now=now)
 
     with ThreadPoolExecutor(workers) as pool:
         started = [r for r in pool.map(lambda _: worker(), range(workers)) if r is not None]
     assert len(started) == 1
+    work(market, settings)
     assert len(runs(market, "schedule")) == 1
 
 

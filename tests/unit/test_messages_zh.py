@@ -776,6 +776,10 @@ LITERAL: list[tuple[str, str]] = [
     # web/security.py
     ("csrf_token: missing or wrong; reload the page and try again", "csrf_token"),
     ("authentication required: log in or send a bearer token", ""),
+    # market/services/jobs.py, market/jobs.py: long work as jobs
+    ("job: 7 was started by someone else; only they may cancel it", "7"),
+    ("job: 7 is already done", "7"),
+    ("job: 7 has no drawdown result", "7"),
 ]
 
 _TECHNICAL = {
