@@ -1,7 +1,7 @@
 """Indexes for paged lists: a run's proposals counted and paged per recycler or producer
 
 Revision ID: 0008_list_indexes
-Revises: 0006_papers
+Revises: 0007_jobs
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0008_list_indexes'
-down_revision: str | None = '0006_papers'
+down_revision: str | None = '0007_jobs'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
