@@ -185,6 +185,11 @@ class MatchRun(SQLModel, table=True):
 
 class Proposal(SQLModel, table=True):
     __tablename__ = "proposal"
+    __table_args__ = (
+        # a run's proposals counted and paged for one recycler (by offer) or producer (by lot)
+        Index("ix_proposal_run_offer", "run_id", "offer_id"),
+        Index("ix_proposal_run_lot", "run_id", "lot_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="match_run.id", index=True)
     lot_id: int = Field(foreign_key="lot.id", index=True)

@@ -22,6 +22,7 @@ from market.seals import SealKey, load_or_create
 from market.services import deliveries, ledger, lots, matching, offers, sites, trade, users
 from market.services.common import MAX_ID
 from market.settings import Settings
+from web import paging as pages
 from web.errors import BadRequest
 from web.security import SESSION_EPOCH, check_csrf, require_actor
 from web.security import _bearer as _bearer_of
@@ -127,6 +128,35 @@ def paging(request: Request, default: int = 500, maximum: int = 1000) -> dict[st
         "limit": query_int(request, "limit", default, maximum),
         "offset": query_int(request, "offset", 0, 10**9),
     }
+
+
+def list_request(
+    request: Request,
+    statuses: tuple[str, ...] = (),
+    *,
+    default: int = 500,
+    maximum: int = 1000,
+    sorts: tuple[str, ...] = (),
+    default_sort: str = "",
+) -> tuple[pages.Paging, views.ListFilter]:
+    """A list endpoint's `limit`, `offset`, `sort` and its filters (`status`, `material`,
+    `from`, `to`), checked: a limit past `maximum` is refused, not cut."""
+    q = request.query_params
+    pg = pages.parse(
+        q,
+        default_limit=default,
+        max_limit=maximum,
+        min_limit=0,
+        sorts=sorts,
+        default_sort=default_sort,
+    )
+    f = views.ListFilter(
+        status=(q.get("status") or None) if not statuses else pages.choice(q, "status", statuses),
+        material=q.get("material") or None,
+        since=pages.day(q, "from"),
+        until=pages.day(q, "to"),
+    )
+    return pg, f
 
 
 async def run_uow(
@@ -383,17 +413,16 @@ async def lots_collection(request: Request) -> Response:
         data = await body(request)
         lot = await run_uow(request, lots.post_lot, actor, data)
         return JSONResponse(await run_read(request, views.get_lot, actor, lot.id), status_code=201)
-    q = request.query_params
-    rows = await run_read(
+    pg, f = list_request(request, default=200)
+    rows, total = await run_read(
         request,
-        views.list_lots,
+        views.page_lots,
         actor,
-        material=q.get("material"),
-        status=q.get("status"),
-        mine=q.get("mine") in ("1", "true"),
-        **paging(request, 200),
+        f,
+        mine=request.query_params.get("mine") in ("1", "true"),
+        **pg.window(),
     )
-    return JSONResponse({"lots": rows})
+    return JSONResponse(pages.answer("lots", rows, total, pg))
 
 
 async def lot_item(request: Request) -> Response:
@@ -418,16 +447,9 @@ async def offers_collection(request: Request) -> Response:
         return JSONResponse(
             await run_read(request, views.get_offer, actor, offer.id), status_code=201
         )
-    q = request.query_params
-    rows = await run_read(
-        request,
-        views.list_offers,
-        actor,
-        material=q.get("material"),
-        status=q.get("status"),
-        **paging(request),
-    )
-    return JSONResponse({"offers": rows})
+    pg, f = list_request(request)
+    rows, total = await run_read(request, views.page_offers, actor, f, **pg.window())
+    return JSONResponse(pages.answer("offers", rows, total, pg))
 
 
 async def offer_item(request: Request) -> Response:
@@ -450,6 +472,8 @@ async def site_ledger(request: Request) -> Response:
         names = {actor.user_id: actor.username}
         return JSONResponse(views.entry_public(entry, names), status_code=201)
     q = request.query_params
+    pg = pages.parse(q, default_limit=500, max_limit=5000, min_limit=0)
+    kind = pages.choice(q, "kind", views.LEDGER_KINDS)
     return JSONResponse(
         await run_read(
             request,
@@ -457,7 +481,9 @@ async def site_ledger(request: Request) -> Response:
             actor,
             site_id,
             material=q.get("material"),
-            **paging(request, 500, 5000),
+            kind=kind,
+            month=pages.month(q, "month"),
+            **pg.window(),
         )
     )
 
@@ -492,7 +518,22 @@ async def match_runs(request: Request) -> Response:
 
 async def match_run_item(request: Request) -> Response:
     actor = await acting(request)
-    return JSONResponse(await run_read(request, views.match_run_public, actor, path_id(request)))
+    q = request.query_params
+    proposals = pages.parse(q, default_limit=500, max_limit=1000, min_limit=0)
+    unmatched = pages.Paging(
+        query_int(request, "unmatched_limit", 500, 1000),
+        query_int(request, "unmatched_offset", 0, pages.MAX_OFFSET),
+    )
+    return JSONResponse(
+        await run_read(
+            request,
+            views.match_run_public,
+            actor,
+            path_id(request),
+            proposals=(proposals.limit, proposals.offset),
+            unmatched=(unmatched.limit, unmatched.offset),
+        )
+    )
 
 
 async def lot_options(request: Request) -> Response:
@@ -511,14 +552,17 @@ async def proposals_collection(request: Request) -> Response:
     run_id = None if run is None else whole(run)
     if run is not None and run_id is None:
         raise InvalidInput.about("run", run, "is not a whole number")
-    rows = await run_read(
+    pg, f = list_request(request, sorts=views.PROPOSAL_SORTS, default_sort="run")
+    rows, total = await run_read(
         request,
-        views.list_proposals,
+        views.page_proposals,
         actor,
         run_id,
-        **paging(request),
+        material=f.material,
+        sort=pg.sort,
+        **pg.window(),
     )
-    return JSONResponse({"proposals": rows})
+    return JSONResponse(pages.answer("proposals", rows, total, pg))
 
 
 async def proposal_bids(request: Request) -> Response:
@@ -554,24 +598,16 @@ async def bid_withdraw(request: Request) -> Response:
 
 async def bids_collection(request: Request) -> Response:
     actor = await acting(request)
-    rows = await run_read(
-        request,
-        views.list_bids,
-        actor,
-        **paging(request),
-    )
-    return JSONResponse({"bids": rows})
+    pg, f = list_request(request)
+    rows, total = await run_read(request, views.page_bids, actor, f, **pg.window())
+    return JSONResponse(pages.answer("bids", rows, total, pg))
 
 
 async def contracts_collection(request: Request) -> Response:
     actor = await acting(request)
-    rows = await run_read(
-        request,
-        views.list_contracts,
-        actor,
-        **paging(request),
-    )
-    return JSONResponse({"contracts": rows})
+    pg, f = list_request(request)
+    rows, total = await run_read(request, views.page_contracts, actor, f, **pg.window())
+    return JSONResponse(pages.answer("contracts", rows, total, pg))
 
 
 async def contract_item(request: Request) -> Response:
@@ -620,7 +656,9 @@ async def delivery_resolve(request: Request) -> Response:
 
 async def deliveries_collection(request: Request) -> Response:
     actor = await acting(request)
-    return JSONResponse({"deliveries": await run_read(request, views.list_deliveries, actor, None)})
+    pg, f = list_request(request)
+    rows, total = await run_read(request, views.page_deliveries, actor, None, f, **pg.window())
+    return JSONResponse(pages.answer("deliveries", rows, total, pg))
 
 
 async def not_found(request: Request) -> Response:

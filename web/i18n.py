@@ -478,3 +478,21 @@ def _reason_word(name: str, value: Any, lang: str) -> Any:
         material = catalogue().materials.get(value)
         return material.name_zh if material and lang == "zh" else value
     return value
+
+
+# lists: paging, filters, sorting (web/paging.py, _pager.html)
+ZH.update(
+    {
+        "Pages": "分页",
+        "first": "首页",
+        "last": "末页",
+        "page": "页",
+        "all": "全部",
+        "From": "起始日期",
+        "To": "截止日期",
+        "Summary": "汇总",
+        "Lot posted": "批次发布日期",
+        "Stock after (t)": "结存（吨）",
+        "Export the entries shown by these filters": "导出当前筛选出的条目",
+    }
+)

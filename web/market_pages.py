@@ -25,11 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from market import clock, listings, views
+from market import clock, exports, listings, views
 from market.auth import Actor
 from market.catalogue import catalogue, use_spec
 from market.db import Database, UnitOfWork
-from market.errors import Conflict, DomainError, InvalidInput
+from market.errors import Conflict, DomainError, InvalidInput, NotFound
 from market.papers import service as papers_service
 from market.services import (
     deliveries,
@@ -46,7 +46,7 @@ from market.services import (
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Settlement
-from web import flash, i18n
+from web import flash, i18n, paging
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
 from web.render import lang_of, render
@@ -309,6 +309,61 @@ def now_cst_input() -> str:
     return clock.now().strftime("%Y-%m-%dT%H:%M")
 
 
+# ----------------------------------------------------------------------------- lists
+
+LIST_FILTERS = ("status", "material", "from", "to")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list's request, checked: which page, filtered how, and the filters as sent (kept in
+    the pager's links and the filter form)."""
+
+    paging: paging.Paging
+    filter: views.ListFilter
+    kept: dict[str, str]
+
+    def pager(self, path: str, total: int, shown: int, **kw: Any) -> paging.Pager:
+        return paging.Pager(path, total, self.paging, shown, self.kept, **kw)
+
+
+def listing(
+    request: Request,
+    statuses: Iterable[str] = (),
+    *,
+    default_limit: int = 50,
+    max_limit: int = 200,
+    sorts: tuple[str, ...] = (),
+    default_sort: str = "",
+    page_param: str = "page",
+    extra: tuple[str, ...] = (),
+) -> Listing:
+    q = request.query_params
+    params = {"page": q[page_param]} if page_param in q else {}
+    params |= {k: q[k] for k in ("limit", "sort") if k in q}
+    pg = paging.parse(
+        params,
+        default_limit=default_limit,
+        max_limit=max_limit,
+        sorts=sorts,
+        default_sort=default_sort,
+    )
+    material = q.get("material") or None
+    if material is not None and material not in catalogue().materials:
+        raise InvalidInput.about("material", material, "is not a known material")
+    f = views.ListFilter(
+        status=paging.choice(q, "status", tuple(statuses)),
+        material=material,
+        since=paging.day(q, "from"),
+        until=paging.day(q, "to"),
+    )
+    names = (*LIST_FILTERS, *extra) + (("limit",) if "limit" in q else ())
+    kept = paging.kept(q, names)
+    if pg.sort and pg.sort != default_sort:
+        kept["sort"] = pg.sort
+    return Listing(pg, f, kept)
+
+
 # ----------------------------------------------------------------------------- yards and plants
 
 
@@ -320,10 +375,7 @@ async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> 
             for r in rows:
                 r["stock"] = stock.get(r["id"], {})
         else:
-            counts: dict[int, int] = {}
-            for o in views.list_offers(session, actor, limit=1000):
-                if o["status"] == "open":
-                    counts[o["site_id"]] = counts.get(o["site_id"], 0) + 1
+            counts = views.open_offers_by_site(session, actor)
             for r in rows:
                 r["open_offers"] = counts.get(r["id"], 0)
         return {"sites": rows, "kind": kind}
@@ -369,9 +421,15 @@ async def plants_post(request: Request) -> Response:
 
 
 async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
+    ls = listing(request, views.LOT_STATUSES)
+
     def read(session: Any) -> dict[str, Any]:
+        rows, total = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
         return {
-            "lots": views.list_lots(session, actor, mine=True, limit=500),
+            "lots": rows,
+            "pager": ls.pager("/my/lots", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.LOT_STATUSES,
             "yards": views.list_sites(session, actor, kind="yard"),
         }
 
@@ -426,7 +484,7 @@ async def _lot_page(
             ctx["history"] = listings.lot_history(session, actor, lot_id)
             ctx["options"] = matching.lot_options(session, actor, lot_id, settings)
         if owner:
-            ctx["bids"] = [b for b in views.list_bids(session, actor) if b["lot_id"] == lot_id]
+            ctx["bids"] = views.page_bids(session, actor, lot_id=lot_id, limit=200)[0]
         return ctx
 
     ctx = await run_read(request, read)
@@ -475,16 +533,26 @@ async def lot_withdraw(request: Request) -> Response:
 
 
 async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
+    ls = listing(request, views.BID_STATUSES)
+
     def read(session: Any) -> dict[str, Any]:
-        rows = views.list_bids(session, actor)
+        rows, total = views.page_bids(session, actor, ls.filter, **ls.paging.window())
+        ctx = {
+            "bids": rows,
+            "by_lot": [],
+            "pager": ls.pager("/bids", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.BID_STATUSES,
+        }
         if actor.role != "producer":
-            return {"bids": rows, "by_lot": []}
-        mine = {lot["id"]: lot for lot in views.list_lots(session, actor, mine=True, limit=1000)}
+            return ctx
         by_lot: dict[int, dict[str, Any]] = {}
         for b in rows:
-            group = by_lot.setdefault(b["lot_id"], {"lot": mine.get(b["lot_id"]), "bids": []})
+            group = by_lot.setdefault(b["lot_id"], {"lot": None, "bids": []})
             group["bids"].append(b)
-        return {"bids": rows, "by_lot": list(by_lot.values())}
+        for lot_id, group in by_lot.items():
+            group["lot"] = views.get_lot(session, actor, lot_id)
+        return ctx | {"by_lot": list(by_lot.values())}
 
     ctx = await run_read(request, read) | {"alert": alert}
     return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
@@ -574,10 +642,19 @@ def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict
 
 
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    ls = listing(request, views.CONTRACT_STATUSES)
+
     def read(session: Any) -> dict[str, Any]:
+        rows, total = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
+        disputed, _ = views.page_deliveries(
+            session, actor, None, views.ListFilter(status="disputed"), limit=200
+        )
         return {
-            "contracts": views.list_contracts(session, actor),
-            "disputed": _disputed_for(session, actor, views.list_deliveries(session, actor, None)),
+            "contracts": rows,
+            "pager": ls.pager("/contracts", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.CONTRACT_STATUSES,
+            "disputed": _disputed_for(session, actor, disputed),
         }
 
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
@@ -667,18 +744,36 @@ async def delivery_resolve(request: Request) -> Response:
 # ----------------------------------------------------------------------------- receipts
 
 
+RECEIPT_SECTIONS = (("pending", "dispatched"), ("disputed", "disputed"), ("received", "received"))
+
+
 async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    """Every delivery to the recycler's plants, in three paged lists: waiting for the
+    weighbridge, disputed, received (each newest first, filtered by material and date)."""
+    pages = tuple(f"{name}_page" for name, _ in RECEIPT_SECTIONS)
+    sections = {
+        name: listing(request, page_param=f"{name}_page", extra=pages)
+        for name, _ in RECEIPT_SECTIONS
+    }
+
     def read(session: Any) -> dict[str, Any]:
-        rows = [
-            d
-            for d in views.list_deliveries(session, actor, None)
-            if d["recycler_id"] == actor.organisation_id
-        ]
-        return {
-            "pending": [d for d in rows if d["status"] == "dispatched"],
-            "disputed": [d for d in rows if d["status"] == "disputed"],
-            "received": [d for d in rows if d["status"] == "received"][:50],
-        }
+        out: dict[str, Any] = {"filters": sections["received"].kept, "pagers": {}}
+        for name, status in RECEIPT_SECTIONS:
+            ls = sections[name]
+            f = views.ListFilter(status, ls.filter.material, ls.filter.since, ls.filter.until)
+            rows, total = views.page_deliveries(
+                session,
+                actor,
+                None,
+                f,
+                to_plants_of=actor.organisation_id,
+                **ls.paging.window(),
+            )
+            out[name] = rows
+            out["pagers"][name] = ls.pager(
+                "/receipts", total, len(rows), name=f"{name}_page", anchor=name
+            )
+        return out
 
     return page(request, "market/receipts.html", await run_read(request, read), form=form)
 
@@ -710,18 +805,49 @@ async def delivery_receipt(request: Request) -> Response:
 # ----------------------------------------------------------------------------- ledger
 
 
+LEDGER_FILTERS = ("material", "kind", "month")
+
+
+def _ledger_filters(request: Request) -> dict[str, Any]:
+    """The ledger's filters, checked: material, kind (a ledger kind) and month (YYYY-MM)."""
+    q = request.query_params
+    material = q.get("material") or None
+    if material is not None and material not in catalogue().materials:
+        raise InvalidInput.about("material", material, "is not a known material")
+    return {
+        "material": material,
+        "kind": paging.choice(q, "kind", views.LEDGER_KINDS),
+        "month": paging.month(q, "month"),
+    }
+
+
 async def _ledger_page(
     request: Request, actor: Actor, site_id: int | None, form: Form = BLANK, block: str = ""
 ) -> Response:
+    pg = paging.parse(request.query_params, default_limit=100, max_limit=500)
+    wanted = _ledger_filters(request)
+
     def read(session: Any) -> dict[str, Any]:
         yards_ = views.list_sites(session, actor, kind="yard")
         chosen = site_id if site_id is not None else (yards_[0]["id"] if yards_ else None)
-        book = views.site_ledger(session, actor, chosen, limit=300) if chosen else None
+        book = (
+            views.site_ledger(session, actor, chosen, **wanted, **pg.window()) if chosen else None
+        )
         return {"yards": yards_, "site_id": chosen, "book": book}
 
     ctx = await run_read(request, read)
+    kept = paging.kept(request.query_params, LEDGER_FILTERS)
+    if ctx["site_id"] is not None:
+        kept = {"site": str(ctx["site_id"]), **kept}
+    book = ctx["book"]
+    ctx["pager"] = (
+        paging.Pager("/ledger", book["count"], pg, len(book["entries"]), kept) if book else None
+    )
+    ctx["filters"] = kept
+    ctx["export"] = urlencode(kept)
     tr = translator(request)
     ctx |= {
+        "all_kind_options": [(k, tr(label)) for k, label in KIND_LABELS.items()],
         "kind_options": [(k, tr(label)) for k, label in ENTRY_KINDS.items()],
         "kind_labels": KIND_LABELS,
         "today": clock.today().isoformat(),
@@ -733,6 +859,62 @@ async def ledger_page(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("producer", *OVERSEERS)
     return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
+
+
+LEDGER_COLUMNS = (
+    exports.Column("seq", "序号", "seq", "int"),
+    exports.Column("occurred_on", "日期", "date"),
+    exports.Column("kind", "类型", "kind"),
+    exports.Column("material", "物料", "material"),
+    exports.Column("tonnes", "吨数", "tonnes", "tonnes"),
+    exports.Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
+    exports.Column("running_t", "结存（吨）", "stock after (t)", "tonnes"),
+    exports.Column("document", "凭证", "document"),
+    exports.Column("delivery_id", "运单编号", "delivery id", "int"),
+    exports.Column("recorded_by", "记录人", "recorded by"),
+    exports.Column("recorded_at", "记录时间", "recorded at"),
+    exports.Column("hash", "哈希", "hash"),
+)
+EXPORT_ROWS = 100_000
+
+
+async def ledger_export(request: Request) -> Response:
+    """The ledger rows the page's filters select, every page of them, as CSV or Excel (through
+    the same writer as the regulator's exports: cells that a spreadsheet would run as a
+    formula are neutralised)."""
+    actor = await require_actor(request)
+    actor.require("producer", *OVERSEERS)
+    fmt = request.path_params["fmt"]
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound(f"path: {request.url.path} does not exist")
+    site_id = whole(request.query_params.get("site", ""))
+    if site_id is None:
+        raise InvalidInput.about("site", request.query_params.get("site", ""), "is required")
+    wanted = _ledger_filters(request)
+    book = await run_read(
+        request, views.site_ledger, actor, site_id, **wanted, limit=EXPORT_ROWS, offset=0
+    )
+    if book["count"] > EXPORT_ROWS:
+        raise InvalidInput.about(
+            "site", site_id, f"has {book['count']} entries here: filter to {EXPORT_ROWS} or fewer"
+        )
+    table = exports.Table("台账 ledger", LEDGER_COLUMNS, book["entries"])
+    lang = lang_of(request)
+    body = exports.to_csv([table], lang) if fmt == "csv" else exports.to_xlsx([table], lang)
+    media = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
+    tail = "-".join(str(v) for v in (site_id, *sent) if v)
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
+            "cache-control": "no-store",
+        },
+    )
 
 
 async def ledger_post(request: Request) -> Response:
@@ -780,9 +962,15 @@ def _spec_defaults(material: str, use: str) -> dict[str, str]:
 
 
 async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
+    ls = listing(request, views.OFFER_STATUSES)
+
     def read(session: Any) -> dict[str, Any]:
+        rows, total = views.page_offers(session, actor, ls.filter, **ls.paging.window())
         return {
-            "offers": views.list_offers(session, actor, limit=1000),
+            "offers": rows,
+            "pager": ls.pager("/offers", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.OFFER_STATUSES,
             "plants": views.list_sites(session, actor, kind="plant"),
         }
 
@@ -861,15 +1049,35 @@ async def offer_withdraw(request: Request) -> Response:
 # ----------------------------------------------------------------------------- proposals
 
 
+PROPOSAL_SORTS = ("cost", "-cost", "tonnes", "-tonnes", "distance", "-distance", "date", "run")
+
+
 async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    """A summary table of a page of proposals, sortable, then the same proposals as cards."""
+    ls = listing(
+        request, default_limit=20, max_limit=100, sorts=PROPOSAL_SORTS, default_sort="cost"
+    )
+
     def read(session: Any) -> dict[str, Any]:
-        rows = views.list_proposals(session, actor)
-        latest: dict[int, dict[str, Any]] = {}
-        for b in views.list_bids(session, actor):  # newest first
-            latest.setdefault(b["proposal_id"], b)
+        run_id = views.latest_run_id(session)
+        rows, total = views.page_proposals(
+            session,
+            actor,
+            run_id,
+            material=ls.filter.material,
+            sort=ls.paging.sort,
+            **ls.paging.window(),
+        )
+        latest = views.latest_bids(session, actor, [r["id"] for r in rows])
         for r in rows:
             r["bid"] = latest.get(r["id"])
-        return {"proposals": rows, "run_id": views.latest_run_id(session)}
+        return {
+            "proposals": rows,
+            "run_id": run_id,
+            "pager": ls.pager("/proposals", total, len(rows)),
+            "filters": ls.kept,
+            "sort": ls.paging.sort,
+        }
 
     return page(request, "market/proposals.html", await run_read(request, read), form=form)
 
@@ -968,9 +1176,14 @@ async def prefectures(request: Request) -> Response:
 
 
 async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
+    pg = paging.parse(request.query_params, default_limit=50, max_limit=200)
+
     def read(session: Any) -> dict[str, Any]:
+        runs = views.list_match_runs(session, actor, **pg.window())
+        total = views.count_match_runs(session, actor)
         return {
-            "runs": views.list_match_runs(session, actor),
+            "runs": runs,
+            "pager": paging.Pager("/match-runs", total, pg, len(runs)),
             "schedule": schedule.get_schedule(session),
         }
 
@@ -1007,13 +1220,44 @@ async def match_schedule(request: Request) -> Response:
     )
 
 
+RUN_PAGE = 100
+
+
 async def match_run_detail(request: Request) -> Response:
+    """A run's headline, then its proposals and its unmatched lots, each paged on its own
+    (`page`, `unmatched_page`)."""
     actor = await require_actor(request)
-    run = await run_read(request, views.match_run_public, actor, path_id(request))
+    run_id = path_id(request)
+    pages = ("page", "unmatched_page")
+    shown = {
+        name: listing(request, default_limit=RUN_PAGE, max_limit=500, page_param=name, extra=pages)
+        for name in pages
+    }
+    run = await run_read(
+        request,
+        views.match_run_public,
+        actor,
+        run_id,
+        proposals=(shown["page"].paging.limit, shown["page"].paging.offset),
+        unmatched=(shown["unmatched_page"].paging.limit, shown["unmatched_page"].paging.offset),
+    )
     for u in run["unmatched"]:
         key = str(u.get("lot", ""))
         u["lot_id"] = int(key[1:]) if key[1:].isdigit() else None
-    return page(request, "market/match_run.html", {"run": run})
+    here = f"/match-runs/{run_id}"
+    pagers = {
+        "proposals": shown["page"].pager(
+            here, run["proposals_total"], len(run["proposals"]), anchor="run-proposals"
+        ),
+        "unmatched": shown["unmatched_page"].pager(
+            here,
+            run["unmatched_total"],
+            len(run["unmatched"]),
+            name="unmatched_page",
+            anchor="run-unmatched",
+        ),
+    }
+    return page(request, "market/match_run.html", {"run": run, "pagers": pagers})
 
 
 # ----------------------------------------------------------------------------- schedule loop
@@ -1054,6 +1298,7 @@ def routes() -> list[BaseRoute]:
         Route("/receipts", receipts, methods=["GET"]),
         Route("/ledger", ledger_page, methods=["GET"]),
         Route("/ledger/{id:int}", ledger_post, methods=["POST"]),
+        Route("/ledger/export.{fmt:str}", ledger_export, methods=["GET"]),
         Route("/offers", offers_page, methods=["GET"]),
         Route("/offers", offers_post, methods=["POST"]),
         Route("/offers/spec", offer_spec, methods=["GET"]),

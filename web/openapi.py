@@ -439,8 +439,27 @@ PAGING = [
 ]
 
 
+# a list's filters; its answer also carries `total` (every row the filters select), `limit`
+# and `offset`
+FILTERS = [
+    query("status"),
+    query("material"),
+    query("from", {**DATE, "description": "first day (China Standard Time), included"}),
+    query("to", {**DATE, "description": "last day (China Standard Time), included"}),
+]
+
+
 def list_of(key: str, item: str) -> dict[str, Any]:
-    return obj({key: {"type": "array", "items": ref(item)}}, [key], closed=False)
+    return obj(
+        {
+            key: {"type": "array", "items": ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "limit": INT,
+            "offset": INT,
+        },
+        [key],
+        closed=False,
+    )
 
 
 PATHS: dict[str, Any] = {
@@ -557,7 +576,13 @@ PATHS: dict[str, Any] = {
             "A site's stockpile ledger with balances",
             "site owner; regulator, operator",
             ref("Ledger"),
-            params=[path_id(), query("material"), *PAGING],
+            params=[
+                path_id(),
+                query("material"),
+                query("kind", {"type": "string", "enum": list(LEDGER_KINDS)}),
+                query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                *PAGING,
+            ],
         ),
         "post": op(
             "Record generation, P2O5 output, own use, treatment, disposal, correction",
@@ -573,7 +598,7 @@ PATHS: dict[str, Any] = {
             "Lots: own ones, and everyone's open ones",
             "any user",
             list_of("lots", "Lot"),
-            params=[query("material"), query("status"), query("mine"), *PAGING],
+            params=[*FILTERS, query("mine"), *PAGING],
         ),
         "post": op(
             "Post a lot from an own yard", "producer", ref("Lot"), body="LotCreate", status=201
@@ -602,7 +627,7 @@ PATHS: dict[str, Any] = {
             "Intake offers (recycler: own; producer: open ones; overseers: all)",
             "any user",
             list_of("offers", "Offer"),
-            params=[query("material"), query("status"), *PAGING],
+            params=[*FILTERS, *PAGING],
         ),
         "post": op(
             "Post an intake offer for an own plant",
@@ -629,10 +654,17 @@ PATHS: dict[str, Any] = {
     },
     "/match-runs/{id}": {
         "get": op(
-            "A match run and its proposals",
+            "A match run with a page of its proposals (`limit`, `offset`) and a page of its "
+            "unmatched lots (`unmatched_limit`, `unmatched_offset`); `proposals_total` and "
+            "`unmatched_total` count them all",
             "operator, regulator",
             ref("MatchRun"),
-            params=[path_id()],
+            params=[
+                path_id(),
+                *PAGING,
+                query("unmatched_limit", {"type": "integer", "minimum": 0, "maximum": 1000}),
+                query("unmatched_offset", {"type": "integer", "minimum": 0}),
+            ],
         )
     },
     "/proposals": {
@@ -640,7 +672,27 @@ PATHS: dict[str, Any] = {
             "Proposals of the latest run that concern me",
             "any user",
             list_of("proposals", "Proposal"),
-            params=[query("run", INT), *PAGING],
+            params=[
+                query("run", INT),
+                query("material"),
+                query(
+                    "sort",
+                    {
+                        "type": "string",
+                        "enum": [
+                            "run",
+                            "cost",
+                            "-cost",
+                            "tonnes",
+                            "-tonnes",
+                            "distance",
+                            "-distance",
+                            "date",
+                        ],
+                    },
+                ),
+                *PAGING,
+            ],
         )
     },
     "/proposals/{id}/bids": {
@@ -659,7 +711,11 @@ PATHS: dict[str, Any] = {
             params=[path_id()],
         ),
     },
-    "/bids": {"get": op("Bids that concern me", "any user", list_of("bids", "Bid"), params=PAGING)},
+    "/bids": {
+        "get": op(
+            "Bids that concern me", "any user", list_of("bids", "Bid"), params=[*FILTERS, *PAGING]
+        )
+    },
     "/bids/{id}/accept": {
         "post": op(
             "Accept a bid: a contract; tonnes reserved, never twice",
@@ -677,7 +733,10 @@ PATHS: dict[str, Any] = {
     },
     "/contracts": {
         "get": op(
-            "Contracts I am party to", "any user", list_of("contracts", "Contract"), params=PAGING
+            "Contracts I am party to",
+            "any user",
+            list_of("contracts", "Contract"),
+            params=[*FILTERS, *PAGING],
         )
     },
     "/contracts/{id}": {
@@ -716,7 +775,12 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/deliveries": {
-        "get": op("Deliveries I am party to", "any user", list_of("deliveries", "Delivery"))
+        "get": op(
+            "Deliveries I am party to",
+            "any user",
+            list_of("deliveries", "Delivery"),
+            params=[*FILTERS, *PAGING],
+        )
     },
     "/deliveries/{id}/receipt": {
         "post": op(

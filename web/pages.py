@@ -135,12 +135,19 @@ async def map_data(request: Request) -> Response:
 
 async def lots_page(request: Request) -> Response:
     actor = await require_actor(request)
-    material = request.query_params.get("material") or None
-    rows = await run_read(request, views.list_lots, actor, material=material, limit=500)
+    from web.market_pages import listing
+
+    ls = listing(request, views.LOT_STATUSES)
+    rows, total = await run_read(request, views.page_lots, actor, ls.filter, **ls.paging.window())
     return render(
         request,
         "lots.html",
-        {"lots": rows, "materials": catalogue().materials, "material": material},
+        {
+            "lots": rows,
+            "materials": catalogue().materials,
+            "material": ls.filter.material,
+            "pager": ls.pager("/lots", total, len(rows)),
+        },
         block="table",
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from market.services.matching import run_match
 from market.services.users import create_token
 from tests import builders as b
 from web.app import create_app
@@ -40,6 +41,14 @@ SAMPLES: dict[Any, str] = {
     "county": "530181",
     "format": "json",
     "lang": "en",
+    ("/sites/{id}/ledger", "kind"): "generation",
+    ("/sites/{id}/ledger", "month"): "2026-01",
+    "from": "2026-01-01",
+    "to": "2026-12-31",
+    "sort": "cost",
+    "unmatched_limit": "5",
+    "unmatched_offset": "0",
+    "unread": "1",
     "year": "2025",
     "month": "5",
 }
@@ -70,6 +79,7 @@ def world(db, settings) -> dict[str, Any]:
     """A user of each role with a bearer token, a producer's yard, and the app over them."""
     actors = {role: b.actor(db, role) for role in ROLES}
     yard = b.site(db, actors["producer"])
+    run = run_match(db, actors["operator"], settings)
     headers = {}
     for role, actor in actors.items():
         with db.unit_of_work() as uow:
@@ -80,6 +90,7 @@ def world(db, settings) -> dict[str, Any]:
         "ids": {
             "/sites/{id}/ledger": yard.id,
             "/sites/{id}/corrections": yard.id,
+            "/match-runs/{id}": run.id,
             "/sites/{id}/statutory-ledger.xlsx": yard.id,
             "/organisations/{id}/statutory-ledger.xlsx": actors["producer"].organisation_id,
         },
