@@ -189,7 +189,9 @@ def cancelled(db: Database, claimed: Claim) -> bool:
 def request_cancel(uow: UnitOfWork, job: Job) -> Job:
     """A queued job ends now; a running one is asked to stop at its next stage."""
     if job.status in DONE_STATUSES:
-        raise Conflict(f"job: {job.id} is already {job.status}", field="job", value=job.id)
+        raise Conflict(
+            "job: {value} is already {job_status}", field="job", value=job.id, job_status=job.status
+        )
     if job.status == "queued":
         job.status = "cancelled"
         job.stage = "cancelled"

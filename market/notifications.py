@@ -277,7 +277,7 @@ def mark_read(uow: UnitOfWork, actor: Actor, notification_id: int) -> Notificati
     row = get(uow.session, Notification, notification_id, what="notification")
     if row.user_id != actor.user_id:
         raise NotFound(
-            f"notification: {notification_id} does not exist",
+            "notification: {value} does not exist",
             field="notification",
             value=notification_id,
         )
@@ -330,7 +330,10 @@ def set_preferences(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> d
         unknown = [k for k in kinds if k not in NOTIFICATION_KINDS]
         if unknown:
             raise InvalidInput.about(
-                "mail_kinds", unknown[0], f"is not one of {', '.join(NOTIFICATION_KINDS)}"
+                "mail_kinds",
+                unknown[0],
+                "is not one of {NOTIFICATION_KINDS}",
+                NOTIFICATION_KINDS=", ".join(NOTIFICATION_KINDS),
             )
         pref = uow.session.get(MailPreference, actor.user_id)
         if pref is None:

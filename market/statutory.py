@@ -55,7 +55,13 @@ def parse_period(year: Any, month: Any = None) -> audit.Period:
         raise InvalidInput.about("year", year, "is not a year such as 2025")
     y = int(text)
     if not FIRST_YEAR <= y <= LAST_YEAR:
-        raise InvalidInput.about("year", year, f"is outside {FIRST_YEAR}–{LAST_YEAR}")
+        raise InvalidInput.about(
+            "year",
+            year,
+            "is outside {FIRST_YEAR}–{LAST_YEAR}",
+            FIRST_YEAR=FIRST_YEAR,
+            LAST_YEAR=LAST_YEAR,
+        )
     if month is None or month == "":
         return audit.Period.year_of(y)
     m_text = str(month).strip()
@@ -74,7 +80,7 @@ class Scope:
 def scope_of_site(session: Session, actor: Actor, site_id: int) -> Scope:
     site = session.get(Site, site_id) if 0 < site_id <= MAX_ID else None
     if site is None or site.kind != "yard" or not _may_read(actor, site.organisation_id):
-        raise NotFound(f"site_id: {site_id} does not exist", field="site_id", value=site_id)
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
     org = session.get(Organisation, site.organisation_id)
     assert org is not None
     return Scope(org, (site,), site.id)
@@ -83,7 +89,7 @@ def scope_of_site(session: Session, actor: Actor, site_id: int) -> Scope:
 def scope_of_organisation(session: Session, actor: Actor, org_id: int) -> Scope:
     org = session.get(Organisation, org_id) if 0 < org_id <= MAX_ID else None
     if org is None or not _may_read(actor, org_id):
-        raise NotFound(f"organisation: {org_id} does not exist", field="organisation", value=org_id)
+        raise NotFound("organisation: {value} does not exist", field="organisation", value=org_id)
     yards = session.exec(
         select(Site)
         .where(Site.organisation_id == org_id, Site.kind == "yard")

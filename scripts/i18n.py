@@ -8,6 +8,7 @@ python scripts/i18n.py check     # exit 1 when the .po is out of date or has an 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def keywords() -> list[str]:
 
 
 def extract() -> None:
+    os.chdir(ROOT)
     CommandLineInterface().run(
         [
             "pybabel",
@@ -50,7 +52,7 @@ def extract() -> None:
             "wastematch",
             "-o",
             str(POT),
-            str(ROOT),
+            ".",  # from the root: the catalogue names files by their path in the repository
         ]
     )
 

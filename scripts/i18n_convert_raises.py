@@ -42,6 +42,11 @@ CLASSES = {
 RESERVED = {"field", "value", "message", "errors", "template", "self", "cls", "problem"}
 
 
+FSTRINGS_ONLY = "--fstrings-only" in sys.argv
+"""On files already converted (after merging a branch written before the catalogue): convert the
+f-strings only, and leave constant messages alone, which are templates already."""
+
+
 def esc(s):
     return s.replace("{", "{{").replace("}", "}}")
 
@@ -146,7 +151,7 @@ def convert(path):
             continue
         arg = node.args[idx]
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            if "{" in arg.value or "}" in arg.value:
+            if ("{" in arg.value or "}" in arg.value) and not FSTRINGS_ONLY:
                 edits.append(
                     (
                         pos(arg.lineno, arg.col_offset),
@@ -240,6 +245,6 @@ def convert(path):
 
 if __name__ == "__main__":
     manual: list[str] = []
-    for p in sys.argv[1:]:
+    for p in dict.fromkeys(a for a in sys.argv[1:] if not a.startswith("--")):
         manual += convert(p)
     print("\n".join(manual))

@@ -74,7 +74,7 @@ async def stored_result(request: Request, actor: Actor, kind: str) -> Job | None
     job_id = whole(raw)
     job = await run_read(request, job_service.get_job, actor, job_id or 0)
     if job.kind != kind or job.status != "done" or job.result is None:
-        raise NotFound(f"job: {raw} has no {kind} result", field="job", value=raw)
+        raise NotFound("job: {value} has no {kind} result", field="job", value=raw, kind=kind)
     return job
 
 

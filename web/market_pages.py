@@ -886,7 +886,7 @@ async def ledger_export(request: Request) -> Response:
     actor.require("producer", *OVERSEERS)
     fmt = request.path_params["fmt"]
     if fmt not in ("csv", "xlsx"):
-        raise NotFound(f"path: {request.url.path} does not exist")
+        raise NotFound("path: {url_path} does not exist", url_path=request.url.path)
     site_id = whole(request.query_params.get("site", ""))
     if site_id is None:
         raise InvalidInput.about("site", request.query_params.get("site", ""), "is required")
@@ -896,7 +896,11 @@ async def ledger_export(request: Request) -> Response:
     )
     if book["count"] > EXPORT_ROWS:
         raise InvalidInput.about(
-            "site", site_id, f"has {book['count']} entries here: filter to {EXPORT_ROWS} or fewer"
+            "site",
+            site_id,
+            "has {book_count} entries here: filter to {EXPORT_ROWS} or fewer",
+            book_count=book["count"],
+            EXPORT_ROWS=EXPORT_ROWS,
         )
     table = exports.Table("台账 ledger", LEDGER_COLUMNS, book["entries"])
     lang = lang_of(request)

@@ -41,7 +41,9 @@ class Paging:
 
 def _whole(name: str, raw: str, low: int, high: int) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or not low <= int(raw) <= high:
-        raise InvalidInput.about(name, raw, f"must be a whole number from {low} to {high}")
+        raise InvalidInput.about(
+            name, raw, "must be a whole number from {low} to {high}", low=low, high=high
+        )
     return int(raw)
 
 
@@ -69,7 +71,7 @@ def parse(
         offset = _whole("offset", raw_offset, 0, MAX_OFFSET)
     sort = params.get("sort") or default_sort
     if sorts and sort not in sorts:
-        raise InvalidInput.about("sort", sort, f"must be one of {', '.join(sorts)}")
+        raise InvalidInput.about("sort", sort, "must be one of {sorts}", sorts=", ".join(sorts))
     return Paging(limit, offset, sort)
 
 
@@ -86,7 +88,13 @@ def day(params: Mapping[str, str], name: str) -> date | None:
         else:
             if FIRST_YEAR <= day.year <= LAST_YEAR:
                 return day
-            raise InvalidInput.about(name, raw, f"must be a date from {FIRST_YEAR} to {LAST_YEAR}")
+            raise InvalidInput.about(
+                name,
+                raw,
+                "must be a date from {FIRST_YEAR} to {LAST_YEAR}",
+                FIRST_YEAR=FIRST_YEAR,
+                LAST_YEAR=LAST_YEAR,
+            )
     raise InvalidInput.about(name, raw, "must be a date written YYYY-MM-DD")
 
 
@@ -116,7 +124,7 @@ def choice(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str 
     if not raw:
         return None
     if raw not in allowed:
-        raise InvalidInput.about(name, raw, f"must be one of {', '.join(allowed)}")
+        raise InvalidInput.about(name, raw, "must be one of {allowed}", allowed=", ".join(allowed))
     return raw
 
 

@@ -165,7 +165,7 @@ async def organisation_statutory(request: Request) -> Response:
 async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
     def read(session: Any) -> dict[str, Any]:
         if not service.may_read_lab_report(session, actor, lot_id):
-            raise NotFound(f"lot: {lot_id} does not exist", field="lot")
+            raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(Lot, lot_id)
         site = session.get(Site, row.site_id) if row else None
         return {

@@ -176,10 +176,14 @@ def _contract(session: Session, contract: Contract) -> ContractFacts:
 def contract_facts(session: Session, actor: Actor, contract_id: int) -> ContractFacts:
     contract = session.get(Contract, contract_id) if 0 < contract_id <= MAX_ID else None
     if contract is None:
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     facts = _contract(session, contract)
     if not _may_read(actor, facts.producer.organisation_id, facts.recycler.organisation_id):
-        raise NotFound(f"contract: {contract_id} does not exist", field="contract")
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
     return facts
 
 
@@ -193,12 +197,16 @@ def _username(session: Session, user_id: int | None) -> str:
 def delivery_facts(session: Session, actor: Actor, delivery_id: int) -> DeliveryFacts:
     delivery = session.get(Delivery, delivery_id) if 0 < delivery_id <= MAX_ID else None
     if delivery is None:
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     contract = session.get(Contract, delivery.contract_id)
     assert contract is not None and delivery.id is not None
     facts = _contract(session, contract)
     if not _may_read(actor, facts.producer.organisation_id, facts.recycler.organisation_id):
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     papers = session.get(DeliveryPapers, delivery.id)
     return DeliveryFacts(
         id=delivery.id,

@@ -109,7 +109,9 @@ def dispatch_trucks(
     if not isinstance(raw, list) or not raw:
         raise InvalidInput.about("trucks", raw, "must be a non-empty list of trucks (or a csv)")
     if len(raw) > MAX_TRUCKS:
-        raise InvalidInput.about("trucks", len(raw), f"trucks at once; at most {MAX_TRUCKS}")
+        raise InvalidInput.about(
+            "trucks", len(raw), "trucks at once; at most {MAX_TRUCKS}", MAX_TRUCKS=MAX_TRUCKS
+        )
     at = data.get("dispatched_at") or None
     made: list[Delivery] = []
     batch, uow.batch = uow.batch, True  # each dispatch only flushes; one commit at the end
@@ -182,7 +184,9 @@ def set_driver(uow: UnitOfWork, actor: Actor, delivery_id: int, driver: Any) -> 
     actor.require("producer")
     delivery = get(uow.session, Delivery, delivery_id, what="delivery", lock=True)
     if delivery.producer_org_id != actor.organisation_id:
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     name = fields.text({"driver": driver}, "driver", required=True, max_length=60)
     papers = _papers(uow, delivery_id)
     papers.driver = name
@@ -197,7 +201,9 @@ def _recyclers_delivery(uow: UnitOfWork, actor: Actor, delivery_id: int) -> Deli
     offer = get(uow.session, Offer, contract.offer_id, what="offer")
     plant = get(uow.session, Site, offer.site_id, what="site")
     if plant.organisation_id != actor.organisation_id:
-        raise NotFound(f"delivery: {delivery_id} does not exist", field="delivery")
+        raise NotFound(
+            "delivery: {delivery_id} does not exist", field="delivery", delivery_id=delivery_id
+        )
     return delivery
 
 
@@ -252,7 +258,7 @@ def attach_lab_report(uow: UnitOfWork, actor: Actor, lot_id: int, document_id: A
     lot = get(uow.session, Lot, lot_id, what="lot", lock=True)
     yard = get(uow.session, Site, lot.site_id, what="site")
     if yard.organisation_id != actor.organisation_id:
-        raise NotFound(f"lot: {lot_id} does not exist", field="lot")
+        raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
     cited = documents.cite(uow.session, actor, document_id, field="lab_report")
     if len(cited) != 1:
         raise InvalidInput.about("lab_report", document_id, "must be one document id")

@@ -173,7 +173,7 @@ def visible(actor: Actor, job: Job) -> bool:
 def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     job = session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
     if job is None or not visible(actor, job):
-        raise NotFound(f"job: {job_id} does not exist", field="job", value=job_id)
+        raise NotFound("job: {value} does not exist", field="job", value=job_id)
     return job
 
 
@@ -211,7 +211,12 @@ def job_result(session: Session, actor: Actor, job_id: int) -> dict[str, Any]:
     """The stored answer of a done planner, siting or tamper-check job."""
     job = get_job(session, actor, job_id)
     if job.status != "done" or job.result is None or job.kind == "match_run":
-        raise NotFound(f"job: {job_id} has no result here (status {job.status})", field="job")
+        raise NotFound(
+            "job: {job_id} has no result here (status {job_status})",
+            field="job",
+            job_id=job_id,
+            job_status=job.status,
+        )
     return dict(job.result)
 
 
@@ -241,7 +246,9 @@ def cancel(uow: UnitOfWork, actor: Actor, job_id: int) -> Job:
         ).one()
     own = job.created_by == actor.user_id or (job.created_by is None and actor.role == "operator")
     if not own:
-        raise NotAllowed(f"job: {job_id} was started by someone else; only they may cancel it")
+        raise NotAllowed(
+            "job: {job_id} was started by someone else; only they may cancel it", job_id=job_id
+        )
     return jobs.request_cancel(uow, job)
 
 
@@ -254,7 +261,10 @@ def _actor(db: Database, claimed: Claim) -> Actor | None:
     with db.read_session() as session:
         user = session.get(User, claimed.created_by)
         if user is None or not user.is_active:
-            raise NotAllowed(f"job: user {claimed.created_by}, who started it, is no longer active")
+            raise NotAllowed(
+                "job: user {claimed_created_by}, who started it, is no longer active",
+                claimed_created_by=claimed.created_by,
+            )
         return actor_for(session, user)
 
 
