@@ -153,7 +153,7 @@ def start_verify(
     from market import audit
 
     with db.read_session() as session:
-        audit._check_scope(session, audit.Scope(organisation_id=organisation_id))
+        audit.check_scope(session, audit.Scope(organisation_id=organisation_id))
     return _start(db, actor, settings, "verify", {"organisation_id": organisation_id})
 
 
