@@ -90,7 +90,7 @@ def fonts_ready(page: Page) -> None:
 
 def producer_lots(page: Page) -> None:
     page.goto("/my/lots")
-    page.select_option("select[name=material]", "phosphogypsum")
+    page.select_option("#lot-form select[name=material]", "phosphogypsum")
     page.locator("input[name='quality.caso4_2h2o_pct']").wait_for()
     page.fill("input[name=tonnes]", "30000")
     page.fill("input[name='quality.caso4_2h2o_pct']", "89.2")
@@ -129,7 +129,7 @@ def recycler_proposals(page: Page) -> None:
 
 def recycler_offers(page: Page) -> None:
     page.goto("/offers")
-    page.select_option("select[name=material]", "phosphogypsum")
+    page.select_option("#offer-form select[name=material]", "phosphogypsum")
     page.locator("select[name=use]").select_option("cement_retarder")
     page.locator("input[name='spec.caso4_2h2o_pct.min'][value='75']").wait_for()
     page.evaluate("document.querySelector('#offer-form').closest('section').scrollIntoView()")

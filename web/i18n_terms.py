@@ -315,3 +315,6 @@ LOOKED_UP += (
     N_('hashing'),
     N_('The ledger is large: the full check runs in the background and this page follows it.'),
 )
+
+# the statuses a contract list filters by (market/views.py CONTRACT_STATUSES)
+LOOKED_UP += (N_("completed"), N_("cancelled"), N_("active"))

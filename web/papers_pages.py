@@ -16,6 +16,7 @@ from market.errors import InvalidInput, NotFound
 from market.papers import facts, service
 from market.services import documents
 from market.tables import Lot, Site
+from web import i18n
 from web.api import path_id, run_read, settings_of
 from web.market_pages import (
     BLANK,
@@ -27,6 +28,7 @@ from web.market_pages import (
     submit,
 )
 from web.papers_api import receipt_url
+from web.render import lang_of
 from web.security import require_actor
 
 # ----------------------------------------------------------------------------- receipt
@@ -45,7 +47,7 @@ async def _receipt_page(
         "is_recycler": actor.role == "recycler"
         and actor.organisation_id == d.contract.recycler.organisation_id,
         "receipt_url": receipt_url(request, delivery_id),
-        "code": d.contract.code_text,
+        "code": d.contract.waste_code or _not_verified(request),
         "cst": facts.cst,
     }
     return page(request, "papers/receipt.html", ctx, form=form)
@@ -222,3 +224,8 @@ def routes() -> list[BaseRoute]:
         Route("/lots/{id:int}/lab-report", lab_report_panel, methods=["GET"]),
         Route("/lots/{id:int}/lab-report", lab_report_post, methods=["POST"]),
     ]
+
+
+def _not_verified(request: Request) -> str:
+    """A material whose national waste code is not yet checked against the catalogue."""
+    return i18n.gettext("(not verified)", lang_of(request))

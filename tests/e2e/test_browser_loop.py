@@ -53,7 +53,7 @@ def test_the_whole_loop_from_lot_to_ledger(users: dict[str, Page]) -> None:
 
     # the producer posts a silicon-slag lot; choosing the material swaps in its assay fields
     producer.goto("/my/lots")
-    producer.select_option("select[name=material]", "silicon_slag")
+    producer.select_option("#lot-form select[name=material]", "silicon_slag")
     producer.locator("input[name='quality.si_pct']").fill("28")
     producer.fill("input[name='quality.sio2_pct']", "40")
     producer.fill("input[name='quality.moisture_pct']", "3")
@@ -80,7 +80,7 @@ def test_the_whole_loop_from_lot_to_ledger(users: dict[str, Page]) -> None:
     # the recycler offers to take it at its Anning plant; the use prefills the limits
     recycler.goto("/offers")
     recycler.select_option("select[name=site_id]", label="滇中水泥安宁工厂（示例）")
-    recycler.select_option("select[name=material]", "silicon_slag")
+    recycler.select_option("#offer-form select[name=material]", "silicon_slag")
     recycler.locator("select[name=use]").select_option("silicon_recovery")
     expect(recycler.locator("input[name='spec.si_pct.min']")).to_have_value("20")
     recycler.fill("input[name=capacity_t]", "5000")
@@ -143,7 +143,7 @@ def test_a_refused_lot_form_names_the_field_and_keeps_what_was_typed(
 ) -> None:
     producer = users["producer"]
     producer.goto("/my/lots")
-    producer.select_option("select[name=material]", "red_mud")
+    producer.select_option("#lot-form select[name=material]", "red_mud")
     producer.fill("input[name='quality.na2o_pct']", "6.5")
     producer.fill("input[name=tonnes]", "3000")
     producer.fill("input[name=available_from]", "2026-12-01")
@@ -158,7 +158,7 @@ def test_a_refused_lot_form_names_the_field_and_keeps_what_was_typed(
     expect(until).to_have_value("2026-11-01")
     expect(producer.locator("input[name='quality.na2o_pct']")).to_have_value("6.5")
     expect(producer.locator("input[name=tonnes]")).to_have_value("3000")
-    expect(producer.locator("select[name=material]")).to_have_value("red_mud")
+    expect(producer.locator("#lot-form select[name=material]")).to_have_value("red_mud")
     assert producer.url.endswith("/my/lots")
 
 

@@ -94,7 +94,7 @@ def test_the_recycler_confirms_a_receipt_from_its_to_do_on_a_phone(
     delivery_id = sent.json()["id"]
 
     page = open_as(browser, live_server, "recycler-demo", viewport=PHONE)
-    expect(todo_item(page, "receipt_to_confirm")).to_contain_text("待确认签收")
+    expect(todo_item(page, "receipt_to_confirm")).to_contain_text("待确认收货")
     # the bid accepted and the truck on its way are both news to the recycler
     unread = int(page.locator("#daily-badge .bell b").inner_text())
     assert unread >= 2

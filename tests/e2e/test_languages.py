@@ -24,6 +24,8 @@ SKIP = re.compile(r"^/(api/|static/|logout|lang/|healthz)|\.(csv|xlsx|json|pdf|p
 ZH_PAGE_ALLOWS = {
     # units and symbols (single letters are symbols too: P × r, grade A)
     *("km", "CO", "ms", "MB", "II", "pH", "mg", "kg", "Zn", "Pb", "As", "Cd", "IRa", "Iγ"),
+    # chemical formulas as the pages write them (web/format.py)
+    *("P₂O₅", "CO₂", "SO₃", "Al₂O₃", "Fe₂O₃", "SiO₂", "Na₂O", "K₂O", "CaO", "MgO", "TiO₂"),
     # formats and standards' prefixes
     *("GB", "HJ", "JC", "CSV", "Excel", "XLSX", "JSON", "GeoJSON", "PDF", "JPEG", "PNG", "API"),
     # the language switch names the other language in its own words
