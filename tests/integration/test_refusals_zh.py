@@ -126,7 +126,7 @@ def test_a_match_run_page_explains_an_unmatched_lot_in_chinese_and_in_english_on
     db, settings
 ):
     """The engine's reasons stay English in the stored run and the API (docs/matching-format.md);
-    the page translates them (web/reasons_zh.py)."""
+    the page says them in its language from their details (the catalogue, docs/translating.md)."""
     producer, recycler, operator = (b.actor(db, r) for r in ("producer", "recycler", "operator"))
     yard = b.site(db, producer, b.ANNING)
     lot = b.lot(db, producer, yard.id, quality={"caso4_2h2o_pct": 88.0, "f_ws_pct": 0.62})
