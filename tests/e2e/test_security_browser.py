@@ -30,8 +30,9 @@ def test_a_hostile_site_name_is_text_in_the_map_tooltip(browser, live_server, ho
     try:
         log_in_page(page, live_server, "regulator-demo")
         page.wait_for_selector("#yunnan-map[data-ready=true]")
-        shown = page.evaluate(
-            """() => {
+        # the chart redraws once the web font has loaded, which closes an open tooltip: show it
+        # again on every poll until its text is drawn
+        show_tip = """() => {
                 const el = document.getElementById("yunnan-map");
                 const chart = echarts.getInstanceByDom(el);
                 const series = chart.getOption().series;
@@ -46,7 +47,7 @@ def test_a_hostile_site_name_is_text_in_the_map_tooltip(browser, live_server, ho
                 }
                 return false;
             }"""
-        )
+        shown = page.evaluate(show_tip)
         assert shown, "the hostile site is on the map"
         # the tooltip is text drawn on the canvas (renderMode "richText"): markup stays text
         drawn_text = """() => {
@@ -54,7 +55,9 @@ def test_a_hostile_site_name_is_text_in_the_map_tooltip(browser, live_server, ho
             return chart.getZr().storage.getDisplayList(true)
                 .map(e => (e.style && e.style.text) || "").join("\\n");
         }"""
-        page.wait_for_function(f"() => ({drawn_text})().indexOf('onerror') >= 0")
+        page.wait_for_function(
+            f"() => ({show_tip})() && ({drawn_text})().indexOf('onerror') >= 0", polling=500
+        )
         tooltip = page.evaluate(
             """() => {
                 const el = document.getElementById("yunnan-map");
