@@ -21,6 +21,7 @@ from market.views.common import (
     ListFilter,
     count_of,
     list_sites,
+    placed,
     site_public,
 )
 from market.views.deliveries import (
@@ -126,6 +127,7 @@ __all__ = [
     "page_lots",
     "page_offers",
     "page_proposals",
+    "placed",
     "proposal_rows",
     "site_ledger",
     "site_public",

@@ -41,6 +41,22 @@ def site_public(site: Site, org: Organisation | None = None) -> dict[str, Any]:
     return out
 
 
+def placed(row: Any, site: Any, org: Any) -> dict[str, Any]:
+    """The head every lot and offer is listed with: its id, its site and where that is, and the
+    organisation that owns it."""
+    return {
+        "id": row.id,
+        "site_id": row.site_id,
+        "site": site.name,
+        "organisation_id": org.id,
+        "organisation": org.name,
+        "prefecture": site.prefecture,
+        "county": site.county,
+        "lat": site.lat,
+        "lon": site.lon,
+    }
+
+
 def list_sites(
     session: Session, actor: Actor, *, kind: str | None = None, everyone: bool = False
 ) -> list[dict[str, Any]]:

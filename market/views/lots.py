@@ -24,7 +24,7 @@ from market.tables import (
     Organisation,
     Site,
 )
-from market.views.common import EVERYTHING, ListFilter, _instant, _known
+from market.views.common import EVERYTHING, ListFilter, _instant, _known, placed
 from market.views.rules import (
     _lot_parts,
     _lot_status_is,
@@ -124,15 +124,7 @@ def lot_public(
     lot: Any, site: Any, org: Any, open_t: float, active: int, today: date
 ) -> dict[str, Any]:
     return {
-        "id": lot.id,
-        "site_id": lot.site_id,
-        "site": site.name,
-        "organisation_id": org.id,
-        "organisation": org.name,
-        "prefecture": site.prefecture,
-        "county": site.county,
-        "lat": site.lat,
-        "lon": site.lon,
+        **placed(lot, site, org),
         "material": lot.material,
         "tonnes": lot.tonnes,
         "tonnes_open": shown_open_t(open_t),

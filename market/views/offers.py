@@ -15,7 +15,7 @@ from market.tables import (
     Organisation,
     Site,
 )
-from market.views.common import EVERYTHING, ListFilter, _dated, _material_is, count_of
+from market.views.common import EVERYTHING, ListFilter, _dated, _material_is, count_of, placed
 from market.views.rules import (
     _offer_status_is,
     offer_status,
@@ -29,15 +29,7 @@ def offer_public(
     offer: Offer, site: Site, org: Organisation, open_t: float, today: date
 ) -> dict[str, Any]:
     return {
-        "id": offer.id,
-        "site_id": offer.site_id,
-        "site": site.name,
-        "organisation_id": org.id,
-        "organisation": org.name,
-        "prefecture": site.prefecture,
-        "county": site.county,
-        "lat": site.lat,
-        "lon": site.lon,
+        **placed(offer, site, org),
         "material": offer.material,
         "use": offer.use_code,
         "capacity_t": offer.capacity_t,
