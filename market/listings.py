@@ -14,7 +14,7 @@ from market.auth import Actor
 from market.errors import NotFound
 from market.services.common import OVERSEERS
 from market.tables import Lot, LotRevision, Proposal, Site
-from market.views import _proposal_rows, usernames
+from market.views import proposal_rows, usernames
 
 HISTORY_FIELDS = (
     "tonnes",
@@ -60,7 +60,7 @@ def lot_history(session: Session, actor: Actor, lot_id: int) -> list[dict[str, A
 def proposal_for(session: Session, actor: Actor, proposal_id: int) -> dict[str, Any]:
     """One proposal, for the recycler whose plant it names, the producer whose lot it names, or
     an overseer; anyone else is told it does not exist."""
-    rows = _proposal_rows(session, Proposal.id == proposal_id)
+    rows = proposal_rows(session, Proposal.id == proposal_id)
     if rows and (
         actor.role in OVERSEERS
         or (actor.role == "recycler" and rows[0]["recycler_id"] == actor.organisation_id)

@@ -1,0 +1,132 @@
+"""Sites, list filters and counting: what every listing of the market shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    false,
+)
+from sqlmodel import Session, col, func, select
+
+from market import clock
+from market.auth import Actor
+from market.catalogue import catalogue
+from market.services.common import OVERSEERS
+from market.tables import (
+    Organisation,
+    Site,
+)
+
+
+def site_public(site: Site, org: Organisation | None = None) -> dict[str, Any]:
+    out = {
+        "id": site.id,
+        "name": site.name,
+        "kind": site.kind,
+        "lat": site.lat,
+        "lon": site.lon,
+        "prefecture": site.prefecture,
+        "prefecture_code": site.prefecture_code,
+        "county": site.county,
+        "county_code": site.county_code,
+        "organisation_id": site.organisation_id,
+    }
+    if org is not None:
+        out["organisation"] = org.name
+    return out
+
+
+def placed(row: Any, site: Any, org: Any) -> dict[str, Any]:
+    """The head every lot and offer is listed with: its id, its site and where that is, and the
+    organisation that owns it."""
+    return {
+        "id": row.id,
+        "site_id": row.site_id,
+        "site": site.name,
+        "organisation_id": org.id,
+        "organisation": org.name,
+        "prefecture": site.prefecture,
+        "county": site.county,
+        "lat": site.lat,
+        "lon": site.lon,
+    }
+
+
+def list_sites(
+    session: Session, actor: Actor, *, kind: str | None = None, everyone: bool = False
+) -> list[dict[str, Any]]:
+    """Own sites; overseers see all. `everyone` lists every site (names and places are public
+    on the market map, but only the owner and overseers see the figures behind them)."""
+    q = select(Site, Organisation).join(Organisation, col(Organisation.id) == Site.organisation_id)
+    if not everyone and actor.role not in OVERSEERS:
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    if kind:
+        q = q.where(Site.kind == kind if kind in ("yard", "plant") else false())
+    rows = session.exec(q.order_by(col(Site.id))).all()
+    return [site_public(s, o) for s, o in rows]
+
+
+def _known(material: str) -> bool:
+    # a filter that can match nothing is not sent to the database: PostgreSQL refuses text
+    # holding a NUL ("?material=%00" would be a 500)
+    return material in catalogue().materials
+
+
+LOT_STATUSES = ("open", "reserved", "closed", "withdrawn")
+
+
+OFFER_STATUSES = ("open", "full", "expired", "withdrawn")
+
+
+BID_STATUSES = ("open", "on_hold", "accepted", "rejected", "withdrawn")
+
+
+CONTRACT_STATUSES = ("active", "completed", "cancelled")
+
+
+DELIVERY_STATUSES = ("dispatched", "received", "disputed")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list is filtered by: a status, a material, and days (China Standard Time) from
+    and to, both included. An unknown material or status selects nothing."""
+
+    status: str | None = None
+    material: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+EVERYTHING = ListFilter()
+
+
+def _instant(day: date) -> datetime:
+    """The first instant of a day in China, in UTC (as instants are stored)."""
+    return datetime.combine(day, time(), clock.CHINA).astimezone(UTC)
+
+
+def _dated(column: Any, f: ListFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if f.since is not None:
+        out.append(column >= _instant(f.since))
+    if f.until is not None:
+        out.append(column < _instant(f.until + timedelta(days=1)))
+    return out
+
+
+def _material_is(column: Any, f: ListFilter) -> list[ColumnElement[bool]]:
+    if not f.material:
+        return []
+    return [column == f.material if _known(f.material) else false()]
+
+
+def count_of(session: Session, q: Select[Any], params: dict[str, Any] | None = None) -> int:
+    """How many rows `q` selects, counted by the database."""
+    counted = select(func.count()).select_from(q.order_by(None).subquery())
+    return int(session.connection().execute(counted, params or {}).scalar_one())

@@ -1,0 +1,110 @@
+"""Recyclers' offers as the listings show them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, func
+
+from market import clock
+from market.auth import Actor
+from market.errors import NotFound
+from market.tables import (
+    Offer,
+    Organisation,
+    Site,
+)
+from market.views.common import EVERYTHING, ListFilter, _dated, _material_is, count_of, placed
+from market.views.rules import (
+    _offer_status_is,
+    offer_status,
+    offers_with_open_capacity,
+    open_offer_condition,
+    shown_open_t,
+)
+
+
+def offer_public(
+    offer: Offer, site: Site, org: Organisation, open_t: float, today: date
+) -> dict[str, Any]:
+    return {
+        **placed(offer, site, org),
+        "material": offer.material,
+        "use": offer.use_code,
+        "capacity_t": offer.capacity_t,
+        "capacity_open_t": shown_open_t(open_t),
+        "period_start": offer.period_start.isoformat(),
+        "period_end": offer.period_end.isoformat(),
+        "spec": offer.spec,
+        "price_cny_t": offer.price_cny_t,
+        "max_haul_km": offer.max_haul_km,
+        "status": offer_status(offer, open_t, today),
+        "created_at": offer.created_at.isoformat(),
+    }
+
+
+def page_offers(
+    session: Session,
+    actor: Actor,
+    f: ListFilter = EVERYTHING,
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    today: date | None = None,
+    counted: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """Recyclers see their own offers; overseers see all; producers see the open ones (the
+    market's demand side is public, as on any exchange). Newest first, with the total."""
+    today = today or clock.today()
+    q, open_t = offers_with_open_capacity()
+    if actor.role == "recycler":
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    elif actor.role == "producer":
+        q = q.where(open_offer_condition(open_t, today))
+    q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
+    if f.status:
+        q = q.where(_offer_status_is(f.status, open_t, today))
+    rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
+    total = count_of(session, q.with_only_columns(Offer.id)) if counted else -1
+    return [offer_public(*row, today) for row in rows], total
+
+
+def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
+    """How many open offers each of the actor's plants has, counted by the database."""
+    today = clock.today()
+    q, open_t = offers_with_open_capacity()
+    q = (
+        q.with_only_columns(Offer.site_id, func.count())
+        .where(Site.organisation_id == actor.organisation_id, open_offer_condition(open_t, today))
+        .group_by(col(Offer.site_id))
+    )
+    return {site_id: int(n) for site_id, n in session.exec(q).all()}
+
+
+def list_offers(
+    session: Session,
+    actor: Actor,
+    *,
+    material: str | None = None,
+    status: str | None = None,
+    limit: int = 500,
+    offset: int = 0,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
+    f = ListFilter(status=status or None, material=material or None)
+    return page_offers(session, actor, f, limit=limit, offset=offset, today=today, counted=False)[0]
+
+
+def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
+    today = clock.today()
+    q, open_t = offers_with_open_capacity()
+    q = q.where(Offer.id == offer_id)
+    if actor.role == "recycler":
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    elif actor.role == "producer":
+        q = q.where(open_offer_condition(open_t, today))
+    row = session.exec(q).first()
+    if row is None:
+        raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
+    return offer_public(*row, today)

@@ -1,0 +1,312 @@
+"""Bids on proposals and the contracts they became."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    or_,
+    true,
+)
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
+
+from market.auth import Actor
+from market.errors import NotFound
+from market.services.common import OVERSEERS
+from market.tables import (
+    Bid,
+    Contract,
+    Delivery,
+    Lot,
+    Offer,
+    Organisation,
+    Proposal,
+    Site,
+)
+from market.views.common import (
+    BID_STATUSES,
+    CONTRACT_STATUSES,
+    EVERYTHING,
+    ListFilter,
+    _dated,
+    _material_is,
+    count_of,
+)
+from market.views.deliveries import list_deliveries
+from market.views.rules import join_deal
+
+
+def bid_public(bid: Bid) -> dict[str, Any]:
+    return {
+        "id": bid.id,
+        "proposal_id": bid.proposal_id,
+        "organisation_id": bid.organisation_id,
+        "price_cny_t": bid.price_cny_t,
+        "tonnes": bid.tonnes,
+        "status": bid.status,
+        "created_at": bid.created_at.isoformat(),
+        "decided_at": bid.decided_at.isoformat() if bid.decided_at else None,
+    }
+
+
+@cache
+def _bid_select() -> Select[Any]:
+    Recycler = aliased(Organisation)
+    Plant = aliased(Site)
+    q = (
+        select(
+            Bid.id,
+            Bid.proposal_id,
+            Bid.organisation_id,
+            Bid.price_cny_t,
+            Bid.tonnes,
+            Bid.status,
+            Bid.created_at,
+            Bid.decided_at,
+            Lot.id.label("lot_id"),
+            Offer.id.label("offer_id"),
+            Lot.material,
+            Site.name.label("yard"),
+            Site.organisation_id.label("producer_id"),
+            Recycler.name.label("recycler"),
+            Plant.name.label("plant"),
+            Proposal.tonnes.label("proposal_tonnes"),
+            Proposal.road_km,
+            Proposal.haul_cost,
+        )
+        .join(Proposal, col(Proposal.id) == Bid.proposal_id)
+        .join(Recycler, col(Recycler.id) == Bid.organisation_id)
+        .order_by(col(Bid.id).desc())
+    )
+    # the bidder is the recycler named, not looked up through the plant
+    return join_deal(q, Proposal.lot_id, Proposal.offer_id, plant=Plant)
+
+
+def _bid_filter(f: ListFilter) -> list[ColumnElement[bool]]:
+    out = [*_material_is(Lot.material, f), *_dated(col(Bid.created_at), f)]
+    if f.status:
+        out.append(Bid.status == f.status if f.status in BID_STATUSES else false())
+    return out
+
+
+def _bid_rows(
+    session: Session, where: Any, *, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    q = _bid_select().where(where).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    out = []
+    for row in session.execute(q):
+        r = row._asdict()
+        haul = r.pop("haul_cost")
+        r["haul_cny_t"] = round(haul / r["proposal_tonnes"], 2) if r["proposal_tonnes"] else 0
+        r["created_at"] = r["created_at"].isoformat()
+        r["decided_at"] = r["decided_at"].isoformat() if r["decided_at"] else None
+        out.append(r)
+    return out
+
+
+def _sees_proposal(session: Session, actor: Actor, proposal: Proposal) -> bool:
+    """A producer sees the proposals of its lots, a recycler those for its offers."""
+    if actor.role == "producer":
+        site = select(Lot.site_id).where(Lot.id == proposal.lot_id).scalar_subquery()
+    elif actor.role == "recycler":
+        site = select(Offer.site_id).where(Offer.id == proposal.offer_id).scalar_subquery()
+    else:
+        return True
+    owner = session.exec(select(Site.organisation_id).where(Site.id == site)).first()
+    return owner == actor.organisation_id
+
+
+def _bid_scope(actor: Actor) -> Any:
+    if actor.role == "recycler":
+        return Bid.organisation_id == actor.organisation_id
+    if actor.role == "producer":
+        return Site.organisation_id == actor.organisation_id
+    return true()
+
+
+def list_bids(
+    session: Session, actor: Actor, *, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Bids that concern the actor: a recycler's own, those on a producer's lots; overseers all."""
+    return _bid_rows(session, _bid_scope(actor), limit=limit, offset=offset)
+
+
+def page_bids(
+    session: Session,
+    actor: Actor,
+    f: ListFilter = EVERYTHING,
+    *,
+    lot_id: int | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the bids that concern the actor, newest first, and how many there are."""
+    where = and_(_bid_scope(actor), *_bid_filter(f))
+    if lot_id is not None:
+        where = and_(where, Lot.id == lot_id)
+    rows = _bid_rows(session, where, limit=limit, offset=offset)
+    counted = _bid_select().with_only_columns(Bid.id).where(where)
+    return rows, count_of(session, counted)
+
+
+def latest_bids(
+    session: Session, actor: Actor, proposal_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """The newest bid the actor sees on each of these proposals (a page of them)."""
+    if not proposal_ids:
+        return {}
+    rows = _bid_rows(session, and_(_bid_scope(actor), col(Bid.proposal_id).in_(set(proposal_ids))))
+    out: dict[int, dict[str, Any]] = {}
+    for b in rows:  # newest first
+        out.setdefault(b["proposal_id"], b)
+    return out
+
+
+def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[dict[str, Any]]:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or not _sees_proposal(session, actor, proposal):
+        # another organisation's proposal reads as a missing one: ids are not revealed
+        raise NotFound(
+            "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
+        )
+    return _bid_rows(session, and_(_bid_scope(actor), Bid.proposal_id == proposal_id))
+
+
+def contract_public(c: Contract) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "bid_id": c.bid_id,
+        "lot_id": c.lot_id,
+        "offer_id": c.offer_id,
+        "tonnes": c.tonnes,
+        "price_cny_t": c.price_cny_t,
+        "status": c.status,
+        "created_at": c.created_at.isoformat(),
+        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+    }
+
+
+@cache
+def _contract_select() -> Select[Any]:
+    Plant = aliased(Site)
+    Producer = aliased(Organisation)
+    Recycler = aliased(Organisation)
+    # correlated sums: with a page of contracts, only their deliveries are read (index on
+    # delivery.contract_id), however many deliveries the market has seen
+    sent = (
+        select(func.coalesce(func.sum(Delivery.tonnes), 0.0))
+        .where(Delivery.contract_id == Contract.id)
+        .scalar_subquery()
+    )
+    received = (
+        select(func.coalesce(func.sum(Delivery.received_tonnes), 0.0))
+        .where(Delivery.contract_id == Contract.id, Delivery.status == "received")
+        .scalar_subquery()
+    )
+    q = select(
+        Contract.id,
+        Contract.bid_id,
+        Contract.lot_id,
+        Contract.offer_id,
+        Contract.tonnes,
+        Contract.price_cny_t,
+        Contract.status,
+        Contract.created_at,
+        Contract.closed_at,
+        Lot.material,
+        Site.name.label("yard"),
+        Site.id.label("yard_id"),
+        Producer.name.label("producer"),
+        Producer.id.label("producer_id"),
+        Plant.name.label("plant"),
+        Recycler.name.label("recycler"),
+        Recycler.id.label("recycler_id"),
+        sent.label("dispatched_t"),
+        received.label("received_t"),
+    ).order_by(col(Contract.id).desc())
+    return join_deal(
+        q,
+        Contract.lot_id,
+        Contract.offer_id,
+        producer=Producer,
+        plant=Plant,
+        recycler=Recycler,
+    )
+
+
+def _contract_rows(
+    session: Session, actor: Actor, where: Any, *, limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
+    q = _contract_select()
+    cols = q.selected_columns
+    q = q.where(where)
+    if actor.role not in OVERSEERS:
+        q = q.where(
+            or_(
+                cols.producer_id == actor.organisation_id, cols.recycler_id == actor.organisation_id
+            )
+        )
+    out = []
+    for row in session.execute(q.limit(limit).offset(offset)):
+        r = row._asdict()
+        r["created_at"] = r["created_at"].isoformat()
+        r["closed_at"] = r["closed_at"].isoformat() if r["closed_at"] else None
+        r["dispatched_t"] = round(float(r["dispatched_t"]), 3)
+        r["received_t"] = round(float(r["received_t"]), 3)
+        r["remaining_t"] = round(r["tonnes"] - r["dispatched_t"], 3)
+        out.append(r)
+    return out
+
+
+def list_contracts(
+    session: Session, actor: Actor, *, limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
+    return _contract_rows(session, actor, true(), limit=limit, offset=offset)
+
+
+def page_contracts(
+    session: Session,
+    actor: Actor,
+    f: ListFilter = EVERYTHING,
+    *,
+    limit: int = 500,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the contracts the actor is party to (overseers: all), newest first, and how
+    many there are."""
+    where = and_(true(), *_material_is(Lot.material, f), *_dated(col(Contract.created_at), f))
+    if f.status:
+        where = and_(
+            where, Contract.status == f.status if f.status in CONTRACT_STATUSES else false()
+        )
+    rows = _contract_rows(session, actor, where, limit=limit, offset=offset)
+    q = _contract_select()
+    cols = q.selected_columns
+    counted = q.with_only_columns(Contract.id).where(where)
+    if actor.role not in OVERSEERS:
+        counted = counted.where(
+            or_(
+                cols.producer_id == actor.organisation_id, cols.recycler_id == actor.organisation_id
+            )
+        )
+    return rows, count_of(session, counted)
+
+
+def get_contract(session: Session, actor: Actor, contract_id: int) -> dict[str, Any]:
+    rows = _contract_rows(session, actor, Contract.id == contract_id)
+    if not rows:
+        raise NotFound(
+            "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
+        )
+    row = rows[0]
+    row["deliveries"] = list_deliveries(session, actor, contract_id)
+    return row

@@ -1,0 +1,288 @@
+"""The request plumbing every marketplace page shares: the posted form and its files, refusals shown
+beside the field they name, `done` (303 or HX-Redirect with a flash), rendering a page or its
+htmx block, and list pages (filters, paging, sorting)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from market import clock, views
+from market.auth import Actor
+from market.catalogue import catalogue
+from market.db import UnitOfWork
+from market.errors import Conflict, DomainError, InvalidInput
+from market.services import (
+    documents,
+)
+from web import flash, i18n, paging
+from web.api import db_of, run_uow, settings_of
+from web.i18n import translate
+from web.render import lang_of, render
+from web.security import CSRF_FIELD, check_csrf
+
+REFUSALS = (InvalidInput, Conflict)
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the user typed into one form and, when refused, why; `id` tells apart the forms of
+    the same kind on one page (one per delivery, per proposal)."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    id: str = ""
+
+
+BLANK = Form()
+
+
+async def posted(request: Request, form_id: str = "") -> Form:
+    raw = await request.form()
+    check_csrf(request, raw)
+    values = {k: v for k, v in raw.items() if isinstance(v, str) and k != CSRF_FIELD}
+    return Form(values, {}, form_id)
+
+
+# the form's boundary, token and other fields on top of an uploaded file
+UPLOAD_OVERHEAD = 64_000
+
+
+async def posted_with_file(
+    request: Request, file_field: str, form_id: str = ""
+) -> tuple[Form, tuple[bytes, str] | None]:
+    """A multipart form with at most one file (evidence): the typed values, and the file's
+    content and name when one was chosen. Refused by its declared length before it is read."""
+    limit = settings_of(request).max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
+        raise InvalidInput(
+            "file: {int_declared} bytes sent, at most {limit} allowed",
+            field="file",
+            int_declared=int(declared),
+            limit=limit,
+        )
+    chosen = None
+    async with request.form(max_files=1, max_fields=40) as raw:
+        check_csrf(request, raw)
+        values = {k: v for k, v in raw.items() if isinstance(v, str) and k != CSRF_FIELD}
+        upload = raw.get(file_field)
+        if isinstance(upload, UploadFile) and upload.filename:
+            chosen = (await upload.read(limit + 1), upload.filename)
+    return Form(values, {}, form_id), chosen
+
+
+def uploaded_evidence(
+    uow: UnitOfWork, actor: Actor, form: Form, upload: tuple[bytes, str] | None, limit: int
+) -> str:
+    """The document id a form cites: a file chosen now is uploaded first (and the id kept in the
+    form, so a refused form need not be sent the file again), else the id kept from before."""
+    if upload is None:
+        return form.values.get("evidence", "")
+    doc = documents.upload(uow, actor, content=upload[0], filename=upload[1], max_bytes=limit)
+    if isinstance(form.values, dict):
+        form.values["evidence"] = str(doc.id)
+    return str(doc.id)
+
+
+def pick(values: Mapping[str, str], names: Iterable[str]) -> dict[str, Any]:
+    # an empty input is a missing value to the parsers in market.fields
+    return {n: values.get(n, "") for n in names}
+
+
+def quality_of(values: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k.removeprefix("quality."): v
+        for k, v in values.items()
+        if k.startswith("quality.") and v.strip()
+    }
+
+
+def spec_of(values: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    spec: dict[str, dict[str, str]] = {}
+    for k, v in values.items():
+        parts = k.split(".")
+        if len(parts) == 3 and parts[0] == "spec" and parts[2] in ("min", "max") and v.strip():
+            spec.setdefault(parts[1], {})[parts[2]] = v
+    return spec
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def done(request: Request, url: str, result: Any = None) -> Response:
+    flash.remember(request, url, result)
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _input_for(field_name: str | None, form: Form) -> str:
+    """The input a refusal belongs beside: the field itself, or the first input under it
+    (`spec.caso4_2h2o_pct` -> `spec.caso4_2h2o_pct.min`); "_" for the form as a whole."""
+    if field_name in form.values:
+        return field_name
+    if field_name:
+        for name in form.values:
+            if name.startswith(field_name + "."):
+                return name
+    return "_"
+
+
+def refusal(request: Request, exc: DomainError) -> str:
+    """The service's refusal in the page's language (the API keeps the English)."""
+    return i18n.refusal(exc, lang_of(request))
+
+
+async def submit(
+    request: Request,
+    form: Form,
+    call: Callable[[UnitOfWork], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Form], Awaitable[Response]],
+) -> Response:
+    """Run one service in a unit of work; a refusal of the input re-renders the form."""
+    db = db_of(request)
+    try:
+        result = await run_in_threadpool(db.run, call)
+    except REFUSALS as exc:
+        # every bad field beside its input (the first one's message where two share an input)
+        errors: dict[str, str] = {}
+        for each in exc.every():
+            errors.setdefault(_input_for(each.field, form), refusal(request, each))
+        return await refused(Form(form.values, errors, form.id))
+    return done(request, then(result), result)
+
+
+async def act(
+    request: Request,
+    call: Callable[[UnitOfWork], Any],
+    *,
+    then: str,
+    refused: Callable[[str], Awaitable[Response]],
+) -> Response:
+    """A button (accept, withdraw ...): on refusal, the page it was pressed on, with the reason."""
+    await posted(request)
+    try:
+        await run_uow(request, call)
+    except REFUSALS as exc:
+        return await refused(refusal(request, exc))
+    return done(request, then)
+
+
+def _cst(value: Any, with_time: bool = True) -> str:
+    """An ISO instant as China Standard Time, the way people on the ground read it."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _install_filters(env: Environment) -> None:
+    env.filters.setdefault("cst", _cst)
+
+
+def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    form: Form = BLANK,
+    block: str | None = None,
+    status_code: int | None = None,
+) -> Response:
+    _install_filters(request.app.state.templates.env)
+    lang = lang_of(request)
+    ctx = {
+        "catalogue": catalogue(),
+        "form": form,
+        "blank": BLANK,
+        "material_options": [
+            (code, i18n.name_of(m, lang)) for code, m in catalogue().materials.items()
+        ],
+        "options": _options,
+        **context,
+    }
+    status = status_code or (422 if form.errors else 200)
+    return render(request, name, ctx, block=block, status_code=status)
+
+
+def _options(rows: Iterable[Mapping[str, Any]], value: str, text: str) -> list[tuple[Any, Any]]:
+    return [(r[value], r[text]) for r in rows]
+
+
+def translator(request: Request) -> Callable[[str], str]:
+    lang = lang_of(request)
+    return lambda text: translate(text, lang)
+
+
+def now_cst_input() -> str:
+    return clock.now().strftime("%Y-%m-%dT%H:%M")
+
+
+LIST_FILTERS = ("status", "material", "from", "to")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list's request, checked: which page, filtered how, and the filters as sent (kept in
+    the pager's links and the filter form)."""
+
+    paging: paging.Paging
+    filter: views.ListFilter
+    kept: dict[str, str]
+
+    def pager(self, path: str, total: int, shown: int, **kw: Any) -> paging.Pager:
+        return paging.Pager(path, total, self.paging, shown, self.kept, **kw)
+
+
+def listing(
+    request: Request,
+    statuses: Iterable[str] = (),
+    *,
+    default_limit: int = 50,
+    max_limit: int = 200,
+    sorts: tuple[str, ...] = (),
+    default_sort: str = "",
+    page_param: str = "page",
+    extra: tuple[str, ...] = (),
+) -> Listing:
+    q = request.query_params
+    params = {"page": q[page_param]} if page_param in q else {}
+    params |= {k: q[k] for k in ("limit", "sort") if k in q}
+    pg = paging.parse(
+        params,
+        default_limit=default_limit,
+        max_limit=max_limit,
+        sorts=sorts,
+        default_sort=default_sort,
+    )
+    material = q.get("material") or None
+    if material is not None and material not in catalogue().materials:
+        raise InvalidInput.about("material", material, "is not a known material")
+    f = views.ListFilter(
+        status=paging.choice(q, "status", tuple(statuses)),
+        material=material,
+        since=paging.day(q, "from"),
+        until=paging.day(q, "to"),
+    )
+    names = (*LIST_FILTERS, *extra) + (("limit",) if "limit" in q else ())
+    kept = paging.kept(q, names)
+    if pg.sort and pg.sort != default_sort:
+        kept["sort"] = pg.sort
+    return Listing(pg, f, kept)

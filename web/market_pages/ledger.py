@@ -1,0 +1,195 @@
+"""A site's stock ledger: the page, entries posted by hand, and its export."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from market import clock, exports, views
+from market.auth import Actor
+from market.catalogue import catalogue
+from market.db import UnitOfWork
+from market.errors import InvalidInput, NotFound
+from market.services import (
+    ledger,
+)
+from market.services.common import OVERSEERS
+from web import paging
+from web.api import path_id, run_read, settings_of, whole
+from web.market_pages.forms import (
+    BLANK,
+    Form,
+    page,
+    pick,
+    posted_with_file,
+    submit,
+    translator,
+    uploaded_evidence,
+)
+from web.render import lang_of
+from web.security import require_actor
+
+KIND_LABELS = {
+    "opening": "Opening survey",
+    "generation": "Generation",
+    "dispatch": "Dispatch",
+    "utilisation": "Utilisation",
+    "treatment": "Harmless treatment",
+    "disposal": "Disposal",
+    "correction": "Correction",
+    "p2o5_output": "P2O5 output",
+}
+
+
+# what a producer records by hand, in the order of a month's paperwork; dispatches and receipts
+# are written by deliveries
+ENTRY_KINDS = {
+    "generation": "Generation",
+    "p2o5_output": "P2O5 output",
+    "utilisation": "Own use (documented)",
+    "treatment": "Harmless treatment",
+    "disposal": "Disposal",
+    "correction": "Correction",
+    "opening": "Opening survey",
+}
+
+
+LEDGER_FILTERS = ("material", "kind", "month")
+
+
+def _ledger_filters(request: Request) -> dict[str, Any]:
+    """The ledger's filters, checked: material, kind (a ledger kind) and month (YYYY-MM)."""
+    q = request.query_params
+    material = q.get("material") or None
+    if material is not None and material not in catalogue().materials:
+        raise InvalidInput.about("material", material, "is not a known material")
+    return {
+        "material": material,
+        "kind": paging.choice(q, "kind", views.LEDGER_KINDS),
+        "month": paging.month(q, "month"),
+    }
+
+
+async def _ledger_page(
+    request: Request, actor: Actor, site_id: int | None, form: Form = BLANK, block: str = ""
+) -> Response:
+    pg = paging.parse(request.query_params, default_limit=100, max_limit=500)
+    wanted = _ledger_filters(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        yards_ = views.list_sites(session, actor, kind="yard")
+        chosen = site_id if site_id is not None else (yards_[0]["id"] if yards_ else None)
+        book = (
+            views.site_ledger(session, actor, chosen, **wanted, **pg.window()) if chosen else None
+        )
+        return {"yards": yards_, "site_id": chosen, "book": book}
+
+    ctx = await run_read(request, read)
+    kept = paging.kept(request.query_params, LEDGER_FILTERS)
+    if ctx["site_id"] is not None:
+        kept = {"site": str(ctx["site_id"]), **kept}
+    book = ctx["book"]
+    ctx["pager"] = (
+        paging.Pager("/ledger", book["count"], pg, len(book["entries"]), kept) if book else None
+    )
+    ctx["filters"] = kept
+    ctx["export"] = urlencode(kept)
+    tr = translator(request)
+    ctx |= {
+        "all_kind_options": [(k, tr(label)) for k, label in KIND_LABELS.items()],
+        "kind_options": [(k, tr(label)) for k, label in ENTRY_KINDS.items()],
+        "kind_labels": KIND_LABELS,
+        "today": clock.today().isoformat(),
+    }
+    return page(request, "market/ledger.html", ctx, form=form, block=block or "ledger_body")
+
+
+async def ledger_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("producer", *OVERSEERS)
+    return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
+
+
+LEDGER_COLUMNS = (
+    exports.Column("seq", "序号", "seq", "int"),
+    exports.Column("occurred_on", "日期", "date"),
+    exports.Column("kind", "类型", "kind"),
+    exports.Column("material", "物料", "material"),
+    exports.Column("tonnes", "吨数", "tonnes", "tonnes"),
+    exports.Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
+    exports.Column("running_t", "结存（吨）", "stock after (t)", "tonnes"),
+    exports.Column("document", "凭证", "document"),
+    exports.Column("delivery_id", "运单编号", "delivery id", "int"),
+    exports.Column("recorded_by", "记录人", "recorded by"),
+    exports.Column("recorded_at", "记录时间", "recorded at"),
+    exports.Column("hash", "哈希", "hash"),
+)
+
+
+EXPORT_ROWS = 100_000
+
+
+async def ledger_export(request: Request) -> Response:
+    """The ledger rows the page's filters select, every page of them, as CSV or Excel (through
+    the same writer as the regulator's exports: cells that a spreadsheet would run as a
+    formula are neutralised)."""
+    actor = await require_actor(request)
+    actor.require("producer", *OVERSEERS)
+    fmt = request.path_params["fmt"]
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("path: {url_path} does not exist", url_path=request.url.path)
+    site_id = whole(request.query_params.get("site", ""))
+    if site_id is None:
+        raise InvalidInput.about("site", request.query_params.get("site", ""), "is required")
+    wanted = _ledger_filters(request)
+    book = await run_read(
+        request, views.site_ledger, actor, site_id, **wanted, limit=EXPORT_ROWS, offset=0
+    )
+    if book["count"] > EXPORT_ROWS:
+        raise InvalidInput.about(
+            "site",
+            site_id,
+            "has {book_count} entries here: filter to {EXPORT_ROWS} or fewer",
+            book_count=book["count"],
+            EXPORT_ROWS=EXPORT_ROWS,
+        )
+    table = exports.Table("台账 ledger", LEDGER_COLUMNS, book["entries"])
+    lang = lang_of(request)
+    body = exports.to_csv([table], lang) if fmt == "csv" else exports.to_xlsx([table], lang)
+    media = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
+    tail = "-".join(str(v) for v in (site_id, *sent) if v)
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+async def ledger_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form, upload = await posted_with_file(request, "evidence_file")
+    data = pick(form.values, ("kind", "material", "tonnes", "occurred_on", "document"))
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: UnitOfWork) -> Any:
+        evidence = uploaded_evidence(uow, actor, form, upload, limit)
+        return ledger.post_entry(uow, actor, site_id, data | {"evidence": evidence})
+
+    return await submit(
+        request,
+        form,
+        call,
+        then=lambda _entry: f"/ledger?site={site_id}",
+        refused=lambda f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+    )

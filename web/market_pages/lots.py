@@ -1,0 +1,156 @@
+"""A producer's lots: posting, the assay fields, one lot's page, editing and withdrawing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from market import clock, listings, views
+from market.auth import Actor
+from market.catalogue import catalogue
+from market.services import (
+    lots,
+    matching,
+)
+from market.services.common import OVERSEERS
+from web.api import path_id, run_read, settings_of
+from web.market_pages.forms import (
+    BLANK,
+    Form,
+    act,
+    is_htmx,
+    listing,
+    page,
+    pick,
+    posted,
+    quality_of,
+    submit,
+)
+from web.security import require_actor
+
+LOT_FIELDS = (
+    "site_id",
+    "material",
+    "tonnes",
+    "lab_report",
+    "sampled_on",
+    "available_from",
+    "available_until",
+    "asking_price_cny_t",
+    "max_haul_km",
+)
+
+
+LOT_EDIT_FIELDS = tuple(f for f in LOT_FIELDS if f not in ("site_id", "material"))
+
+
+async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
+    ls = listing(request, views.LOT_STATUSES)
+
+    def read(session: Any) -> dict[str, Any]:
+        rows, total = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
+        return {
+            "lots": rows,
+            "pager": ls.pager("/my/lots", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.LOT_STATUSES,
+            "yards": views.list_sites(session, actor, kind="yard"),
+        }
+
+    ctx = await run_read(request, read)
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    ctx |= {"material": material if material in catalogue().materials else "", "quality": {}}
+    ctx["today"] = clock.today().isoformat()
+    return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
+
+
+async def my_lots(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("producer")
+    return await _my_lots_page(request, actor, BLANK)
+
+
+async def my_lots_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    data = pick(form.values, LOT_FIELDS) | {"quality": quality_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: lots.post_lot(uow, actor, data),
+        then=lambda lot: f"/lots/{lot.id}",
+        refused=lambda f: _my_lots_page(request, actor, f),
+    )
+
+
+async def assay_fields(request: Request) -> Response:
+    """The assay inputs of the chosen material (htmx swaps them in when the material changes)."""
+    await require_actor(request)
+    material = request.query_params.get("material", "")
+    if not is_htmx(request):
+        return RedirectResponse(f"/my/lots?{urlencode({'material': material})}", status_code=303)
+    if material not in catalogue().materials:
+        material = ""
+    return page(request, "market/_assay.html", {"material": material, "quality": {}})
+
+
+async def _lot_page(
+    request: Request, actor: Actor, lot_id: int, form: Form = BLANK, alert: str = ""
+) -> Response:
+    settings = settings_of(request)
+
+    def read(session: Any) -> dict[str, Any]:
+        lot = views.get_lot(session, actor, lot_id)
+        owner = actor.role == "producer" and lot["organisation_id"] == actor.organisation_id
+        ctx: dict[str, Any] = {"lot": lot, "owner": owner, "history": [], "bids": []}
+        ctx["options"] = None
+        if owner or actor.role in OVERSEERS:
+            ctx["history"] = listings.lot_history(session, actor, lot_id)
+            ctx["options"] = matching.lot_options(session, actor, lot_id, settings)
+        if owner:
+            ctx["bids"] = views.page_bids(session, actor, lot_id=lot_id, limit=200)[0]
+        return ctx
+
+    ctx = await run_read(request, read)
+    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"], "alert": alert}
+    return page(
+        request,
+        "market/lot.html",
+        ctx,
+        form=form,
+        block="edit_form",
+        status_code=409 if alert else None,
+    )
+
+
+async def lot_detail(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _lot_page(request, actor, path_id(request))
+
+
+async def lot_edit(request: Request) -> Response:
+    actor = await require_actor(request)
+    lot_id = path_id(request)
+    form = await posted(request)
+    data = pick(form.values, LOT_EDIT_FIELDS) | {"quality": quality_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: lots.update_lot(uow, actor, lot_id, data),
+        then=lambda _lot: f"/lots/{lot_id}",
+        refused=lambda f: _lot_page(request, actor, lot_id, f),
+    )
+
+
+async def lot_withdraw(request: Request) -> Response:
+    actor = await require_actor(request)
+    lot_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: lots.withdraw_lot(uow, actor, lot_id),
+        then=f"/lots/{lot_id}",
+        refused=lambda message: _lot_page(request, actor, lot_id, alert=message),
+    )

@@ -1,0 +1,151 @@
+"""A recycler's offers: posting, the use and specification fields, withdrawing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from market import clock, views
+from market.auth import Actor
+from market.catalogue import catalogue, use_spec
+from market.errors import InvalidInput
+from market.services import (
+    offers,
+)
+from web import i18n
+from web.api import path_id, run_read
+from web.market_pages.forms import (
+    BLANK,
+    Form,
+    act,
+    is_htmx,
+    listing,
+    page,
+    pick,
+    posted,
+    spec_of,
+    submit,
+)
+from web.render import lang_of
+from web.security import require_actor
+
+OFFER_FIELDS = (
+    "site_id",
+    "material",
+    "use",
+    "capacity_t",
+    "period_start",
+    "period_end",
+    "price_cny_t",
+    "max_haul_km",
+)
+
+
+def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
+    if material not in catalogue().materials:
+        return []
+    lang = lang_of(request)
+    return [
+        (u.code, f"{i18n.name_of(u, lang)} ({u.standard})")
+        for u in catalogue().materials[material].uses
+    ]
+
+
+def _spec_defaults(material: str, use: str) -> dict[str, str]:
+    """The catalogue use's limits as the spec inputs' starting values."""
+    if not material or not use:
+        return {}
+    try:
+        spec = use_spec(material, use)
+    except InvalidInput:
+        return {}
+    return {f"spec.{p}.{k}": f"{v:g}" for p, bounds in spec.items() for k, v in bounds.items()}
+
+
+async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
+    ls = listing(request, views.OFFER_STATUSES)
+
+    def read(session: Any) -> dict[str, Any]:
+        rows, total = views.page_offers(session, actor, ls.filter, **ls.paging.window())
+        return {
+            "offers": rows,
+            "pager": ls.pager("/offers", total, len(rows)),
+            "filters": ls.kept,
+            "statuses": views.OFFER_STATUSES,
+            "plants": views.list_sites(session, actor, kind="plant"),
+        }
+
+    ctx = await run_read(request, read)
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    material = material if material in catalogue().materials else ""
+    use = form.values.get("use", "")
+    today = clock.today()
+    ctx |= {
+        "material": material,
+        "use": use,
+        "spec_defaults": _spec_defaults(material, use),
+        "use_options": _use_options(request, material),
+        "period_start": today.isoformat(),
+        "period_end": (today + timedelta(days=365)).isoformat(),
+        "alert": alert,
+    }
+    return page(
+        request,
+        "market/offers.html",
+        ctx,
+        form=form,
+        block="offer_form",
+        status_code=409 if alert else None,
+    )
+
+
+async def offers_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _offers_page(request, actor, BLANK)
+
+
+async def offers_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    form = await posted(request)
+    data = pick(form.values, OFFER_FIELDS) | {"spec": spec_of(form.values)}
+    return await submit(
+        request,
+        form,
+        lambda uow: offers.post_offer(uow, actor, data),
+        then=lambda _offer: "/offers",
+        refused=lambda f: _offers_page(request, actor, f),
+    )
+
+
+async def offer_spec(request: Request) -> Response:
+    """The use choices and the spec inputs of a material, prefilled from the chosen use."""
+    await require_actor(request)
+    q = request.query_params
+    material = q.get("material", "")
+    if not is_htmx(request):
+        return RedirectResponse(f"/offers?{urlencode({'material': material})}", status_code=303)
+    material = material if material in catalogue().materials else ""
+    use = q.get("use", "") if material else ""
+    ctx = {
+        "material": material,
+        "use": use,
+        "spec_defaults": _spec_defaults(material, use),
+        "use_options": _use_options(request, material),
+    }
+    return page(request, "market/_spec.html", ctx)
+
+
+async def offer_withdraw(request: Request) -> Response:
+    actor = await require_actor(request)
+    offer_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: offers.withdraw_offer(uow, actor, offer_id),
+        then="/offers",
+        refused=lambda message: _offers_page(request, actor, BLANK, message),
+    )
