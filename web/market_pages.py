@@ -34,6 +34,7 @@ from market.papers import service as papers_service
 from market.services import (
     deliveries,
     documents,
+    export_jobs,
     jobs,
     ledger,
     lots,
@@ -46,7 +47,7 @@ from market.services import (
 from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Settlement
-from web import flash, i18n, paging
+from web import export_job, flash, i18n, paging
 from web.api import db_of, path_id, run_read, run_uow, settings_of, whole
 from web.i18n import translate
 from web.render import lang_of, render
@@ -845,6 +846,7 @@ async def _ledger_page(
     )
     ctx["filters"] = kept
     ctx["export"] = urlencode(kept)
+    ctx["export_large"] = book and export_jobs.is_large(settings_of(request), book["count"])
     tr = translator(request)
     ctx |= {
         "all_kind_options": [(k, tr(label)) for k, label in KIND_LABELS.items()],
@@ -861,20 +863,7 @@ async def ledger_page(request: Request) -> Response:
     return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
 
 
-LEDGER_COLUMNS = (
-    exports.Column("seq", "序号", "seq", "int"),
-    exports.Column("occurred_on", "日期", "date"),
-    exports.Column("kind", "类型", "kind"),
-    exports.Column("material", "物料", "material"),
-    exports.Column("tonnes", "吨数", "tonnes", "tonnes"),
-    exports.Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
-    exports.Column("running_t", "结存（吨）", "stock after (t)", "tonnes"),
-    exports.Column("document", "凭证", "document"),
-    exports.Column("delivery_id", "运单编号", "delivery id", "int"),
-    exports.Column("recorded_by", "记录人", "recorded by"),
-    exports.Column("recorded_at", "记录时间", "recorded at"),
-    exports.Column("hash", "哈希", "hash"),
-)
+LEDGER_COLUMNS = exports.LEDGER_COLUMNS
 EXPORT_ROWS = 100_000
 
 
@@ -891,6 +880,11 @@ async def ledger_export(request: Request) -> Response:
     if site_id is None:
         raise InvalidInput.about("site", request.query_params.get("site", ""), "is required")
     wanted = _ledger_filters(request)
+    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
+    tail = "-".join(str(v) for v in (site_id, *sent) if v)
+    count = (await run_read(request, views.site_ledger, actor, site_id, **wanted, limit=0))["count"]
+    if request.method == "POST" or export_jobs.is_large(settings_of(request), count):
+        return await export_job.ledger_job(request, actor, site_id, wanted, tail)
     book = await run_read(
         request, views.site_ledger, actor, site_id, **wanted, limit=EXPORT_ROWS, offset=0
     )
@@ -909,8 +903,6 @@ async def ledger_export(request: Request) -> Response:
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }[fmt]
-    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
-    tail = "-".join(str(v) for v in (site_id, *sent) if v)
     return Response(
         body,
         media_type=media,
@@ -1302,7 +1294,7 @@ def routes() -> list[BaseRoute]:
         Route("/receipts", receipts, methods=["GET"]),
         Route("/ledger", ledger_page, methods=["GET"]),
         Route("/ledger/{id:int}", ledger_post, methods=["POST"]),
-        Route("/ledger/export.{fmt:str}", ledger_export, methods=["GET"]),
+        Route("/ledger/export.{fmt:str}", ledger_export, methods=["GET", "POST"]),
         Route("/offers", offers_page, methods=["GET"]),
         Route("/offers", offers_post, methods=["POST"]),
         Route("/offers/spec", offer_spec, methods=["GET"]),
