@@ -178,3 +178,33 @@ def page_routes() -> list[Route]:
         Route("/jobs/{id:int}/download", download, methods=["GET"]),
         Route("/audit/entries/export", audit_entries_page, methods=["GET", "POST"]),
     ]
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+
+def _download_operation() -> dict[str, Any]:
+    from web import openapi
+
+    operation = openapi.op(
+        "The file a done export job wrote (CSV or Excel), as an attachment",
+        "who may read the job: who started it and their organisation",
+        {"type": "string"},
+        params=[openapi.path_id()],
+    )
+    content = operation["responses"]["200"]["content"]
+    del content["application/json"]
+    content["text/csv"] = {"schema": {"type": "string"}}
+    content[export_jobs.MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
+    return operation
+
+
+def _register() -> None:
+    from web import openapi
+
+    openapi.register({"/jobs/{id}/download": {"get": _download_operation()}})
+    # over `inline_max_export_rows` rows, `?format=csv|xlsx` answers 202 with the job
+    openapi.may_queue("/audit/entries", "get")
+
+
+_register()
