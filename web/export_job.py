@@ -85,10 +85,10 @@ def ledger_query(site_id: int, wanted: Mapping[str, Any]) -> dict[str, Any]:
 async def ledger_job(
     request: Request, actor: Actor, site_id: int, wanted: Mapping[str, Any], tail: str
 ) -> Response:
-    """GET: the page with one button; POST (CSRF checked): the job, and its progress page."""
+    """GET: the page with one button; POST (its CSRF checked by the caller): the job, and its
+    progress page."""
     from web.jobs_pages import start_page, to_job
     from web.render import lang_of
-    from web.security import check_csrf
 
     fmt = request.path_params["fmt"]
     if request.method != "POST":
@@ -99,7 +99,6 @@ async def ledger_job(
             "This export is large: it is written in the background, then offered for download.",
             {},
         )
-    check_csrf(request, await request.form())
     job = await run_in_threadpool(
         export_jobs.start_export,
         db_of(request),

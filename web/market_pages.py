@@ -873,6 +873,8 @@ async def ledger_export(request: Request) -> Response:
     formula are neutralised)."""
     actor = await require_actor(request)
     actor.require("producer", *OVERSEERS)
+    if request.method == "POST":  # the one-button page of a large export (web/export_job.py)
+        check_csrf(request, await request.form())
     fmt = request.path_params["fmt"]
     if fmt not in ("csv", "xlsx"):
         raise NotFound("path: {url_path} does not exist", url_path=request.url.path)
