@@ -304,6 +304,22 @@ def entries_tables(data: Mapping[str, Any]) -> list[Table]:
     return [Table("台账条目 entries", columns, [_with_code(e) for e in data["entries"]])]
 
 
+LEDGER_COLUMNS = (  # a yard's ledger (web/market_pages.py, market/services/export_jobs.py)
+    Column("seq", "序号", "seq", "int"),
+    Column("occurred_on", "日期", "date"),
+    Column("kind", "类型", "kind"),
+    Column("material", "物料", "material"),
+    Column("tonnes", "吨数", "tonnes", "tonnes"),
+    Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
+    Column("running_t", "结存（吨）", "stock after (t)", "tonnes"),
+    Column("document", "凭证", "document"),
+    Column("delivery_id", "运单编号", "delivery id", "int"),
+    Column("recorded_by", "记录人", "recorded by"),
+    Column("recorded_at", "记录时间", "recorded at"),
+    Column("hash", "哈希", "hash"),
+)
+
+
 def verify_tables(data: Mapping[str, Any]) -> list[Table]:
     overview = Table(
         "校验 check",

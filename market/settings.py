@@ -67,6 +67,8 @@ class Settings:
     inline_max_pairs: int = 250_000
     """A match run, plan or siting over at most this many open lots x open offers is done in
     the request (201/200, as before jobs); a larger one is queued as a job (202)."""
+    inline_max_export_rows: int = 20_000
+    """A CSV or Excel export of more rows than this is written by a job (docs/jobs.md)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -124,6 +126,9 @@ class Settings:
             ),
             inline_max_pairs=int(
                 _positive(env, "WASTEMATCH_INLINE_MAX_PAIRS", cls.inline_max_pairs)
+            ),
+            inline_max_export_rows=int(
+                _positive(env, "WASTEMATCH_INLINE_MAX_EXPORT_ROWS", cls.inline_max_export_rows)
             ),
         )
 

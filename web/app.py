@@ -30,6 +30,7 @@ from web import (
     daily_api,
     daily_pages,
     declared_query,
+    export_job,
     jobs_api,
     jobs_pages,
     market_pages,
@@ -122,6 +123,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                         *papers_api.routes(),
                         *daily_api.routes(),
                         *jobs_api.routes(),
+                        *export_job.api_routes(),
                         *openapi.routes(),
                     ],
                     openapi.document(),
@@ -137,6 +139,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             *papers_pages.routes(),
             *daily_pages.routes(),
             *jobs_pages.routes(),
+            *export_job.page_routes(),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.secure_cookies),

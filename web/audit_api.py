@@ -19,7 +19,7 @@ from starlette.routing import Route
 from market import audit, clock, exports
 from market.errors import InvalidInput
 from market.services.common import MAX_ID, OVERSEERS
-from web import openapi
+from web import export_job, openapi
 from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
 from web.errors import BadRequest
 from web.i18n import pick_lang
@@ -119,6 +119,13 @@ async def entries(request: Request) -> Response:
     period = period_param(q)
     scope = audit.parse_scope(q)
     limit = query_int(request, "limit", 200 if fmt == "json" else 100_000, 100_000)
+    offset = query_int(request, "offset", 0, 10**9)
+    if fmt != "json":
+        job = await export_job.start_if_large(
+            request, actor, q, period, scope, limit, offset, export_lang(request)
+        )
+        if job is not None:
+            return job
     data = await run_read(
         request,
         audit.ledger_entries,
@@ -127,7 +134,7 @@ async def entries(request: Request) -> Response:
         scope,
         kind=q.get("kind") or None,
         limit=limit,
-        offset=query_int(request, "offset", 0, 10**9),
+        offset=offset,
     )
     return answer(request, data, fmt, exports.entries_tables, f"entries-{data['period']}")
 

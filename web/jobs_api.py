@@ -130,7 +130,10 @@ openapi.register(
         "Job": openapi.obj(
             {
                 "id": {"type": "integer"},
-                "kind": {"type": "string", "enum": ["match_run", "drawdown", "siting", "verify"]},
+                "kind": {
+                    "type": "string",
+                    "enum": ["match_run", "drawdown", "siting", "verify", "export"],
+                },
                 "status": _STATUS,
                 "progress": {"type": "number", "minimum": 0, "maximum": 1},
                 "stage": {"type": "string"},

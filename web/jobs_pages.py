@@ -44,7 +44,7 @@ async def job_progress(request: Request) -> Response:
     """The bar alone, for htmx; once the job is done, htmx is sent on to the result."""
     job, actor = await _job(request)
     result_page = job_service.page_of_result(job)
-    if result_page and request.headers.get("hx-request") == "true":
+    if result_page and job.kind != "export" and request.headers.get("hx-request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": result_page})
     return render(request, "jobs/job.html", _context(job, actor), block="progress")
 

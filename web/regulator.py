@@ -365,6 +365,7 @@ async def _entries_page(request: Request, org_id: int | None) -> Response:
         "link": link,
         "materials": catalogue().materials,
         "export": query(**(base | {"organisation": scope.organisation_id, "kind": kind})),
+        "export_large": listing["count"] > request.app.state.settings.inline_max_export_rows,
         "prev_offset": max(offset - PAGE, 0) if offset > 0 else None,
         "next_offset": offset + PAGE if offset + PAGE < listing["count"] else None,
         "flag_names": FLAG_NAMES,

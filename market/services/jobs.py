@@ -2,7 +2,8 @@
 each kind does when a worker claims it (the queue itself is market/jobs.py).
 
 Kinds: `match_run` (operator, regulator; also the schedule's runs), `drawdown` and `siting`
-(the planner; regulator, operator), `verify` (the full tamper check; regulator, operator).
+(the planner; regulator, operator), `verify` (the full tamper check; regulator, operator),
+`export` (a large CSV or Excel export: market/services/export_jobs.py).
 The request is checked when the job is started, so a bad one is refused at once (4xx) and a
 queued job can only fail for reasons of the moment (the market changed, a worker died).
 
@@ -26,6 +27,7 @@ from market.db import Database, UnitOfWork
 from market.errors import InvalidInput, NotAllowed, NotFound
 from market.jobs import Claim, Progress
 from market.services.common import MAX_ID, OVERSEERS
+from market.services.export_jobs import do_export
 from market.services.matching import check_params, run_match
 from market.settings import Settings
 from market.tables import Job, Lot, MatchRun, Offer, User
@@ -41,11 +43,13 @@ KIND_TITLES = {
     "drawdown": "Drawdown plan",
     "siting": "Siting analysis",
     "verify": "Tamper check",
+    "export": "Export",
 }
 PAGE_OF_RESULT = {
     "drawdown": "/audit/planner?job={id}",
     "siting": "/audit/siting?job={id}",
     "verify": "/audit/verify?job={id}",
+    "export": "/jobs/{id}/download",
 }
 
 
@@ -334,4 +338,5 @@ HANDLERS: dict[str, Callable[[Database, Settings, Claim, Progress], None]] = {
     "drawdown": _do_drawdown,
     "siting": _do_siting,
     "verify": _do_verify,
+    "export": do_export,
 }

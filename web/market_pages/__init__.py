@@ -78,7 +78,7 @@ def routes() -> list[BaseRoute]:
         Route("/receipts", deliveries.receipts, methods=["GET"]),
         Route("/ledger", ledger.ledger_page, methods=["GET"]),
         Route("/ledger/{id:int}", ledger.ledger_post, methods=["POST"]),
-        Route("/ledger/export.{fmt:str}", ledger.ledger_export, methods=["GET"]),
+        Route("/ledger/export.{fmt:str}", ledger.ledger_export, methods=["GET", "POST"]),
         Route("/offers", offers.offers_page, methods=["GET"]),
         Route("/offers", offers.offers_post, methods=["POST"]),
         Route("/offers/spec", offers.offer_spec, methods=["GET"]),

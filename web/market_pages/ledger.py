@@ -14,10 +14,11 @@ from market.catalogue import catalogue
 from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.services import (
+    export_jobs,
     ledger,
 )
 from market.services.common import OVERSEERS
-from web import paging
+from web import export_job, paging
 from web.api import path_id, run_read, settings_of, whole
 from web.market_pages.forms import (
     BLANK,
@@ -30,7 +31,7 @@ from web.market_pages.forms import (
     uploaded_evidence,
 )
 from web.render import lang_of
-from web.security import require_actor
+from web.security import check_csrf, require_actor
 
 KIND_LABELS = {
     "opening": "Opening survey",
@@ -97,6 +98,7 @@ async def _ledger_page(
     )
     ctx["filters"] = kept
     ctx["export"] = urlencode(kept)
+    ctx["export_large"] = book and export_jobs.is_large(settings_of(request), book["count"])
     tr = translator(request)
     ctx |= {
         "all_kind_options": [(k, tr(label)) for k, label in KIND_LABELS.items()],
@@ -113,20 +115,7 @@ async def ledger_page(request: Request) -> Response:
     return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
 
 
-LEDGER_COLUMNS = (
-    exports.Column("seq", "序号", "seq", "int"),
-    exports.Column("occurred_on", "日期", "date"),
-    exports.Column("kind", "类型", "kind"),
-    exports.Column("material", "物料", "material"),
-    exports.Column("tonnes", "吨数", "tonnes", "tonnes"),
-    exports.Column("stock_effect_t", "堆存变动（吨）", "stock effect (t)", "tonnes"),
-    exports.Column("running_t", "结存（吨）", "stock after (t)", "tonnes"),
-    exports.Column("document", "凭证", "document"),
-    exports.Column("delivery_id", "运单编号", "delivery id", "int"),
-    exports.Column("recorded_by", "记录人", "recorded by"),
-    exports.Column("recorded_at", "记录时间", "recorded at"),
-    exports.Column("hash", "哈希", "hash"),
-)
+LEDGER_COLUMNS = exports.LEDGER_COLUMNS
 
 
 EXPORT_ROWS = 100_000
@@ -138,6 +127,8 @@ async def ledger_export(request: Request) -> Response:
     formula are neutralised)."""
     actor = await require_actor(request)
     actor.require("producer", *OVERSEERS)
+    if request.method == "POST":  # the one-button page of a large export (web/export_job.py)
+        check_csrf(request, await request.form())
     fmt = request.path_params["fmt"]
     if fmt not in ("csv", "xlsx"):
         raise NotFound("path: {url_path} does not exist", url_path=request.url.path)
@@ -145,6 +136,11 @@ async def ledger_export(request: Request) -> Response:
     if site_id is None:
         raise InvalidInput.about("site", request.query_params.get("site", ""), "is required")
     wanted = _ledger_filters(request)
+    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
+    tail = "-".join(str(v) for v in (site_id, *sent) if v)
+    count = (await run_read(request, views.site_ledger, actor, site_id, **wanted, limit=0))["count"]
+    if request.method == "POST" or export_jobs.is_large(settings_of(request), count):
+        return await export_job.ledger_job(request, actor, site_id, wanted, tail)
     book = await run_read(
         request, views.site_ledger, actor, site_id, **wanted, limit=EXPORT_ROWS, offset=0
     )
@@ -163,8 +159,6 @@ async def ledger_export(request: Request) -> Response:
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }[fmt]
-    sent = (request.query_params.get(k) for k in LEDGER_FILTERS)
-    tail = "-".join(str(v) for v in (site_id, *sent) if v)
     return Response(
         body,
         media_type=media,
