@@ -131,6 +131,7 @@ def test_every_api_route_is_in_the_document():
         api,
         audit_api,
         daily_api,
+        export_job,
         jobs_api,
         openapi,
         papers_api,
@@ -145,8 +146,12 @@ def test_every_api_route_is_in_the_document():
     }
     served = {
         (method, route.path.replace(":int", ""))
-        for module in (api, audit_api, jobs_api, planning_api, trust_api, daily_api, papers_api)
-        for route in module.routes()
+        for routes in (
+            *(m.routes() for m in (api, audit_api, jobs_api, planning_api, trust_api, daily_api)),
+            papers_api.routes(),
+            export_job.api_routes(),
+        )
+        for route in routes
         if isinstance(route, Route)
         for method in route.methods or ()
         if method != "HEAD"

@@ -26,6 +26,8 @@ ANSWERED_IN_PLACE = {
     "planner_post",
     "verify_job",
     "job_cancel",
+    "ledger_export",  # a large export's button: the job's page, then its download link
+    "audit_entries_page",
 }
 PAGE_MODULES = (
     "pages",
@@ -37,6 +39,7 @@ PAGE_MODULES = (
     "daily_pages",
     "papers_pages",
     "jobs_pages",
+    "export_job",
 )
 
 
