@@ -27,7 +27,6 @@ ANSWERED_IN_PLACE = {
     "verify_job",
     "job_cancel",
     "ledger_export",  # a large export's button: the job's page, then its download link
-    "audit_entries_page",
 }
 PAGE_MODULES = (
     "pages",
@@ -39,7 +38,6 @@ PAGE_MODULES = (
     "daily_pages",
     "papers_pages",
     "jobs_pages",
-    "export_job",
 )
 
 
