@@ -304,7 +304,7 @@ def entries_tables(data: Mapping[str, Any]) -> list[Table]:
     return [Table("台账条目 entries", columns, [_with_code(e) for e in data["entries"]])]
 
 
-LEDGER_COLUMNS = (  # a yard's ledger (web/market_pages.py, market/services/export_jobs.py)
+LEDGER_COLUMNS = (  # a yard's ledger (web/market_pages/ledger.py, market/services/export_jobs.py)
     Column("seq", "序号", "seq", "int"),
     Column("occurred_on", "日期", "date"),
     Column("kind", "类型", "kind"),
@@ -318,6 +318,23 @@ LEDGER_COLUMNS = (  # a yard's ledger (web/market_pages.py, market/services/expo
     Column("recorded_at", "记录时间", "recorded at"),
     Column("hash", "哈希", "hash"),
 )
+
+
+def ledger_tables(entries: Sequence[Mapping[str, Any]]) -> list[Table]:
+    """A yard's ledger entries, as the page lists them (with the stock after each)."""
+    return [Table("台账 ledger", LEDGER_COLUMNS, entries)]
+
+
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+"""The media type of each file format an export is written in."""
+
+
+def render(tables: Sequence[Table], fmt: str, lang: str = "zh") -> bytes:
+    """`tables` as a CSV (`fmt` "csv") or Excel ("xlsx") file."""
+    return to_csv(tables, lang) if fmt == "csv" else to_xlsx(tables, lang)
 
 
 def verify_tables(data: Mapping[str, Any]) -> list[Table]:

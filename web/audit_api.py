@@ -25,10 +25,6 @@ from web.errors import BadRequest
 from web.i18n import pick_lang
 
 FORMATS = ("json", "csv", "xlsx")
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def period_param(params: Mapping[str, str]) -> audit.Period | None:
@@ -66,10 +62,10 @@ def answer(
         return JSONResponse(data)
     lang = export_lang(request)
     made = tables(data)
-    body = exports.to_csv(made, lang) if fmt == "csv" else exports.to_xlsx(made, lang)
+    body = exports.render(made, fmt, lang)
     return Response(
         body,
-        media_type=MEDIA[fmt],
+        media_type=exports.MEDIA[fmt],
         headers={
             "content-disposition": f'attachment; filename="wastematch-{filename}.{fmt}"',
             "cache-control": "no-store",
@@ -215,7 +211,7 @@ def _downloadable(operation: dict[str, Any]) -> dict[str, Any]:
     """`?format=csv|xlsx` answers a file: its media types beside the JSON."""
     content = operation["responses"]["200"]["content"]
     content["text/csv"] = {"schema": {"type": "string"}}
-    content[MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
+    content[exports.MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
     return operation
 
 

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from market import audit
+from market import audit, exports
 from market.auth import Actor
 from market.services import export_jobs
 from market.services.common import OVERSEERS
@@ -194,7 +194,7 @@ def _download_operation() -> dict[str, Any]:
     content = operation["responses"]["200"]["content"]
     del content["application/json"]
     content["text/csv"] = {"schema": {"type": "string"}}
-    content[export_jobs.MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
+    content[exports.MEDIA["xlsx"]] = {"schema": {"type": "string", "format": "binary"}}
     return operation
 
 

@@ -34,10 +34,6 @@ CHUNK_ROWS = 20_000
 JOB_MAX_ROWS = 1_000_000
 """An Excel sheet holds 1,048,576 rows: an export as a job stops short of that."""
 FORMATS = ("csv", "xlsx")
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 WHATS = ("audit_entries", "ledger")
 
 
@@ -163,7 +159,7 @@ def _ledger(
         return cast(list[dict[str, Any]], part["entries"])
 
     rows = ChunkedRows(fetch, total, progress)
-    return [exports.Table("台账 ledger", exports.LEDGER_COLUMNS, cast(Any, rows))], total
+    return exports.ledger_tables(cast(Any, rows)), total
 
 
 READERS = {"audit_entries": _audit_entries, "ledger": _ledger}
@@ -179,14 +175,14 @@ def do_export(db: Database, settings: Settings, claimed: Claim, progress: Progre
     progress(0.0, "counting rows")
     with db.read_session() as session:
         tables, total = READERS[params["what"]](session, actor, params["query"], progress)
-        body = exports.to_csv(tables, lang) if fmt == "csv" else exports.to_xlsx(tables, lang)
+        body = exports.render(tables, fmt, lang)
     progress(0.97, "saving")
     filename = f"wastematch-{params['filename']}.{fmt}"
     with db.unit_of_work() as uow:
         document = Document(
             sha256=hashlib.sha256(body).hexdigest(),
             size=len(body),
-            media_type=MEDIA[fmt],
+            media_type=exports.MEDIA[fmt],
             filename=filename[:200],
             content=body,
             organisation_id=actor.organisation_id,

@@ -225,7 +225,7 @@ def _shared_active_contract(server: Any) -> int:
             accepted = producer.post(f"/api/v1/bids/{bid.json()['id']}/accept")
             if accepted.status_code in (200, 201):
                 return int(accepted.json()["id"])
-    pytest.skip("no proposal of the demo joins the two demo organisations")
+    pytest.fail("no proposal of the demo joins the two demo organisations: the demo data changed")
 
 
 def test_a_recycler_confirms_a_receipt_at_the_weighbridge_on_a_phone_and_is_told_so(

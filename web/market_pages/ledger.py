@@ -115,9 +115,6 @@ async def ledger_page(request: Request) -> Response:
     return await _ledger_page(request, actor, whole(request.query_params.get("site", "")))
 
 
-LEDGER_COLUMNS = exports.LEDGER_COLUMNS
-
-
 EXPORT_ROWS = 100_000
 
 
@@ -152,16 +149,10 @@ async def ledger_export(request: Request) -> Response:
             book_count=book["count"],
             EXPORT_ROWS=EXPORT_ROWS,
         )
-    table = exports.Table("台账 ledger", LEDGER_COLUMNS, book["entries"])
-    lang = lang_of(request)
-    body = exports.to_csv([table], lang) if fmt == "csv" else exports.to_xlsx([table], lang)
-    media = {
-        "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
+    body = exports.render(exports.ledger_tables(book["entries"]), fmt, lang_of(request))
     return Response(
         body,
-        media_type=media,
+        media_type=exports.MEDIA[fmt],
         headers={
             "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
             "cache-control": "no-store",
