@@ -15,6 +15,7 @@ from market import views
 from market.catalogue import catalogue
 from market.errors import DomainError
 from market.services import users
+from web import paging
 from web.api import db_of, run_read
 from web.i18n import LANGS, refusal
 from web.login import log_in
@@ -155,15 +156,15 @@ async def lots_page(request: Request) -> Response:
 async def plants_page(request: Request) -> Response:
     actor = await require_actor(request)
 
+    pg = paging.parse(request.query_params, default_limit=50, max_limit=200)
+
     def read(session: Any) -> dict[str, Any]:
-        plants = views.list_sites(session, actor, kind="plant", everyone=True)
-        offers = views.list_offers(session, actor, limit=1000)
-        by_site: dict[int, list[dict[str, Any]]] = {}
-        for o in offers:
-            by_site.setdefault(o["site_id"], []).append(o)
+        plants, total = views.page_plants(session, **pg.window())
+        by_site = views.offers_at_sites(session, actor, [p["id"] for p in plants])
         for p in plants:
             p["offers"] = by_site.get(p["id"], [])
-        return {"plants": plants}
+        kept = paging.kept(request.query_params, ("limit",))
+        return {"plants": plants, "pager": paging.Pager("/plants", total, pg, len(plants), kept)}
 
     return render(
         request, "plants.html", await run_read(request, read) | {"materials": catalogue().materials}

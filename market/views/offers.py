@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -44,6 +45,17 @@ def offer_public(
     }
 
 
+def _visible_offers(actor: Actor, today: date) -> tuple[Any, Any]:
+    """The offers the actor may see, with their open capacity: recyclers their own, overseers
+    all, producers the open ones (the market's demand side is public, as on any exchange)."""
+    q, open_t = offers_with_open_capacity()
+    if actor.role == "recycler":
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    elif actor.role == "producer":
+        q = q.where(open_offer_condition(open_t, today))
+    return q, open_t
+
+
 def page_offers(
     session: Session,
     actor: Actor,
@@ -57,17 +69,28 @@ def page_offers(
     """Recyclers see their own offers; overseers see all; producers see the open ones (the
     market's demand side is public, as on any exchange). Newest first, with the total."""
     today = today or clock.today()
-    q, open_t = offers_with_open_capacity()
-    if actor.role == "recycler":
-        q = q.where(Site.organisation_id == actor.organisation_id)
-    elif actor.role == "producer":
-        q = q.where(open_offer_condition(open_t, today))
+    q, open_t = _visible_offers(actor, today)
     q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
     total = count_of(session, q.with_only_columns(Offer.id)) if counted else -1
     return [offer_public(*row, today) for row in rows], total
+
+
+def offers_at_sites(
+    session: Session, actor: Actor, site_ids: Sequence[int], today: date | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """The offers of these plants that the actor may see (as `page_offers` decides), newest
+    first, by plant: a page of the plant directory reads only its own plants' offers."""
+    today = today or clock.today()
+    q, _open_t = _visible_offers(actor, today)
+    q = q.where(col(Offer.site_id).in_(list(site_ids)))
+    by_site: dict[int, list[dict[str, Any]]] = {}
+    for row in session.exec(q.order_by(col(Offer.id).desc())).all():
+        offer = offer_public(*row, today)
+        by_site.setdefault(offer["site_id"], []).append(offer)
+    return by_site
 
 
 def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
