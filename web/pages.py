@@ -160,7 +160,7 @@ async def plants_page(request: Request) -> Response:
 
     def read(session: Any) -> dict[str, Any]:
         plants, total = views.page_plants(session, **pg.window())
-        by_site = views.offers_at_sites(session, actor, [p["id"] for p in plants])
+        by_site = views.open_offers_at_sites(session, actor, [p["id"] for p in plants])
         for p in plants:
             p["offers"] = by_site.get(p["id"], [])
         kept = paging.kept(request.query_params, ("limit",))

@@ -47,7 +47,7 @@ from market.views.offers import (
     get_offer,
     list_offers,
     offer_public,
-    offers_at_sites,
+    open_offers_at_sites,
     open_offers_by_site,
     page_offers,
 )
@@ -128,7 +128,7 @@ __all__ = [
     "page_contracts",
     "page_deliveries",
     "page_lots",
-    "offers_at_sites",
+    "open_offers_at_sites",
     "page_offers",
     "page_proposals",
     "placed",

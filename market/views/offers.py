@@ -78,18 +78,40 @@ def page_offers(
     return [offer_public(*row, today) for row in rows], total
 
 
-def offers_at_sites(
+def open_offers_at_sites(
     session: Session, actor: Actor, site_ids: Sequence[int], today: date | None = None
 ) -> dict[int, list[dict[str, Any]]]:
-    """The offers of these plants that the actor may see (as `page_offers` decides), newest
-    first, by plant: a page of the plant directory reads only its own plants' offers."""
+    """What each of these plants takes now, by material: how many open offers the actor may see
+    (as `page_offers` decides), their open and offered tonnes and their price range, summed by
+    the database: a page of the plant directory stays small however many offers a plant has."""
     today = today or clock.today()
-    q, _open_t = _visible_offers(actor, today)
-    q = q.where(col(Offer.site_id).in_(list(site_ids)))
+    q, open_t = _visible_offers(actor, today)
+    q = (
+        q.with_only_columns(
+            Offer.site_id,
+            Offer.material,
+            func.count(),
+            func.sum(open_t),
+            func.sum(Offer.capacity_t),
+            func.min(Offer.price_cny_t),
+            func.max(Offer.price_cny_t),
+        )
+        .where(col(Offer.site_id).in_(list(site_ids)), open_offer_condition(open_t, today))
+        .group_by(col(Offer.site_id), col(Offer.material))
+        .order_by(col(Offer.site_id), col(Offer.material))
+    )
     by_site: dict[int, list[dict[str, Any]]] = {}
-    for row in session.exec(q.order_by(col(Offer.id).desc())).all():
-        offer = offer_public(*row, today)
-        by_site.setdefault(offer["site_id"], []).append(offer)
+    for site_id, material, n, open_sum, offered, low, high in session.exec(q).all():
+        by_site.setdefault(site_id, []).append(
+            {
+                "material": material,
+                "offers": int(n),
+                "capacity_open_t": shown_open_t(float(open_sum)),
+                "capacity_t": float(offered),
+                "price_low_cny_t": float(low),
+                "price_high_cny_t": float(high),
+            }
+        )
     return by_site
 
 
