@@ -132,10 +132,11 @@ def signature_holds(
     signature: str,
     signer: Ed25519PrivateKey | None = None,
 ) -> bool:
-    """Whether `signature` (base64) is `public`'s over the text. `signer`, the matching private
-    key if the caller holds it, makes the common case three times cheaper: Ed25519 signs
-    deterministically (RFC 8032), so a signature equal to the one the key makes now holds, and
-    signing takes a third of the time of verifying. Any other signature is verified as usual."""
+    """Whether `signature` (base64) is `public`'s over the text. `signer`, `public`'s own
+    private key if the caller holds it (never another key's), makes the common case three times
+    cheaper: Ed25519 signs deterministically (RFC 8032), so a signature equal to the one the key
+    makes now holds, and signing takes a third of the time of verifying. Any other signature is
+    verified as usual."""
     text = statement_text.encode()
     if signer is not None and base64.b64encode(signer.sign(text)).decode() == signature:
         return True
