@@ -172,8 +172,12 @@ def walk(
         child = None
     send.close()
     t0 = time.monotonic()
-    total = integrity.count_entries(session, job.site_ids, first) if progress else 0
-    walked = _half(session, job, first, mine, _ticker(progress, total))
+    try:
+        total = integrity.count_entries(session, job.site_ids, first) if progress else 0
+        walked = _half(session, job, first, mine, _ticker(progress, total))
+    except BaseException:
+        _collect(child, receive, deadline=0)  # no child left behind, blocked on its answer
+        raise
     other = _collect(child, receive, deadline=4 * (time.monotonic() - t0) + PATIENCE)
     if other is None:
         # no answer from the child: the second half here, slower but sure
