@@ -97,6 +97,25 @@ def test_the_walk_is_split_where_half_the_entries_are_passed(db, yards, monkeypa
     assert walk._split(walk.Job([first], heads, set(), set(), None, None)) is None
 
 
+def alter_tonnes(db, site_id: int, seq: int) -> None:
+    raw(
+        db,
+        "UPDATE ledger_entry SET tonnes = tonnes + 1 WHERE site_id = :y AND seq = :q",
+        y=site_id,
+        q=seq,
+    )
+
+
+def check_in_one_process(db, yards, key, monkeypatch):  # noqa: F811
+    """The check unsplit, with no signature remembered; the next one splits at the first yard."""
+    signatures._held.clear()
+    monkeypatch.setattr(walk, "PARALLEL_FROM", 10**9)
+    alone = check(db, yards["regulator"], key)
+    signatures._held.clear()
+    monkeypatch.setattr(walk, "PARALLEL_FROM", 1)
+    return alone
+
+
 def test_a_check_split_over_two_processes_finds_what_one_process_finds(
     db,
     yards,
@@ -104,18 +123,14 @@ def test_a_check_split_over_two_processes_finds_what_one_process_finds(
     monkeypatch,
 ):
     first, _second, last = yards["yards"]
-    raw(db, "UPDATE ledger_entry SET tonnes = tonnes + 1 WHERE site_id = :y AND seq = 3", y=last)
-    raw(db, "UPDATE ledger_entry SET tonnes = tonnes + 1 WHERE site_id = :y AND seq = 5", y=first)
+    alter_tonnes(db, last, 3)
+    alter_tonnes(db, first, 5)
     with db.read_session() as s:
         seal_id = s.exec(
             select(Seal.id).where(Seal.site_id == last, Seal.period == "2025-03")
         ).one()
     raw(db, "UPDATE seal SET signature = 'AAAA' || substr(signature, 5) WHERE id = :id", id=seal_id)
-    signatures._held.clear()
-    monkeypatch.setattr(walk, "PARALLEL_FROM", 10**9)
-    alone = check(db, yards["regulator"], key)
-    signatures._held.clear()
-    monkeypatch.setattr(walk, "PARALLEL_FROM", 1)
+    alone = check_in_one_process(db, yards, key, monkeypatch)
     split = check(db, yards["regulator"], key)
     assert split == alone
     assert {(br["site_id"], br.get("period")) for br in split["breaks"]} >= {
@@ -132,11 +147,8 @@ def test_when_the_forked_half_dies_this_process_walks_it_with_the_same_answer(
     key,  # noqa: F811
     monkeypatch,
 ):
-    _first, _second, last = yards["yards"]
-    raw(db, "UPDATE ledger_entry SET tonnes = tonnes + 1 WHERE site_id = :y AND seq = 3", y=last)
-    monkeypatch.setattr(walk, "PARALLEL_FROM", 10**9)
-    alone = check(db, yards["regulator"], key)
-    monkeypatch.setattr(walk, "PARALLEL_FROM", 1)
+    alter_tonnes(db, yards["yards"][-1], 3)
+    alone = check_in_one_process(db, yards, key, monkeypatch)
     monkeypatch.setattr(walk, "_child", lambda *args: os._exit(3))
     assert check(db, yards["regulator"], key) == alone
     assert not alone["ok"]
