@@ -4,6 +4,7 @@ holding never hides a forged one."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -12,7 +13,10 @@ from sqlmodel import select
 from market import audit
 from market.audit import signatures, walk
 from market.integrity import heads_of
-from market.tables import Seal
+from market.seals import load_or_create
+from market.services import jobs as job_service
+from market.tables import Job, Seal
+from market.worker import Worker
 from tests import builders as b
 from tests.integration.test_seals import check, key, sealed, sealed_yard  # noqa: F401 — fixtures
 from tests.integration.test_tamper import raw
@@ -152,3 +156,22 @@ def test_when_the_forked_half_dies_this_process_walks_it_with_the_same_answer(
     monkeypatch.setattr(walk, "_child", lambda *args: os._exit(3))
     assert check(db, yards["regulator"], key) == alone
     assert not alone["ok"]
+
+
+def test_the_verify_job_split_in_a_worker_with_its_heartbeat_thread_finds_the_break(
+    db,
+    yards,
+    settings,
+    monkeypatch,
+):
+    last = yards["yards"][-1]
+    alter_tonnes(db, last, 3)
+    job_key = load_or_create(settings.seal_key_path())
+    alone = check_in_one_process(db, yards, job_key, monkeypatch)
+    job = job_service.start_verify(db, yards["regulator"], settings, None)
+    assert Worker(db, settings).run_once()
+    with db.read_session() as s:
+        done = s.get(Job, job.id)
+    assert done is not None and done.status == "done", done and done.error
+    assert done.result == json.loads(json.dumps(alone))
+    assert (last, 3) in {(br["site_id"], br["seq"]) for br in done.result["breaks"]}
