@@ -17,7 +17,7 @@ from market.papers import facts, pdf, service
 from market.services.common import MAX_ID
 from market.tables import Document, LotLabReport
 from web import openapi
-from web.api import acting, body, path_id, run_read, run_uow
+from web.api import act_on_item, acting, body, path_id, run_read, run_uow
 
 XLSX = MEDIA_TYPES["xlsx"]
 
@@ -80,9 +80,7 @@ async def organisation_ledger(request: Request) -> Response:
 
 
 async def trucks(request: Request) -> Response:
-    actor = await acting(request)
-    data = await body(request)
-    made = await run_uow(request, service.dispatch_trucks, actor, path_id(request), data)
+    made = await act_on_item(request, service.dispatch_trucks)
     rows = []
     for d in made:
         rows.append(

@@ -14,6 +14,7 @@ from market.errors import NotFound
 from web.api import accounts, market, trade
 from web.api.common import (
     MAX_BODY,
+    act_on_item,
     acting,
     body,
     db_of,
@@ -31,6 +32,7 @@ from web.api.common import (
 
 __all__ = [
     "MAX_BODY",
+    "act_on_item",
     "acting",
     "body",
     "db_of",

@@ -169,3 +169,17 @@ async def run_read(
     """`fn(session, …)` on a worker thread (`Database.read`); the answer keeps `fn`'s type."""
     db = db_of(request)
     return await run_in_threadpool(lambda: db.read(fn, *args, **kw))
+
+
+async def act_on_item(
+    request: Request,
+    fn: Callable[Concatenate[UnitOfWork, Actor, int, dict[str, Any], P], T],
+    *args: P.args,
+    **kw: P.kwargs,
+) -> T:
+    """The usual write on the item the path names: `fn(uow, caller, id, body, …)` in one unit of
+    work, after the caller and the JSON body are read (and refused when they are bad)."""
+    actor = await acting(request)
+    data = await body(request)
+    item = path_id(request)
+    return await run_uow(request, lambda uow: fn(uow, actor, item, data, *args, **kw))

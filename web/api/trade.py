@@ -11,6 +11,7 @@ from market.errors import InvalidInput
 from market.services import deliveries, trade
 from web import paging as pages
 from web.api.common import (
+    act_on_item,
     acting,
     body,
     list_request,
@@ -117,18 +118,12 @@ async def contract_deliveries(request: Request) -> Response:
 
 
 async def delivery_receipt(request: Request) -> Response:
-    actor = await acting(request)
-    data = await body(request)
-    delivery, created = await run_uow(
-        request, deliveries.confirm_receipt, actor, path_id(request), data, settings_of(request)
-    )
+    delivery, created = await act_on_item(request, deliveries.confirm_receipt, settings_of(request))
     return JSONResponse(views.delivery_public(delivery), status_code=201 if created else 200)
 
 
 async def delivery_resolve(request: Request) -> Response:
-    actor = await acting(request)
-    data = await body(request)
-    delivery = await run_uow(request, deliveries.resolve_dispute, actor, path_id(request), data)
+    delivery = await act_on_item(request, deliveries.resolve_dispute)
     return JSONResponse(views.delivery_public(delivery))
 
 
