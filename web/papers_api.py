@@ -117,7 +117,7 @@ async def ticket(request: Request) -> Response:
     def read(session: Any) -> Document:
         facts.delivery_facts(session, actor, delivery_id)  # the parties and overseers only
         found = facts.ticket_of(session, delivery_id)
-        doc = session.get(Document, found["id"]) if found else None
+        doc: Document | None = session.get(Document, found["id"]) if found else None
         if doc is None:
             raise NotFound(
                 "ticket: delivery {delivery_id} has none", field="ticket", delivery_id=delivery_id
@@ -142,7 +142,7 @@ async def lab_report(request: Request) -> Response:
         if not service.may_read_lab_report(session, actor, lot_id):
             raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(LotLabReport, lot_id) if 0 < lot_id <= MAX_ID else None
-        doc = session.get(Document, row.document_id) if row else None
+        doc: Document | None = session.get(Document, row.document_id) if row else None
         if doc is None:
             raise NotFound("lab_report: lot {lot_id} has none", field="lab_report", lot_id=lot_id)
         return doc

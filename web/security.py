@@ -287,7 +287,7 @@ async def _internal_error(scope: Scope, send: Send, request_id: str) -> None:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")[:64]
+            text: str = value.decode("latin-1")[:64]
             if text.replace("-", "").isalnum():
                 return text
     return uuid.uuid4().hex

@@ -28,7 +28,8 @@ async def issue_token(request: Request) -> Response:
     if not isinstance(password, str) or not password:
         raise InvalidInput("password: is required", field="password")
     settings = settings_of(request)
-    name = data.get("name") if isinstance(data.get("name"), str) else "api"
+    given = data.get("name")
+    name = given if isinstance(given, str) else "api"
     from web.login import log_in
 
     actor = await log_in(request, username, password)
@@ -146,28 +147,31 @@ async def users_collection(request: Request) -> Response:
 
 async def _user_row(request: Request, actor: Actor, user_id: int) -> dict[str, Any]:
     rows = await run_read(request, users.list_users, actor)
-    return next(r for r in rows if r["id"] == user_id)  # type: ignore[no-any-return]
+    return next(r for r in rows if r["id"] == user_id)
+
+
+async def _set_active(request: Request, active: bool) -> Response:
+    actor = await acting(request)
+    user_id = path_id(request)
+    await run_uow(request, users.set_active, actor, user_id, active)
+    _announce(request)
+    return JSONResponse(await _user_row(request, actor, user_id))
 
 
 async def user_deactivate(request: Request) -> Response:
-    actor = await acting(request)
-    user = await run_uow(request, users.set_active, actor, path_id(request), False)
-    _announce(request)
-    return JSONResponse(await _user_row(request, actor, user.id))
+    return await _set_active(request, False)
 
 
 async def user_activate(request: Request) -> Response:
-    actor = await acting(request)
-    user = await run_uow(request, users.set_active, actor, path_id(request), True)
-    _announce(request)
-    return JSONResponse(await _user_row(request, actor, user.id))
+    return await _set_active(request, True)
 
 
 async def user_reset_password(request: Request) -> Response:
     actor = await acting(request)
-    user, one_time = await run_uow(request, users.reset_password, actor, path_id(request))
+    user_id = path_id(request)
+    _user, one_time = await run_uow(request, users.reset_password, actor, user_id)
     _announce(request)
-    return JSONResponse(await _user_row(request, actor, user.id) | {"one_time_password": one_time})
+    return JSONResponse(await _user_row(request, actor, user_id) | {"one_time_password": one_time})
 
 
 async def user_logins(request: Request) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Concatenate
+from typing import Any, Concatenate, Protocol
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -96,6 +96,17 @@ def path_id(request: Request, name: str = "id") -> int:
     if not isinstance(raw, int) or raw > MAX_ID:
         raise NotFound("{name}: {raw!r} does not exist", name=name, raw=raw)
     return raw
+
+
+class Stored(Protocol):
+    id: int | None
+
+
+def stored_id(row: Stored) -> int:
+    """The id of a row its unit of work has written (a table types it `int | None`)."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__}: not stored, it has no id yet")
+    return row.id
 
 
 def whole(raw: str) -> int | None:

@@ -23,6 +23,7 @@ from web.api.common import (
     run_read,
     run_uow,
     settings_of,
+    stored_id,
 )
 
 # ----------------------------------------------------------------------------- catalogue
@@ -101,7 +102,9 @@ async def lots_collection(request: Request) -> Response:
     if request.method == "POST":
         data = await body(request)
         lot = await run_uow(request, lots.post_lot, actor, data)
-        return JSONResponse(await run_read(request, views.get_lot, actor, lot.id), status_code=201)
+        return JSONResponse(
+            await run_read(request, views.get_lot, actor, stored_id(lot)), status_code=201
+        )
     pg, f = list_request(request, default=200)
     rows, total = await run_read(
         request,
@@ -134,7 +137,7 @@ async def offers_collection(request: Request) -> Response:
         data = await body(request)
         offer = await run_uow(request, offers.post_offer, actor, data)
         return JSONResponse(
-            await run_read(request, views.get_offer, actor, offer.id), status_code=201
+            await run_read(request, views.get_offer, actor, stored_id(offer)), status_code=201
         )
     pg, f = list_request(request)
     rows, total = await run_read(request, views.page_offers, actor, f, **pg.window())
@@ -201,7 +204,7 @@ async def match_runs(request: Request) -> Response:
         return queued(await run_in_threadpool(jobs.start_match_run, db, actor, settings, params))
     run = await run_in_threadpool(matching.run_match, db, actor, settings, params)
     return JSONResponse(
-        await run_read(request, views.match_run_public, actor, run.id), status_code=201
+        await run_read(request, views.match_run_public, actor, stored_id(run)), status_code=201
     )
 
 

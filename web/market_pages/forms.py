@@ -26,6 +26,7 @@ from market.services import (
 from web import flash, i18n, paging
 from web.api import db_of, run_uow, settings_of
 from web.i18n import translate
+from web.paging import Pager, Paging
 from web.render import lang_of, render
 from web.security import CSRF_FIELD, check_csrf
 
@@ -129,7 +130,7 @@ def done(request: Request, url: str, result: Any = None) -> Response:
 def _input_for(field_name: str | None, form: Form) -> str:
     """The input a refusal belongs beside: the field itself, or the first input under it
     (`spec.caso4_2h2o_pct` -> `spec.caso4_2h2o_pct.min`); "_" for the form as a whole."""
-    if field_name in form.values:
+    if field_name is not None and field_name in form.values:
         return field_name
     if field_name:
         for name in form.values:
@@ -243,12 +244,12 @@ class Listing:
     """A list's request, checked: which page, filtered how, and the filters as sent (kept in
     the pager's links and the filter form)."""
 
-    paging: paging.Paging
+    paging: Paging
     filter: views.ListFilter
     kept: dict[str, str]
 
-    def pager(self, path: str, total: int, shown: int, **kw: Any) -> paging.Pager:
-        return paging.Pager(path, total, self.paging, shown, self.kept, **kw)
+    def pager(self, path: str, total: int, shown: int, **kw: Any) -> Pager:
+        return Pager(path, total, self.paging, shown, self.kept, **kw)
 
 
 def listing(

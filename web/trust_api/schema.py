@@ -6,6 +6,7 @@ from typing import Any
 
 from market.documents import MEDIA_TYPES
 from market.services import corrections
+from market.tables import CORRECTION_KINDS
 from web import openapi
 
 _ID = [openapi.path_id()]
@@ -238,7 +239,7 @@ openapi.register(
             {
                 "period": _MONTH,
                 "material": {"type": "string"},
-                "kind": {"type": "string", "enum": list(corrections.CORRECTION_KINDS)},
+                "kind": {"type": "string", "enum": list(CORRECTION_KINDS)},
                 "tonnes": _SIGNED_T,
                 "reason": {**_NOTE, "minLength": 1},
                 "evidence": _DOC_IDS,
