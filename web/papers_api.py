@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -59,7 +60,7 @@ async def site_ledger(request: Request) -> Response:
     actor = await acting(request)
     period = _period(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         scope = statutory.scope_of_site(session, actor, path_id(request))
         return statutory.build(session, scope, period)
 
@@ -71,7 +72,7 @@ async def organisation_ledger(request: Request) -> Response:
     actor = await acting(request)
     period = _period(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         scope = statutory.scope_of_organisation(session, actor, path_id(request))
         return statutory.build(session, scope, period)
 
@@ -114,7 +115,7 @@ async def ticket(request: Request) -> Response:
         )
         return JSONResponse(_ticket_public(papers))
 
-    def read(session: Any) -> Document:
+    def read(session: Session) -> Document:
         facts.delivery_facts(session, actor, delivery_id)  # the parties and overseers only
         found = facts.ticket_of(session, delivery_id)
         doc: Document | None = session.get(Document, found["id"]) if found else None
@@ -138,7 +139,7 @@ async def lab_report(request: Request) -> Response:
             {"lot_id": row.lot_id, "document": row.document_id, "sha256": row.sha256}
         )
 
-    def read(session: Any) -> Document:
+    def read(session: Session) -> Document:
         if not service.may_read_lab_report(session, actor, lot_id):
             raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(LotLabReport, lot_id) if 0 < lot_id <= MAX_ID else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -37,7 +38,7 @@ from web.security import require_actor
 async def _receipt_page(
     request: Request, actor: Actor, delivery_id: int, form: Form = BLANK
 ) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         d = facts.delivery_facts(session, actor, delivery_id)
         return {"d": d, "ticket": facts.ticket_of(session, delivery_id)}
 
@@ -131,7 +132,7 @@ async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
     # the page opens on this year; the workbook's API route asks for the year outright
     period = statutory.parse_period(q.get("year") or str(clock.today().year), q.get("month"))
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         return statutory.build(session, scope_of(session, actor, target), period)
 
     data = await run_read(request, read)
@@ -165,7 +166,7 @@ async def organisation_statutory(request: Request) -> Response:
 
 
 async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         if not service.may_read_lab_report(session, actor, lot_id):
             raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(Lot, lot_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -159,7 +160,7 @@ async def _months_page(
 ) -> Response:
     due_day = _due_day(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         listing = reports.list_reports(session, actor, site_id, due_day)
         yards = views.list_sites(session, actor, kind="yard") if actor.role == "producer" else []
         asked = corrections.list_corrections(session, actor, site_id=site_id)
@@ -258,7 +259,7 @@ async def _review_page(
 ) -> Response:
     due_day = _due_day(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         data = reports.review(session, actor, report_id, due_day)
         listed = reports.list_reports(session, actor, data["site"]["id"], due_day)["reports"]
         month = next((r for r in listed if r["id"] == report_id), None)
@@ -402,7 +403,7 @@ async def claim_attest(request: Request) -> Response:
 
 
 async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
         proposals = settlements_of(session, [d["id"] for d in rows])
         for d in rows:

@@ -56,4 +56,4 @@ async def not_found(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    return [*accounts.ROUTES, *market.ROUTES, *trade.ROUTES]
+    return [*accounts.routes(), *market.routes(), *trade.routes()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -67,7 +68,7 @@ async def list_tokens(request: Request) -> Response:
 
     from market.tables import ApiToken
 
-    def read(session: Any) -> list[dict[str, Any]]:
+    def read(session: Session) -> list[dict[str, Any]]:
         rows = session.exec(
             select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(col(ApiToken.id))
         ).all()
@@ -181,16 +182,18 @@ async def user_logins(request: Request) -> Response:
     )
 
 
-ROUTES = [
-    Route("/auth/token", issue_token, methods=["POST"]),
-    Route("/auth/tokens", list_tokens, methods=["GET"]),
-    Route("/auth/tokens/{id:int}/revoke", revoke_token, methods=["POST"]),
-    Route("/me", me, methods=["GET"]),
-    Route("/me/password", my_password, methods=["POST"]),
-    Route("/me/logins", my_logins, methods=["GET"]),
-    Route("/users", users_collection, methods=["GET", "POST"]),
-    Route("/users/{id:int}/deactivate", user_deactivate, methods=["POST"]),
-    Route("/users/{id:int}/activate", user_activate, methods=["POST"]),
-    Route("/users/{id:int}/reset-password", user_reset_password, methods=["POST"]),
-    Route("/users/{id:int}/logins", user_logins, methods=["GET"]),
-]
+def routes() -> list[Route]:
+    # built when the app is made, after web.app registers its bounded `int` convertor
+    return [
+        Route("/auth/token", issue_token, methods=["POST"]),
+        Route("/auth/tokens", list_tokens, methods=["GET"]),
+        Route("/auth/tokens/{id:int}/revoke", revoke_token, methods=["POST"]),
+        Route("/me", me, methods=["GET"]),
+        Route("/me/password", my_password, methods=["POST"]),
+        Route("/me/logins", my_logins, methods=["GET"]),
+        Route("/users", users_collection, methods=["GET", "POST"]),
+        Route("/users/{id:int}/deactivate", user_deactivate, methods=["POST"]),
+        Route("/users/{id:int}/activate", user_activate, methods=["POST"]),
+        Route("/users/{id:int}/reset-password", user_reset_password, methods=["POST"]),
+        Route("/users/{id:int}/logins", user_logins, methods=["GET"]),
+    ]

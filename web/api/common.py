@@ -79,11 +79,13 @@ async def acting(request: Request) -> Actor:
 
 
 def db_of(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    db: Database = request.app.state.db  # Starlette's State is untyped; create_app sets it
+    return db
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings  # set by create_app, as db_of's
+    return settings
 
 
 def seal_key_of(request: Request) -> SealKey:

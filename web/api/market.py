@@ -235,15 +235,17 @@ async def lot_options(request: Request) -> Response:
     )
 
 
-ROUTES = [
-    Route("/materials", materials, methods=["GET"]),
-    Route("/sites", sites_collection, methods=["GET", "POST"]),
-    Route("/sites/{id:int}/ledger", site_ledger, methods=["GET", "POST"]),
-    Route("/lots", lots_collection, methods=["GET", "POST"]),
-    Route("/lots/{id:int}", lot_item, methods=["GET", "PATCH", "DELETE"]),
-    Route("/lots/{id:int}/options", lot_options, methods=["GET"]),
-    Route("/offers", offers_collection, methods=["GET", "POST"]),
-    Route("/offers/{id:int}", offer_item, methods=["GET", "DELETE"]),
-    Route("/match-runs", match_runs, methods=["POST"]),
-    Route("/match-runs/{id:int}", match_run_item, methods=["GET"]),
-]
+def routes() -> list[Route]:
+    # built when the app is made, after web.app registers its bounded `int` convertor
+    return [
+        Route("/materials", materials, methods=["GET"]),
+        Route("/sites", sites_collection, methods=["GET", "POST"]),
+        Route("/sites/{id:int}/ledger", site_ledger, methods=["GET", "POST"]),
+        Route("/lots", lots_collection, methods=["GET", "POST"]),
+        Route("/lots/{id:int}", lot_item, methods=["GET", "PATCH", "DELETE"]),
+        Route("/lots/{id:int}/options", lot_options, methods=["GET"]),
+        Route("/offers", offers_collection, methods=["GET", "POST"]),
+        Route("/offers/{id:int}", offer_item, methods=["GET", "DELETE"]),
+        Route("/match-runs", match_runs, methods=["POST"]),
+        Route("/match-runs/{id:int}", match_run_item, methods=["GET"]),
+    ]

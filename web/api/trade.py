@@ -134,18 +134,20 @@ async def deliveries_collection(request: Request) -> Response:
     return JSONResponse(pages.answer("deliveries", rows, total, pg))
 
 
-ROUTES = [
-    Route("/proposals", proposals_collection, methods=["GET"]),
-    Route("/proposals/{id:int}/bids", proposal_bids, methods=["GET", "POST"]),
-    Route("/bids", bids_collection, methods=["GET"]),
-    Route("/bids/{id:int}/accept", bid_accept, methods=["POST"]),
-    Route("/bids/{id:int}/reject", bid_reject, methods=["POST"]),
-    Route("/bids/{id:int}/withdraw", bid_withdraw, methods=["POST"]),
-    Route("/contracts", contracts_collection, methods=["GET"]),
-    Route("/contracts/{id:int}", contract_item, methods=["GET"]),
-    Route("/contracts/{id:int}/cancel", contract_cancel, methods=["POST"]),
-    Route("/contracts/{id:int}/deliveries", contract_deliveries, methods=["GET", "POST"]),
-    Route("/deliveries", deliveries_collection, methods=["GET"]),
-    Route("/deliveries/{id:int}/receipt", delivery_receipt, methods=["POST"]),
-    Route("/deliveries/{id:int}/resolve", delivery_resolve, methods=["POST"]),
-]
+def routes() -> list[Route]:
+    # built when the app is made, after web.app registers its bounded `int` convertor
+    return [
+        Route("/proposals", proposals_collection, methods=["GET"]),
+        Route("/proposals/{id:int}/bids", proposal_bids, methods=["GET", "POST"]),
+        Route("/bids", bids_collection, methods=["GET"]),
+        Route("/bids/{id:int}/accept", bid_accept, methods=["POST"]),
+        Route("/bids/{id:int}/reject", bid_reject, methods=["POST"]),
+        Route("/bids/{id:int}/withdraw", bid_withdraw, methods=["POST"]),
+        Route("/contracts", contracts_collection, methods=["GET"]),
+        Route("/contracts/{id:int}", contract_item, methods=["GET"]),
+        Route("/contracts/{id:int}/cancel", contract_cancel, methods=["POST"]),
+        Route("/contracts/{id:int}/deliveries", contract_deliveries, methods=["GET", "POST"]),
+        Route("/deliveries", deliveries_collection, methods=["GET"]),
+        Route("/deliveries/{id:int}/receipt", delivery_receipt, methods=["POST"]),
+        Route("/deliveries/{id:int}/resolve", delivery_resolve, methods=["POST"]),
+    ]

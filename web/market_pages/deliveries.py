@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +20,9 @@ from web.market_pages.forms import BLANK, Form, is_htmx, listing, page, pick, po
 from web.security import require_actor
 
 
-def _disputed_for(session: Any, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _disputed_for(
+    session: Session, actor: Actor, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The disputed deliveries the actor settles (either party) or watches (operator), each with
     the figures proposed so far."""
     mine = [
@@ -38,7 +40,7 @@ def _disputed_for(session: Any, actor: Actor, rows: list[dict[str, Any]]) -> lis
     return mine
 
 
-def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def settlements_of(session: Session, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The figures proposed for each disputed delivery (or decided by a regulator), oldest
     first."""
     if not delivery_ids:
@@ -63,7 +65,7 @@ def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict
     return out
 
 
-def _delivery_row(session: Any, actor: Actor, delivery_id: int) -> dict[str, Any] | None:
+def _delivery_row(session: Session, actor: Actor, delivery_id: int) -> dict[str, Any] | None:
     rows = views.list_deliveries(session, actor, None, delivery_id=delivery_id)
     return rows[0] if rows else None
 
@@ -101,7 +103,7 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
         for name, _ in RECEIPT_SECTIONS
     }
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         out: dict[str, Any] = {"filters": sections["received"].kept, "pagers": {}}
         for name, status in RECEIPT_SECTIONS:
             ls = sections[name]

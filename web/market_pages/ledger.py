@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -80,7 +81,7 @@ async def _ledger_page(
     pg = paging.parse(request.query_params, default_limit=100, max_limit=500)
     wanted = _ledger_filters(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         yards_ = views.list_sites(session, actor, kind="yard")
         chosen = site_id if site_id is not None else (yards_[0]["id"] if yards_ else None)
         book = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 
 from market import audit
@@ -38,7 +39,7 @@ def parse_material(raw: str | None, default: str | None = None) -> str | None:
     return audit.parse_scope({"material": raw}).material
 
 
-def period_context(session: Any, period: audit.Period | None) -> dict[str, Any]:
+def period_context(session: Session, period: audit.Period | None) -> dict[str, Any]:
     chosen = period or audit.default_period(session)
     _first, last = audit.ledger_span(session)
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -45,7 +46,7 @@ async def dashboard(request: Request) -> Response:
     material = parse_material(q.get("material"), audit.PHOSPHOGYPSUM)
     settings = settings_of(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         ctx = period_context(session, period)
         chosen = ctx["period"]
         data = audit.summary(
@@ -86,7 +87,7 @@ async def map_data(request: Request) -> Response:
     say = partial(i18n.gettext, lang=lang)
     settings = settings_of(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         chosen = period or audit.default_period(session)
         if metric == "flags":
             table = audit.phosphogypsum_table(session, actor, chosen)
@@ -157,7 +158,7 @@ async def drawdown_data(request: Request) -> Response:
     lang = lang_of(request)
     say = partial(i18n.gettext, lang=lang)
 
-    def read(session: Any) -> tuple[dict[str, Any], audit.Period]:
+    def read(session: Session) -> tuple[dict[str, Any], audit.Period]:
         series = audit.drawdown(session, actor, audit.Scope(material=material))
         return series, period or audit.default_period(session)
 
@@ -202,7 +203,7 @@ async def phosphogypsum_page(request: Request) -> Response:
     actor = await overseer(request)
     period = period_param(request.query_params)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         ctx = period_context(session, period)
         return ctx | {"table": audit.phosphogypsum_table(session, actor, ctx["period"])}
 
@@ -241,7 +242,7 @@ async def _entries_page(request: Request, org_id: int | None) -> Response:
     offset = query_int(request, "offset", 0, 10**9)
     settings = settings_of(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         ctx = period_context(session, period)
         chosen = ctx["period"]
         org = None

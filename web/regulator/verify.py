@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -56,7 +57,7 @@ async def verify_page(request: Request) -> Response:
                 request, "Ledger verification", "/audit/verify/jobs", VERIFY_IN_BACKGROUND, {}
             )
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         org = None
         scope = job.params.get("organisation_id") if job else organisation
         if scope is not None:
@@ -79,7 +80,7 @@ VERIFY_IN_BACKGROUND = (
 )
 
 
-def _ledger_size(session: Any) -> int:
+def _ledger_size(session: Session) -> int:
     from sqlalchemy import func
     from sqlmodel import select
 
