@@ -108,6 +108,14 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", await home_context(request, actor))
 
 
+MAP_POINT = ("name", "organisation", "kind", "lat", "lon", "prefecture", "county")
+
+
+def map_point(site: dict[str, Any]) -> dict[str, Any]:
+    """What app.js's drawMap shows of a site (a `views.list_sites` row)."""
+    return {key: site[key] for key in MAP_POINT}
+
+
 async def map_data(request: Request) -> Response:
     """Prefecture outlines and the sites on the market, for the ECharts map."""
     actor = await require_actor(request)
@@ -115,20 +123,7 @@ async def map_data(request: Request) -> Response:
 
     def read(session: Session) -> dict[str, Any]:
         sites = views.list_sites(session, actor, everyone=True)
-        return {
-            "sites": [
-                {
-                    "name": s["name"],
-                    "organisation": s["organisation"],
-                    "kind": s["kind"],
-                    "lat": s["lat"],
-                    "lon": s["lon"],
-                    "prefecture": s["prefecture"],
-                    "county": s["county"],
-                }
-                for s in sites
-            ]
-        }
+        return {"sites": [map_point(s) for s in sites]}
 
     data = await run_read(request, read)
     data["prefectures"] = load_regions().prefecture_geojson()

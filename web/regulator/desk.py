@@ -17,7 +17,8 @@ from market import audit, views
 from market.catalogue import catalogue
 from web import i18n
 from web.api import path_id, query_int, run_read, settings_of
-from web.audit_api import period_param
+from web.audit_api import figures, period_param
+from web.pages import map_point
 from web.regulator.common import (
     FIGURE_NAMES,
     FLAG_NAMES,
@@ -49,13 +50,7 @@ async def dashboard(request: Request) -> Response:
     def read(session: Session) -> dict[str, Any]:
         ctx = period_context(session, period)
         chosen = ctx["period"]
-        data = audit.summary(
-            session,
-            actor,
-            chosen,
-            circuity=settings.circuity,
-            co2_kg_per_t_km=settings.co2_kg_per_t_km,
-        )
+        data = figures(session, actor, chosen, settings)
         table = audit.phosphogypsum_table(session, actor, chosen)
         return ctx | {
             "summary": data,
@@ -97,13 +92,7 @@ async def map_data(request: Request) -> Response:
             extent: dict[str, Any] = {"regionMin": 0, "regionMax": max([1, *counts.values()])}
             extent |= {"regionGood": "low", "regionUnit": ""}
         else:
-            data = audit.summary(
-                session,
-                actor,
-                chosen,
-                circuity=settings.circuity,
-                co2_kg_per_t_km=settings.co2_kg_per_t_km,
-            )
+            data = figures(session, actor, chosen, settings)
             if metric == "stock":
                 values = [
                     {"name": r["prefecture"], "value": round(r["closing_stock_t"] / 1e4, 1)}
@@ -120,18 +109,7 @@ async def map_data(request: Request) -> Response:
                 label = say("Utilisation rate (%)")
                 # a rate: high is good, so the ramp runs from warm (low) to green (high)
                 extent = {"regionMin": 0, "regionMax": 100, "regionGood": "high", "regionUnit": "%"}
-        yards = [
-            {
-                "name": s["name"],
-                "organisation": s["organisation"],
-                "kind": s["kind"],
-                "lat": s["lat"],
-                "lon": s["lon"],
-                "prefecture": s["prefecture"],
-                "county": s["county"],
-            }
-            for s in views.list_sites(session, actor, kind="yard")
-        ]
+        yards = [map_point(s) for s in views.list_sites(session, actor, kind="yard")]
         return {
             "period": chosen.label,
             "metric": metric,
@@ -254,18 +232,14 @@ async def _entries_page(request: Request, org_id: int | None) -> Response:
                 (r for r in table["rows"] if r["organisation_id"] == scope.organisation_id), None
             )
         # the figures of every material in the scope, whichever one the listing is filtered to
-        figures = audit.summary(
-            session,
-            actor,
-            chosen,
-            audit.Scope(scope.prefecture_code, scope.county_code, scope.organisation_id),
-            circuity=settings.circuity,
-            co2_kg_per_t_km=settings.co2_kg_per_t_km,
+        every_material = audit.Scope(
+            scope.prefecture_code, scope.county_code, scope.organisation_id
         )
+        found = figures(session, actor, chosen, settings, every_material)
         listing = audit.ledger_entries(
             session, actor, chosen, scope, kind=kind, limit=PAGE, offset=offset
         )
-        return ctx | {"org": org, "pg_row": pg_row, "figures": figures, "listing": listing}
+        return ctx | {"org": org, "pg_row": pg_row, "figures": found, "listing": listing}
 
     ctx = await run_read(request, read)
     label = ctx["period"].label
