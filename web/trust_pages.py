@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from market import views
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
@@ -218,7 +219,7 @@ async def yard_correction(request: Request) -> Response:
     data = pick(form.values, ("period", "material", "kind", "tonnes", "reason"))
     limit = settings_of(request).max_upload_bytes
 
-    def call(uow: Any) -> Any:
+    def call(uow: UnitOfWork) -> Any:
         evidence = uploaded_evidence(uow, actor, form, upload, limit)
         return corrections.request(uow, actor, site_id, data | {"evidence": evidence})
 
