@@ -3,6 +3,7 @@ a workbook, a day's trucks at once, the weighbridge ticket, the lot's lab report
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from market import statutory, views
+from market import audit, statutory, views
+from market.auth import Actor
 from market.documents import MEDIA_TYPES
 from market.errors import NotFound
 from market.papers import facts, pdf, service
@@ -51,33 +53,32 @@ async def contract(request: Request) -> Response:
     return _file(pdf.contract_pdf(c), "application/pdf", f"contract-{c.id}.pdf")
 
 
-def _period(request: Request) -> Any:
+def _period(request: Request) -> audit.Period:
     q = request.query_params
     return statutory.parse_period(q.get("year"), q.get("month"))
 
 
-async def site_ledger(request: Request) -> Response:
+async def _statutory_ledger(
+    request: Request, scope_of: Callable[[Session, Actor, int], statutory.Scope]
+) -> Response:
+    """The statutory ledger workbook of the scope `scope_of(session, actor, id)` names."""
     actor = await acting(request)
     period = _period(request)
 
     def read(session: Session) -> dict[str, Any]:
-        scope = statutory.scope_of_site(session, actor, path_id(request))
+        scope = scope_of(session, actor, path_id(request))
         return statutory.build(session, scope, period)
 
     data = await run_read(request, read)
     return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+
+
+async def site_ledger(request: Request) -> Response:
+    return await _statutory_ledger(request, statutory.scope_of_site)
 
 
 async def organisation_ledger(request: Request) -> Response:
-    actor = await acting(request)
-    period = _period(request)
-
-    def read(session: Session) -> dict[str, Any]:
-        scope = statutory.scope_of_organisation(session, actor, path_id(request))
-        return statutory.build(session, scope, period)
-
-    data = await run_read(request, read)
-    return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+    return await _statutory_ledger(request, statutory.scope_of_organisation)
 
 
 async def trucks(request: Request) -> Response:
