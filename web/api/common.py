@@ -11,6 +11,7 @@ from typing import Any, Concatenate, Protocol
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from market import views
 from market.auth import Actor
@@ -166,6 +167,25 @@ def list_request(
         until=pages.day(q, "to"),
     )
     return pg, f
+
+
+Page = tuple[list[dict[str, Any]], int]
+"""A page of a list's rows, and how many rows its filters select."""
+
+
+async def listed(
+    request: Request,
+    key: str,
+    read: Callable[[Session, Actor, views.ListFilter, pages.Paging], Page],
+    *,
+    default: int = 500,
+) -> Response:
+    """A filtered, paged list (`status`, `material`, `from`, `to`, `limit`, `offset`): `key`
+    with the rows, and `total`, `limit` and `offset`."""
+    actor = await acting(request)
+    pg, f = list_request(request, default=default)
+    rows, total = await run_read(request, read, actor, f, pg)
+    return JSONResponse(pages.answer(key, rows, total, pg))
 
 
 async def run_uow(

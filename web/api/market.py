@@ -17,7 +17,7 @@ from web.api.common import (
     acting,
     body,
     db_of,
-    list_request,
+    listed,
     path_id,
     query_int,
     run_read,
@@ -98,23 +98,20 @@ async def sites_collection(request: Request) -> Response:
 
 
 async def lots_collection(request: Request) -> Response:
-    actor = await acting(request)
     if request.method == "POST":
+        actor = await acting(request)
         data = await body(request)
         lot = await run_uow(request, lots.post_lot, actor, data)
         return JSONResponse(
             await run_read(request, views.get_lot, actor, stored_id(lot)), status_code=201
         )
-    pg, f = list_request(request, default=200)
-    rows, total = await run_read(
+    mine = request.query_params.get("mine") in ("1", "true")
+    return await listed(
         request,
-        views.page_lots,
-        actor,
-        f,
-        mine=request.query_params.get("mine") in ("1", "true"),
-        **pg.window(),
+        "lots",
+        lambda s, actor, f, pg: views.page_lots(s, actor, f, mine=mine, **pg.window()),
+        default=200,
     )
-    return JSONResponse(pages.answer("lots", rows, total, pg))
 
 
 async def lot_item(request: Request) -> Response:
@@ -132,16 +129,16 @@ async def lot_item(request: Request) -> Response:
 
 
 async def offers_collection(request: Request) -> Response:
-    actor = await acting(request)
     if request.method == "POST":
+        actor = await acting(request)
         data = await body(request)
         offer = await run_uow(request, offers.post_offer, actor, data)
         return JSONResponse(
             await run_read(request, views.get_offer, actor, stored_id(offer)), status_code=201
         )
-    pg, f = list_request(request)
-    rows, total = await run_read(request, views.page_offers, actor, f, **pg.window())
-    return JSONResponse(pages.answer("offers", rows, total, pg))
+    return await listed(
+        request, "offers", lambda s, actor, f, pg: views.page_offers(s, actor, f, **pg.window())
+    )
 
 
 async def offer_item(request: Request) -> Response:

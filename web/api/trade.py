@@ -15,6 +15,7 @@ from web.api.common import (
     acting,
     body,
     list_request,
+    listed,
     path_id,
     run_read,
     run_uow,
@@ -76,17 +77,17 @@ async def bid_withdraw(request: Request) -> Response:
 
 
 async def bids_collection(request: Request) -> Response:
-    actor = await acting(request)
-    pg, f = list_request(request)
-    rows, total = await run_read(request, views.page_bids, actor, f, **pg.window())
-    return JSONResponse(pages.answer("bids", rows, total, pg))
+    return await listed(
+        request, "bids", lambda s, actor, f, pg: views.page_bids(s, actor, f, **pg.window())
+    )
 
 
 async def contracts_collection(request: Request) -> Response:
-    actor = await acting(request)
-    pg, f = list_request(request)
-    rows, total = await run_read(request, views.page_contracts, actor, f, **pg.window())
-    return JSONResponse(pages.answer("contracts", rows, total, pg))
+    return await listed(
+        request,
+        "contracts",
+        lambda s, actor, f, pg: views.page_contracts(s, actor, f, **pg.window()),
+    )
 
 
 async def contract_item(request: Request) -> Response:
@@ -128,10 +129,11 @@ async def delivery_resolve(request: Request) -> Response:
 
 
 async def deliveries_collection(request: Request) -> Response:
-    actor = await acting(request)
-    pg, f = list_request(request)
-    rows, total = await run_read(request, views.page_deliveries, actor, None, f, **pg.window())
-    return JSONResponse(pages.answer("deliveries", rows, total, pg))
+    return await listed(
+        request,
+        "deliveries",
+        lambda s, actor, f, pg: views.page_deliveries(s, actor, None, f, **pg.window()),
+    )
 
 
 def routes() -> list[Route]:
