@@ -29,6 +29,7 @@ from web.market_pages import (
     BLANK,
     KIND_LABELS,
     Form,
+    decide,
     page,
     pick,
     posted,
@@ -335,31 +336,25 @@ async def corrections_queue(request: Request) -> Response:
 
 
 async def correction_approve(request: Request) -> Response:
-    actor = await require_actor(request)
-    correction_id = path_id(request)
-    form = await posted(request, f"approve-{correction_id}")
-    data = pick(form.values, ("note",))
     key = seal_key_of(request)
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.approve(uow, actor, correction_id, data, key),
+        "approve",
+        ("note",),
+        lambda uow, actor, item, data: corrections.approve(uow, actor, item, data, key),
         then=lambda _c: "/review/corrections",
-        refused=lambda f: _corrections_page(request, actor, f),
+        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
 
 async def correction_reject(request: Request) -> Response:
-    actor = await require_actor(request)
-    correction_id = path_id(request)
-    form = await posted(request, f"reject-{correction_id}")
-    data = pick(form.values, ("reason",))
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.reject(uow, actor, correction_id, data),
+        "reject",
+        ("reason",),
+        corrections.reject,
         then=lambda _c: "/review/corrections",
-        refused=lambda f: _corrections_page(request, actor, f),
+        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
 
@@ -386,17 +381,14 @@ async def claims_queue(request: Request) -> Response:
 
 
 async def claim_attest(request: Request) -> Response:
-    actor = await require_actor(request)
-    entry_id = path_id(request)
-    form = await posted(request, f"claim-{entry_id}")
-    data = pick(form.values, ("decision", "note"))
     key = seal_key_of(request)
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.attest(uow, actor, entry_id, data, key),
+        "claim",
+        ("decision", "note"),
+        lambda uow, actor, item, data: corrections.attest(uow, actor, item, data, key),
         then=lambda _e: "/review/claims",
-        refused=lambda f: _claims_page(request, actor, f),
+        refused=lambda actor, _item, f: _claims_page(request, actor, f),
     )
 
 
@@ -420,16 +412,13 @@ async def disputes(request: Request) -> Response:
 
 
 async def dispute_arbitrate(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
-    form = await posted(request, f"arbitrate-{delivery_id}")
-    data = pick(form.values, ("settled_tonnes", "note"))
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.arbitrate(uow, actor, delivery_id, data),
+        "arbitrate",
+        ("settled_tonnes", "note"),
+        deliveries.arbitrate,
         then=lambda _d: "/review/disputes",
-        refused=lambda f: _disputes_page(request, actor, f),
+        refused=lambda actor, _item, f: _disputes_page(request, actor, f),
     )
 
 

@@ -20,6 +20,7 @@ from web.market_pages.deliveries import settlements_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    decide,
     done,
     listing,
     page,
@@ -38,6 +39,7 @@ __all__ = [
     "BLANK",
     "KIND_LABELS",
     "Form",
+    "decide",
     "_contract_page",
     "done",
     "listing",

@@ -15,8 +15,8 @@ from market.services import (
     deliveries,
 )
 from market.tables import Settlement
-from web.api import path_id, run_read, settings_of
-from web.market_pages.forms import BLANK, Form, is_htmx, listing, page, pick, posted, submit
+from web.api import run_read, settings_of
+from web.market_pages.forms import BLANK, Form, decide, is_htmx, listing, page
 from web.security import require_actor
 
 
@@ -132,18 +132,14 @@ async def receipts(request: Request) -> Response:
 
 
 async def delivery_receipt(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
     settings = settings_of(request)
-    form = await posted(request, f"receipt-{delivery_id}")
-    data = pick(form.values, ("received_tonnes", "note"))
-
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.confirm_receipt(uow, actor, delivery_id, data, settings),
+        "receipt",
+        ("received_tonnes", "note"),
+        lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
         then=lambda _result: "/receipts",
-        refused=_delivery_refused(
-            request, actor, delivery_id, "market/_receipt_form.html", _receipts_page
-        ),
+        refused=lambda actor, item, f: _delivery_refused(
+            request, actor, item, "market/_receipt_form.html", _receipts_page
+        )(f),
     )

@@ -24,11 +24,11 @@ from market.services import (
     documents,
 )
 from web import flash, i18n, paging
-from web.api import db_of, run_uow, settings_of
+from web.api import db_of, path_id, run_uow, settings_of
 from web.i18n import translate
 from web.paging import Pager, Paging
 from web.render import lang_of, render
-from web.security import CSRF_FIELD, check_csrf
+from web.security import CSRF_FIELD, check_csrf, require_actor
 
 REFUSALS = (InvalidInput, Conflict)
 
@@ -163,6 +163,30 @@ async def submit(
             errors.setdefault(_input_for(each.field, form), refusal(request, each))
         return await refused(Form(form.values, errors, form.id))
     return done(request, then(result), result)
+
+
+async def decide(
+    request: Request,
+    form_name: str,
+    fields: Iterable[str],
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+) -> Response:
+    """A form about the item the path names (form id `{form_name}-{id}`): its `fields` go to
+    `write(uow, actor, id, data)`; a refusal re-renders the form (`refused(actor, id, form)`)."""
+    actor = await require_actor(request)
+    item = path_id(request)
+    form = await posted(request, f"{form_name}-{item}")
+    data = pick(form.values, fields)
+    return await submit(
+        request,
+        form,
+        lambda uow: write(uow, actor, item, data),
+        then=then,
+        refused=lambda f: refused(actor, item, f),
+    )
 
 
 async def act(

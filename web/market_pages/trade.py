@@ -25,6 +25,7 @@ from web.market_pages.forms import (
     REFUSALS,
     Form,
     act,
+    decide,
     done,
     is_htmx,
     listing,
@@ -159,19 +160,15 @@ async def contract_dispatch(request: Request) -> Response:
 
 
 async def delivery_resolve(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
-    form = await posted(request, f"resolve-{delivery_id}")
-    data = pick(form.values, ("accepted_tonnes", "note"))
-
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.resolve_dispute(uow, actor, delivery_id, data),
+        "resolve",
+        ("accepted_tonnes", "note"),
+        deliveries.resolve_dispute,
         then=lambda d: f"/contracts/{d.contract_id}",
-        refused=_delivery_refused(
-            request, actor, delivery_id, "market/_resolve_form.html", _contracts_page
-        ),
+        refused=lambda actor, item, f: _delivery_refused(
+            request, actor, item, "market/_resolve_form.html", _contracts_page
+        )(f),
     )
 
 
