@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 
 from market import views
 from market.auth import Actor
-from market.db import UnitOfWork
 from market.errors import InvalidInput
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
@@ -33,11 +32,10 @@ from web.market_pages import (
     page,
     pick,
     posted,
-    posted_with_file,
+    record_with_evidence,
     settlements_of,
     submit,
     translator,
-    uploaded_evidence,
 )
 from web.render import lang_of
 from web.security import require_actor
@@ -214,22 +212,14 @@ async def yard_submit(request: Request) -> Response:
 
 async def yard_correction(request: Request) -> Response:
     """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
-    actor = await require_actor(request)
     site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file", "correction")
-    data = pick(form.values, ("period", "material", "kind", "tonnes", "reason"))
-    limit = settings_of(request).max_upload_bytes
-
-    def call(uow: UnitOfWork) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return corrections.request(uow, actor, site_id, data | {"evidence": evidence})
-
-    return await submit(
+    return await record_with_evidence(
         request,
-        form,
-        call,
+        "correction",
+        ("period", "material", "kind", "tonnes", "reason"),
+        corrections.request,
         then=lambda _c: f"/yards/{site_id}/reports#corrections",
-        refused=lambda f: _months_page(request, actor, site_id, f),
+        refused=lambda actor, f: _months_page(request, actor, site_id, f),
     )
 
 

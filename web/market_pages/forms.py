@@ -189,6 +189,30 @@ async def decide(
     )
 
 
+async def record_with_evidence(
+    request: Request,
+    form_id: str,
+    fields: Iterable[str],
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Actor, Form], Awaitable[Response]],
+) -> Response:
+    """A form about the yard the path names that cites a document (`evidence_file`, uploaded in
+    the same unit of work): its `fields` and the evidence go to `write(uow, actor, id, data)`."""
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form, upload = await posted_with_file(request, "evidence_file", form_id)
+    data = pick(form.values, fields)
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: UnitOfWork) -> Any:
+        evidence = uploaded_evidence(uow, actor, form, upload, limit)
+        return write(uow, actor, site_id, data | {"evidence": evidence})
+
+    return await submit(request, form, call, then=then, refused=lambda f: refused(actor, f))
+
+
 async def act(
     request: Request,
     call: Callable[[UnitOfWork], Any],

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from market import clock, exports, views
 from market.auth import Actor
 from market.catalogue import catalogue
-from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.services import (
     export_jobs,
@@ -25,11 +24,8 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     page,
-    pick,
-    posted_with_file,
-    submit,
+    record_with_evidence,
     translator,
-    uploaded_evidence,
 )
 from web.render import lang_of
 from web.security import check_csrf, require_actor
@@ -162,20 +158,12 @@ async def ledger_export(request: Request) -> Response:
 
 
 async def ledger_post(request: Request) -> Response:
-    actor = await require_actor(request)
     site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file")
-    data = pick(form.values, ("kind", "material", "tonnes", "occurred_on", "document"))
-    limit = settings_of(request).max_upload_bytes
-
-    def call(uow: UnitOfWork) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return ledger.post_entry(uow, actor, site_id, data | {"evidence": evidence})
-
-    return await submit(
+    return await record_with_evidence(
         request,
-        form,
-        call,
+        "",
+        ("kind", "material", "tonnes", "occurred_on", "document"),
+        ledger.post_entry,
         then=lambda _entry: f"/ledger?site={site_id}",
-        refused=lambda f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
     )
