@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from market.db import Database
 from market.tables import Material
 from seed_data import load_catalogue
+
+
+class _MaterialFields(TypedDict):
+    """What the `material` table mirrors of a catalogue entry, besides its code."""
+
+    name_zh: str
+    name_en: str
+    family: str
+    priority: int
 
 
 def sync_catalogue(db: Database) -> int:
@@ -13,7 +24,7 @@ def sync_catalogue(db: Database) -> int:
     with db.unit_of_work() as uow:
         for m in load_catalogue().materials.values():
             row = uow.session.get(Material, m.code)
-            values = {
+            values: _MaterialFields = {
                 "name_zh": m.name_zh,
                 "name_en": m.name_en,
                 "family": m.family,

@@ -94,27 +94,27 @@ def _load(uow: UnitOfWork, demo: DemoDataSet, settings: Settings) -> SeedReport:
     site_by_key = {s.key: s for s in demo.sites}
 
     offer_rows: list[tuple[str, int, Any]] = []
-    for o in demo.offers:
-        site = site_by_key[o.site]
-        row = offers.post_offer(
+    for demo_offer in demo.offers:
+        site = site_by_key[demo_offer.site]
+        posted = offers.post_offer(
             uow,
             actors[site.organisation],
             {
-                "site_id": site_ids[o.site],
-                "material": o.material,
-                "use": o.use,
-                "capacity_t": o.capacity_t,
+                "site_id": site_ids[demo_offer.site],
+                "material": demo_offer.material,
+                "use": demo_offer.use,
+                "capacity_t": demo_offer.capacity_t,
                 "period_start": current_start.isoformat(),
                 "period_end": current_end.isoformat(),
                 "spec": {
                     k: {kk: vv for kk, vv in (("min", b.min), ("max", b.max)) if vv is not None}
-                    for k, b in o.spec.items()
+                    for k, b in demo_offer.spec.items()
                 },
-                "price_cny_t": o.price_cny_t,
-                "max_haul_km": o.max_haul_km,
+                "price_cny_t": demo_offer.price_cny_t,
+                "max_haul_km": demo_offer.max_haul_km,
             },
         )
-        offer_rows.append((o.site, row.id or 0, o))
+        offer_rows.append((demo_offer.site, posted.id or 0, demo_offer))
         report.offers += 1
 
     for lot in demo.lots:

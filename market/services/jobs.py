@@ -15,7 +15,7 @@ user who started a job may cancel it (an operator, a scheduled one).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -181,7 +181,7 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     return job
 
 
-def _iso(moment: Any) -> str | None:
+def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     from datetime import UTC

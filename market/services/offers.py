@@ -80,7 +80,9 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
         maximum=fields.MAX_HAUL_KM,
     )
     bad.done()
+    # done() raised if a required field was missing; the price defaults to 0.0
     assert site_id is not None and material is not None
+    assert capacity_t is not None and price_cny_t is not None
     offer = Offer(
         site_id=site_id,
         material=material,

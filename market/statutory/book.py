@@ -30,6 +30,7 @@ from market.tables import (
     Site,
     User,
 )
+from market.wide import wide
 
 
 def _sums(
@@ -43,7 +44,7 @@ def _sums(
     label = kind_label()
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
     q = (
-        select(
+        wide(
             col(LedgerEntry.site_id),
             col(LedgerEntry.material),
             label,
@@ -107,7 +108,7 @@ def build(session: Session, scope: Scope, period: audit.Period) -> dict[str, Any
     yards = {s.id: s for s in scope.yards}
     r = audit.rules()
     sums = _sums(session, site_ids, period)
-    flows = []
+    flows: list[dict[str, Any]] = []  # rows of plain values, for the page and the workbook
     for (site_id, material), (before, within) in sorted(
         sums.items(), key=lambda kv: (kv[0][0], kv[0][1])
     ):
@@ -162,7 +163,7 @@ def build(session: Session, scope: Scope, period: audit.Period) -> dict[str, Any
     own_disposal = [entry_row(e, u) for e, u in entries if e.kind in ("treatment", "disposal")]
 
     # storage: every entry that moves the yard's stock, in and out, with the running balance
-    storage = []
+    storage: list[dict[str, Any]] = []
     running: dict[tuple[int, str], float] = {
         key: audit.figures(b, {}, r).ledger_closing_stock_t for key, (b, _w) in sums.items()
     }
@@ -178,19 +179,19 @@ def build(session: Session, scope: Scope, period: audit.Period) -> dict[str, Any
             continue
         key = (e.site_id, e.material)
         running[key] = running.get(key, 0.0) + effect
-        row = entry_row(e, u)
-        row |= {
+        moved = entry_row(e, u)
+        moved |= {
             "in_t": _t(effect) if effect > 0 else None,
             "out_t": _t(-effect) if effect < 0 else None,
             "balance_t": _t(running[key]),
             "direction": _DIRECTION.get(e.kind, e.kind),
         }
-        storage.append(row)
+        storage.append(moved)
 
     Plant = aliased(Site)
     Recycler = aliased(Organisation)
     deliveries = session.exec(
-        select(Delivery, Lot, Plant, Recycler, Offer, DeliveryPapers)
+        wide(Delivery, Lot, Plant, Recycler, Offer, DeliveryPapers)
         .join(Contract, col(Contract.id) == Delivery.contract_id)
         .join(Lot, col(Lot.id) == Contract.lot_id)
         .join(Offer, col(Offer.id) == Contract.offer_id)
@@ -200,7 +201,7 @@ def build(session: Session, scope: Scope, period: audit.Period) -> dict[str, Any
         .where(col(Lot.site_id).in_(site_ids or [0]))
         .order_by(col(Delivery.dispatched_at), col(Delivery.id))
     ).all()
-    contracted = []
+    contracted: list[dict[str, Any]] = []
     cat = catalogue_mod.catalogue()
     for d, lot, plant, recycler, offer, papers in deliveries:
         out_day = clock.china_day(d.dispatched_at)

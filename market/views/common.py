@@ -126,7 +126,9 @@ def _material_is(column: Any, f: ListFilter) -> list[ColumnElement[bool]]:
     return [column == f.material if _known(f.material) else false()]
 
 
-def count_of(session: Session, q: Select[Any], params: dict[str, Any] | None = None) -> int:
+def count_of(
+    session: Session, q: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+) -> int:
     """How many rows `q` selects, counted by the database."""
     counted = select(func.count()).select_from(q.order_by(None).subquery())
     return int(session.connection().execute(counted, params or {}).scalar_one())
