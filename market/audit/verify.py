@@ -69,15 +69,7 @@ def _verify(
     seal_key: SealKey | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The hash chains of every yard (or one producer's), plus a cross-check the chains cannot
-    make alone: every manifest has the dispatch entry it wrote, and every received one its
-    utilisation entry; every cited document still has the SHA-256 its entry recorded; every seal
-    holds and the months it seals are unchanged.
-
-    The ledger is read once, in batches of plain rows; the seals' signatures are checked on
-    another core meanwhile (`signatures.start`). `progress(fraction, stage)`, if given, hears
-    how far the check is (0–1) and which stage it is in: "seals", "chains", "deliveries",
-    "documents", "seals", then "done"."""
+    """`verify`'s work, with the cyclic garbage collector paused around it."""
     require_overseer(actor)
     check_scope(session, Scope(organisation_id=organisation_id))
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from market import clock
 from market.auth import Actor
-from market.errors import NotAllowed, NotFound
+from market.errors import NotFound
 from market.services.common import OVERSEERS, get
-from market.services.reports.months import due_on, yard_months
+from market.services.reports.months import due_on, require_yard, yard_months
 from market.tables import Report, ReportEvent, Site, User
 
 
@@ -69,12 +69,7 @@ def readable_yard(session: Session, actor: Actor, site_id: int) -> Site:
     )
     if not allowed:
         raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
-    if site.kind != "yard":
-        raise NotAllowed(
-            "site_id: {value} is a plant; reports are kept for yards",
-            field="site_id",
-            value=site_id,
-        )
+    require_yard(site, site_id)
     return site
 
 

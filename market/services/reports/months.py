@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, func, select
 
 from market import clock
-from market.errors import InvalidInput
+from market.errors import InvalidInput, NotAllowed
 from market.tables import LedgerEntry, Report, Site
 
 LOCKED = ("submitted", "approved")
@@ -38,6 +38,16 @@ def report_row(session: Session, site_id: int, period: str) -> Report | None:
 def status_of(session: Session, site_id: int, period: str) -> str:
     row = report_row(session, site_id, period)
     return row.status if row else "open"
+
+
+def require_yard(site: Site, site_id: int) -> None:
+    """Refuse a plant where a yard's reports are asked for: reports are kept for yards only."""
+    if site.kind != "yard":
+        raise NotAllowed(
+            "site_id: {value} is a plant; reports are kept for yards",
+            field="site_id",
+            value=site_id,
+        )
 
 
 def first_day(session: Session, site_id: int, material: str | None = None) -> date | None:

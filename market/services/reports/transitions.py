@@ -11,11 +11,18 @@ from sqlmodel import select
 from market import clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, InvalidState, NotAllowed, NotFound
+from market.errors import InvalidInput, InvalidState, NotFound
 from market.notifications import notify
 from market.seals import SealKey
 from market.services.common import get
-from market.services.reports.months import LOCKED, due_on, parse_month, report_row, yard_months
+from market.services.reports.months import (
+    LOCKED,
+    due_on,
+    parse_month,
+    report_row,
+    require_yard,
+    yard_months,
+)
 from market.services.reports.sealing import seal
 from market.tables import Report, ReportEvent, Site, utcnow
 
@@ -37,12 +44,7 @@ def submit(
     site = get(uow.session, Site, site_id, what="site_id", lock=True)
     if site.organisation_id != actor.organisation_id:
         raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
-    if site.kind != "yard":
-        raise NotAllowed(
-            "site_id: {value} is a plant; reports are kept for yards",
-            field="site_id",
-            value=site_id,
-        )
+    require_yard(site, site_id)
     fields.reject_unknown(data, SUBMIT_FIELDS)
     period = parse_month(data.get("period"))
     today = clock.today()
