@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from market.ledger import GENESIS, ChainBreak, _instant
+from market.ledger import GENESIS, ChainBreak, _instant, head_breaks
 from market.tables import LedgerHead, Site
 
 Progress = Callable[[float, str], None]
@@ -202,44 +202,6 @@ def count_entries(session: Session, site_ids: list[int] | None, part: Part | Non
     )
 
 
-def _head_breaks(
-    site_id: int,
-    head: tuple[int, str] | None,
-    last: tuple[int, int | None, str] | None,
-    first_after_head: Callable[[int], tuple[int, int | None] | None],
-) -> list[ChainBreak]:
-    """`verify_chain`'s closing checks, from the chain's last (seq, id, hash)."""
-    if head is None:
-        return (
-            [ChainBreak(site_id, None, None, "the chain's head record is missing")] if last else []
-        )
-    head_seq, head_hash = head
-    last_seq = last[0] if last else 0
-    if head_seq > last_seq:
-        return [
-            ChainBreak(
-                site_id,
-                last_seq + 1,
-                None,
-                f"entries #{last_seq + 1}–#{head_seq} are missing (the chain's head "
-                f"says #{head_seq})",
-            )
-        ]
-    if head_seq == last_seq and last is not None and head_hash != last[2]:
-        return [ChainBreak(site_id, last_seq, last[1], "last entry differs from the head")]
-    if head_seq < last_seq:
-        extra = first_after_head(head_seq)
-        return [
-            ChainBreak(
-                site_id,
-                extra[0] if extra else head_seq + 1,
-                extra[1] if extra else None,
-                f"entries after the head (#{head_seq}) were added outside the app",
-            )
-        ]
-    return []
-
-
 Keep = Callable[[int, list[tuple[Any, ...]]], None]
 """`keep(site_id, rows)` sees each yard's rows (in `COLUMNS` order, normalised) once walked."""
 
@@ -275,7 +237,7 @@ def walk(
         def first_after(head_seq: int) -> tuple[int, int | None] | None:
             return next(((r[2], r[0]) for r in rows if r[2] > head_seq), None)
 
-        breaks.extend(_head_breaks(site_id, heads.get(site_id), last, first_after))
+        breaks.extend(head_breaks(site_id, heads.get(site_id), last, first_after))
         if keep is not None:
             keep(site_id, rows)
 
@@ -335,7 +297,7 @@ def chain_report(
     breaks = list(breaks)
     for site_id, head in heads.items():
         if site_id not in seen and (site_ids is None or site_id in site_ids):
-            breaks.extend(_head_breaks(site_id, head, None, lambda _seq: None))
+            breaks.extend(head_breaks(site_id, head, None, lambda _seq: None))
     names = dict(session.exec(select(col(Site.id), col(Site.name))).all())
     return {
         "ok": not breaks,

@@ -21,13 +21,14 @@ from market.tables import (
     LedgerEntry,
     Seal,
 )
+from market.wide import wide
 
 # ----------------------------------------------------------------------------- seals
 
 
 def seal_rows(session: Session, site_ids: list[int] | None) -> list[SealRow]:
     """Every seal (of `site_ids`' yards) as plain rows, in (yard, month, version) order."""
-    q = select(  # type: ignore[call-overload]  # more columns than sqlmodel types
+    q = wide(
         col(Seal.id),
         col(Seal.site_id),
         col(Seal.period),

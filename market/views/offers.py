@@ -74,8 +74,8 @@ def page_offers(
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
-    total = count_of(session, q.with_only_columns(Offer.id)) if counted else -1
-    return [offer_public(*row, today) for row in rows], total
+    total = count_of(session, q.with_only_columns(col(Offer.id))) if counted else -1
+    return [offer_public(o, s, org, t, today) for o, s, org, t in rows], total
 
 
 def open_offers_at_sites(
@@ -119,12 +119,15 @@ def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
     """How many open offers each of the actor's plants has, counted by the database."""
     today = clock.today()
     q, open_t = offers_with_open_capacity()
-    q = (
-        q.with_only_columns(Offer.site_id, func.count())
-        .where(Site.organisation_id == actor.organisation_id, open_offer_condition(open_t, today))
+    per_site = (
+        q.with_only_columns(col(Offer.site_id), func.count())
+        .where(
+            col(Site.organisation_id) == actor.organisation_id,
+            open_offer_condition(open_t, today),
+        )
         .group_by(col(Offer.site_id))
     )
-    return {site_id: int(n) for site_id, n in session.exec(q).all()}
+    return {site_id: int(n) for site_id, n in session.execute(per_site).all()}
 
 
 def list_offers(
@@ -152,4 +155,5 @@ def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
     row = session.exec(q).first()
     if row is None:
         raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
-    return offer_public(*row, today)
+    offer, site, org, open_t = row
+    return offer_public(offer, site, org, open_t, today)

@@ -503,7 +503,7 @@ CALLED += [
 ]
 
 
-# the papers (market/papers, market/statutory.py)
+# the papers (market/papers, market/statutory)
 CALLED += [
     ("statutory year", lambda: statutory.parse_period("abc"), "'abc'"),
     ("statutory year range", lambda: statutory.parse_period("1999"), "'1999'"),
