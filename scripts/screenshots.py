@@ -172,13 +172,14 @@ def regulator_desk(page: Page) -> None:
     page.wait_for_timeout(800)
 
 
-def table_page(path: str) -> Callable[[Page], None]:
-    """A shot of the page at `path` once its first table is there."""
+def table_page(name: str, path: str) -> Callable[[Page], None]:
+    """The step `name` (for --only): the page at `path` once its first table is there."""
 
     def shot(page: Page) -> None:
         page.goto(path)
         page.locator("table").first.wait_for()
 
+    shot.__name__ = name
     return shot
 
 
@@ -299,11 +300,19 @@ SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("operator-match-run.png", "operator-demo", operator_run),
     ("operator-match-run-unmatched.png", "operator-demo", operator_unmatched),
     ("regulator-desk.png", "regulator-demo", regulator_desk),
-    ("regulator-phosphogypsum.png", "regulator-demo", table_page("/audit/phosphogypsum")),
-    ("producer-months.png", "producer-demo", table_page("/reports")),
-    ("regulator-review-queue.png", "regulator-demo", table_page("/review/reports")),
+    (
+        "regulator-phosphogypsum.png",
+        "regulator-demo",
+        table_page("regulator_phosphogypsum", "/audit/phosphogypsum"),
+    ),
+    ("producer-months.png", "producer-demo", table_page("producer_months", "/reports")),
+    (
+        "regulator-review-queue.png",
+        "regulator-demo",
+        table_page("regulator_review_queue", "/review/reports"),
+    ),
     ("regulator-review.png", "regulator-demo", regulator_review),
-    ("evaluator-claims.png", "evaluator-demo", table_page("/review/claims")),
+    ("evaluator-claims.png", "evaluator-demo", table_page("evaluator_claims", "/review/claims")),
     ("regulator-planner.png", "regulator-demo", regulator_planner),
     ("regulator-siting.png", "regulator-demo", regulator_siting),
     ("", "regulator-demo", regulator_checkpoint_taken),
