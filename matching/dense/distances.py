@@ -140,11 +140,11 @@ def dense_eligible_arcs(
     tasks: list[tuple[int, int, int]] = []
     for lots, table, facilities, first_row, per_facility in by_material(index):
         m = _Material(
-            lots=lots,
-            table=table,
-            facilities=facilities,
-            first_row=first_row,
-            per_facility=per_facility,
+            lots,
+            table,
+            facilities,
+            first_row,
+            per_facility,
             assays=(assays := table.assays([index.problem.lots[int(i)] for i in lots])),
             columns=_columns(table, assays),
             vectors_t=np.ascontiguousarray(fac_vec[facilities].T),
