@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SECRET
+from tests.support.live import SECRET
 
 WASTEMATCH = str(Path(sys.executable).with_name("wastematch"))
 TABLES = (

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from market.catalogue import catalogue
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support.live import DEMO_PASSWORD
+from tests.support.sessions import csrf_field
 
 ROLES = ("producer-demo", "recycler-demo", "regulator-demo", "operator-demo", "evaluator-demo")
 MAX_PAGES = 80
@@ -75,7 +76,7 @@ class Text(HTMLParser):
 def logged_in(base: str, username: str, lang: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
     page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+    token = csrf_field(page.text)
     client.post(
         "/login",
         data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token, "next": "/"},

@@ -17,7 +17,7 @@ from market.services import jobs as job_service
 from market.services.matching import run_match
 from market.tables import Job, MatchRun, utcnow
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
 
 
 def queue(db: Database, n: int, kind: str = "match_run", **extra) -> list[int]:

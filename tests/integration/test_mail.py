@@ -22,7 +22,7 @@ from market.notifications import notify
 from market.services import trade
 from market.services.matching import run_match
 from market.tables import MailOutbox, Proposal, User
-from tests import builders as b
+from tests.support import builders as b
 
 
 class Inbox:
@@ -191,11 +191,10 @@ def test_the_apps_background_sender_delivers_without_the_request_waiting(
 
 @pytest.mark.postgres
 def test_two_senders_racing_on_postgresql_send_each_mail_once(mail_settings, smtp):
-    from tests.conftest import _pg_template, drop_pg_database, fresh_pg_database, pg_reason
+    from tests.support.pg import MIGRATED, drop_pg_database, skip_without_postgres
 
-    if pg_reason():
-        pytest.skip(f"PostgreSQL tests skipped: {pg_reason()}")
-    url, name = fresh_pg_database(template=_pg_template())
+    skip_without_postgres()
+    url, name = MIGRATED.copy()
     db = Database(url)
     try:
         producer = b.actor(db, "producer")

@@ -14,7 +14,7 @@ from market.errors import InvalidState
 from market.services import corrections, deliveries, reports, trade
 from market.services.matching import run_match
 from market.tables import MailOutbox, Notification, Proposal, User
-from tests import builders as b
+from tests.support import builders as b
 
 
 def with_email(db, who, email, lang="zh"):

@@ -16,7 +16,7 @@ from market.services import schedule
 from market.services.matching import run_match
 from market.tables import Job, MatchRun, utcnow
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
 
 
 def work(db, settings) -> None:

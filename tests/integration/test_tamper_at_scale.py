@@ -9,8 +9,7 @@ from sqlmodel import select
 from market import audit
 from market.audit import signatures
 from market.tables import Seal
-from tests.integration.test_seals import check, key, sealed  # noqa: F401 — fixtures
-from tests.integration.test_tamper import raw
+from tests.support.ledger import raw, verified
 
 
 def forge(db, period: str) -> None:
@@ -21,11 +20,11 @@ def forge(db, period: str) -> None:
     raw(db, "UPDATE seal SET statement = :st WHERE id = :id", st=forged, id=seal.id)
 
 
-def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, key):  # noqa: F811
+def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, seal_key):
     heard: list[tuple[float, str]] = []
     with db.read_session() as s:
         report = audit.verify(
-            s, sealed["regulator"], seal_key=key, progress=lambda f, st: heard.append((f, st))
+            s, sealed["regulator"], seal_key=seal_key, progress=lambda f, st: heard.append((f, st))
         )
     assert report["ok"] is True
     fractions = [f for f, _ in heard]
@@ -37,16 +36,16 @@ def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, key):  
 
 def test_signatures_checked_in_a_child_process_find_a_forged_seal(
     db,
-    sealed,  # noqa: F811
-    key,  # noqa: F811
+    sealed,
+    seal_key,
     monkeypatch,
 ):
     monkeypatch.setattr(signatures, "PARALLEL_FROM", 1)
     signatures._held.clear()
-    assert check(db, sealed["regulator"], key)["ok"] is True
+    assert verified(db, sealed["regulator"], seal_key)["ok"] is True
     forge(db, "2025-02")
     signatures._held.clear()
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     assert [(br["period"], br["problem"]) for br in report["breaks"]] == [
         ("2025-02", "seal v1: the signature does not hold")
     ]
@@ -55,15 +54,17 @@ def test_signatures_checked_in_a_child_process_find_a_forged_seal(
 @pytest.mark.parametrize("parallel_from", [1, 10_000])
 def test_a_seal_forged_after_a_check_that_remembered_it_is_still_caught(
     db,
-    sealed,  # noqa: F811
-    key,  # noqa: F811
+    sealed,
+    seal_key,
     monkeypatch,
     parallel_from,
 ):
     monkeypatch.setattr(signatures, "PARALLEL_FROM", parallel_from)
-    assert check(db, sealed["regulator"], key)["ok"] is True  # every signature now remembered
+    assert (
+        verified(db, sealed["regulator"], seal_key)["ok"] is True
+    )  # every signature now remembered
     forge(db, "2025-03")
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     assert [(br["period"], br["problem"]) for br in report["breaks"]] == [
         ("2025-03", "seal v1: the signature does not hold")
     ]

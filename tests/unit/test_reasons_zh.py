@@ -23,7 +23,7 @@ import matching.solver
 from market.catalogue import catalogue
 from matching import rank_options, solve
 from matching.explain import Join, Phrase, reason_phrase
-from tests.unit.matching.builders import ORIGIN, accept, east, lot, north, plant, problem
+from tests.support.problems import ORIGIN, accept, east, lot, north, plant, problem
 from web import i18n
 
 

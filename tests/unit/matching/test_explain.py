@@ -4,8 +4,7 @@ import pytest
 
 from matching import Unmatched, solve
 from matching.explain import NO_PLANT_WITHIN_HAUL
-
-from .builders import ORIGIN, accept, east, lot, north, plant, problem
+from tests.support.problems import ORIGIN, accept, east, lot, north, plant, problem
 
 
 def _only_unmatched(*args: object, **kwargs: object) -> Unmatched:

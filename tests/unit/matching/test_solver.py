@@ -12,8 +12,16 @@ from matching import (
     result_to_json,
     solve,
 )
-
-from .builders import ORIGIN, accept, contract_example, east, lot, north, plant, problem
+from tests.support.problems import (
+    ORIGIN,
+    accept,
+    contract_example,
+    east,
+    lot,
+    north,
+    plant,
+    problem,
+)
 
 
 def _tonnes(result: MatchingResult) -> dict[tuple[str, str], int]:

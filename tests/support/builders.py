@@ -97,6 +97,12 @@ def offer(db: Database, who: Actor, site_id: int, **extra: Any) -> Offer:
 
 # the smallest file the upload accepts as a PDF (judged by its content)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# a 1×1 picture: the smallest file the upload accepts as a PNG
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
+    b"\x00IEND\xaeB`\x82"
+)
 
 
 def document(db: Database, who: Actor, content: bytes = PDF, name: str = "record.pdf") -> int:
