@@ -59,9 +59,11 @@ def concrete(template: str, ids: dict[str, int]) -> str:
     return path
 
 
-def login(app: Any, world: HostileWorld, who: str, password: str = PASSWORD) -> Any:
-    """A browser: fetch the login form, post it with its CSRF token; the client keeps the
-    session cookie."""
+def login(
+    app: Any, world: HostileWorld, who: str, password: str = PASSWORD, next_path: str = "/"
+) -> Any:
+    """A browser: fetch the login form, post it with its CSRF token (and `next_path`); the
+    client keeps the session cookie and the answer (`last`)."""
     c = client(app)
     page = c.get("/login")
     token = csrf_field(page.text)
@@ -71,7 +73,7 @@ def login(app: Any, world: HostileWorld, who: str, password: str = PASSWORD) -> 
             "username": world.actors[who].username,
             "password": password,
             "csrf_token": token,
-            "next": "/",
+            "next": next_path,
         },
     )
     c.last = r
@@ -366,19 +368,8 @@ OPEN_REDIRECTS = [
 
 @pytest.mark.parametrize("target", OPEN_REDIRECTS)
 def test_next_never_leaves_the_site(app, world, target):
-    c = client(app)
-    page = c.get("/login")
-    token = csrf_field(page.text)
-    r = c.post(
-        "/login",
-        data={
-            "username": world.actors["producer"].username,
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": target,
-        },
-    )
-    for response in (r, c.get("/lang/en", params={"next": target})):
+    c = login(app, world, "producer", next_path=target)
+    for response in (c.last, c.get("/lang/en", params={"next": target})):
         assert response.status_code == 303
         location = response.headers["location"]
         # resolved as a browser does (WHATWG treats "\" as "/" in http URLs)
@@ -387,19 +378,8 @@ def test_next_never_leaves_the_site(app, world, target):
 
 
 def test_a_good_next_is_followed(app, world):
-    c = client(app)
-    page = c.get("/login")
-    token = csrf_field(page.text)
-    r = c.post(
-        "/login",
-        data={
-            "username": world.actors["producer"].username,
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": "/my/lots?material=red_mud",
-        },
-    )
-    assert r.headers["location"] == "/my/lots?material=red_mud"
+    c = login(app, world, "producer", next_path="/my/lots?material=red_mud")
+    assert c.last.headers["location"] == "/my/lots?material=red_mud"
 
 
 # ----------------------------------------------------------------------------- headers

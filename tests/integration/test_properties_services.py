@@ -20,6 +20,7 @@ from market import planning
 from market.errors import DomainError, NotAuthenticated
 from market.services import deliveries, ledger, lots, offers, schedule, sites, trade, users
 from market.services.matching import run_match
+from matching.jsonio import PARAM_KEYS
 from tests.support.strategies import arbitrary, json_values, refused_naming_a_field
 from tests.support.worlds import HostileWorld, hostile_world
 
@@ -201,15 +202,7 @@ def test_dispatch_receipt_and_resolve(world):
 
 def test_match_run_params(world):
     params = arbitrary(
-        (
-            "cost_per_t_km",
-            "circuity",
-            "priorities",
-            "mode",
-            "min_shipment_t",
-            "time_limit_s",
-            "co2_kg_per_t_km",
-        ),
+        PARAM_KEYS,
         cost_per_t_km=st.floats(0, 1e300),
         circuity=st.floats(0.5, 1e300),
         priorities=st.dictionaries(st.sampled_from(["phosphogypsum", "red_mud"]), json_values),

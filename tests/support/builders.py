@@ -50,6 +50,16 @@ def actor(db: Database, role: str, org: str | None = None) -> Actor:
         return actor_for(uow.session, user)
 
 
+def with_email(db: Database, who: Actor, email: str, lang: str = "zh") -> None:
+    """Give the actor's account a mail address and a language for its mail."""
+    with db.unit_of_work() as uow:
+        user = uow.session.get(User, who.user_id)
+        assert user is not None
+        user.email, user.lang = email, lang
+        uow.session.add(user)
+        uow.commit()
+
+
 def site(db: Database, who: Actor, where: tuple[float, float] = ANNING, **extra: Any) -> Site:
     kind = "yard" if who.role == "producer" else "plant"
     data = {"name": f"{kind}-{next(_counter)}", "kind": kind, "lat": where[0], "lon": where[1]}
@@ -91,6 +101,15 @@ def offer(db: Database, who: Actor, site_id: int, **extra: Any) -> Offer:
     }
     with db.unit_of_work() as uow:
         return offers.post_offer(uow, who, data | extra)
+
+
+def lot_and_offer_that_match(db: Database) -> tuple[Lot, Offer]:
+    """One lot (at Anning) and one offer (at Kunming) that match, so a run has something to
+    solve."""
+    producer = actor(db, "producer")
+    recycler = actor(db, "recycler")
+    the_lot = lot(db, producer, site(db, producer, ANNING).id)
+    return the_lot, offer(db, recycler, site(db, recycler, KUNMING).id)
 
 
 # ----------------------------------------------------------------------------- trusted figures

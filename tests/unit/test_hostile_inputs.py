@@ -30,6 +30,7 @@ from market.services.matching import check_params
 from market.settings import Settings
 from matching import ProblemError, problem_from_json, solve
 from matching.command import run as run_match_command
+from matching.jsonio import PARAM_KEYS
 from tests.support.strategies import (
     FIELD_PREFIX,
     arbitrary,
@@ -186,15 +187,7 @@ def test_a_siting_request_of_anything_parses_or_names_the_field(data):
 @FAST
 @given(
     params=arbitrary(
-        (
-            "cost_per_t_km",
-            "circuity",
-            "priorities",
-            "mode",
-            "min_shipment_t",
-            "time_limit_s",
-            "co2_kg_per_t_km",
-        ),
+        PARAM_KEYS,
         priorities=st.dictionaries(st.sampled_from(["phosphogypsum", "\ud800", ""]), json_values),
         mode=st.sampled_from(["divisible", "min_shipment"]),
     )
