@@ -9,7 +9,7 @@ import pytest
 
 from market.services.matching import run_match
 from tests.support import builders as b
-from tests.support.sessions import Client, csrf_field, csrf_meta, field_error, logged_in, post_lot
+from tests.support.sessions import Client, csrf_field, field_error, logged_in, post_lot
 from web.app import create_app
 
 # the language has nothing to do with the kind of database
@@ -34,11 +34,8 @@ def test_the_same_refusal_is_in_english_once_the_page_is_switched_to_english(pro
 
 def test_the_json_api_keeps_the_english_message_on_a_chinese_session(producer_page):
     client, yard = producer_page
-    token = csrf_meta(client.get("/my/lots").text)
-    answer = client.post(
-        "/api/v1/lots",
-        json={"site_id": yard, "material": "phosphogypsum", "tonnes": -5},
-        headers={"x-csrf-token": token},
+    answer = client.post_json(
+        "/api/v1/lots", {"site_id": yard, "material": "phosphogypsum", "tonnes": -5}
     )
     assert answer.status_code == 422
     assert answer.json()["error"]["message"] == "tonnes: -5 must be greater than 0"

@@ -12,8 +12,7 @@ from sqlmodel import select
 
 from market import audit
 from market.ledger import Content, content_of, digest
-from market.services import deliveries
-from market.tables import Contract, LedgerEntry, LedgerHead
+from market.tables import LedgerEntry, LedgerHead
 from tests.support import builders as b
 from tests.support.ledger import entries_of, post, raw, verified
 
@@ -32,32 +31,16 @@ def yard(db, settings):
     plant = b.site(db, recycler, b.KUNMING)
     lot = b.lot(db, producer, site.id, tonnes=500)
     offer = b.offer(db, recycler, plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id,
-            offer_id=offer.id,
-            tonnes=100,
-            price_cny_t=1,
-            created_by=producer.user_id,
-            created_at=datetime(2025, 1, 15, tzinfo=UTC),
-        )
-        uow.session.add(contract)
-        uow.commit()
-    with db.unit_of_work() as uow:
-        delivery, _ = deliveries.dispatch_delivery(
-            uow,
-            producer,
-            contract.id,
-            {"tonnes": 100, "manifest_no": "T-1", "dispatched_at": "2025-02-01T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow,
-            recycler,
-            delivery.id,
-            {"received_tonnes": 100, "received_at": "2025-02-01T06:00:00Z"},
-            settings,
-        )
+    contract = b.framework_contract(db, producer, lot.id, offer.id, 100, 1, "2025-01-15")
+    b.deliver(
+        db,
+        settings,
+        producer,
+        recycler,
+        contract.id,
+        {"tonnes": 100, "manifest_no": "T-1", "dispatched_at": "2025-02-01T02:00:00Z"},
+        {"received_tonnes": 100, "received_at": "2025-02-01T06:00:00Z"},
+    )
     post(db, producer, site.id, "generation", 210, "2025-02-28")
     post(db, producer, site.id, "utilisation", 30, "2025-02-28")
     post(db, producer, other.id, "opening", 500, "2025-01-01")

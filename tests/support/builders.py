@@ -220,6 +220,48 @@ def backdate_contract(db: Database, contract_id: int, day: str) -> None:
         uow.commit()
 
 
+def framework_contract(
+    db: Database, who: Actor, lot_id: int, offer_id: int, tonnes: float, price: float, day: str
+) -> Any:
+    """A contract made on `day` without a proposal (as the demo's framework contracts are)."""
+    from datetime import UTC, datetime
+
+    from market.tables import Contract
+
+    with db.unit_of_work() as uow:
+        contract = Contract(
+            lot_id=lot_id,
+            offer_id=offer_id,
+            tonnes=tonnes,
+            price_cny_t=price,
+            created_by=who.user_id,
+            created_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+        )
+        uow.session.add(contract)
+        uow.commit()
+    return contract
+
+
+def deliver(
+    db: Database,
+    settings: Any,
+    producer: Actor,
+    recycler: Actor,
+    contract_id: int,
+    dispatch: dict[str, Any],
+    receipt: dict[str, Any],
+) -> Any:
+    """A truck dispatched by the producer and weighed in by the recycler; the delivery as the
+    receipt left it."""
+    from market.services import deliveries
+
+    with db.unit_of_work() as uow:
+        delivery, _ = deliveries.dispatch_delivery(uow, producer, contract_id, dispatch)
+    with db.unit_of_work() as uow:
+        received, _ = deliveries.confirm_receipt(uow, recycler, delivery.id, receipt, settings)
+    return received
+
+
 def days_ago(n: int) -> str:
     """A day n days before today in China (the market's clock)."""
     from market import clock

@@ -99,6 +99,12 @@ class Client:
     def post(self, url: str, **kw: Any) -> httpx.Response:
         return self.request("POST", url, **kw)
 
+    def post_json(self, url: str, body: Any, page: str = "/my/lots") -> httpx.Response:
+        """A JSON API write on the session's cookie, with the CSRF token of `page` in its
+        header (as the pages' scripts send it)."""
+        token = csrf_meta(self.get(page).text)
+        return self.post(url, json=body, headers={"X-CSRF-Token": token})
+
     def close(self) -> None:
         self.loop.run_until_complete(self.http.aclose())
         self.loop.close()

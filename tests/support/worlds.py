@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from market.services import deliveries, ledger, trade
 from market.services.matching import run_match
 from market.services.users import create_token, ensure_organisation
 from market.settings import Settings
-from market.tables import Contract, MatchRun, Proposal, Site
+from market.tables import MatchRun, Proposal, Site
 from tests.support import builders as b
 from tests.support.live import DEMO_PASSWORD, cli, server_env
 from tests.support.pg import Template, drop_pg_database, skip_without_postgres
@@ -287,57 +286,36 @@ def audit_world(db: Database, settings: Settings) -> AuditWorld:
     with db.unit_of_work() as uow:
         k1 = trade.accept_bid(uow, a, bid.id)
     b.backdate_contract(db, k1.id, "2025-02-01")
-    with db.unit_of_work() as uow:
-        d1, _ = deliveries.dispatch_delivery(
-            uow,
-            a,
-            k1.id,
-            {"tonnes": 12_000, "manifest_no": "M-1", "dispatched_at": "2025-02-10T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow,
-            recycler,
-            d1.id,
-            {"received_tonnes": 11_900, "received_at": "2025-02-10T08:00:00Z"},
-            settings,
-        )
+    b.deliver(
+        db,
+        settings,
+        a,
+        recycler,
+        k1.id,
+        {"tonnes": 12_000, "manifest_no": "M-1", "dispatched_at": "2025-02-10T02:00:00Z"},
+        {"received_tonnes": 11_900, "received_at": "2025-02-10T08:00:00Z"},
+    )
     # D2 under a contract made without a proposal (as the demo's framework contracts are)
-    with db.unit_of_work() as uow:
-        k2 = Contract(
-            lot_id=lot1.id,
-            offer_id=offer.id,
-            tonnes=10_000,
-            price_cny_t=8,
-            created_by=a.user_id,
-            created_at=datetime(2025, 3, 1, tzinfo=UTC),
-        )
-        uow.session.add(k2)
-        uow.commit()
-    with db.unit_of_work() as uow:
-        d2, _ = deliveries.dispatch_delivery(
-            uow,
-            a,
-            k2.id,
-            {"tonnes": 10_000, "manifest_no": "M-2", "dispatched_at": "2025-03-28T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        disputed, _ = deliveries.confirm_receipt(
-            uow,
-            recycler,
-            d2.id,
-            {"received_tonnes": 9_000, "received_at": "2025-04-02T02:00:00Z"},
-            settings,
-        )
+    k2 = b.framework_contract(db, a, lot1.id, offer.id, 10_000, 8, "2025-03-01")
+    disputed = b.deliver(
+        db,
+        settings,
+        a,
+        recycler,
+        k2.id,
+        {"tonnes": 10_000, "manifest_no": "M-2", "dispatched_at": "2025-03-28T02:00:00Z"},
+        {"received_tonnes": 9_000, "received_at": "2025-04-02T02:00:00Z"},
+    )
     assert disputed.status == "disputed"
     # settled when both sides name the same figure; it counts on the receipt's day
     with db.unit_of_work() as uow:
         _, agreed = deliveries.propose_settlement(
-            uow, recycler, d2.id, {"settled_tonnes": 9_500, "note": "split the difference"}
+            uow, recycler, disputed.id, {"settled_tonnes": 9_500, "note": "split the difference"}
         )
     assert not agreed
     with db.unit_of_work() as uow:
-        deliveries.resolve_dispute(uow, a, d2.id, {"accepted_tonnes": 9_500, "note": "agreed"})
+        agreement = {"accepted_tonnes": 9_500, "note": "agreed"}
+        deliveries.resolve_dispute(uow, a, disputed.id, agreement)
 
     # Q2
     audit_post(db, a, w.yard_a, "disposal", 2_000, "2025-05-15")
