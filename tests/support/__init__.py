@@ -8,6 +8,7 @@ never from each other.
 - `problems`: matching problems for the solver's unit tests
 - `browser`: Playwright over Debian's Chromium
 - `sessions`: logging in (over HTTP to a live server, or in process) and reading forms
+- `api`: a live server's JSON API as the demo's people use it (lots, plants and offers)
 - `ledger`: reading and tampering with ledgers behind the app's back
 - `strategies`: Hypothesis strategies for hostile input
 """
