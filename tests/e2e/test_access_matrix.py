@@ -3,11 +3,11 @@ the same role, and anonymously. Expected answers come from the "who" column of d
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support.api import first_site, post_lot
+from tests.support.live import DEMO_PASSWORD
+from tests.support.sessions import csrf_field
 
 USERS = (
     "producer-demo",
@@ -18,41 +18,15 @@ USERS = (
     "operator-demo",
 )
 
-QUALITY = {
-    "caso4_2h2o_pct": 93.0,
-    "p2o5_ws_pct": 0.2,
-    "f_ws_pct": 0.1,
-    "moisture_pct": 9.0,
-    "ira": 0.2,
-    "ir": 0.3,
-}
-
 
 @pytest.fixture(scope="module")
 def world(live_server):
     """Objects owned by the demo producer and recycler, made through the API itself."""
     tokens = {u: live_server.token(u, DEMO_PASSWORD) for u in USERS}
     c = {u: live_server.client(t) for u, t in tokens.items()}
-    yard = next(
-        s for s in c["producer-demo"].get("/api/v1/sites").json()["sites"] if s["kind"] == "yard"
-    )
-    plant = next(
-        s for s in c["recycler-demo"].get("/api/v1/sites").json()["sites"] if s["kind"] == "plant"
-    )
-    lot = (
-        c["producer-demo"]
-        .post(
-            "/api/v1/lots",
-            json={
-                "site_id": yard["id"],
-                "material": "phosphogypsum",
-                "tonnes": 900,
-                "quality": QUALITY,
-                "available_from": date.today().isoformat(),
-            },
-        )
-        .json()
-    )
+    yard = first_site(c["producer-demo"], "yard")
+    plant = first_site(c["recycler-demo"], "plant")
+    lot = post_lot(c["producer-demo"], yard["id"], 900)
     offer = (
         c["recycler-demo"]
         .post(
@@ -409,7 +383,7 @@ def test_anonymous_callers_get_401_on_every_api_route_but_the_token_exchange(liv
 def test_a_browser_session_cannot_write_through_the_api_without_its_csrf_token(live_server):
     with live_server.client() as c:
         page = c.get("/login")
-        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        token = csrf_field(page.text)
         c.post(
             "/login",
             data={

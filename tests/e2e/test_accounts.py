@@ -3,40 +3,26 @@ deactivation at once in every worker, login history. PostgreSQL, `serve --worker
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import drop_pg_database, pg_reason
-from tests.e2e.conftest import (
-    DEMO_PASSWORD,
-    LiveServer,
-    _env,
-    seeded_pg_database,
-    start_server,
-    stop_server,
-)
+from tests.support.live import DEMO_PASSWORD, LiveServer, serving
+from tests.support.sessions import csrf_field
+from tests.support.worlds import add_user, demo_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    reason = pg_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    url, name = seeded_pg_database()
-    try:
-        live = start_server(url, tmp_path_factory.mktemp("acc") / "server.log", workers=2)
-        try:
-            yield live
-        finally:
-            stop_server(live)
-    finally:
-        drop_pg_database(name)
+    here = tmp_path_factory.mktemp("acc")
+    with (
+        demo_database("postgres", None, here) as url,
+        serving(url, here / "server.log", workers=2) as live,
+    ):
+        yield live
 
 
 def _client(server: LiveServer, token: str) -> httpx.Client:
@@ -190,29 +176,14 @@ def test_an_expired_token_is_refused(server) -> None:
 
 
 def test_users_add_takes_an_email(server) -> None:
-    env = _env(server.database_url)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "web.cli",
-            "users",
-            "add",
-            "--username",
-            "mailed",
-            "--role",
-            "regulator",
-            "--org",
-            "省生态环境厅（示例）",
-            "--email",
-            "m@example.cn",
-            "--password-stdin",
-        ],
-        env=env,
-        input=b"a-long-password-3\n",
-        capture_output=True,
+    add_user(
+        server.database_url,
+        "mailed",
+        "regulator",
+        "省生态环境厅（示例）",
+        email="m@example.cn",
+        password="a-long-password-3",
     )
-    assert done.returncode == 0, done.stderr
     with _client(server, server.token("operator-demo")) as c:
         users = c.get("/api/v1/users").json()["users"]
     assert next(u for u in users if u["username"] == "mailed")["email"] == "m@example.cn"
@@ -221,17 +192,9 @@ def test_users_add_takes_an_email(server) -> None:
 # ----------------------------------------------------------------------------- pages
 
 
-def _csrf(page: str) -> str:
-    import re
-
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page[:500]
-    return found.group(1)
-
-
 def _browser_login(server: LiveServer, username: str, password: str) -> tuple[httpx.Client, str]:
     c = httpx.Client(base_url=server.url, timeout=60)
-    token = _csrf(c.get("/login").text)
+    token = csrf_field(c.get("/login").text)
     r = c.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token, "next": "/"},
@@ -249,7 +212,7 @@ def test_the_operator_manages_users_and_a_user_changes_a_password_on_the_pages(s
         made = op.post(
             "/account/users",
             data={
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_field(page.text),
                 "username": "paged-user",
                 "role": "recycler",
                 "organisation": "云岭石膏建材公司（示例）",
@@ -273,7 +236,7 @@ def test_the_operator_manages_users_and_a_user_changes_a_password_on_the_pages(s
         mismatch = user.post(
             "/account/password",
             data={
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_field(page.text),
                 "current_password": one_time,
                 "new_password": "paged-password-1",
                 "new_password_again": "paged-password-2",
@@ -283,7 +246,7 @@ def test_the_operator_manages_users_and_a_user_changes_a_password_on_the_pages(s
         done = user.post(
             "/account/password",
             data={
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_field(page.text),
                 "current_password": one_time,
                 "new_password": "paged-password-1",
                 "new_password_again": "paged-password-1",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
-from datetime import date, timedelta
 
 import pytest
+
+from tests.support.api import GOOD_ASSAY, first_site, post_lot, post_plant_and_offer, selling
 
 
 @pytest.fixture(scope="module")
@@ -28,55 +29,21 @@ def api(live_server_any, tokens):
 def test_the_whole_loop_runs_through_the_api(api):
     producer, recycler, operator = api["producer"], api["recycler"], api["operator"]
 
-    yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
-    lot = producer.post(
-        "/api/v1/lots",
-        json={
-            "site_id": yard["id"],
-            "material": "phosphogypsum",
-            "tonnes": 3000,
-            "quality": {
-                "caso4_2h2o_pct": 91.0,
-                "p2o5_ws_pct": 0.3,
-                "f_ws_pct": 0.1,
-                "moisture_pct": 12.0,
-                "ira": 0.2,
-                "ir": 0.4,
-            },
-            "available_from": date.today().isoformat(),
-            "available_until": (date.today() + timedelta(days=90)).isoformat(),
-            "asking_price_cny_t": -8,
-            "lab_report": "API-LOOP-1",
-        },
+    yard = first_site(producer)
+    lot = post_lot(
+        producer, yard["id"], 3000, quality=GOOD_ASSAY, lab_report="API-LOOP-1", **selling()
     )
-    assert lot.status_code == 201, lot.text
-    lot = lot.json()
     assert lot["status"] == "open" and lot["tonnes_open"] == 3000
 
-    plant = recycler.post(
-        "/api/v1/sites",
-        json={
-            "name": "API loop plant",
-            "kind": "plant",
-            "lat": 24.93,
-            "lon": 102.50,
-        },
+    plant, offer = post_plant_and_offer(
+        recycler,
+        "API loop plant",
+        at=(24.93, 102.50),
+        capacity_t=3000,
+        price_cny_t=20,
+        max_haul_km=60,
     )
-    assert plant.status_code == 201, plant.text
-    assert plant.json()["county"] == "安宁市"
-    offer = recycler.post(
-        "/api/v1/offers",
-        json={
-            "site_id": plant.json()["id"],
-            "material": "phosphogypsum",
-            "use": "cement_retarder",
-            "capacity_t": 3000,
-            "price_cny_t": 20,
-            "max_haul_km": 60,
-        },
-    )
-    assert offer.status_code == 201, offer.text
-    offer = offer.json()
+    assert plant["county"] == "安宁市"
 
     run = operator.post("/api/v1/match-runs", json={})
     assert run.status_code == 201, run.text
@@ -135,7 +102,7 @@ def test_the_whole_loop_runs_through_the_api(api):
 
 def test_bad_input_gets_a_json_error_naming_the_field(api):
     producer = api["producer"]
-    yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
+    yard = first_site(producer)
     r = producer.post(
         "/api/v1/lots", json={"site_id": yard["id"], "material": "phosphogypsum", "tonnes": -5}
     )
@@ -156,11 +123,10 @@ def test_bad_input_gets_a_json_error_naming_the_field(api):
 
 def test_two_acceptances_racing_over_http_leave_one_contract(live_server_any, tokens, api):
     producer, recycler, operator = api["producer"], api["recycler"], api["operator"]
-    yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
     lot = producer.post(
         "/api/v1/lots",
         json={
-            "site_id": yard["id"],
+            "site_id": first_site(producer)["id"],
             "material": "phosphogypsum",
             "tonnes": 1000,
             "quality": {

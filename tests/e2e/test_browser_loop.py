@@ -5,14 +5,14 @@ Plus the few things a page must refuse."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, _env, log_in_page
+from tests.support.browser import log_in_page
+from tests.support.live import LiveServer
+from tests.support.worlds import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -165,14 +165,7 @@ def test_a_refused_lot_form_names_the_field_and_keeps_what_was_typed(
 def test_a_producer_cannot_open_another_producers_withdrawn_lot(
     users: dict[str, Page], live_server: LiveServer
 ) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "web.cli", "users", "add", "--username", "rival-producer"]
-        + ["--role", "producer", "--org", "E2E 对手磷化工", "--password-stdin"],
-        input=DEMO_PASSWORD.encode(),
-        env=_env(live_server.database_url),
-        check=True,
-        capture_output=True,
-    )
+    add_user(live_server.database_url, "rival-producer", "producer", "E2E 对手磷化工")
     with live_server.client(live_server.token("rival-producer")) as rival:
         yard = rival.post(
             "/api/v1/sites", json={"name": "对手堆场", "lat": 24.67, "lon": 102.6}

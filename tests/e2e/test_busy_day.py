@@ -16,14 +16,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import drop_pg_database, pg_reason
-from tests.e2e.conftest import (
-    DEMO_PASSWORD,
-    LiveServer,
-    seeded_pg_database,
-    start_server,
-    stop_server,
-)
+from tests.support.api import first_site, post_lot, post_plant_and_offer
+from tests.support.live import DEMO_PASSWORD, LiveServer, serving
+from tests.support.worlds import demo_database
 
 pytestmark = pytest.mark.postgres
 
@@ -36,19 +31,12 @@ THROTTLE = {
 
 @pytest.fixture(scope="module")
 def pg_two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    reason = pg_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    url, name = seeded_pg_database()
     here = tmp_path_factory.mktemp("busy")
-    try:
-        server = start_server(url, here / "server.log", workers=2, env=THROTTLE)
-        try:
-            yield server
-        finally:
-            stop_server(server)
-    finally:
-        drop_pg_database(name)
+    with (
+        demo_database("postgres", None, here) as url,
+        serving(url, here / "server.log", workers=2, env=THROTTLE) as server,
+    ):
+        yield server
 
 
 def login(server: LiveServer, username: str, password: str, address: str) -> httpx.Response:
@@ -153,15 +141,6 @@ def test_a_login_flood_does_not_starve_a_producers_lot_list(pg_two_workers) -> N
 
 # ----------------------------------------------------------------------------- finding 5
 
-QUALITY = {
-    "caso4_2h2o_pct": 93.0,
-    "p2o5_ws_pct": 0.2,
-    "f_ws_pct": 0.1,
-    "moisture_pct": 9.0,
-    "ira": 0.2,
-    "ir": 0.3,
-}
-
 
 @pytest.fixture(scope="module")
 def market(pg_two_workers) -> dict:  # type: ignore[type-arg]
@@ -173,35 +152,11 @@ def market(pg_two_workers) -> dict:  # type: ignore[type-arg]
         server.client(tokens["recycler"]) as recycler,
         server.client(tokens["operator"]) as operator,
     ):
-        yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
-        plant = recycler.post(
-            "/api/v1/sites", json={"name": "busy-day plant", "lat": 24.95, "lon": 102.45}
-        ).json()
-        r = recycler.post(
-            "/api/v1/offers",
-            json={
-                "site_id": plant["id"],
-                "material": "phosphogypsum",
-                "capacity_t": 5000,
-                "max_haul_km": 50,
-                "use": "cement_retarder",
-            },
-        )
-        assert r.status_code == 201, r.text
-        lots = []
-        for _ in range(2):
-            r = producer.post(
-                "/api/v1/lots",
-                json={
-                    "site_id": yard["id"],
-                    "material": "phosphogypsum",
-                    "tonnes": 400,
-                    "quality": QUALITY,
-                    "available_from": "2026-01-01",
-                },
-            )
-            assert r.status_code == 201, r.text
-            lots.append(r.json()["id"])
+        yard = first_site(producer)
+        post_plant_and_offer(recycler, "busy-day plant")
+        lots = [
+            post_lot(producer, yard["id"], 400, available_from="2026-01-01")["id"] for _ in range(2)
+        ]
         run = operator.post("/api/v1/match-runs", json={}).json()
     proposals = [next(p for p in run["proposals"] if p["lot_id"] == lot) for lot in lots]
     return {"tokens": tokens, "proposals": proposals}

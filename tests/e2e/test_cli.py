@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import SECRET
+from tests.support.live import SECRET
+from tests.support.problems import contract_example
 
 WASTEMATCH = str(Path(sys.executable).with_name("wastematch"))
 TABLES = (
@@ -122,39 +123,9 @@ def test_serve_refuses_a_database_that_was_not_upgraded(tmp_path):
 
 @pytest.fixture
 def problem(tmp_path) -> Path:
+    """The example problem of docs/matching-format.md, in a file."""
     path = tmp_path / "problem.json"
-    path.write_text(
-        json.dumps(
-            {
-                "params": {"cost_per_t_km": 0.6, "circuity": 1.35},
-                "lots": [
-                    {
-                        "id": "L1",
-                        "material": "phosphogypsum",
-                        "tonnes": 40000,
-                        "lat": 24.92,
-                        "lon": 102.48,
-                        "quality": {"caso4_2h2o_pct": 88.1, "p2o5_ws_pct": 0.42},
-                    }
-                ],
-                "facilities": [
-                    {
-                        "id": "F1",
-                        "lat": 25.03,
-                        "lon": 102.71,
-                        "capacity_t": 60000,
-                        "accepts": [
-                            {
-                                "material": "phosphogypsum",
-                                "capacity_t": 50000,
-                                "spec": {"caso4_2h2o_pct": {"min": 85}},
-                            }
-                        ],
-                    }
-                ],
-            }
-        )
-    )
+    path.write_text(json.dumps(contract_example()))
     return path
 
 

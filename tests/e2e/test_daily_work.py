@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveServer, log_in_page
+from tests.support.browser import log_in_page
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

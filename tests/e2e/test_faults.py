@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import shutil
 import signal
 import socket
 import threading
-from datetime import date
 
 import httpx
 import pytest
@@ -18,17 +16,10 @@ from sqlmodel import func, select
 from market.db import Database
 from market.integrity import verify_all
 from market.tables import LedgerEntry
-from tests.conftest import drop_pg_database, pg_reason
-from tests.e2e.conftest import free_port, seeded_pg_database, start_server, stop_server
+from tests.support.api import first_site, post_lot, post_plant_and_offer
+from tests.support.live import free_port, serving, start_server, stop_server
+from tests.support.worlds import demo_database
 
-QUALITY = {
-    "caso4_2h2o_pct": 93.0,
-    "p2o5_ws_pct": 0.2,
-    "f_ws_pct": 0.1,
-    "moisture_pct": 9.0,
-    "ira": 0.2,
-    "ir": 0.3,
-}
 DELIVERIES = 40
 
 
@@ -40,31 +31,8 @@ def contract_with_deliveries(server) -> list[int]:
         server.client(tokens["recycler"]) as recycler,
         server.client(tokens["operator"]) as operator,
     ):
-        yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
-        plant = recycler.post(
-            "/api/v1/sites",
-            json={"name": f"fault plant {free_port()}", "lat": 24.95, "lon": 102.45},
-        ).json()
-        recycler.post(
-            "/api/v1/offers",
-            json={
-                "site_id": plant["id"],
-                "material": "phosphogypsum",
-                "capacity_t": 5000,
-                "max_haul_km": 50,
-                "use": "cement_retarder",
-            },
-        )
-        lot = producer.post(
-            "/api/v1/lots",
-            json={
-                "site_id": yard["id"],
-                "material": "phosphogypsum",
-                "tonnes": 400,
-                "quality": QUALITY,
-                "available_from": date.today().isoformat(),
-            },
-        ).json()
+        post_plant_and_offer(recycler, f"fault plant {free_port()}")
+        lot = post_lot(producer, first_site(producer)["id"], 400)
         run = operator.post("/api/v1/match-runs", json={}).json()
         proposal = next(p for p in run["proposals"] if p["lot_id"] == lot["id"])
         bid = recycler.post(
@@ -89,24 +57,12 @@ def contract_with_deliveries(server) -> list[int]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request, demo_sqlite_template, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "demo.db"
-        shutil.copyfile(demo_sqlite_template, path)
-        yield f"sqlite:///{path}"
-        return
-    reason = pg_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    url, name = seeded_pg_database()
-    try:
+    with demo_database(request.param, demo_sqlite_template, tmp_path) as url:
         yield url
-    finally:
-        drop_pg_database(name)
 
 
 def test_a_server_killed_mid_burst_loses_no_receipt_and_doubles_none(database, tmp_path):
-    server = start_server(database, tmp_path / "first.log")
-    try:
+    with serving(database, tmp_path / "first.log") as server:
         ids, recycler_token, tonnes = contract_with_deliveries(server)
         done = threading.Event()
         answered: list[int] = []
@@ -136,12 +92,8 @@ def test_a_server_killed_mid_burst_loses_no_receipt_and_doubles_none(database, t
             outcomes = [f.result() for f in futures]
         server.process.wait(timeout=10)
         assert 0 < sum(1 for o in outcomes if o == 201) < DELIVERIES, outcomes
-    finally:
-        if server.process.poll() is None:
-            stop_server(server)
 
-    restarted = start_server(database, tmp_path / "second.log")
-    try:
+    with serving(database, tmp_path / "second.log") as restarted:
         with restarted.client(recycler_token) as c:
             retried = [
                 c.post(
@@ -150,8 +102,6 @@ def test_a_server_killed_mid_burst_loses_no_receipt_and_doubles_none(database, t
                 for i in ids
             ]
         assert set(retried) <= {200, 201}, retried
-    finally:
-        stop_server(restarted)
 
     db = Database(database)
     try:
@@ -240,37 +190,33 @@ class TcpProxy:
 
 @pytest.mark.postgres
 def test_an_unreachable_database_gives_clear_503s_and_the_app_recovers_by_itself(tmp_path):
-    reason = pg_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    url, name = seeded_pg_database()
-    proxy = None
-    server = None
-    try:
-        parsed = make_url(url)
-        proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
-        proxy.start()
-        via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(
-            hide_password=False
-        )
-        server = start_server(via_proxy, tmp_path / "server.log")
-        token = server.token("regulator-demo")
-        with server.client(token) as c:
-            assert c.get("/api/v1/lots").status_code == 200
-            proxy.cut()
-            down = c.get("/api/v1/lots")
-            assert down.status_code == 503
-            assert down.json()["error"]["code"] == "unavailable"
-            assert down.headers["retry-after"] == "5"
-            assert c.get("/healthz").status_code == 503
-            page = c.get("/lots")
-            assert page.status_code == 503 and "Traceback" not in page.text
+    with demo_database("postgres", None, tmp_path) as url:
+        proxy = None
+        server = None
+        try:
+            parsed = make_url(url)
+            proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
             proxy.start()
-            assert c.get("/api/v1/lots").status_code == 200
-            assert c.get("/healthz").json() == {"status": "ok", "database": "up"}
-    finally:
-        if server is not None:
-            stop_server(server)
-        if proxy is not None:
-            proxy.cut()
-        drop_pg_database(name)
+            via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(
+                hide_password=False
+            )
+            server = start_server(via_proxy, tmp_path / "server.log")
+            token = server.token("regulator-demo")
+            with server.client(token) as c:
+                assert c.get("/api/v1/lots").status_code == 200
+                proxy.cut()
+                down = c.get("/api/v1/lots")
+                assert down.status_code == 503
+                assert down.json()["error"]["code"] == "unavailable"
+                assert down.headers["retry-after"] == "5"
+                assert c.get("/healthz").status_code == 503
+                page = c.get("/lots")
+                assert page.status_code == 503 and "Traceback" not in page.text
+                proxy.start()
+                assert c.get("/api/v1/lots").status_code == 200
+                assert c.get("/healthz").json() == {"status": "ok", "database": "up"}
+        finally:
+            if server is not None:
+                stop_server(server)
+            if proxy is not None:
+                proxy.cut()

@@ -24,8 +24,10 @@ from market.migrate import upgrade
 from market.seed import sync_catalogue
 from market.services import jobs as job_service
 from market.tables import Job
-from tests.e2e.conftest import LiveServer, _env, log_in_page, start_server, stop_server
-from tests.e2e.test_pages_market import Session
+from tests.support.browser import logged_in_page
+from tests.support.live import LiveServer, server_env, serving
+from tests.support.sessions import Session
+from tests.support.worlds import demo_database
 
 pytestmark = pytest.mark.slow
 
@@ -42,11 +44,8 @@ def scale_database(url: str, lots: int, offers: int) -> Database:
 def big_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """A server over 5,000 open lots and 5,000 open offers spread over Yunnan."""
     scale_database(database_url, 5000, 5000).dispose()
-    server = start_server(database_url, tmp_path / "server.log")
-    try:
+    with serving(database_url, tmp_path / "server.log") as server:
         yield server
-    finally:
-        stop_server(server)
 
 
 def test_a_5000_by_5000_match_run_answers_with_its_job_which_reports_progress_and_ends_done(
@@ -92,7 +91,7 @@ def _worker(url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "web.cli", "worker", "--poll", "0.2"],
-            env=_env(url) | settings | env,
+            env=server_env(url) | settings | env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -168,15 +167,11 @@ def test_a_worker_stops_between_jobs_when_told_to(database_url: str, tmp_path: P
 def queued_server(demo_sqlite_template: Path, tmp_path_factory) -> Iterator[LiveServer]:
     """The demo, where every match run, plan and siting is a job however small the market."""
     here = tmp_path_factory.mktemp("queued")
-    db_path = here / "demo.db"
-    db_path.write_bytes(demo_sqlite_template.read_bytes())
-    server = start_server(
-        f"sqlite:///{db_path}", here / "server.log", env={"WASTEMATCH_INLINE_MAX_PAIRS": "0"}
-    )
-    try:
+    with (
+        demo_database("sqlite", demo_sqlite_template, here) as url,
+        serving(url, here / "server.log", env={"WASTEMATCH_INLINE_MAX_PAIRS": "0"}) as server,
+    ):
         yield server
-    finally:
-        stop_server(server)
 
 
 def _follow(session: Session, started: httpx.Response) -> str:
@@ -265,10 +260,7 @@ SITING_FORM = {
 def test_the_match_run_page_shows_the_progress_bar_then_the_run(
     browser, queued_server: LiveServer
 ) -> None:
-    context = browser.new_context(base_url=queued_server.url, locale="zh-CN")
-    try:
-        page = context.new_page()
-        log_in_page(page, queued_server, "operator-demo")
+    with logged_in_page(browser, queued_server, "operator-demo") as page:
         page.goto("/match-runs")
         page.click("#start-run button[type=submit]")
         page.wait_for_url(re.compile(r"/jobs/\d+$"))
@@ -276,5 +268,3 @@ def test_the_match_run_page_shows_the_progress_bar_then_the_run(
         assert page.locator("#job-stage").inner_text()
         page.wait_for_url(re.compile(r"/match-runs/\d+$"), timeout=60_000)
         assert page.locator("#run-proposals tbody tr").count() > 0
-    finally:
-        context.close()

@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 
 from market.catalogue import catalogue
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support.live import DEMO_PASSWORD
+from tests.support.sessions import csrf_field
 
 ROLES = ("producer-demo", "recycler-demo", "regulator-demo", "operator-demo", "evaluator-demo")
 MAX_PAGES = 80
@@ -75,7 +77,7 @@ class Text(HTMLParser):
 def logged_in(base: str, username: str, lang: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
     page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+    token = csrf_field(page.text)
     client.post(
         "/login",
         data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token, "next": "/"},
@@ -185,31 +187,28 @@ def without(text: str, texts: list[str]) -> str:
     return text
 
 
-@pytest.mark.parametrize("username", ROLES)
-def test_every_chinese_page_of_a_role_shows_no_english(live_server, username, data_texts):
-    client = logged_in(live_server.url, username, "zh")
+def leaks(
+    server: Any, username: str, lang: str, foreign: Any, data_texts: Any
+) -> dict[str, dict[str, int]]:
+    """Per page the user sees in `lang`, the words of the other language (`foreign` finds them)
+    outside the data shown; pages with none are left out."""
+    client = logged_in(server.url, username, lang)
     try:
         pages = walk(client)
     finally:
         client.close()
     assert len(pages) > 3, pages.keys()
-    leaks = {
-        path: Counter(english_words(without(text, data_texts))) for path, text in pages.items()
-    }
-    leaks = {path: dict(words) for path, words in leaks.items() if words}
-    assert not leaks, summary(leaks)
+    found = {path: Counter(foreign(without(text, data_texts))) for path, text in pages.items()}
+    return {path: dict(words) for path, words in found.items() if words}
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_chinese_page_of_a_role_shows_no_english(live_server, username, data_texts):
+    found = leaks(live_server, username, "zh", english_words, data_texts)
+    assert not found, summary(found)
 
 
 @pytest.mark.parametrize("username", ROLES)
 def test_every_english_page_of_a_role_shows_no_chinese(live_server, username, data_texts):
-    client = logged_in(live_server.url, username, "en")
-    try:
-        pages = walk(client)
-    finally:
-        client.close()
-    assert len(pages) > 3, pages.keys()
-    leaks = {
-        path: Counter(chinese_words(without(text, data_texts))) for path, text in pages.items()
-    }
-    leaks = {path: dict(words) for path, words in leaks.items() if words}
-    assert not leaks, summary(leaks)
+    found = leaks(live_server, username, "en", chinese_words, data_texts)
+    assert not found, summary(found)

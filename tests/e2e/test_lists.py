@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_pages_market import Session
+from tests.support.live import LiveServer
+from tests.support.sessions import Session
 
 
 @pytest.fixture(scope="module")

@@ -6,58 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from market import clock
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer
-
-HTMX = {"HX-Request": "true"}
-
-
-class Session:
-    def __init__(self, server: LiveServer, username: str) -> None:
-        self.http = httpx.Client(base_url=server.url, timeout=60)
-        try:
-            page = self.http.get("/login")
-            login = self.http.post(
-                "/login",
-                data={
-                    "username": username,
-                    "password": DEMO_PASSWORD,
-                    "csrf_token": self._token(page.text),
-                    "next": "/",
-                },
-            )
-            assert login.status_code == 303, login.text[-300:]
-            self.csrf = self._token(self.http.get("/").text)
-        except BaseException:
-            self.http.close()
-            raise
-
-    @staticmethod
-    def _token(html: str) -> str:
-        found = re.search(r'name="csrf-token" content="([^"]+)"', html)
-        assert found, "no CSRF meta tag"
-        return found.group(1)
-
-    def get(self, path: str, **kw: object) -> httpx.Response:
-        return self.http.get(path, **kw)  # type: ignore[arg-type]
-
-    def post(self, path: str, data: dict[str, str], htmx: bool = False) -> httpx.Response:
-        return self.http.post(
-            path, data={"csrf_token": self.csrf, **data}, headers=HTMX if htmx else {}
-        )
-
-
-def field_error(html: str, name: str) -> str:
-    found = re.search(rf'id="err-{re.escape(name)}"[^>]*>([^<]+)<', html)
-    return found.group(1) if found else ""
-
-
-def input_value(html: str, name: str) -> str | None:
-    found = re.search(rf'<input name="{re.escape(name)}"[^>]*value="([^"]*)"', html)
-    return found.group(1) if found else None
+from tests.support.live import LiveServer
+from tests.support.sessions import HTMX, Session, field_error, input_value
 
 
 @pytest.fixture(scope="module")

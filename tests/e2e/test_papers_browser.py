@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pypdfium2
@@ -17,17 +17,15 @@ import zxingcpp
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LiveServer, log_in_page
-from tests.e2e.test_pages_market import Session
+from tests.support.api import GOOD_ASSAY, first_site, post_lot, post_plant_and_offer, selling
+from tests.support.browser import logged_in_page
+from tests.support.builders import PNG
+from tests.support.live import LiveServer
+from tests.support.sessions import Session
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
-    b"\x00IEND\xaeB`\x82"
-)
 
 
 @pytest.fixture(scope="module")
@@ -38,46 +36,16 @@ def deal(live_server: LiveServer) -> Iterator[dict[str, Any]]:
         for role in ("producer", "recycler", "operator")
     }
     producer, recycler = api["producer"], api["recycler"]
-    yard = next(s for s in producer.get("/api/v1/sites").json()["sites"] if s["kind"] == "yard")
-    lot = producer.post(
-        "/api/v1/lots",
-        json={
-            "site_id": yard["id"],
-            "material": "phosphogypsum",
-            "tonnes": 400,
-            "quality": {
-                "caso4_2h2o_pct": 91.0,
-                "p2o5_ws_pct": 0.3,
-                "f_ws_pct": 0.1,
-                "moisture_pct": 12.0,
-                "ira": 0.2,
-                "ir": 0.4,
-            },
-            "available_from": date.today().isoformat(),
-            "available_until": (date.today() + timedelta(days=90)).isoformat(),
-            "asking_price_cny_t": -8,
-        },
-    ).json()
-    plant = recycler.post(
-        "/api/v1/sites",
-        json={
-            "name": "Papers weighbridge plant",
-            "kind": "plant",
-            "lat": 24.93,
-            "lon": 102.50,
-        },
-    ).json()
-    offer = recycler.post(
-        "/api/v1/offers",
-        json={
-            "site_id": plant["id"],
-            "material": "phosphogypsum",
-            "use": "cement_retarder",
-            "capacity_t": 400,
-            "price_cny_t": 20,
-            "max_haul_km": 60,
-        },
-    ).json()
+    yard = first_site(producer)
+    lot = post_lot(producer, yard["id"], 400, quality=GOOD_ASSAY, **selling())
+    _, offer = post_plant_and_offer(
+        recycler,
+        "Papers weighbridge plant",
+        at=(24.93, 102.50),
+        capacity_t=400,
+        price_cny_t=20,
+        max_haul_km=60,
+    )
     run = api["operator"].post("/api/v1/match-runs", json={}).json()
     proposal = next(p for p in run["proposals"] if p["lot_id"] == lot["id"])
     assert proposal["offer_id"] == offer["id"]
@@ -184,11 +152,9 @@ def test_from_the_manifests_qr_code_the_recycler_confirms_a_receipt_with_a_ticke
     assert urls and set(urls) == {f"{live_server.url}/deliveries/{delivery['id']}/receipt"}
     path = urls[0].removeprefix(live_server.url)
 
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="zh-CN")  # type: ignore[attr-defined]
-    try:
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        log_in_page(page, live_server, "recycler-demo", next_path=path)
+    with logged_in_page(
+        browser, live_server, "recycler-demo", path, wait_ms=20_000, viewport=PHONE
+    ) as page:
         expect(page.locator(".manifest-no")).to_have_text("530181-QR-0001")
         form = page.locator("#weighbridge-form")
         box = form.bounding_box()
@@ -217,8 +183,6 @@ def test_from_the_manifests_qr_code_the_recycler_confirms_a_receipt_with_a_ticke
         page.click("#weighbridge-form button[type=submit]")
         expect(page.locator("#received-t")).to_contain_text("34.8")
         expect(page.locator("#ticket a")).to_have_text("ticket.png")
-    finally:
-        context.close()
     ticket = api["producer"].get(f"/api/v1/deliveries/{delivery['id']}/ticket")
     assert ticket.status_code == 200 and ticket.content == PNG
     # the manifest now carries the weighbridge's figure

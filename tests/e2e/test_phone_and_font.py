@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import log_in_page
+from tests.support.browser import log_in_page
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveServer, log_in_page
+from tests.support.browser import logged_in_page
+from tests.support.live import LiveServer
 
 WAIT_MS = 30_000
 TONNES = re.compile(r"^\d{1,3}(,\d{3})+$")
@@ -20,16 +21,11 @@ TONNES = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 @pytest.fixture(scope="module")
 def regulator(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    log_in_page(page, live_server, "regulator-demo", "/audit/planner")
-    try:
+    viewport = {"width": 1400, "height": 1000}
+    with logged_in_page(
+        browser, live_server, "regulator-demo", "/audit/planner", wait_ms=WAIT_MS, viewport=viewport
+    ) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.mark.browser

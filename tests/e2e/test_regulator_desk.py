@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveServer, log_in_page
+from tests.support.browser import logged_in_page
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +21,11 @@ DIGITS = re.compile(r"\d[\d,]*(\.\d+)?")
 
 @pytest.fixture(scope="module")
 def regulator(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    log_in_page(page, live_server, "regulator-demo", "/audit")
-    try:
+    viewport = {"width": 1400, "height": 1000}
+    with logged_in_page(
+        browser, live_server, "regulator-demo", "/audit", wait_ms=WAIT_MS, viewport=viewport
+    ) as page:
         yield page
-    finally:
-        context.close()
 
 
 def test_the_dashboard_shows_the_latest_complete_year_with_a_map_and_a_chart(regulator: Page):

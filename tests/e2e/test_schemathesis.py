@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support.live import DEMO_PASSWORD
 
 ROLES = ("producer-demo", "recycler-demo", "regulator-demo", "operator-demo")
 POSITIVE_CHECKS = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import log_in_page
+from tests.support.browser import log_in_page
 
 pytestmark = pytest.mark.browser
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.support.live import DEMO_PASSWORD
+from tests.support.sessions import csrf_field
 
 
 def login(server, username: str) -> httpx.Client:
     c = server.client()
     page = c.get("/login")
-    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    token = csrf_field(page.text)
     r = c.post(
         "/login",
         data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token, "next": "/"},
@@ -23,7 +24,7 @@ def test_logging_out_ends_every_copy_of_the_session_cookie(live_server):
     try:
         assert stolen.get("/api/v1/me").status_code == 200
         page = browser.get("/")
-        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        token = csrf_field(page.text)
         assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
         assert stolen.get("/api/v1/me").status_code == 401
         again = login(live_server, "recycler-demo")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_pages_market import Session, field_error, input_value
+from tests.support.api import GOOD_ASSAY, post_lot, post_plant_and_offer, selling
+from tests.support.live import LiveServer
+from tests.support.sessions import Session, field_error, input_value
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 USERS = ("producer-demo", "producer-other", "recycler-demo", "regulator-demo", "evaluator-demo")
@@ -286,51 +287,22 @@ def _disputed_delivery(server: LiveServer) -> tuple[int, int]:
     clients["operator"] = server.client(server.token("operator-demo"))
     producer, recycler, operator = clients["producer"], clients["recycler"], clients["operator"]
     try:
-        lot = producer.post(
-            "/api/v1/lots",
-            json={
-                "site_id": 1,
-                "material": "phosphogypsum",
-                "tonnes": 1000,
-                "quality": {
-                    "caso4_2h2o_pct": 91.0,
-                    "p2o5_ws_pct": 0.3,
-                    "f_ws_pct": 0.1,
-                    "moisture_pct": 12.0,
-                    "ira": 0.2,
-                    "ir": 0.4,
-                },
-                "available_from": date.today().isoformat(),
-                "available_until": (date.today() + timedelta(days=90)).isoformat(),
-                "asking_price_cny_t": -8,
-                "lab_report": "TRUST-PAGES-1",
-            },
+        post_lot(producer, 1, 1000, quality=GOOD_ASSAY, lab_report="TRUST-PAGES-1", **selling())
+        _, offer = post_plant_and_offer(
+            recycler,
+            "争议测试工厂",
+            at=(24.93, 102.50),
+            capacity_t=1000,
+            price_cny_t=20,
+            max_haul_km=60,
         )
-        assert lot.status_code == 201, lot.text
-        plant = recycler.post(
-            "/api/v1/sites",
-            json={"name": "争议测试工厂", "kind": "plant", "lat": 24.93, "lon": 102.50},
-        )
-        assert plant.status_code == 201, plant.text
-        offer = recycler.post(
-            "/api/v1/offers",
-            json={
-                "site_id": plant.json()["id"],
-                "material": "phosphogypsum",
-                "use": "cement_retarder",
-                "capacity_t": 1000,
-                "price_cny_t": 20,
-                "max_haul_km": 60,
-            },
-        )
-        assert offer.status_code == 201, offer.text
         run = operator.post("/api/v1/match-runs", json={})
         assert run.status_code == 201, run.text
         # the run gives the new plant a lot of producer-demo's, this one or an older one
         proposal = next(
             p
             for p in run.json()["proposals"]
-            if p["offer_id"] == offer.json()["id"] and p["producer_id"] == 1
+            if p["offer_id"] == offer["id"] and p["producer_id"] == 1
         )
         bid = recycler.post(
             f"/api/v1/proposals/{proposal['id']}/bids",

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from market.services.users import create_token
-from tests import builders as b
-from tests.integration.test_audit_scenario import build
+from tests.support import builders as b
+from tests.support.worlds import audit_world
 from web.app import create_app
 
 Get = Callable[..., httpx.Response]
@@ -28,7 +28,7 @@ def token(db, actor) -> str:
 @pytest.fixture
 def http(db, settings) -> tuple[Get, dict[str, str]]:
     """A GET through the ASGI app, and a bearer header per role."""
-    w = build(db, settings)
+    w = audit_world(db, settings)
     operator = b.actor(db, "operator")
     headers = {
         "regulator": token(db, w.regulator),

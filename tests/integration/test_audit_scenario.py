@@ -39,197 +39,32 @@ Producer C (red mud), yard at 文山 (文山州):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlmodel import select
 
 from geo.distance import geodesic_km
 from market import audit
-from market.auth import Actor
 from market.errors import InvalidInput, NotAllowed, NotFound
-from market.services import deliveries, trade
-from market.services.users import ensure_organisation
-from market.tables import Contract, MatchRun, Proposal, Site
 from seed_data import load_catalogue
-from tests import builders as b
-
-
-@dataclass
-class World:
-    a: Actor
-    b: Actor
-    c: Actor
-    recycler: Actor
-    regulator: Actor
-    yard_a: Site
-    yard_b1: Site
-    yard_b2: Site
-    yard_c: Site
-    plant: Site
-
-
-def post(db, who: Actor, site: Site, kind: str, tonnes: float, on: str, material="phosphogypsum"):
-    b.entry(db, who, site.id, kind, tonnes, on, material, document_text=f"{kind} {on}")
-
-
-def build(db, settings) -> World:
-    with db.unit_of_work() as uow:
-        ensure_organisation(uow, "磷化工A", "producer", 4.8)
-        uow.commit()
-    a = b.actor(db, "producer", "磷化工A")
-    bb = b.actor(db, "producer", "磷化工B")
-    c = b.actor(db, "producer", "氧化铝C")
-    recycler = b.actor(db, "recycler", "水泥R")
-    regulator = b.actor(db, "regulator", "主管部门")
-    w = World(
-        a,
-        bb,
-        c,
-        recycler,
-        regulator,
-        b.site(db, a, b.ANNING),
-        b.site(db, bb, b.GEJIU),
-        b.site(db, bb, b.QUJING),
-        b.site(db, c, b.WENSHAN),
-        b.site(db, recycler, b.KUNMING),
-    )
-    for who, yard, t, material in (
-        (a, w.yard_a, 1_000_000, "phosphogypsum"),
-        (bb, w.yard_b1, 500_000, "phosphogypsum"),
-        (bb, w.yard_b2, 100_000, "phosphogypsum"),
-        (c, w.yard_c, 200_000, "red_mud"),
-    ):
-        post(db, who, yard, "opening", t, "2025-01-01", material)
-
-    # Q1
-    for kind, t in (("generation", 50_000), ("p2o5_output", 10_000)):
-        post(db, a, w.yard_a, kind, t, "2025-03-31")
-    post(db, a, w.yard_a, "utilisation", 20_000, "2025-03-31")
-    post(db, a, w.yard_a, "treatment", 15_000, "2025-03-31")
-    for kind, t in (
-        ("generation", 30_000),
-        ("p2o5_output", 8_000),
-        ("utilisation", 10_000),
-        ("treatment", 25_000),
-    ):
-        post(db, bb, w.yard_b1, kind, t, "2025-03-31")
-    post(db, c, w.yard_c, "generation", 10_000, "2025-03-31", "red_mud")
-    post(db, c, w.yard_c, "utilisation", 7_000, "2025-03-31", "red_mud")
-
-    # D1 under a contract that came from a proposal of a match run (road 50 km)
-    lot1 = b.lot(db, a, w.yard_a.id, tonnes=30_000)
-    offer = b.offer(db, recycler, w.plant.id, capacity_t=50_000)
-    with db.unit_of_work() as uow:
-        run = MatchRun(status="optimal")
-        uow.session.add(run)
-        uow.flush()
-        proposal = Proposal(
-            run_id=run.id,
-            lot_id=lot1.id,
-            offer_id=offer.id,
-            tonnes=12_000,
-            road_km=50.0,
-            haul_cost=0,
-        )
-        uow.session.add(proposal)
-        uow.commit()
-    with db.unit_of_work() as uow:
-        bid = trade.place_bid(uow, recycler, proposal.id, {"price_cny_t": 10, "tonnes": 12_000})
-    with db.unit_of_work() as uow:
-        k1 = trade.accept_bid(uow, a, bid.id)
-    b.backdate_contract(db, k1.id, "2025-02-01")
-    with db.unit_of_work() as uow:
-        d1, _ = deliveries.dispatch_delivery(
-            uow,
-            a,
-            k1.id,
-            {"tonnes": 12_000, "manifest_no": "M-1", "dispatched_at": "2025-02-10T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow,
-            recycler,
-            d1.id,
-            {"received_tonnes": 11_900, "received_at": "2025-02-10T08:00:00Z"},
-            settings,
-        )
-    # D2 under a contract made without a proposal (as the demo's framework contracts are)
-    with db.unit_of_work() as uow:
-        k2 = Contract(
-            lot_id=lot1.id,
-            offer_id=offer.id,
-            tonnes=10_000,
-            price_cny_t=8,
-            created_by=a.user_id,
-            created_at=datetime(2025, 3, 1, tzinfo=UTC),
-        )
-        uow.session.add(k2)
-        uow.commit()
-    with db.unit_of_work() as uow:
-        d2, _ = deliveries.dispatch_delivery(
-            uow,
-            a,
-            k2.id,
-            {"tonnes": 10_000, "manifest_no": "M-2", "dispatched_at": "2025-03-28T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        disputed, _ = deliveries.confirm_receipt(
-            uow,
-            recycler,
-            d2.id,
-            {"received_tonnes": 9_000, "received_at": "2025-04-02T02:00:00Z"},
-            settings,
-        )
-    assert disputed.status == "disputed"
-    # settled when both sides name the same figure; it counts on the receipt's day
-    with db.unit_of_work() as uow:
-        _, agreed = deliveries.propose_settlement(
-            uow, recycler, d2.id, {"settled_tonnes": 9_500, "note": "split the difference"}
-        )
-    assert not agreed
-    with db.unit_of_work() as uow:
-        deliveries.resolve_dispute(uow, a, d2.id, {"accepted_tonnes": 9_500, "note": "agreed"})
-
-    # Q2
-    post(db, a, w.yard_a, "disposal", 2_000, "2025-05-15")
-    for kind, t in (
-        ("generation", 60_000),
-        ("p2o5_output", 12_500),
-        ("utilisation", 25_000),
-        ("treatment", 30_000),
-        ("correction", -1_500),
-    ):
-        post(db, a, w.yard_a, kind, t, "2025-06-30")
-    for kind, t in (
-        ("generation", 40_000),
-        ("p2o5_output", 8_000),
-        ("utilisation", 12_000),
-        ("treatment", 20_000),
-    ):
-        post(db, bb, w.yard_b1, kind, t, "2025-06-30")
-    post(db, bb, w.yard_b2, "generation", 5_000, "2025-05-31")
-    post(db, bb, w.yard_b2, "utilisation", 5_000, "2025-05-31")
-    # the producers report January to June and the regulator approves them
-    for who, yard in ((a, w.yard_a), (bb, w.yard_b1), (bb, w.yard_b2), (c, w.yard_c)):
-        b.approve_months(db, who, yard.id, "2025-01", "2025-06")
-    return w
+from tests.support import builders as b
+from tests.support.worlds import AuditWorld, audit_world
 
 
 @pytest.fixture
-def world(db, settings) -> World:
-    return build(db, settings)
+def world(db, settings) -> AuditWorld:
+    return audit_world(db, settings)
 
 
-def pg(db, w: World, period: str) -> dict[int, dict]:
+def pg(db, w: AuditWorld, period: str) -> dict[int, dict]:
     with db.read_session() as s:
         table = audit.phosphogypsum_table(s, w.regulator, audit.parse_period(period))
     assert table["period"] == period
     return {row["organisation_id"]: row for row in table["rows"]}
 
 
-def summary(db, w: World, period: str, **scope):
+def summary(db, w: AuditWorld, period: str, **scope):
     with db.read_session() as s:
         return audit.summary(s, w.regulator, audit.parse_period(period), audit.Scope(**scope))
 

@@ -5,21 +5,17 @@ comparison is served over HTTP and on the regulator's verify page."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from dataclasses import replace
 
-import httpx
 import pytest
-from sqlalchemy import text
 
 from market import audit
 from market.errors import InvalidInput, NotAllowed
-from market.ledger import content_of, digest
 from market.services.users import create_token
-from tests import builders as b
-from tests.integration.test_tamper import entries_of, post, raw
+from tests.support import builders as b
+from tests.support.ledger import entries_of, post, raw, rehash_from, verified
+from tests.support.sessions import call, csrf_field, logged_in
 from web.app import create_app
 
 
@@ -56,36 +52,8 @@ def compare(db, who, checkpoint):
         return audit.compare_checkpoint(s, who, checkpoint)
 
 
-def verify(db, who):
-    with db.read_session() as s:
-        return audit.verify(s, who)
-
-
 def by_site(answer):
     return {r["site_id"]: r for r in answer["sites"]}
-
-
-def rehash_from(db, site_id, seq, **changes):
-    """Change entry #seq, then recompute its hash and every later one and move the head: a
-    forger who can write to the database leaves a chain that holds."""
-    entries = entries_of(db, site_id)
-    prev = next((e.hash for e in entries if e.seq == seq - 1), "0" * 64)
-    with db.write_engine.begin() as conn:
-        for e in entries:
-            if e.seq < seq:
-                continue
-            content = replace(content_of(e), prev_hash=prev, **(changes if e.seq == seq else {}))
-            prev = digest(content)
-            conn.execute(
-                text(
-                    "UPDATE ledger_entry SET tonnes = :t, prev_hash = :p, hash = :h WHERE id = :id"
-                ),
-                {"t": content.tonnes, "p": content.prev_hash, "h": prev, "id": e.id},
-            )
-        conn.execute(
-            text("UPDATE ledger_head SET seq = :seq, hash = :h WHERE site_id = :site"),
-            {"seq": entries[-1].seq, "h": prev, "site": site_id},
-        )
 
 
 def test_an_untouched_ledger_is_unchanged_against_its_checkpoint(db, yards):
@@ -119,7 +87,7 @@ def test_a_middle_entry_rewritten_with_every_later_hash_and_the_head_recomputed_
     site = yards["site"]
     before = entries_of(db, site)[-1].hash
     rehash_from(db, site, 3, tonnes=5.0)
-    assert verify(db, yards["regulator"])["ok"] is True  # the chains alone see nothing
+    assert verified(db, yards["regulator"])["ok"] is True  # the chains alone see nothing
     answer = compare(db, yards["regulator"], yards["checkpoint"])
     assert answer["ok"] is False
     assert answer["verification"]["ok"] is True
@@ -145,7 +113,7 @@ def test_a_chain_cut_short_with_its_earlier_head_put_back_is_truncated(db, yards
         h=entries[2].hash,
         site=site,
     )
-    assert verify(db, yards["regulator"])["ok"] is True
+    assert verified(db, yards["regulator"])["ok"] is True
     answer = compare(db, yards["regulator"], yards["checkpoint"])
     assert answer["ok"] is False
     row = by_site(answer)[site]
@@ -162,7 +130,7 @@ def test_a_yard_whose_entries_and_head_were_all_deleted_is_missing(db, yards):
     other = yards["other"]
     raw(db, "DELETE FROM ledger_entry WHERE site_id = :site", site=other)
     raw(db, "DELETE FROM ledger_head WHERE site_id = :site", site=other)
-    assert verify(db, yards["regulator"])["ok"] is True
+    assert verified(db, yards["regulator"])["ok"] is True
     answer = compare(db, yards["regulator"], yards["checkpoint"])
     assert answer["ok"] is False
     assert by_site(answer)[other]["status"] == "site_missing"
@@ -206,20 +174,6 @@ def test_only_overseers_may_compare_a_checkpoint(db, yards, role):
 
 
 # ----------------------------------------------------------------------------- over HTTP
-
-
-def call(app, *requests):
-    """Requests through the ASGI app in one client (one cookie jar); their responses."""
-
-    async def run():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            out = []
-            for method, url, kw in requests:
-                out.append(await client.request(method, url, **kw))
-            return out
-
-    return asyncio.run(run())
 
 
 def test_the_api_compares_a_whole_verify_answer_and_refuses_others_and_bad_bodies(
@@ -279,35 +233,20 @@ def test_the_verify_page_refuses_an_unreadable_file_in_one_line_and_compares_a_g
     app = create_app(settings, db)
     kept = json.dumps(yards["checkpoint"], ensure_ascii=False).encode("utf-8")
 
-    async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            login = await client.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)[1]
-            await client.post(
-                "/login",
-                data={
-                    "username": yards["regulator"].username,
-                    "password": b.PASSWORD,
-                    "csrf_token": token,
-                    "next": "/",
-                },
-            )
-            page = await client.get("/audit/verify")
-            form = re.search(r'<form[^>]*action="/audit/verify".*?</form>', page.text, re.S)[0]
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
-            csv = {"checkpoint": ("verify.csv", b"site_id,seq\n1,2\n", "text/csv")}
-            # a file saved by an editor that puts a byte-order mark first
-            good = {"checkpoint": ("verify.json", b"\xef\xbb\xbf" + kept, "application/json")}
-            return [
-                page,
-                await client.post("/audit/verify", data={"csrf_token": token}, files=csv),
-                await client.post("/audit/verify", data={"csrf_token": token}),
-                await client.post("/audit/verify", files=good),
-                await client.post("/audit/verify", data={"csrf_token": token}, files=good),
-            ]
-
-    page, not_json, no_file, no_token, compared = asyncio.run(run())
+    client = logged_in(app, yards["regulator"].username)
+    try:
+        page = client.get("/audit/verify")
+        form = re.search(r'<form[^>]*action="/audit/verify".*?</form>', page.text, re.S)[0]
+        token = csrf_field(form)
+        csv = {"checkpoint": ("verify.csv", b"site_id,seq\n1,2\n", "text/csv")}
+        # a file saved by an editor that puts a byte-order mark first
+        good = {"checkpoint": ("verify.json", b"\xef\xbb\xbf" + kept, "application/json")}
+        not_json = client.post("/audit/verify", data={"csrf_token": token}, files=csv)
+        no_file = client.post("/audit/verify", data={"csrf_token": token})
+        no_token = client.post("/audit/verify", files=good)
+        compared = client.post("/audit/verify", data={"csrf_token": token}, files=good)
+    finally:
+        client.close()
     assert page.status_code == 200
     assert 'type="file" name="checkpoint"' in page.text
     assert not_json.status_code == 422

@@ -15,7 +15,7 @@ import pytest
 
 from market.services.matching import run_match
 from market.services.users import create_token
-from tests import builders as b
+from tests.support import builders as b
 from web.app import create_app
 from web.openapi import document
 

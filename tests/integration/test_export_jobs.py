@@ -20,7 +20,8 @@ from market import jobs
 from market.services import export_jobs
 from market.services.users import create_token
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
+from tests.support.sessions import csrf_field, logged_in
 from web.app import create_app
 
 ENTRIES = 12
@@ -142,38 +143,24 @@ def test_the_ledger_page_starts_a_large_export_and_its_job_page_offers_the_file(
     app = market["queued"]
     params = {"site": str(market["yard"])}
 
-    async def run() -> tuple[httpx.Response, ...]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            login = await client.get("/login")
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)[1]
-            await client.post(
-                "/login",
-                data={
-                    "username": producer.username,
-                    "password": b.PASSWORD,
-                    "csrf_token": csrf,
-                    "next": "/",
-                },
-            )
-            page = await client.get("/ledger", params=params)
-            start = await client.get("/ledger/export.csv", params=params)
-            form = re.search(r'<form[^>]*id="start-job".*?</form>', start.text, re.S)[0]
-            action = re.search(r'action="([^"]+)"', form)[1].replace("&amp;", "&")
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
-            no_csrf = await client.post(action)
-            started = await client.post(action, data={"csrf_token": csrf})
-            market["worker"].run_once()
-            job_page = await client.get(started.headers["location"])
-            got = await client.get(started.headers["location"] + "/download")
-            return page, no_csrf, started, job_page, got
-
-    page, no_csrf, started, job_page, got = asyncio.run(run())
+    client = logged_in(app, producer.username)
+    try:
+        page = client.get("/ledger", params=params)
+        start = client.get("/ledger/export.csv", params=params)
+        form = re.search(r'<form[^>]*id="start-job".*?</form>', start.text, re.S)[0]
+        action = re.search(r'action="([^"]+)"', form)[1].replace("&amp;", "&")
+        no_csrf = client.post(action)
+        started = client.post(action, data={"csrf_token": csrf_field(form)})
+        market["worker"].run_once()
+        job_page = client.get(started.headers["location"])
+        got = client.get(started.headers["location"] + "/download")
+    finally:
+        client.close()
     assert 'id="ledger-csv">' in page.text and "download id=" not in page.text
     assert no_csrf.status_code == 403
     assert started.status_code == 303 and re.fullmatch(r"/jobs/\d+", started.headers["location"])
     assert 'id="job-result"' in job_page.text and "/download" in job_page.text
-    inline = asyncio.run(inline_ledger(market["inline"], producer, params))
+    inline = inline_ledger(market["inline"], producer, params)
     assert got.status_code == 200 and got.content == inline.content
     rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
     assert len([r for r in rows[1:] if r]) == ENTRIES
@@ -184,20 +171,11 @@ def test_the_ledger_page_starts_a_large_export_and_its_job_page_offers_the_file(
     assert mine.content == inline.content
 
 
-async def inline_ledger(app: Any, producer: Any, params: dict[str, str]) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        login = await client.get("/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)[1]
-        await client.post(
-            "/login",
-            data={
-                "username": producer.username,
-                "password": b.PASSWORD,
-                "csrf_token": csrf,
-                "next": "/",
-            },
-        )
-        r = await client.get("/ledger/export.csv", params=params)
-        assert r.status_code == 200
-        return r
+def inline_ledger(app: Any, producer: Any, params: dict[str, str]) -> httpx.Response:
+    client = logged_in(app, producer.username)
+    try:
+        r = client.get("/ledger/export.csv", params=params)
+    finally:
+        client.close()
+    assert r.status_code == 200
+    return r

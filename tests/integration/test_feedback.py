@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from tests import builders as b
-from tests.integration.test_refusals_zh import logged_in, post_lot
-from web.app import create_app
+from tests.support.sessions import csrf_meta, post_lot
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
@@ -19,17 +17,8 @@ def flash_of(page: str) -> tuple[str, str] | None:
     return (html.unescape(found[1]).strip(), found[2]) if found else None
 
 
-@pytest.fixture
-def producer(db, settings):
-    who = b.actor(db, "producer")
-    yard = b.site(db, who)
-    client = logged_in(create_app(settings, db), who.username)
-    yield client, yard.id
-    client.close()
-
-
-def test_posting_a_lot_says_so_on_the_next_page_with_a_link_and_only_once(producer):
-    client, yard = producer
+def test_posting_a_lot_says_so_on_the_next_page_with_a_link_and_only_once(producer_page):
+    client, yard = producer_page
     posted = post_lot(client, yard, "1200")
     assert posted.status_code == 303
     target = posted.headers["location"]
@@ -38,10 +27,10 @@ def test_posting_a_lot_says_so_on_the_next_page_with_a_link_and_only_once(produc
     assert flash_of(client.get(target).text) is None
 
 
-def test_an_htmx_post_keeps_the_line_for_the_page_it_redirects_to(producer):
-    client, yard = producer
+def test_an_htmx_post_keeps_the_line_for_the_page_it_redirects_to(producer_page):
+    client, yard = producer_page
     client.get("/lang/en", params={"next": "/my/lots"})
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/my/lots").text)[1]
+    token = csrf_meta(client.get("/my/lots").text)
     answer = client.post(
         "/my/lots",
         data={
@@ -62,8 +51,8 @@ def test_an_htmx_post_keeps_the_line_for_the_page_it_redirects_to(producer):
     assert said is not None and said[0].startswith("Lot #") and said[0].endswith(" posted.")
 
 
-def test_a_refused_post_says_nothing_was_done(producer):
-    client, yard = producer
+def test_a_refused_post_says_nothing_was_done(producer_page):
+    client, yard = producer_page
     assert post_lot(client, yard, "-5").status_code == 422
     assert flash_of(client.get("/my/lots").text) is None
 
@@ -74,10 +63,10 @@ def number_input(page: str, name: str) -> dict[str, str]:
     return dict(re.findall(r'(min|max|step)="([^"]*)"', tag[0]))
 
 
-def test_the_lot_form_s_number_inputs_carry_the_limits_the_service_applies(producer):
+def test_the_lot_form_s_number_inputs_carry_the_limits_the_service_applies(producer_page):
     from market import fields
 
-    client, _ = producer
+    client, _ = producer_page
     form = client.get("/my/lots?material=phosphogypsum").text
     tonnes = number_input(form, "tonnes")
     assert float(tonnes["min"]) == fields.TONNES_STEP
@@ -91,8 +80,8 @@ def test_the_lot_form_s_number_inputs_carry_the_limits_the_service_applies(produ
     assert (float(gypsum["min"]), float(gypsum["max"])) == (0, 100)
 
 
-def test_every_number_input_of_the_producer_s_pages_has_a_min_or_a_step(producer):
-    client, _ = producer
+def test_every_number_input_of_the_producer_s_pages_has_a_min_or_a_step(producer_page):
+    client, _ = producer_page
     for path in ("/my/lots?material=phosphogypsum", "/yards", "/ledger"):
         page = client.get(path).text
         for tag in re.findall(r'<input [^>]*type="number"[^>]*>', page):

@@ -20,8 +20,9 @@ from starlette.routing import Mount, Route
 
 from market.db import Database
 from market.services.users import add_user
-from tests import builders as b
-from tests.integration.test_hostile_api import World, api_error, build, client
+from tests.support import builders as b
+from tests.support.sessions import api_error, client, close_clients, csrf_field, csrf_meta
+from tests.support.worlds import HostileWorld, hostile_world
 from web.app import SESSION_COOKIE, create_app
 from web.security import CSP
 
@@ -29,17 +30,14 @@ PASSWORD = b.PASSWORD
 
 
 @pytest.fixture
-def world(db, settings) -> World:
-    return build(db, settings)
+def world(db, settings) -> HostileWorld:
+    return hostile_world(db, settings)
 
 
 @pytest.fixture
 def app(world):
-    from tests.integration.test_hostile_api import _OPEN
-
     yield create_app(world.settings, world.db)
-    while _OPEN:
-        _OPEN.pop().close()
+    close_clients()
 
 
 def routes_of(app: Any) -> list[tuple[str, str]]:
@@ -61,19 +59,21 @@ def concrete(template: str, ids: dict[str, int]) -> str:
     return path
 
 
-def login(app: Any, world: World, who: str, password: str = PASSWORD) -> Any:
-    """A browser: fetch the login form, post it with its CSRF token; the client keeps the
-    session cookie."""
+def login(
+    app: Any, world: HostileWorld, who: str, password: str = PASSWORD, next_path: str = "/"
+) -> Any:
+    """A browser: fetch the login form, post it with its CSRF token (and `next_path`); the
+    client keeps the session cookie and the answer (`last`)."""
     c = client(app)
     page = c.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    token = csrf_field(page.text)
     r = c.post(
         "/login",
         data={
             "username": world.actors[who].username,
             "password": password,
             "csrf_token": token,
-            "next": "/",
+            "next": next_path,
         },
     )
     c.last = r
@@ -82,7 +82,7 @@ def login(app: Any, world: World, who: str, password: str = PASSWORD) -> Any:
 
 def csrf_of(c: Any) -> str:
     page = c.get("/materials")
-    return re.search(r'name="csrf-token" content="([^"]+)"', page.text)[1]
+    return csrf_meta(page.text)
 
 
 # ----------------------------------------------------------------------------- anonymous
@@ -270,7 +270,7 @@ def test_logins_are_throttled_per_username_across_workers(world):
         other_worker.dispose()
 
 
-def _throttled_across(world: World, settings: Any, other_worker: Database) -> None:
+def _throttled_across(world: HostileWorld, settings: Any, other_worker: Database) -> None:
     first = create_app(settings, world.db)
     second = create_app(settings, other_worker)
     username = world.actors["producer"].username
@@ -309,7 +309,7 @@ def test_the_session_cookie_is_httponly_lax_and_changes_at_login(app, world):
     page = c.get("/login")
     before = c.cookies.get(SESSION_COOKIE)
     assert before
-    old_csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    old_csrf = csrf_field(page.text)
     c2 = login(app, world, "producer")
     header = c2.last.headers["set-cookie"]
     assert "httponly" in header.lower() and "samesite=lax" in header.lower()
@@ -323,7 +323,7 @@ def test_a_login_over_an_existing_session_replaces_it(app, world):
     c = client(app)
     page = c.get("/login")
     planted = c.cookies.get(SESSION_COOKIE)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    token = csrf_field(page.text)
     r = c.post(
         "/login",
         data={
@@ -368,19 +368,8 @@ OPEN_REDIRECTS = [
 
 @pytest.mark.parametrize("target", OPEN_REDIRECTS)
 def test_next_never_leaves_the_site(app, world, target):
-    c = client(app)
-    page = c.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
-    r = c.post(
-        "/login",
-        data={
-            "username": world.actors["producer"].username,
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": target,
-        },
-    )
-    for response in (r, c.get("/lang/en", params={"next": target})):
+    c = login(app, world, "producer", next_path=target)
+    for response in (c.last, c.get("/lang/en", params={"next": target})):
         assert response.status_code == 303
         location = response.headers["location"]
         # resolved as a browser does (WHATWG treats "\" as "/" in http URLs)
@@ -389,19 +378,8 @@ def test_next_never_leaves_the_site(app, world, target):
 
 
 def test_a_good_next_is_followed(app, world):
-    c = client(app)
-    page = c.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
-    r = c.post(
-        "/login",
-        data={
-            "username": world.actors["producer"].username,
-            "password": PASSWORD,
-            "csrf_token": token,
-            "next": "/my/lots?material=red_mud",
-        },
-    )
-    assert r.headers["location"] == "/my/lots?material=red_mud"
+    c = login(app, world, "producer", next_path="/my/lots?material=red_mud")
+    assert c.last.headers["location"] == "/my/lots?material=red_mud"
 
 
 # ----------------------------------------------------------------------------- headers
@@ -524,7 +502,7 @@ def test_passwords_appear_in_no_log_line_and_no_answer(app, world, caplog):
                 c.post("/api/v1/auth/token", json={"username": "logcheck", "password": password})
             )
             page = c.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+            token = csrf_field(page.text)
             answers.append(
                 c.post(
                     "/login",

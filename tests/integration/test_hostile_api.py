@@ -2,199 +2,47 @@
 bodies on every write route, ids and query parameters of any spelling, and HTML, script and
 template syntax in every text a user controls, shown escaped on every page and verbatim in JSON.
 
-The world is built through the services; its texts carry the payloads. `build` is shared with
-the other hostile tests.
+The world (tests/support/worlds.py) is built through the services; its texts carry the payloads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import select
 
-from market.auth import Actor
-from market.db import Database
-from market.services import deliveries, ledger, trade
-from market.services.matching import run_match
-from market.services.users import create_token
-from market.settings import Settings
-from market.tables import Proposal
-from tests import builders as b
+from tests.support.sessions import api_error, client, close_clients
+from tests.support.worlds import (
+    ESCAPED_SCRIPT,
+    HOSTILE,
+    RAW_MARKERS,
+    SCRIPT,
+    TEMPLATE,
+    HostileWorld,
+    hostile_world,
+)
 from web.app import create_app
-
-SCRIPT = "<script>alert(1)</script>"
-IMG = '"><img src=x onerror=alert(1)>'
-TEMPLATE = "{{7*7}}"
-HOSTILE = f"{SCRIPT} {IMG} {TEMPLATE}"
-RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror")
-ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@dataclass
-class World:
-    db: Database
-    settings: Settings
-    actors: dict[str, Actor]
-    ids: dict[str, int]
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def token(self, who: str) -> str:
-        if who not in self.tokens:
-            with self.db.unit_of_work() as uow:
-                self.tokens[who] = create_token(uow, self.actors[who])[1]
-        return self.tokens[who]
-
-
-def build(db: Database, settings: Settings) -> World:
-    actors = {
-        "producer": b.actor(db, "producer", org=f"产废 {HOSTILE} 1"),
-        "producer_other": b.actor(db, "producer", org=f"产废 {HOSTILE} 2"),
-        "recycler": b.actor(db, "recycler", org=f"利用 {HOSTILE} 1"),
-        "recycler_other": b.actor(db, "recycler", org=f"利用 {HOSTILE} 2"),
-        "regulator": b.actor(db, "regulator"),
-        "operator": b.actor(db, "operator"),
-    }
-    p, r = actors["producer"], actors["recycler"]
-    yard = b.site(db, p, b.ANNING, name=f"yard {HOSTILE}")
-    yard_other = b.site(db, actors["producer_other"], b.JINNING, name=f"yard2 {HOSTILE}")
-    plant = b.site(db, r, b.KUNMING, name=f"plant {HOSTILE}")
-    plant_other = b.site(db, actors["recycler_other"], b.QUJING, name=f"plant2 {HOSTILE}")
-    lot = b.lot(db, p, yard.id, lab_report=f"lab {HOSTILE}"[:200])
-    lot_other = b.lot(db, actors["producer_other"], yard_other.id, tonnes=3000)
-    offer = b.offer(db, r, plant.id)
-    offer_other = b.offer(db, actors["recycler_other"], plant_other.id, capacity_t=500)
-    with db.unit_of_work() as uow:
-        ledger.post_entry(
-            uow,
-            p,
-            yard.id,
-            {
-                "kind": "opening",
-                "material": "phosphogypsum",
-                "tonnes": 50000,
-                "occurred_on": date.today().replace(day=1).isoformat(),
-                "document": f"survey {HOSTILE}",
-            },
-        )
-    run = run_match(db, actors["operator"], settings)
-    with db.read_session() as session:
-        proposal = session.exec(
-            select(Proposal).where(Proposal.run_id == run.id, Proposal.lot_id == lot.id)
-        ).first()
-    assert proposal is not None and proposal.offer_id == offer.id
-    with db.unit_of_work() as uow:
-        bid = trade.place_bid(uow, r, proposal.id, {"price_cny_t": 5, "tonnes": 200})
-    with db.unit_of_work() as uow:
-        contract = trade.accept_bid(uow, p, bid.id)
-    with db.unit_of_work() as uow:
-        open_bid = trade.place_bid(uow, r, proposal.id, {"price_cny_t": 6, "tonnes": 10})
-    dispatch: dict[str, Any] = {"tonnes": 20, "truck_plate": '"><b>x</b>'}
-    with db.unit_of_work() as uow:
-        delivery, _ = deliveries.dispatch_delivery(
-            uow, p, contract.id, dispatch | {"manifest_no": "M1 <img src=x onerror=alert(1)>"}
-        )
-    with db.unit_of_work() as uow:
-        disputed, _ = deliveries.dispatch_delivery(
-            uow, p, contract.id, dispatch | {"manifest_no": f"M2 {SCRIPT}"}
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow, r, disputed.id, {"received_tonnes": 5, "note": f"note {HOSTILE}"}, settings
-        )
-    ids = {
-        "yard": yard.id,
-        "yard_other": yard_other.id,
-        "plant": plant.id,
-        "plant_other": plant_other.id,
-        "lot": lot.id,
-        "lot_other": lot_other.id,
-        "offer": offer.id,
-        "offer_other": offer_other.id,
-        "run": run.id,
-        "proposal": proposal.id,
-        "bid": open_bid.id,
-        "contract": contract.id,
-        "delivery": delivery.id,
-        "disputed": disputed.id,
-        "org_producer": p.organisation_id,
-    }
-    return World(db, settings, actors, {k: int(v) for k, v in ids.items()})
-
 
 # ----------------------------------------------------------------------------- the app
 
 
 @pytest.fixture
-def world(db, settings) -> World:
-    return build(db, settings)
-
-
-class Client:
-    """A synchronous client of the ASGI app, keeping its cookies (a browser session)."""
-
-    def __init__(self, app: Any, headers: dict[str, str] | None = None) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://testserver",
-            headers=headers or {},
-            follow_redirects=False,
-            timeout=120,
-        )
-        self.headers = self.http.headers
-        self.cookies = self.http.cookies
-
-    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.http.request(method, url, **kw))
-
-    def get(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("POST", url, **kw)
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
-        self.loop.close()
-
-
-_OPEN: list[Client] = []
+def world(db, settings) -> HostileWorld:
+    return hostile_world(db, settings)
 
 
 @pytest.fixture
 def app(world) -> Iterator[Any]:
     yield create_app(world.settings, world.db)
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def client(app: Any, world: World | None = None, who: str | None = None) -> Client:
-    headers = {}
-    if world is not None and who is not None:
-        headers["Authorization"] = f"Bearer {world.token(who)}"
-    c = Client(app, headers)
-    _OPEN.append(c)
-    return c
-
-
-def api_error(response) -> dict[str, Any]:
-    assert response.headers["content-type"].startswith("application/json"), response.text[:200]
-    error = response.json()["error"]
-    assert isinstance(error["code"], str) and isinstance(error["message"], str), error
-    assert error["message"]
-    return error
+    close_clients()
 
 
 def row_counts(db) -> dict[str, int]:
-    from sqlmodel import SQLModel, func, select
+    from sqlmodel import SQLModel, func
 
     with db.read_session() as session:
         return {

@@ -17,7 +17,7 @@ from market.services import jobs as job_service
 from market.services.matching import run_match
 from market.tables import Job, MatchRun, utcnow
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
 
 
 def queue(db: Database, n: int, kind: str = "match_run", **extra) -> list[int]:
@@ -41,11 +41,7 @@ def row(db: Database, job_id: int) -> Job:
 
 @pytest.fixture
 def market(db):
-    """One lot and one offer that match, so a run has something to solve."""
-    producer = b.actor(db, "producer")
-    recycler = b.actor(db, "recycler")
-    b.lot(db, producer, b.site(db, producer, b.ANNING).id)
-    b.offer(db, recycler, b.site(db, recycler, b.KUNMING).id)
+    b.lot_and_offer_that_match(db)
     return db
 
 

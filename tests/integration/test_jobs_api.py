@@ -13,7 +13,7 @@ import pytest
 
 from market.services.users import create_token
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
 from web.app import create_app
 
 

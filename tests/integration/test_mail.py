@@ -21,8 +21,8 @@ from market.db import Database
 from market.notifications import notify
 from market.services import trade
 from market.services.matching import run_match
-from market.tables import MailOutbox, Proposal, User
-from tests import builders as b
+from market.tables import MailOutbox, Proposal
+from tests.support import builders as b
 
 
 class Inbox:
@@ -86,20 +86,12 @@ def mail_settings(settings, smtp):
     )
 
 
-def with_email(db, who, address, lang="zh"):
-    with db.unit_of_work() as uow:
-        user = uow.session.get(User, who.user_id)
-        user.email, user.lang = address, lang
-        uow.session.add(user)
-        uow.commit()
-
-
 @pytest.fixture
 def bid_on_a_lot(db, settings):
     """A producer with a mail address, whose lot gets a recycler's bid."""
     producer = b.actor(db, "producer")
     recycler = b.actor(db, "recycler")
-    with_email(db, producer, "yard-manager@example.test")
+    b.with_email(db, producer, "yard-manager@example.test")
     yard = b.site(db, producer, b.ANNING)
     lot = b.lot(db, producer, yard.id, tonnes=3000)
     plant = b.site(db, recycler, b.KUNMING)
@@ -191,15 +183,14 @@ def test_the_apps_background_sender_delivers_without_the_request_waiting(
 
 @pytest.mark.postgres
 def test_two_senders_racing_on_postgresql_send_each_mail_once(mail_settings, smtp):
-    from tests.conftest import _pg_template, drop_pg_database, fresh_pg_database, pg_reason
+    from tests.support.pg import MIGRATED, drop_pg_database, skip_without_postgres
 
-    if pg_reason():
-        pytest.skip(f"PostgreSQL tests skipped: {pg_reason()}")
-    url, name = fresh_pg_database(template=_pg_template())
+    skip_without_postgres()
+    url, name = MIGRATED.copy()
     db = Database(url)
     try:
         producer = b.actor(db, "producer")
-        with_email(db, producer, "many@example.test")
+        b.with_email(db, producer, "many@example.test")
         with db.unit_of_work() as uow:
             for i in range(40):
                 notify(

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from market.services.matching import run_match
-from tests import builders as b
-from tests.integration.test_refusals_zh import logged_in
+from tests.support import builders as b
+from tests.support.sessions import logged_in
 from web.app import create_app
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -13,16 +13,8 @@ from market import clock, notifications, todo_query
 from market.errors import InvalidState
 from market.services import corrections, deliveries, reports, trade
 from market.services.matching import run_match
-from market.tables import MailOutbox, Notification, Proposal, User
-from tests import builders as b
-
-
-def with_email(db, who, email, lang="zh"):
-    with db.unit_of_work() as uow:
-        user = uow.session.get(User, who.user_id)
-        user.email, user.lang = email, lang
-        uow.session.add(user)
-        uow.commit()
+from market.tables import MailOutbox, Notification, Proposal
+from tests.support import builders as b
 
 
 def colleague(db, who):
@@ -61,8 +53,8 @@ def market(db, settings):
     producer2 = colleague(db, producer)
     recycler = b.actor(db, "recycler")
     operator = b.actor(db, "operator")
-    with_email(db, producer, "producer@example.test")
-    with_email(db, recycler, "recycler@example.test", lang="en")
+    b.with_email(db, producer, "producer@example.test")
+    b.with_email(db, recycler, "recycler@example.test", lang="en")
     yard = b.site(db, producer, b.ANNING)
     b.entry(db, producer, yard.id, "opening", 50_000, b.days_ago(40))
     lot = b.lot(db, producer, yard.id, tonnes=5000)
@@ -203,7 +195,7 @@ def test_a_dispute_and_its_settlement_go_back_and_forth_between_the_parties(db, 
 def test_reports_go_to_every_regulator_and_their_decisions_back_to_the_producer(db, market):
     m = market
     regulator = b.regulator(db)
-    with_email(db, regulator, f"regulator{regulator.user_id}@example.test")
+    b.with_email(db, regulator, f"regulator{regulator.user_id}@example.test")
     period = clock.month_of(clock.today() - timedelta(days=40))
     assert todo(db, m["producer"])["report_due"]["url"] == f"/yards/{m['yard'].id}/reports"
     with db.unit_of_work() as uow:

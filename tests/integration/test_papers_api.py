@@ -4,39 +4,25 @@ weighbridge ticket judged by content, and who may read any of it."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 
-import httpx
 import pypdfium2
 import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from market.services.users import create_token
-from tests import builders as b
+from tests.support import builders as b
+from tests.support import sessions
+from tests.support.builders import PNG
+from tests.support.sessions import bearer
 from web.app import create_app
 
-PNG = (  # a 1×1 picture: the smallest file the upload accepts as a PNG
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
-    b"\x00IEND\xaeB`\x82"
-)
+YARD = "http://yard.test"  # the host the manifest's QR code points at
 
 
 def call(app, *requests):
-    async def run():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://yard.test") as c:
-            return [await c.request(m, url, **kw) for m, url, kw in requests]
-
-    return asyncio.run(run())
-
-
-def bearer(db, who):
-    with db.unit_of_work() as uow:
-        return {"Authorization": f"Bearer {create_token(uow, who)[1]}"}
+    return sessions.call(app, *requests, base_url=YARD)
 
 
 @pytest.fixture
@@ -114,7 +100,7 @@ def test_the_manifest_pdf_carries_number_plate_tonnes_in_chinese_and_a_qr_of_the
     for copy in ("第一联", "第二联", "第三联"):  # producer, carrier, recycler
         assert copy in text
     assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 3
-    url = f"http://yard.test/deliveries/{delivery_id}/receipt"
+    url = f"{YARD}/deliveries/{delivery_id}/receipt"
     assert qr_codes(pdf.content) == [url, url, url]
 
 

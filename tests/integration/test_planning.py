@@ -12,8 +12,8 @@ from market.auth import Actor
 from market.db import Database
 from market.errors import InvalidInput, NotAllowed
 from market.settings import Settings
-from tests import builders
-from tests.builders import ANNING, JINNING, LANPING, WENSHAN
+from tests.support import builders
+from tests.support.builders import ANNING, JINNING, LANPING, WENSHAN
 
 START = planning.month_start(date.today())
 

@@ -9,7 +9,7 @@ from market.errors import InvalidInput, NotAllowed, NotFound
 from market.integrity import verify_all
 from market.services import ledger, lots, offers, sites
 from market.tables import LedgerEntry, Lot, Offer, Site
-from tests import builders as b
+from tests.support import builders as b
 
 
 def count(db, model) -> int:

@@ -20,8 +20,9 @@ from market import planning
 from market.errors import DomainError, NotAuthenticated
 from market.services import deliveries, ledger, lots, offers, schedule, sites, trade, users
 from market.services.matching import run_match
-from tests.integration.test_hostile_api import World, build
-from tests.unit.test_hostile_inputs import arbitrary, json_values, refused_naming_a_field
+from matching.jsonio import PARAM_KEYS
+from tests.support.strategies import arbitrary, json_values, refused_naming_a_field
+from tests.support.worlds import HostileWorld, hostile_world
 
 DATES = st.sampled_from(["2025-01-01", "2030-12-31", "1989-12-31", "2201-01-01", "2025-02-30"])
 MOMENTS = st.sampled_from(["2025-01-01T08:00", "2025-01-01T00:00Z", "2999-01-01T00:00+08:00"])
@@ -29,7 +30,7 @@ TONNES = st.one_of(st.floats(-10, 1e10), st.sampled_from([1, 10, "25", "-0", 1e9
 TEXT = st.one_of(st.text(max_size=30), st.sampled_from(["<b>", "{{7*7}}", "\ud800", "a\x00"]))
 
 
-def counts(world: World) -> dict[str, int]:
+def counts(world: HostileWorld) -> dict[str, int]:
     with world.db.read_session() as session:
         return {
             t.name: session.exec(select(func.count()).select_from(t)).one()
@@ -38,7 +39,7 @@ def counts(world: World) -> dict[str, int]:
 
 
 def explore(
-    world: World,
+    world: HostileWorld,
     strategy: st.SearchStrategy[Any],
     call: Callable[[Any], Any],
     *,
@@ -72,11 +73,11 @@ def explore(
 
 
 @pytest.fixture
-def world(db, settings) -> World:
-    return build(db, settings)
+def world(db, settings) -> HostileWorld:
+    return hostile_world(db, settings)
 
 
-def uow_call(world: World, fn: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
+def uow_call(world: HostileWorld, fn: Callable[..., Any], *args: Any) -> Callable[[Any], Any]:
     def call(value: Any) -> Any:
         with world.db.unit_of_work() as uow:
             return fn(uow, *args, value)
@@ -201,15 +202,7 @@ def test_dispatch_receipt_and_resolve(world):
 
 def test_match_run_params(world):
     params = arbitrary(
-        (
-            "cost_per_t_km",
-            "circuity",
-            "priorities",
-            "mode",
-            "min_shipment_t",
-            "time_limit_s",
-            "co2_kg_per_t_km",
-        ),
+        PARAM_KEYS,
         cost_per_t_km=st.floats(0, 1e300),
         circuity=st.floats(0.5, 1e300),
         priorities=st.dictionaries(st.sampled_from(["phosphogypsum", "red_mud"]), json_values),

@@ -4,91 +4,45 @@ API keeps the English."""
 from __future__ import annotations
 
 import html
-import re
-from datetime import date
 
 import pytest
 
 from market.services.matching import run_match
-from tests import builders as b
-from tests.integration.test_hostile_api import Client
+from tests.support import builders as b
+from tests.support.sessions import Client, csrf_field, field_error, logged_in, post_lot
 from web.app import create_app
 
 # the language has nothing to do with the kind of database
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
-def logged_in(app, username: str) -> Client:
-    """A browser session over the app in process (starlette's TestClient wants httpx2)."""
-    client = Client(app)
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
-    login = client.post(
-        "/login",
-        data={"username": username, "password": b.PASSWORD, "csrf_token": token, "next": "/"},
-    )
-    assert login.status_code == 303, login.text[-300:]
-    return client
-
-
-def post_lot(client: Client, site_id: int, tonnes: str):
-    page = client.get("/my/lots")
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)[1]
-    lot = {
-        "csrf_token": token,
-        "site_id": str(site_id),
-        "material": "phosphogypsum",
-        "tonnes": tonnes,
-        "available_from": date.today().isoformat(),
-        "quality.caso4_2h2o_pct": "88",
-    }
-    return client.post("/my/lots", data=lot)
-
-
-def field_error(page: str, name: str) -> str:
-    found = re.search(rf'id="err-{re.escape(name)}"[^>]*>([^<]+)<', page)
-    return html.unescape(found[1]) if found else ""
-
-
-@pytest.fixture
-def producer(db, settings):
-    who = b.actor(db, "producer")
-    yard = b.site(db, who)
-    client = logged_in(create_app(settings, db), who.username)
-    yield client, yard.id
-    client.close()
-
-
-def test_a_negative_tonnage_is_refused_in_chinese_on_the_lot_form(producer):
-    client, yard = producer
+def test_a_negative_tonnage_is_refused_in_chinese_on_the_lot_form(producer_page):
+    client, yard = producer_page
     refused = post_lot(client, yard, "-5")
     assert refused.status_code == 422
     assert field_error(refused.text, "tonnes") == "吨数（tonnes）：'-5' 必须大于 0"
     assert 'value="-5"' in refused.text
 
 
-def test_the_same_refusal_is_in_english_once_the_page_is_switched_to_english(producer):
-    client, yard = producer
+def test_the_same_refusal_is_in_english_once_the_page_is_switched_to_english(producer_page):
+    client, yard = producer_page
     assert client.get("/lang/en", params={"next": "/my/lots"}).status_code == 303
     refused = post_lot(client, yard, "-5")
     assert refused.status_code == 422
     assert field_error(refused.text, "tonnes") == "tonnes: '-5' must be greater than 0"
 
 
-def test_the_json_api_keeps_the_english_message_on_a_chinese_session(producer):
-    client, yard = producer
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/my/lots").text)[1]
-    answer = client.post(
-        "/api/v1/lots",
-        json={"site_id": yard, "material": "phosphogypsum", "tonnes": -5},
-        headers={"x-csrf-token": token},
+def test_the_json_api_keeps_the_english_message_on_a_chinese_session(producer_page):
+    client, yard = producer_page
+    answer = client.post_json(
+        "/api/v1/lots", {"site_id": yard, "material": "phosphogypsum", "tonnes": -5}
     )
     assert answer.status_code == 422
     assert answer.json()["error"]["message"] == "tonnes: -5 must be greater than 0"
 
 
-def test_a_missing_page_object_is_refused_in_chinese_on_the_error_page(producer):
-    client, _ = producer
+def test_a_missing_page_object_is_refused_in_chinese_on_the_error_page(producer_page):
+    client, _ = producer_page
     page = client.get("/lots/999999")
     assert page.status_code == 404
     assert "批次（lot）：999999 不存在" in page.text
@@ -99,7 +53,7 @@ def test_a_wrong_password_is_refused_in_chinese_on_the_login_page(db, settings):
     client = Client(create_app(settings, db))
     try:
         page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+        token = csrf_field(page.text)
         wrong = {"username": who.username, "password": "not-the-password", "csrf_token": token}
         refused = client.post("/login", data=wrong)
     finally:

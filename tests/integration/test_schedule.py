@@ -16,7 +16,7 @@ from market.services import schedule
 from market.services.matching import run_match
 from market.tables import Job, MatchRun, utcnow
 from market.worker import Worker
-from tests import builders as b
+from tests.support import builders as b
 
 
 def work(db, settings) -> None:
@@ -42,11 +42,7 @@ def set_every(db, hours) -> None:
 
 @pytest.fixture
 def market(db):
-    """One lot and one offer that match, so a run has something to solve."""
-    producer = b.actor(db, "producer")
-    recycler = b.actor(db, "recycler")
-    b.lot(db, producer, b.site(db, producer, b.ANNING).id)
-    b.offer(db, recycler, b.site(db, recycler, b.KUNMING).id)
+    b.lot_and_offer_that_match(db)
     return db
 
 

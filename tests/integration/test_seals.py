@@ -7,74 +7,35 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlmodel import select
 
-from market import audit
 from market.audit import signatures
 from market.seals import load_or_create, signature_holds
 from market.services import reports
 from market.tables import Report, Seal
-from tests import builders as b
-from tests.integration.test_checkpoint import rehash_from
-from tests.integration.test_tamper import entries_of, raw
+from tests.support.ledger import entries_of, raw, rehash_from, verified
 from web.cli import main
-
-
-@pytest.fixture
-def key(tmp_path):
-    return load_or_create(tmp_path / "seal.pem")
-
-
-@pytest.fixture
-def sealed(db, key):
-    """A yard with three approved months (January to March 2025) and an open April."""
-    producer = b.actor(db, "producer")
-    regulator = b.regulator(db)
-    yard = sealed_yard(db, producer, regulator, key)
-    return {"producer": producer, "regulator": regulator, "yard": yard}
-
-
-def sealed_yard(db, producer, regulator, key) -> int:
-    """A new yard of `producer`'s with January to March 2025 approved and sealed."""
-    yard = b.site(db, producer, b.ANNING).id
-    b.entry(db, producer, yard, "opening", 100_000, "2025-01-01")
-    for month, day in (("01", 31), ("02", 28), ("03", 31)):
-        b.entry(db, producer, yard, "generation", 1_000 * int(month), f"2025-{month}-{day}")
-        b.entry(db, producer, yard, "treatment", 100 * int(month), f"2025-{month}-{day}")
-    for period in ("2025-01", "2025-02", "2025-03"):
-        with db.unit_of_work() as uow:
-            r = reports.submit(uow, producer, yard, {"period": period}, 10)
-        with db.unit_of_work() as uow:
-            reports.approve(uow, regulator, r.id, {}, key)
-    b.entry(db, producer, yard, "generation", 4_000, "2025-04-30")
-    return yard
-
-
-def check(db, who, key):
-    with db.read_session() as s:
-        return audit.verify(s, who, seal_key=key)
 
 
 def named(report) -> list[tuple[int, str | None]]:
     return sorted({(br["site_id"], br.get("period")) for br in report["breaks"]})
 
 
-def test_every_approved_month_is_sealed_and_verifies(db, sealed, key):
-    report = check(db, sealed["regulator"], key)
+def test_every_approved_month_is_sealed_and_verifies(db, sealed, seal_key):
+    report = verified(db, sealed["regulator"], seal_key)
     assert report["ok"] is True
     assert (report["seals_checked"], report["months_sealed"]) == (3, 3)
 
 
 def test_a_consistent_rewrite_of_an_approved_month_is_located_to_the_yard_and_month(
-    db, sealed, key
+    db, sealed, seal_key
 ):
     yard = sealed["yard"]
     february = next(
         e for e in entries_of(db, yard) if e.kind == "generation" and e.occurred_on.month == 2
     )
     rehash_from(db, yard, february.seq, tonnes=200.0)
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     # the chains alone hold: every hash and the head were recomputed
     assert all(br.get("period") for br in report["breaks"])
     assert report["ok"] is False
@@ -85,7 +46,7 @@ def test_a_consistent_rewrite_of_an_approved_month_is_located_to_the_yard_and_mo
     assert any("no longer has the hash sealed" in br["problem"] for br in feb)
 
 
-def test_a_chain_cut_back_with_an_older_head_put_back_is_located(db, sealed, key):
+def test_a_chain_cut_back_with_an_older_head_put_back_is_located(db, sealed, seal_key):
     yard = sealed["yard"]
     entries = entries_of(db, yard)
     cut = next(e for e in entries if e.occurred_on.month == 2).seq  # keep January and one entry
@@ -104,7 +65,7 @@ def test_a_chain_cut_back_with_an_older_head_put_back_is_located(db, sealed, key
         h=entries[cut - 1].hash,
         site=yard,
     )
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     assert report["ok"] is False
     assert (yard, "2025-01") not in named(report)
     assert named(report)[0] == (yard, "2025-02")
@@ -115,21 +76,21 @@ def test_a_chain_cut_back_with_an_older_head_put_back_is_located(db, sealed, key
     )
 
 
-def test_a_seal_rewritten_in_the_database_fails_its_signature(db, sealed, key):
+def test_a_seal_rewritten_in_the_database_fails_its_signature(db, sealed, seal_key):
     with db.read_session() as s:
         seal = s.exec(select(Seal).where(Seal.period == "2025-02")).one()
     forged = seal.statement.replace('"entries":2', '"entries":3')
     assert forged != seal.statement
     raw(db, "UPDATE seal SET statement = :st WHERE id = :id", st=forged, id=seal.id)
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     assert [(br["period"], br["problem"]) for br in report["breaks"]] == [
         ("2025-02", "seal v1: the signature does not hold")
     ]
 
 
-def test_an_approved_month_whose_seal_was_deleted_is_reported(db, sealed, key):
+def test_an_approved_month_whose_seal_was_deleted_is_reported(db, sealed, seal_key):
     raw(db, "DELETE FROM seal WHERE period = '2025-03'")
-    report = check(db, sealed["regulator"], key)
+    report = verified(db, sealed["regulator"], seal_key)
     assert [(br["period"], br["problem"]) for br in report["breaks"]] == [
         ("2025-03", "approved, but its seal is missing")
     ]
@@ -137,20 +98,20 @@ def test_an_approved_month_whose_seal_was_deleted_is_reported(db, sealed, key):
 
 def test_a_seal_made_with_another_key_is_not_trusted(db, sealed, tmp_path):
     other = load_or_create(tmp_path / "other.pem")
-    report = check(db, sealed["regulator"], other)
+    report = verified(db, sealed["regulator"], other)
     assert report["ok"] is False
     assert {br["period"] for br in report["breaks"]} == {"2025-01", "2025-02", "2025-03"}
     assert all("unknown key" in br["problem"] for br in report["breaks"])
 
 
 def test_an_exported_seal_is_verified_offline_with_only_the_public_key(
-    db, sealed, key, tmp_path, capsys
+    db, sealed, seal_key, tmp_path, capsys
 ):
     with db.read_session() as s:
         report = s.exec(select(Report).where(Report.period == "2025-02")).one()
         exported = reports.seal_export(s, sealed["producer"], report.id)
     pem = tmp_path / "seal-key.pem"
-    pem.write_text(key.public_pem())
+    pem.write_text(seal_key.public_pem())
     seal_file = tmp_path / "seal.json"
     seal_file.write_text(json.dumps(exported))
     assert main(["seals", "verify", "--public-key", str(pem), "--seal", str(seal_file)]) == 0

@@ -3,29 +3,16 @@ API in `error.errors` ({field, code, message, params}), the page beside each inp
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests import builders as b
-from tests.integration.test_refusals_zh import field_error, logged_in
-from web.app import create_app
+from tests.support.sessions import csrf_meta, field_error
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
-@pytest.fixture
-def producer(db, settings):
-    who = b.actor(db, "producer")
-    yard = b.site(db, who)
-    client = logged_in(create_app(settings, db), who.username)
-    yield client, yard.id
-    client.close()
-
-
 def lot_form(client, site_id: int, **change: str) -> dict[str, str]:
     page = client.get("/my/lots")
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)[1]
+    token = csrf_meta(page.text)
     return {
         "csrf_token": token,
         "site_id": str(site_id),
@@ -36,19 +23,17 @@ def lot_form(client, site_id: int, **change: str) -> dict[str, str]:
     } | change
 
 
-def test_the_api_lists_every_bad_field_of_a_lot_the_first_speaking_for_all(producer):
-    client, yard = producer
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/my/lots").text)[1]
-    answer = client.post(
+def test_the_api_lists_every_bad_field_of_a_lot_the_first_speaking_for_all(producer_page):
+    client, yard = producer_page
+    answer = client.post_json(
         "/api/v1/lots",
-        json={
+        {
             "site_id": yard,
             "material": "phosphogypsum",
             "tonnes": -5,
             "available_from": "soon",
             "asking_price_cny_t": "cheap",
         },
-        headers={"X-CSRF-Token": token},
     )
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
@@ -68,21 +53,18 @@ def test_the_api_lists_every_bad_field_of_a_lot_the_first_speaking_for_all(produ
     }
 
 
-def test_one_bad_field_gives_no_list(producer):
-    client, yard = producer
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/my/lots").text)[1]
-    answer = client.post(
-        "/api/v1/lots",
-        json={"site_id": yard, "material": "phosphogypsum", "tonnes": -5},
-        headers={"X-CSRF-Token": token},
+def test_one_bad_field_gives_no_list(producer_page):
+    client, yard = producer_page
+    answer = client.post_json(
+        "/api/v1/lots", {"site_id": yard, "material": "phosphogypsum", "tonnes": -5}
     )
     assert answer.status_code == 422
     assert "errors" not in answer.json()["error"]
     assert answer.json()["error"]["params"] == {"field": "tonnes", "value": -5}
 
 
-def test_the_lot_form_shows_each_refusal_beside_its_field_in_chinese(producer):
-    client, yard = producer
+def test_the_lot_form_shows_each_refusal_beside_its_field_in_chinese(producer_page):
+    client, yard = producer_page
     page = client.post(
         "/my/lots", data=lot_form(client, yard, tonnes="-5", available_from="soon")
     ).text

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from market import audit, statutory
 from market.services import deliveries
-from tests import builders as b
+from tests.support import builders as b
 
 
 def _dispatch(db, who, contract_id, manifest, tonnes, at):

@@ -8,19 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import col, select
+from sqlmodel import select
 
 from market import audit
 from market.ledger import Content, content_of, digest
-from market.services import deliveries
-from market.tables import Contract, LedgerEntry, LedgerHead
-from tests import builders as b
-
-
-def post(db, who, site_id, kind, tonnes, on, material="phosphogypsum"):
-    return b.entry(
-        db, who, site_id, kind, tonnes, on, material, attest=False, document_text=f"{kind} {on}"
-    )
+from market.tables import LedgerEntry, LedgerHead
+from tests.support import builders as b
+from tests.support.ledger import entries_of, post, raw, verified
 
 
 @pytest.fixture
@@ -37,32 +31,16 @@ def yard(db, settings):
     plant = b.site(db, recycler, b.KUNMING)
     lot = b.lot(db, producer, site.id, tonnes=500)
     offer = b.offer(db, recycler, plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id,
-            offer_id=offer.id,
-            tonnes=100,
-            price_cny_t=1,
-            created_by=producer.user_id,
-            created_at=datetime(2025, 1, 15, tzinfo=UTC),
-        )
-        uow.session.add(contract)
-        uow.commit()
-    with db.unit_of_work() as uow:
-        delivery, _ = deliveries.dispatch_delivery(
-            uow,
-            producer,
-            contract.id,
-            {"tonnes": 100, "manifest_no": "T-1", "dispatched_at": "2025-02-01T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        deliveries.confirm_receipt(
-            uow,
-            recycler,
-            delivery.id,
-            {"received_tonnes": 100, "received_at": "2025-02-01T06:00:00Z"},
-            settings,
-        )
+    contract = b.framework_contract(db, producer, lot.id, offer.id, 100, 1, "2025-01-15")
+    b.deliver(
+        db,
+        settings,
+        producer,
+        recycler,
+        contract.id,
+        {"tonnes": 100, "manifest_no": "T-1", "dispatched_at": "2025-02-01T02:00:00Z"},
+        {"received_tonnes": 100, "received_at": "2025-02-01T06:00:00Z"},
+    )
     post(db, producer, site.id, "generation", 210, "2025-02-28")
     post(db, producer, site.id, "utilisation", 30, "2025-02-28")
     post(db, producer, other.id, "opening", 500, "2025-01-01")
@@ -70,33 +48,12 @@ def yard(db, settings):
     return {"site": site, "other": other, "regulator": regulator, "producer": producer}
 
 
-def entries_of(db, site_id) -> list[LedgerEntry]:
-    with db.read_session() as s:
-        return list(
-            s.exec(
-                select(LedgerEntry)
-                .where(LedgerEntry.site_id == site_id)
-                .order_by(col(LedgerEntry.seq))
-            ).all()
-        )
-
-
-def raw(db, sql: str, **params) -> None:
-    with db.write_engine.begin() as conn:
-        conn.execute(text(sql), params)
-
-
-def check(db, who):
-    with db.read_session() as s:
-        return audit.verify(s, who)
-
-
 def located(report) -> list[tuple[int, int | None, int | None]]:
     return [(br["site_id"], br["seq"], br["entry_id"]) for br in report["breaks"]]
 
 
 def test_an_untouched_ledger_verifies(db, yard):
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert report["ok"] is True and report["breaks"] == []
     assert report["sites_checked"] == 2 and report["entries_checked"] == 9
 
@@ -105,7 +62,7 @@ def test_altered_tonnes_are_located_at_their_entry(db, yard):
     site = yard["site"].id
     third = entries_of(db, site)[2]
     raw(db, "UPDATE ledger_entry SET tonnes = 5 WHERE id = :id", id=third.id)
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert report["ok"] is False
     assert located(report) == [(site, 3, third.id)]
     assert "altered" in report["breaks"][0]["problem"]
@@ -115,7 +72,7 @@ def test_tonnes_altered_below_the_hashs_rounding_are_still_caught(db, yard):
     site = yard["site"].id
     second = entries_of(db, site)[1]
     raw(db, "UPDATE ledger_entry SET tonnes = 200.0004 WHERE id = :id", id=second.id)
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert located(report) == [(site, 2, second.id)]
     assert "finer than the hash covers" in report["breaks"][0]["problem"]
 
@@ -124,7 +81,7 @@ def test_a_deleted_middle_entry_is_located_by_its_number_and_the_entry_after_it(
     site = yard["site"].id
     entries = entries_of(db, site)
     raw(db, "DELETE FROM ledger_entry WHERE id = :id", id=entries[2].id)
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert {(s, seq, eid) for s, seq, eid in located(report)} == {(site, 4, entries[3].id)}
     problems = " | ".join(br["problem"] for br in report["breaks"])
     assert "#3 are missing" in problems and "prev_hash" in problems
@@ -134,7 +91,7 @@ def test_a_deleted_last_entry_is_caught_by_the_head(db, yard):
     site = yard["site"].id
     entries = entries_of(db, site)
     raw(db, "DELETE FROM ledger_entry WHERE id = :id", id=entries[-1].id)
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert located(report) == [(site, len(entries), None)]
     assert f"#{len(entries)}" in report["breaks"][0]["problem"]
     assert "head" in report["breaks"][0]["problem"]
@@ -167,7 +124,7 @@ def test_a_forged_entry_with_a_well_made_hash_is_caught_by_the_head(db, yard):
         )
     forged = entries_of(db, site)[-1]
     assert digest(content_of(forged)) == forged.hash  # the chain itself holds
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert located(report) == [(site, last.seq + 1, forged.id)]
     assert "added outside the app" in report["breaks"][0]["problem"]
 
@@ -189,7 +146,7 @@ def test_a_forged_entry_with_a_made_up_hash_is_caught_twice(db, yard):
         hash="f" * 64,
     )
     forged = entries_of(db, site)[-1]
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert set(located(report)) == {(site, last.seq + 1, forged.id)}
     problems = " | ".join(br["problem"] for br in report["breaks"])
     assert "altered" in problems and "added outside the app" in problems
@@ -219,7 +176,7 @@ def test_a_whole_chain_rewritten_without_a_dispatch_is_caught_by_its_manifest(db
             text("UPDATE ledger_head SET seq = :seq, hash = :h WHERE site_id = :site"),
             {"seq": len(entries) - 1, "h": prev, "site": site},
         )
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert report["ok"] is False
     assert [(br["site_id"], br["problem"]) for br in report["breaks"]] == [
         (site, f"manifest T-1 (delivery {dispatch.delivery_id}) has no dispatch entry")
@@ -242,7 +199,7 @@ def test_one_producers_yards_can_be_checked_alone(db, yard, settings):
 def test_a_deleted_head_record_is_reported(db, yard):
     site = yard["other"].id
     raw(db, "DELETE FROM ledger_head WHERE site_id = :site", site=site)
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     assert located(report) == [(site, None, None)]
 
 
@@ -287,7 +244,7 @@ def test_the_regulators_api_reports_the_break_and_others_are_refused(db, yard, s
 
 
 def test_heads_are_kept_in_the_report(db, yard):
-    report = check(db, yard["regulator"])
+    report = verified(db, yard["regulator"])
     with db.read_session() as s:
         heads = {h.site_id: (h.seq, h.hash) for h in s.exec(select(LedgerHead)).all()}
     assert {h["site_id"]: (h["seq"], h["hash"]) for h in report["heads"]} == heads

@@ -17,9 +17,7 @@ from market.seals import load_or_create
 from market.services import jobs as job_service
 from market.tables import Job, Seal
 from market.worker import Worker
-from tests import builders as b
-from tests.integration.test_seals import check, key, sealed, sealed_yard  # noqa: F401 — fixtures
-from tests.integration.test_tamper import raw
+from tests.support.ledger import raw, sealed_yard, verified
 
 
 def forge(db, period: str, site_id: int) -> None:
@@ -30,11 +28,11 @@ def forge(db, period: str, site_id: int) -> None:
     raw(db, "UPDATE seal SET statement = :st WHERE id = :id", st=forged, id=seal.id)
 
 
-def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, key):  # noqa: F811
+def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, seal_key):
     heard: list[tuple[float, str]] = []
     with db.read_session() as s:
         report = audit.verify(
-            s, sealed["regulator"], seal_key=key, progress=lambda f, st: heard.append((f, st))
+            s, sealed["regulator"], seal_key=seal_key, progress=lambda f, st: heard.append((f, st))
         )
     assert report["ok"] is True
     fractions = [f for f, _ in heard]
@@ -47,16 +45,16 @@ def test_the_check_reports_its_progress_from_0_to_1_by_stage(db, sealed, key):  
 def test_signatures_checked_in_the_forked_half_find_a_forged_seal(
     db,
     yards,
-    key,  # noqa: F811
+    seal_key,
     monkeypatch,
 ):
     monkeypatch.setattr(walk, "PARALLEL_FROM", 1)
     last = yards["yards"][-1]
     signatures._held.clear()
-    assert check(db, yards["regulator"], key)["ok"] is True
+    assert verified(db, yards["regulator"], seal_key)["ok"] is True
     forge(db, "2025-02", last)
     signatures._held.clear()
-    report = check(db, yards["regulator"], key)
+    report = verified(db, yards["regulator"], seal_key)
     assert [(br["site_id"], br["period"], br["problem"]) for br in report["breaks"]] == [
         (last, "2025-02", "seal v1: the signature does not hold")
     ]
@@ -66,17 +64,17 @@ def test_signatures_checked_in_the_forked_half_find_a_forged_seal(
 def test_a_seal_forged_after_a_check_that_remembered_it_is_still_caught(
     db,
     yards,
-    key,  # noqa: F811
+    seal_key,
     monkeypatch,
     parallel_from,
 ):
     monkeypatch.setattr(walk, "PARALLEL_FROM", parallel_from)
     first, last = yards["yards"][0], yards["yards"][-1]
     # every signature now remembered, the forked half's too
-    assert check(db, yards["regulator"], key)["ok"] is True
+    assert verified(db, yards["regulator"], seal_key)["ok"] is True
     forge(db, "2025-03", first)
     forge(db, "2025-03", last)
-    report = check(db, yards["regulator"], key)
+    report = verified(db, yards["regulator"], seal_key)
     assert [(br["site_id"], br["period"], br["problem"]) for br in report["breaks"]] == [
         (first, "2025-03", "seal v1: the signature does not hold"),
         (last, "2025-03", "seal v1: the signature does not hold"),
@@ -84,10 +82,9 @@ def test_a_seal_forged_after_a_check_that_remembered_it_is_still_caught(
 
 
 @pytest.fixture
-def yards(db, sealed, key):  # noqa: F811
+def yards(db, sealed, seal_key):
     """`sealed`'s yard and two more of another producer's, each with three sealed months."""
-    producer = b.actor(db, "producer")
-    more = [sealed_yard(db, producer, sealed["regulator"], key) for _ in range(2)]
+    more = [sealed_yard(db, seal_key)["yard"] for _ in range(2)]
     return {"regulator": sealed["regulator"], "yards": [sealed["yard"], *more]}
 
 
@@ -110,11 +107,11 @@ def alter_tonnes(db, site_id: int, seq: int) -> None:
     )
 
 
-def check_in_one_process(db, yards, key, monkeypatch):  # noqa: F811
+def check_in_one_process(db, yards, seal_key, monkeypatch):
     """The check unsplit, with no signature remembered; the next one splits at the first yard."""
     signatures._held.clear()
     monkeypatch.setattr(walk, "PARALLEL_FROM", 10**9)
-    alone = check(db, yards["regulator"], key)
+    alone = verified(db, yards["regulator"], seal_key)
     signatures._held.clear()
     monkeypatch.setattr(walk, "PARALLEL_FROM", 1)
     return alone
@@ -123,7 +120,7 @@ def check_in_one_process(db, yards, key, monkeypatch):  # noqa: F811
 def test_a_check_split_over_two_processes_finds_what_one_process_finds(
     db,
     yards,
-    key,  # noqa: F811
+    seal_key,
     monkeypatch,
 ):
     first, _second, last = yards["yards"]
@@ -134,8 +131,8 @@ def test_a_check_split_over_two_processes_finds_what_one_process_finds(
             select(Seal.id).where(Seal.site_id == last, Seal.period == "2025-03")
         ).one()
     raw(db, "UPDATE seal SET signature = 'AAAA' || substr(signature, 5) WHERE id = :id", id=seal_id)
-    alone = check_in_one_process(db, yards, key, monkeypatch)
-    split = check(db, yards["regulator"], key)
+    alone = check_in_one_process(db, yards, seal_key, monkeypatch)
+    split = verified(db, yards["regulator"], seal_key)
     assert split == alone
     assert {(br["site_id"], br.get("period")) for br in split["breaks"]} >= {
         (first, None),
@@ -148,13 +145,13 @@ def test_a_check_split_over_two_processes_finds_what_one_process_finds(
 def test_when_the_forked_half_dies_this_process_walks_it_with_the_same_answer(
     db,
     yards,
-    key,  # noqa: F811
+    seal_key,
     monkeypatch,
 ):
     alter_tonnes(db, yards["yards"][-1], 3)
-    alone = check_in_one_process(db, yards, key, monkeypatch)
+    alone = check_in_one_process(db, yards, seal_key, monkeypatch)
     monkeypatch.setattr(walk, "_child", lambda *args: os._exit(3))
-    assert check(db, yards["regulator"], key) == alone
+    assert verified(db, yards["regulator"], seal_key) == alone
     assert not alone["ok"]
 
 

@@ -21,7 +21,7 @@ from market.integrity import verify_all
 from market.services import deliveries, lots, trade
 from market.services.matching import run_match
 from market.tables import Bid, Contract, LedgerEntry, Proposal
-from tests import builders as b
+from tests.support import builders as b
 
 
 @pytest.fixture

@@ -3,31 +3,15 @@ the contract names, uploads judged by content, the review flow, and the public s
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-import httpx
 import pytest
 
 from market.seals import load_public, signature_holds
 from market.seed import link_evaluator
-from market.services.users import create_token
-from tests import builders as b
+from tests.support import builders as b
+from tests.support.sessions import bearer, call
 from web.app import create_app
-
-
-def call(app, *requests):
-    async def run():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            return [await c.request(m, url, **kw) for m, url, kw in requests]
-
-    return asyncio.run(run())
-
-
-def bearer(db, who):
-    with db.unit_of_work() as uow:
-        return {"Authorization": f"Bearer {create_token(uow, who)[1]}"}
 
 
 @pytest.fixture

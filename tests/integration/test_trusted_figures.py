@@ -5,7 +5,7 @@ evidence and attestation through the services."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from market import audit, clock
 from market.errors import (
@@ -21,7 +21,8 @@ from market.errors import (
 from market.seed import link_evaluator
 from market.services import corrections, deliveries, documents, ledger, reports
 from market.tables import Contract, CorrectionRequest, LedgerEntry, Seal
-from tests import builders as b
+from tests.support import builders as b
+from tests.support.ledger import entries_of, raw
 
 KEY = b.seal_key()
 
@@ -64,23 +65,12 @@ def pg_row(db, w, period):
     return next(r for r in table["rows"] if r["organisation_id"] == w["producer"].organisation_id)
 
 
-def entries(db, site_id) -> list[LedgerEntry]:
-    with db.read_session() as s:
-        return list(
-            s.exec(
-                select(LedgerEntry)
-                .where(LedgerEntry.site_id == site_id)
-                .order_by(col(LedgerEntry.seq))
-            )
-        )
-
-
 # ----------------------------------------------------------------------------- the attacks
 
 
 def test_own_use_with_only_a_free_text_document_is_refused_and_writes_nothing(db, world):
     w = world
-    before = len(entries(db, w["yard"].id))
+    before = len(entries_of(db, w["yard"].id))
     data = {
         "kind": "utilisation",
         "material": "phosphogypsum",
@@ -90,7 +80,7 @@ def test_own_use_with_only_a_free_text_document_is_refused_and_writes_nothing(db
     }
     with pytest.raises(EvidenceRequired, match="^evidence: is required for a utilisation"):
         post(db, w["producer"], w["yard"].id, data)
-    assert len(entries(db, w["yard"].id)) == before
+    assert len(entries_of(db, w["yard"].id)) == before
 
 
 def test_five_million_tonnes_of_own_use_cannot_take_the_stock_below_zero(db, world):
@@ -147,7 +137,7 @@ def test_an_own_use_claim_counts_only_once_attested_and_a_rejected_one_never(db,
         25_000,
     )
     # the rejected claim stays in the ledger
-    assert [e.attestation for e in entries(db, w["yard"].id)][-2:] == ["attested", "rejected"]
+    assert [e.attestation for e in entries_of(db, w["yard"].id)][-2:] == ["attested", "rejected"]
 
 
 def test_only_an_evaluator_linked_to_the_producer_attests_and_a_decision_is_final(db, world):
@@ -475,7 +465,7 @@ def test_a_locked_month_changes_only_through_an_approved_correction(db, world):
         corrections.approve(uow, w["producer"], req.id, {}, KEY)
     with db.unit_of_work() as uow:
         corrections.approve(uow, w["regulator"], req.id, {"note": "tickets seen"}, KEY)
-    last = entries(db, yard)[-1]
+    last = entries_of(db, yard)[-1]
     assert (last.kind, last.tonnes, last.occurred_on.isoformat(), last.correction_id) == (
         "generation",
         1_200,
@@ -519,13 +509,13 @@ def test_a_rejected_correction_writes_nothing(db, world):
     # approving it would leave the stock below zero: refused, and still pending
     with db.unit_of_work() as uow, pytest.raises(StockNegative):
         corrections.approve(uow, w["regulator"], req.id, {}, KEY)
-    before = len(entries(db, yard))
+    before = len(entries_of(db, yard))
     with db.unit_of_work() as uow:
         corrections.reject(uow, w["regulator"], req.id, {"reason": "survey not signed"})
     with db.read_session() as s:
         row = s.get(CorrectionRequest, req.id)
     assert (row.status, row.decision_note) == ("rejected", "survey not signed")
-    assert len(entries(db, yard)) == before
+    assert len(entries_of(db, yard)) == before
 
 
 # ----------------------------------------------------------------------------- evidence
@@ -568,12 +558,10 @@ def test_a_document_is_judged_by_its_content_and_read_only_by_whom_it_concerns(d
 def test_a_swapped_evidence_file_is_found_by_the_tamper_check(db, world):
     w = world
     b.entry(db, w["producer"], w["yard"].id, "treatment", 1_000, "2025-02-28")
-    cited = entries(db, w["yard"].id)[-1]
+    cited = entries_of(db, w["yard"].id)[-1]
     doc_id = cited.evidence[0]["id"]
     with db.read_session() as s:
         assert audit.verify(s, w["regulator"], seal_key=KEY)["ok"]
-    from tests.integration.test_tamper import raw
-
     raw(db, "UPDATE document SET content = :c WHERE id = :id", c=b"%PDF-1.4 forged", id=doc_id)
     with db.read_session() as s:
         report = audit.verify(s, w["regulator"], seal_key=KEY)

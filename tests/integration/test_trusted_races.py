@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from market.errors import DomainError
 from market.services import ledger
 from market.tables import LedgerEntry
-from tests import builders as b
+from tests.support import builders as b
 
 
 def race(db, who, site_id, data, n):

@@ -35,7 +35,7 @@ import pytest
 from market import audit
 from market.services import corrections, deliveries
 from market.tables import Contract
-from tests import builders as b
+from tests.support import builders as b
 
 KEY = b.seal_key()
 

@@ -23,7 +23,17 @@ import matching.solver
 from market.catalogue import catalogue
 from matching import rank_options, solve
 from matching.explain import Join, Phrase, reason_phrase
-from tests.unit.matching.builders import ORIGIN, accept, east, lot, north, plant, problem
+from tests.support.problems import (
+    ORIGIN,
+    PRIORITIES,
+    accept,
+    east,
+    lot,
+    north,
+    plant,
+    priority_contest,
+    problem,
+)
 from web import i18n
 
 
@@ -159,22 +169,7 @@ def nobody_accepts() -> list[str]:
 
 
 def capacity_taken_by_priority() -> list[str]:
-    return unmatched_reasons(
-        [
-            lot("L1", 1000, at=east(5), material="red_mud", quality={}),
-            lot("L2", 1000, at=east(100)),
-        ],
-        [
-            plant(
-                "O1",
-                ORIGIN,
-                accept("red_mud", capacity_t=None),
-                accept("phosphogypsum", capacity_t=None),
-                capacity_t=1000,
-            )
-        ],
-        priorities={"phosphogypsum": 3, "red_mud": 2},
-    )
+    return unmatched_reasons(*priority_contest(100, ("L1", "L2", "O1")), priorities=PRIORITIES)
 
 
 def capacity_taken_by_cheaper_hauls() -> list[str]:

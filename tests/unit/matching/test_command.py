@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from matching.command import run
-
-from .builders import contract_example
+from tests.support.problems import contract_example
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "wastematch"
 

@@ -7,8 +7,7 @@ import numpy as np
 from benchmarks.generate import synthetic_problem
 from matching import result_to_json, solve
 from matching.cpsat import _best_of, _Phase, _satisfies
-
-from .builders import accept, east, lot, plant, problem
+from tests.support.problems import accept, east, lot, plant, problem
 
 
 def test_every_shipment_reaches_the_minimum() -> None:

@@ -17,8 +17,7 @@ from matching.eligibility import Arcs, eligible_arcs
 from matching.explain import Explainer
 from matching.index import IntArray, ProblemIndex
 from matching.network import Network, build_network, run_network
-
-from .builders import accept, lot, plant, problem
+from tests.support.problems import accept, lot, plant, problem
 
 CIRCUITY = 1.4
 

@@ -9,8 +9,7 @@ from geo.distance import CircuityRoadDistance
 from matching import MatchingProblem, solve
 from matching.eligibility import check_pair, eligible_arcs
 from matching.index import ProblemIndex
-
-from .builders import ORIGIN, accept, east, lot, north, plant, problem
+from tests.support.problems import ORIGIN, accept, east, lot, north, plant, problem
 
 
 def _arcs(p: MatchingProblem) -> set[tuple[str, str]]:

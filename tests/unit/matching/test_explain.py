@@ -4,8 +4,17 @@ import pytest
 
 from matching import Unmatched, solve
 from matching.explain import NO_PLANT_WITHIN_HAUL
-
-from .builders import ORIGIN, accept, east, lot, north, plant, problem
+from tests.support.problems import (
+    ORIGIN,
+    PRIORITIES,
+    accept,
+    east,
+    lot,
+    north,
+    plant,
+    priority_contest,
+    problem,
+)
 
 
 def _only_unmatched(*args: object, **kwargs: object) -> Unmatched:
@@ -103,24 +112,7 @@ def test_every_way_a_lot_fails_is_listed_once() -> None:
 
 
 def test_capacity_taken_by_a_higher_priority_lot_names_it() -> None:
-    result = solve(
-        problem(
-            [
-                lot("red", 1000, at=east(5), material="red_mud", quality={}),
-                lot("pg", 1000, at=east(100)),
-            ],
-            [
-                plant(
-                    "F",
-                    ORIGIN,
-                    accept("red_mud", capacity_t=None),
-                    accept("phosphogypsum", capacity_t=None),
-                    capacity_t=1000,
-                )
-            ],
-            priorities={"phosphogypsum": 3, "red_mud": 2},
-        )
-    )
+    result = solve(problem(*priority_contest(100), priorities=PRIORITIES))
     (entry,) = result.unmatched
     assert entry.lot == "red"
     (detail,) = entry.details

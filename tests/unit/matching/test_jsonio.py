@@ -9,8 +9,7 @@ import pytest
 
 from matching import ProblemError, problem_from_json, problem_to_dict, result_to_json, solve
 from matching.errors import DuplicateId, Negative, NotFinite, UnknownKey, WrongType
-
-from .builders import contract_example
+from tests.support.problems import contract_example
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -11,8 +11,7 @@ from matching.eligibility import eligible_arcs
 from matching.errors import TooLarge
 from matching.index import ProblemIndex
 from matching.network import INT64_MAX, MAX_UNIT_COST, build_network, integer_costs, run_network
-
-from .builders import accept, east, lot, plant, problem
+from tests.support.problems import accept, east, lot, plant, problem
 
 
 @pytest.mark.parametrize("num_nodes", [2, 1_000, 60_000, 250_000, 2_000_000])

@@ -16,8 +16,7 @@ from scipy.sparse.csgraph import maximum_flow
 from geo.distance import geodesic_km
 from matching import MatchingProblem, MatchingResult, solve
 from matching.eligibility import check_pair
-
-from .builders import accept, lot, plant, problem
+from tests.support.problems import accept, lot, plant, problem
 
 MATERIALS = ("phosphogypsum", "red_mud")
 

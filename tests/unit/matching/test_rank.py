@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from matching import ProblemError, options_to_json, rank_options
-
-from .builders import accept, east, lot, plant, problem
+from tests.support.problems import accept, east, lot, plant, problem
 
 
 def _problem():  # type: ignore[no-untyped-def]

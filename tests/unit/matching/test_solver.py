@@ -12,8 +12,18 @@ from matching import (
     result_to_json,
     solve,
 )
-
-from .builders import ORIGIN, accept, contract_example, east, lot, north, plant, problem
+from tests.support.problems import (
+    ORIGIN,
+    PRIORITIES,
+    accept,
+    contract_example,
+    east,
+    lot,
+    north,
+    plant,
+    priority_contest,
+    problem,
+)
 
 
 def _tonnes(result: MatchingResult) -> dict[tuple[str, str], int]:
@@ -67,22 +77,7 @@ def test_matching_allocates_everything_at_once_not_greedily() -> None:
 
 
 def test_higher_priority_tonnes_win_scarce_capacity_even_when_further() -> None:
-    p = problem(
-        [
-            lot("red", 1000, at=east(5), material="red_mud", quality={}),
-            lot("pg", 1000, at=east(150)),
-        ],
-        [
-            plant(
-                "F",
-                ORIGIN,
-                accept("red_mud", capacity_t=None),
-                accept("phosphogypsum", capacity_t=None),
-                capacity_t=1000,
-            )
-        ],
-        priorities={"phosphogypsum": 3, "red_mud": 2},
-    )
+    p = problem(*priority_contest(150), priorities=PRIORITIES)
     result = solve(p)
     assert _tonnes(result) == {("pg", "F"): 1000}
     assert result.totals.weighted_matched_t == 3000

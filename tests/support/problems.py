@@ -72,6 +72,24 @@ def problem(
     )
 
 
+PRIORITIES = {"phosphogypsum": 3, "red_mud": 2}
+
+
+def priority_contest(
+    far_km: float, ids: tuple[str, str, str] = ("red", "pg", "F")
+) -> tuple[list[Lot], list[Facility]]:
+    """(lots, facilities): 1,000 t of red mud 5 km east of ORIGIN and 1,000 t of phosphogypsum
+    `far_km` east, for a plant at ORIGIN (ids: red mud, phosphogypsum, plant) that takes either
+    but only 1,000 t in all; under PRIORITIES the phosphogypsum comes first."""
+    red, pg, plant_id = ids
+    lots = [
+        lot(red, 1000, at=east(5), material="red_mud", quality={}),
+        lot(pg, 1000, at=east(far_km)),
+    ]
+    either = (accept("red_mud", capacity_t=None), accept("phosphogypsum", capacity_t=None))
+    return lots, [plant(plant_id, ORIGIN, *either, capacity_t=1000)]
+
+
 def contract_example() -> dict[str, Any]:
     """The example problem of docs/matching-format.md, verbatim."""
     return {

@@ -50,6 +50,16 @@ def actor(db: Database, role: str, org: str | None = None) -> Actor:
         return actor_for(uow.session, user)
 
 
+def with_email(db: Database, who: Actor, email: str, lang: str = "zh") -> None:
+    """Give the actor's account a mail address and a language for its mail."""
+    with db.unit_of_work() as uow:
+        user = uow.session.get(User, who.user_id)
+        assert user is not None
+        user.email, user.lang = email, lang
+        uow.session.add(user)
+        uow.commit()
+
+
 def site(db: Database, who: Actor, where: tuple[float, float] = ANNING, **extra: Any) -> Site:
     kind = "yard" if who.role == "producer" else "plant"
     data = {"name": f"{kind}-{next(_counter)}", "kind": kind, "lat": where[0], "lon": where[1]}
@@ -93,10 +103,25 @@ def offer(db: Database, who: Actor, site_id: int, **extra: Any) -> Offer:
         return offers.post_offer(uow, who, data | extra)
 
 
+def lot_and_offer_that_match(db: Database) -> tuple[Lot, Offer]:
+    """One lot (at Anning) and one offer (at Kunming) that match, so a run has something to
+    solve."""
+    producer = actor(db, "producer")
+    recycler = actor(db, "recycler")
+    the_lot = lot(db, producer, site(db, producer, ANNING).id)
+    return the_lot, offer(db, recycler, site(db, recycler, KUNMING).id)
+
+
 # ----------------------------------------------------------------------------- trusted figures
 
 # the smallest file the upload accepts as a PDF (judged by its content)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# a 1×1 picture: the smallest file the upload accepts as a PNG
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
+    b"\x00IEND\xaeB`\x82"
+)
 
 
 def document(db: Database, who: Actor, content: bytes = PDF, name: str = "record.pdf") -> int:
@@ -193,6 +218,48 @@ def backdate_contract(db: Database, contract_id: int, day: str) -> None:
         row.created_at = datetime.fromisoformat(day).replace(tzinfo=UTC)
         uow.session.add(row)
         uow.commit()
+
+
+def framework_contract(
+    db: Database, who: Actor, lot_id: int, offer_id: int, tonnes: float, price: float, day: str
+) -> Any:
+    """A contract made on `day` without a proposal (as the demo's framework contracts are)."""
+    from datetime import UTC, datetime
+
+    from market.tables import Contract
+
+    with db.unit_of_work() as uow:
+        contract = Contract(
+            lot_id=lot_id,
+            offer_id=offer_id,
+            tonnes=tonnes,
+            price_cny_t=price,
+            created_by=who.user_id,
+            created_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+        )
+        uow.session.add(contract)
+        uow.commit()
+    return contract
+
+
+def deliver(
+    db: Database,
+    settings: Any,
+    producer: Actor,
+    recycler: Actor,
+    contract_id: int,
+    dispatch: dict[str, Any],
+    receipt: dict[str, Any],
+) -> Any:
+    """A truck dispatched by the producer and weighed in by the recycler; the delivery as the
+    receipt left it."""
+    from market.services import deliveries
+
+    with db.unit_of_work() as uow:
+        delivery, _ = deliveries.dispatch_delivery(uow, producer, contract_id, dispatch)
+    with db.unit_of_work() as uow:
+        received, _ = deliveries.confirm_receipt(uow, recycler, delivery.id, receipt, settings)
+    return received
 
 
 def days_ago(n: int) -> str:
