@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
 
@@ -42,6 +42,8 @@ from market.tables import (
     Site,
     User,
 )
+
+T = TypeVar("T")
 
 SETTINGS = Settings(
     secret_key="bench-" + "x" * 40,
@@ -93,17 +95,11 @@ def clone_producers(db: Database, copies: range) -> None:
             for d in deliveries:
                 if d.producer_org_id not in org_map:
                     continue
-                new_d = Delivery(
-                    contract_id=d.contract_id,
+                new_d = _copy(
+                    d,
+                    "contract_id manifest_no tonnes dispatched_at dispatched_by received_tonnes "
+                    "received_at received_by status",
                     producer_org_id=org_map[d.producer_org_id],
-                    manifest_no=d.manifest_no,
-                    tonnes=d.tonnes,
-                    dispatched_at=d.dispatched_at,
-                    dispatched_by=d.dispatched_by,
-                    received_tonnes=d.received_tonnes,
-                    received_at=d.received_at,
-                    received_by=d.received_by,
-                    status=d.status,
                 )
                 s.add(new_d)
                 s.flush()
@@ -111,16 +107,12 @@ def clone_producers(db: Database, copies: range) -> None:
             rows: list[dict[str, Any]] = []
             heads: list[dict[str, Any]] = []
             for y in yards:
-                site = Site(
+                site = _copy(
+                    y,
+                    "lat lon prefecture prefecture_code county county_code",
                     organisation_id=org_map[y.organisation_id],
                     name=f"{y.name}·{k}",
                     kind="yard",
-                    lat=y.lat,
-                    lon=y.lon,
-                    prefecture=y.prefecture,
-                    prefecture_code=y.prefecture_code,
-                    county=y.county,
-                    county_code=y.county_code,
                 )
                 s.add(site)
                 s.flush()
@@ -165,20 +157,21 @@ def clone_producers(db: Database, copies: range) -> None:
             by_yard.setdefault(r.site_id, []).append(r)
         for source, clone in clones:
             for r in by_yard.get(source, []):
-                copy = Report(
+                copy = _copy(
+                    r,
+                    "period due_on submitted_at submitted_by approved_at approved_by",
                     site_id=clone,
-                    period=r.period,
                     status="approved",
-                    due_on=r.due_on,
-                    submitted_at=r.submitted_at,
-                    submitted_by=r.submitted_by,
-                    approved_at=r.approved_at,
-                    approved_by=r.approved_by,
                 )
                 s.add(copy)
                 s.flush()
                 reports.seal(uow, copy, sealer, key, reason="approved")
         uow.commit()
+
+
+def _copy(row: T, fields: str, **changes: Any) -> T:
+    """A new row of `row`'s table with its `fields` (names separated by spaces) and `changes`."""
+    return type(row)(**{name: getattr(row, name) for name in fields.split()}, **changes)
 
 
 def timed(fn: Callable[[], Any], runs: int) -> float:

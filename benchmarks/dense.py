@@ -14,7 +14,7 @@ of that process over the same span (on a shared machine the honest figure to com
   today   `matching.solve` exactly as on commit `BASELINE` (extracted with `git archive` into a
           temporary directory that goes first on PYTHONPATH): exact Karney geodesics for every
           candidate pair, one min-cost flow over every eligible arc
-  dense   `matching.solve(problem, engine="dense")` from this tree (`matching/dense.py`)
+  dense   `matching.solve(problem, engine="dense")` from this tree (`matching/dense/`)
 
 "same optimum": the same arcs, the same weighted matched tonnes, the same haul in the network's
 integer cost units (each match's exact road km costed as the network costs it), and so haul

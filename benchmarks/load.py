@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -212,15 +213,26 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return wait_healthy(proc, port)
+
+
+def wait_healthy(
+    proc: subprocess.Popen[bytes], port: int, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`proc` once its /healthz answers 200; it is killed if it has not within 60 s, and an
+    error says so (or that it exited, with the end of `log`)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            said = log.read_text()[-2000:] if log is not None else ""
+            raise RuntimeError(f"server exited: {said}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("server did not start")
+    raise RuntimeError("server did not answer within 60 s")
 
 
 @dataclass

@@ -241,7 +241,7 @@ def fresh_database(kind: str, workdir: Path) -> tuple[str, Any]:
 
 
 def start_server(url: str, port: int, log: Path, mode: str) -> subprocess.Popen[bytes]:
-    import httpx
+    from benchmarks.load import wait_healthy
 
     env = dict(os.environ) | {
         "WASTEMATCH_DATABASE_URL": url,
@@ -258,17 +258,7 @@ def start_server(url: str, port: int, log: Path, mode: str) -> subprocess.Popen[
         stdout=out,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not answer within 60 s")
+    return wait_healthy(proc, port, log)
 
 
 def page_session(base: str, username: str) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from market.errors import NotAllowed, NotAuthenticated, TooManyAttempts
@@ -283,38 +284,39 @@ def issue_token(
 
 
 @cache
-def _caller_columns() -> Select[Any]:
-    # plain columns in one round trip: every request starts here
-    return select(
-        User.id,
-        User.username,
-        User.role,
-        User.organisation_id,
-        User.is_active,
-        User.session_epoch,
-        User.must_change_password,
-        Organisation.name.label("organisation"),  # type: ignore[attr-defined]
+def _caller_columns() -> Select[*tuple[Any, ...]]:
+    # plain columns in one round trip: every request starts here (SQLAlchemy's own select, which
+    # types this many columns; these run on the connection, not through Session.exec)
+    return sa_select(
+        col(User.id),
+        col(User.username),
+        col(User.role),
+        col(User.organisation_id),
+        col(User.is_active),
+        col(User.session_epoch),
+        col(User.must_change_password),
+        col(Organisation.name).label("organisation"),
     ).join(Organisation, col(Organisation.id) == User.organisation_id)
 
 
 @cache
-def _by_token() -> Select[Any]:
+def _by_token() -> Select[*tuple[Any, ...]]:
     return (
         _caller_columns()
         .add_columns(
-            ApiToken.id.label("token_id"),  # type: ignore[attr-defined]
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            ApiToken.expires_at,
+            col(ApiToken.id).label("token_id"),
+            col(ApiToken.revoked_at),
+            col(ApiToken.last_used_at),
+            col(ApiToken.expires_at),
         )
         .join(ApiToken, col(ApiToken.user_id) == User.id)
-        .where(ApiToken.token_hash == bindparam("digest"))
+        .where(col(ApiToken.token_hash) == bindparam("digest"))
     )
 
 
 @cache
-def _by_user() -> Select[Any]:
-    return _caller_columns().where(User.id == bindparam("user_id"))
+def _by_user() -> Select[*tuple[Any, ...]]:
+    return _caller_columns().where(col(User.id) == bindparam("user_id"))
 
 
 @dataclass(frozen=True)

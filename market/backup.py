@@ -90,7 +90,7 @@ def check_backup(path: Path) -> dict[str, object]:
         finally:
             db.dispose()
     if not report["ok"]:
-        first = report["breaks"][0]["message"]  # type: ignore[index]
+        first = report["breaks"][0]["message"]
         raise InvalidInput(
             "input: {path} has a broken ledger chain: {first}", path=path, first=first
         )

@@ -123,7 +123,7 @@ def fill(template: str, words: dict[str, Any]) -> str:
 class _Formatter(Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         try:
-            return super().format_field(value, format_spec)
+            return str(super().format_field(value, format_spec))
         except (TypeError, ValueError):  # `{limit:g}` given None or text: show it plainly
             return str(value)
 

@@ -114,6 +114,20 @@ def to_number(
     return value
 
 
+def price(data: Mapping[str, Any], name: str) -> float:
+    """A price in CNY a tonne, within ±PRICE_LIMIT; 0 when not given."""
+    value = number(
+        data, name, required=False, default=0.0, minimum=-PRICE_LIMIT, maximum=PRICE_LIMIT
+    )
+    assert value is not None  # the default stands in for a missing one
+    return value
+
+
+def max_haul_km(data: Mapping[str, Any]) -> float | None:
+    """The longest road haul a party accepts, in km, if it names one."""
+    return number(data, "max_haul_km", required=False, positive=True, maximum=MAX_HAUL_KM)
+
+
 def tonnes(data: Mapping[str, Any], name: str, *, required: bool = True) -> float | None:
     value = number(data, name, required=required, positive=True, maximum=MAX_TONNES)
     return None if value is None else round(value, 3)

@@ -11,7 +11,7 @@ every entry (a property test holds them together).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from hashlib import sha256
 from json.encoder import encode_basestring
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from market.ledger import GENESIS, ChainBreak, _instant
+from market.ledger import GENESIS, ChainBreak, _instant, head_breaks
 from market.tables import LedgerHead, Site
 
 Progress = Callable[[float, str], None]
@@ -153,11 +153,27 @@ def row_digest(
     return sha256(text.encode()).hexdigest()
 
 
-def _rows(session: Session, site_ids: list[int] | None) -> Iterator[Sequence[Any]]:
-    """Every entry as a plain driver row, in (site, seq) order, a batch at a time."""
-    where = ""
+Part = tuple[int | None, int | None]
+"""The yards whose id is above the first bound and at most the second (None: no bound), for a
+walk split over two processes."""
+
+
+def _where(site_ids: list[int] | None, part: Part | None = None) -> str:
+    conds = []
     if site_ids is not None:
-        where = " WHERE site_id IN (" + ",".join(str(int(s)) for s in site_ids or [0]) + ")"
+        conds.append("site_id IN (" + ",".join(str(int(s)) for s in site_ids or [0]) + ")")
+    if part is not None and part[0] is not None:
+        conds.append(f"site_id > {int(part[0])}")
+    if part is not None and part[1] is not None:
+        conds.append(f"site_id <= {int(part[1])}")
+    return " WHERE " + " AND ".join(conds) if conds else ""
+
+
+def rows(
+    session: Session, site_ids: list[int] | None, part: Part | None = None
+) -> Iterator[Sequence[Any]]:
+    """Every entry as a plain driver row, in (site, seq) order, a batch at a time."""
+    where = _where(site_ids, part)
     sql = f"SELECT {', '.join(COLUMNS)} FROM ledger_entry{where} ORDER BY site_id, seq"
     dbapi: Any = session.connection().connection.driver_connection
     if session.get_bind().dialect.name == "postgresql":
@@ -178,75 +194,36 @@ def _rows(session: Session, site_ids: list[int] | None) -> Iterator[Sequence[Any
         cursor.close()
 
 
-def count_entries(session: Session, site_ids: list[int] | None) -> int:
-    where = ""
-    if site_ids is not None:
-        where = " WHERE site_id IN (" + ",".join(str(int(s)) for s in site_ids or [0]) + ")"
+def count_entries(session: Session, site_ids: list[int] | None, part: Part | None = None) -> int:
     return int(
         session.connection()
-        .exec_driver_sql(f"SELECT count(*) FROM ledger_entry{where}")
+        .exec_driver_sql(f"SELECT count(*) FROM ledger_entry{_where(site_ids, part)}")
         .scalar_one()
     )
 
 
-def _head_breaks(
-    site_id: int,
-    head: tuple[int, str] | None,
-    last: tuple[int, int | None, str] | None,
-    first_after_head: Callable[[int], tuple[int, int | None] | None],
-) -> list[ChainBreak]:
-    """`verify_chain`'s closing checks, from the chain's last (seq, id, hash)."""
-    if head is None:
-        return (
-            [ChainBreak(site_id, None, None, "the chain's head record is missing")] if last else []
-        )
-    head_seq, head_hash = head
-    last_seq = last[0] if last else 0
-    if head_seq > last_seq:
-        return [
-            ChainBreak(
-                site_id,
-                last_seq + 1,
-                None,
-                f"entries #{last_seq + 1}–#{head_seq} are missing (the chain's head "
-                f"says #{head_seq})",
-            )
-        ]
-    if head_seq == last_seq and last is not None and head_hash != last[2]:
-        return [ChainBreak(site_id, last_seq, last[1], "last entry differs from the head")]
-    if head_seq < last_seq:
-        extra = first_after_head(head_seq)
-        return [
-            ChainBreak(
-                site_id,
-                extra[0] if extra else head_seq + 1,
-                extra[1] if extra else None,
-                f"entries after the head (#{head_seq}) were added outside the app",
-            )
-        ]
-    return []
+Keep = Callable[[int, list[tuple[Any, ...]]], None]
+"""`keep(site_id, rows)` sees each yard's rows (in `COLUMNS` order, normalised) once walked."""
 
 
-def verify_all(
-    session: Session,
-    site_ids: list[int] | None = None,
-    *,
-    keep: Callable[[int, list[tuple[Any, ...]]], None] | None = None,
-    progress: Progress | None = None,
-    span: tuple[float, float] = (0.0, 1.0),
-) -> dict[str, Any]:
-    """Every chain (or those of `site_ids`), with the breaks `ledger.verify_chain` would name.
-    `keep` sees each site's rows (in `COLUMNS` order, normalised), so a check that needs them too
-    (the seals) reads the ledger once; `progress` hears the share of entries walked, scaled into
-    `span`."""
-    heads = {
+def heads_of(session: Session) -> dict[int, tuple[int, str]]:
+    """Every chain's head record: yard → (seq, hash)."""
+    return {
         site_id: (seq, h)
         for site_id, seq, h in session.exec(
             select(col(LedgerHead.site_id), col(LedgerHead.seq), col(LedgerHead.hash))
         ).all()
     }
-    total = count_entries(session, site_ids) if progress is not None else 0
-    lo, hi = span
+
+
+def walk(
+    entries_in_order: Iterable[Sequence[Any]],
+    heads: Mapping[int, tuple[int, str]],
+    keep: Keep | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> tuple[list[ChainBreak], set[int], int]:
+    """The breaks in the chains of the rows given (in (site, seq) order), the yards seen and how
+    many entries; `tick(entries)` hears every `BATCH` entries."""
     breaks: list[ChainBreak] = []
     seen: set[int] = set()
     entries = 0
@@ -260,13 +237,13 @@ def verify_all(
         def first_after(head_seq: int) -> tuple[int, int | None] | None:
             return next(((r[2], r[0]) for r in rows if r[2] > head_seq), None)
 
-        breaks.extend(_head_breaks(site_id, heads.get(site_id), last, first_after))
+        breaks.extend(head_breaks(site_id, heads.get(site_id), last, first_after))
         if keep is not None:
             keep(site_id, rows)
 
     prev = GENESIS
     expected = 1
-    for raw in _rows(session, site_ids):
+    for raw in entries_in_order:
         (eid, site_id, seq, kind, material, tonnes, on, document, delivery_id, by, at,
          prev_hash, digest_now, evidence, correction_id, attestation) = raw  # fmt: skip
         if site_id != current:
@@ -274,8 +251,8 @@ def verify_all(
                 close(current, site_rows)
             current, site_rows, prev, expected = site_id, [], GENESIS, 1
         entries += 1
-        if progress is not None and entries % BATCH == 0:
-            progress(lo + (hi - lo) * entries / max(total, 1), "chains")
+        if tick is not None and entries % BATCH == 0:
+            tick(entries)
         on_text, at_text, docs = _day(on), _at(at), _evidence(evidence)
         if seq != expected:
             missing = f"#{expected}" if seq == expected + 1 else f"#{expected}–#{seq - 1}"
@@ -305,13 +282,23 @@ def verify_all(
         )  # fmt: skip
     if current is not None:
         close(current, site_rows)
-    # a site whose every entry was deleted still has its head
+    return breaks, seen, entries
+
+
+def chain_report(
+    session: Session,
+    heads: Mapping[int, tuple[int, str]],
+    site_ids: list[int] | None,
+    walked: tuple[list[ChainBreak], set[int], int],
+) -> dict[str, Any]:
+    """`verify_all`'s answer from what `walk` found, with the yards whose every entry was
+    deleted (they still have their head)."""
+    breaks, seen, entries = walked
+    breaks = list(breaks)
     for site_id, head in heads.items():
         if site_id not in seen and (site_ids is None or site_id in site_ids):
-            breaks.extend(_head_breaks(site_id, head, None, lambda _seq: None))
+            breaks.extend(head_breaks(site_id, head, None, lambda _seq: None))
     names = dict(session.exec(select(col(Site.id), col(Site.name))).all())
-    if progress is not None:
-        progress(hi, "chains")
     return {
         "ok": not breaks,
         "sites_checked": len(seen | set(heads)),
@@ -328,3 +315,28 @@ def verify_all(
             for b in breaks
         ],
     }
+
+
+def verify_all(
+    session: Session,
+    site_ids: list[int] | None = None,
+    *,
+    keep: Keep | None = None,
+    progress: Progress | None = None,
+    span: tuple[float, float] = (0.0, 1.0),
+) -> dict[str, Any]:
+    """Every chain (or those of `site_ids`), with the breaks `ledger.verify_chain` would name.
+    `keep` sees each site's rows, so a check that needs them too (the seals) reads the ledger
+    once; `progress` hears the share of entries walked, scaled into `span`."""
+    heads = heads_of(session)
+    total = count_entries(session, site_ids) if progress is not None else 0
+    lo, hi = span
+
+    def tick(entries: int) -> None:
+        if progress is not None:
+            progress(lo + (hi - lo) * entries / max(total, 1), "chains")
+
+    walked = walk(rows(session, site_ids), heads, keep, tick)
+    if progress is not None:
+        progress(hi, "chains")
+    return chain_report(session, heads, site_ids, walked)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -170,36 +170,55 @@ def verify_chain(
             )
         prev = e.hash
         expected_seq = e.seq + 1
-    if head is not None:
-        head_seq, head_hash = head
-        last_seq = entries[-1].seq if entries else 0
-        if head_seq > last_seq:
-            breaks.append(
-                ChainBreak(
-                    site_id,
-                    last_seq + 1,
-                    None,
-                    f"entries #{last_seq + 1}–#{head_seq} are missing (the chain's head "
-                    f"says #{head_seq})",
-                )
-            )
-        elif head_seq == last_seq and entries and head_hash != entries[-1].hash:
-            breaks.append(
-                ChainBreak(site_id, last_seq, entries[-1].id, "last entry differs from the head")
-            )
-        elif head_seq < last_seq:
-            first_extra = next((e for e in entries if e.seq > head_seq), None)
-            breaks.append(
-                ChainBreak(
-                    site_id,
-                    first_extra.seq if first_extra else head_seq + 1,
-                    first_extra.id if first_extra else None,
-                    f"entries after the head (#{head_seq}) were added outside the app",
-                )
-            )
-    elif entries:
-        breaks.append(ChainBreak(site_id, None, None, "the chain's head record is missing"))
+    last = (entries[-1].seq, entries[-1].id, entries[-1].hash) if entries else None
+    breaks.extend(
+        head_breaks(
+            site_id,
+            head,
+            last,
+            lambda seq: next(((e.seq, e.id) for e in entries if e.seq > seq), None),
+        )
+    )
     return breaks
+
+
+def head_breaks(
+    site_id: int,
+    head: tuple[int, str] | None,
+    last: tuple[int, int | None, str] | None,
+    first_after_head: Callable[[int], tuple[int, int | None] | None],
+) -> list[ChainBreak]:
+    """The checks of a chain against its head record, from the chain's last (seq, id, hash);
+    `first_after_head(seq)` finds the (seq, id) of the first entry after `seq`, if any."""
+    if head is None:
+        return (
+            [ChainBreak(site_id, None, None, "the chain's head record is missing")] if last else []
+        )
+    head_seq, head_hash = head
+    last_seq = last[0] if last else 0
+    if head_seq > last_seq:
+        return [
+            ChainBreak(
+                site_id,
+                last_seq + 1,
+                None,
+                f"entries #{last_seq + 1}–#{head_seq} are missing (the chain's head "
+                f"says #{head_seq})",
+            )
+        ]
+    if head_seq == last_seq and last is not None and head_hash != last[2]:
+        return [ChainBreak(site_id, last_seq, last[1], "last entry differs from the head")]
+    if head_seq < last_seq:
+        extra = first_after_head(head_seq)
+        return [
+            ChainBreak(
+                site_id,
+                extra[0] if extra else head_seq + 1,
+                extra[1] if extra else None,
+                f"entries after the head (#{head_seq}) were added outside the app",
+            )
+        ]
+    return []
 
 
 def balances(entries: Iterable[EntryLike]) -> dict[str, float]:

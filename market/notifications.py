@@ -202,6 +202,7 @@ def notify(
     rows = [
         (user, Notification(user_id=user.id, kind=kind, params=params, url=url), kinds)
         for user, kinds in users
+        if user.id is not None  # a stored row always has one
     ]
     uow.session.add_all([n for _, n, _ in rows])
     uow.flush()

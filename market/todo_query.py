@@ -106,7 +106,7 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
         facts["report_due"] = _one_yard(due_yards)
         facts["report_returned"] = _one_yard(returned)
     ending = session.exec(
-        select(Lot.id, Lot.tonnes, Lot.available_until)
+        select(col(Lot.id), col(Lot.tonnes), col(Lot.available_until))
         .join(Site, col(Site.id) == Lot.site_id)
         .where(
             Site.organisation_id == org,
@@ -172,7 +172,7 @@ def _recycler(session: Session, org: int, today: date) -> dict[str, Fact]:
     )
     to_confirm = session.exec(at_my_plants.where(Delivery.status == "dispatched")).all()
     offers = session.exec(
-        select(Offer.id, Offer.period_end)
+        select(col(Offer.id), col(Offer.period_end))
         .join(Site, col(Site.id) == Offer.site_id)
         .where(
             Site.organisation_id == org,

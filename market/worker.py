@@ -94,7 +94,9 @@ class Worker:
             stop.wait(self.poll_s)
 
 
-def start_threads(db: Database, settings: Settings, count: int) -> tuple[threading.Event, list]:
+def start_threads(
+    db: Database, settings: Settings, count: int
+) -> tuple[threading.Event, list[threading.Thread]]:
     """`count` worker threads (daemons) over `db`; set the event to stop them between jobs."""
     stop = threading.Event()
     threads = []

@@ -8,6 +8,7 @@ is within both the lot's and the facility's `max_haul_km`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,20 +92,41 @@ class SpecTable:
         return ok
 
 
-def eligible_arcs(index: ProblemIndex) -> Arcs:
-    lots_out: list[IntArray] = []
-    accepts_out: list[IntArray] = []
-    road_out: list[FloatArray] = []
-    candidates = 0
+def by_material(
+    index: ProblemIndex,
+) -> Iterator[tuple[IntArray, SpecTable, IntArray, IntArray, IntArray]]:
+    """Each material with lots of tonnes and accept entries: its lots, its `SpecTable`, and its
+    plants (facilities) with the first table row and the number of entries of each."""
     for material in range(len(index.materials)):
         lots = np.flatnonzero((index.lot_material == material) & (index.lot_tonnes > 0))
         table = SpecTable.build(index, material)
         if lots.size == 0 or table.accepts.size == 0:
             continue
-        acc_fac = index.acc_facility[table.accepts]
         facilities, first_row, per_facility = np.unique(
-            acc_fac, return_index=True, return_counts=True
+            index.acc_facility[table.accepts], return_index=True, return_counts=True
         )
+        yield lots, table, facilities, first_row, per_facility
+
+
+def entry_rows(
+    per_facility: IntArray, first_row: IntArray, fi: IntArray
+) -> tuple[IntArray | None, IntArray]:
+    """Each (lot, facility `fi`) pair becomes one pair per accept entry of the facility for the
+    material (the table lists a facility's entries contiguously): how many times to repeat each
+    pair (None: once, every facility has one entry) and the table rows of the pairs so made."""
+    repeat = per_facility[fi]
+    if int(repeat.max(initial=1)) <= 1:
+        return None, first_row[fi].astype(np.int64)
+    offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    return repeat, (np.repeat(first_row[fi], repeat) + offsets).astype(np.int64)
+
+
+def eligible_arcs(index: ProblemIndex) -> Arcs:
+    lots_out: list[IntArray] = []
+    accepts_out: list[IntArray] = []
+    road_out: list[FloatArray] = []
+    candidates = 0
+    for lots, table, facilities, first_row, per_facility in by_material(index):
         li, fi = pairs_within(
             index.lot_lat[lots],
             index.lot_lon[lots],
@@ -126,13 +148,10 @@ def eligible_arcs(index: ProblemIndex) -> Arcs:
         limit = np.minimum(index.lot_limit[lot_idx], index.fac_limit[fac_idx])
         near = np.isfinite(road) & (road <= limit)
         li, fi, road = li[near], fi[near], road[near]
-        # Each (lot, facility) pair becomes one pair per accept entry of the facility for this
-        # material; the table lists a facility's entries contiguously.
-        repeat = per_facility[fi]
-        offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-        rows = (np.repeat(first_row[fi], repeat) + offsets).astype(np.int64)
-        li = np.repeat(li, repeat)
-        road = np.repeat(road, repeat)
+        repeat, rows = entry_rows(per_facility, first_row, fi)
+        if repeat is not None:
+            li = np.repeat(li, repeat)
+            road = np.repeat(road, repeat)
         assays = table.assays([index.problem.lots[int(i)] for i in lots])
         ok = table.passes(assays[li], rows)
         lots_out.append(lots[li[ok]])

@@ -243,15 +243,13 @@ def problem_to_dict(problem: MatchingProblem) -> dict[str, Any]:
     """The problem as contract JSON (generators and tests write problems with it)."""
     p = problem.params
     params: dict[str, Any] = {"cost_per_t_km": p.cost_per_t_km}
-    if p.circuity is not None:
-        params["circuity"] = p.circuity
+    _put_set(params, p, "circuity")
     if p.priorities:
         params["priorities"] = dict(p.priorities)
     params["mode"] = p.mode
     params["min_shipment_t"] = p.min_shipment_t
     params["time_limit_s"] = p.time_limit_s
-    if p.co2_kg_per_t_km is not None:
-        params["co2_kg_per_t_km"] = p.co2_kg_per_t_km
+    _put_set(params, p, "co2_kg_per_t_km")
     return {
         "params": params,
         "lots": [_lot_dict(lot) for lot in problem.lots],
@@ -268,40 +266,31 @@ def _lot_dict(lot: Lot) -> dict[str, Any]:
         "lon": lot.lon,
         "quality": dict(lot.quality),
     }
-    if lot.max_haul_km is not None:
-        out["max_haul_km"] = lot.max_haul_km
-    if lot.asking_price_cny_t is not None:
-        out["asking_price_cny_t"] = lot.asking_price_cny_t
-    return out
+    return _put_set(out, lot, "max_haul_km", "asking_price_cny_t")
 
 
 def _facility_dict(facility: Facility) -> dict[str, Any]:
     out: dict[str, Any] = {"id": facility.id, "lat": facility.lat, "lon": facility.lon}
-    if facility.max_haul_km is not None:
-        out["max_haul_km"] = facility.max_haul_km
-    if facility.capacity_t is not None:
-        out["capacity_t"] = facility.capacity_t
+    _put_set(out, facility, "max_haul_km", "capacity_t")
     accepts = []
     for a in facility.accepts:
-        entry: dict[str, Any] = {"material": a.material}
-        if a.id is not None:
-            entry["id"] = a.id
-        if a.capacity_t is not None:
-            entry["capacity_t"] = a.capacity_t
+        entry = _put_set({"material": a.material}, a, "id", "capacity_t")
         entry["spec"] = {code: _bound_dict(b) for code, b in a.spec.items()}
-        if a.price_cny_t is not None:
-            entry["price_cny_t"] = a.price_cny_t
-        accepts.append(entry)
+        accepts.append(_put_set(entry, a, "price_cny_t"))
     out["accepts"] = accepts
     return out
 
 
-def _bound_dict(bound: Bound) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if bound.min is not None:
-        out["min"] = bound.min
-    if bound.max is not None:
-        out["max"] = bound.max
+def _bound_dict(bound: Bound) -> dict[str, Any]:
+    return _put_set({}, bound, "min", "max")
+
+
+def _put_set(out: dict[str, Any], obj: object, *names: str) -> dict[str, Any]:
+    """`out` with each of `obj`'s attributes `names` that is not None, in that order."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None:
+            out[name] = value
     return out
 
 
@@ -350,21 +339,13 @@ def _match_dict(m: Match) -> dict[str, Any]:
         "haul_cost": m.haul_cost,
         "co2_kg": m.co2_kg,
     }
-    if m.accept is not None:
-        out["accept"] = m.accept
+    _put_set(out, m, "accept")
     out["margins"] = {code: _margin_dict(g) for code, g in m.margins.items()}
     return out
 
 
-def _margin_dict(g: Margin) -> dict[str, float]:
-    out: dict[str, float] = {"value": g.value}
-    if g.min is not None:
-        out["min"] = g.min
-    if g.max is not None:
-        out["max"] = g.max
-    if g.margin is not None:
-        out["margin"] = g.margin
-    return out
+def _margin_dict(g: Margin) -> dict[str, Any]:
+    return _put_set({"value": g.value}, g, "min", "max", "margin")
 
 
 def _unmatched_dict(u: Unmatched) -> dict[str, Any]:

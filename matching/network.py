@@ -302,6 +302,11 @@ _STATUS: dict[int, Status] = {
 def run_network(network: Network) -> FlowOutcome:
     if network.num_haul_arcs == 0:
         return FlowOutcome("optimal", "EMPTY", np.zeros(0, dtype=np.int64))
+    return FlowOutcome(*min_cost_flow_of(network, network.num_haul_arcs))
+
+
+def min_cost_flow_of(network: Network, arcs: int) -> tuple[Status, str, IntArray]:
+    """Solve `network`: the status, the solver's own, and the flow on its first `arcs` arcs."""
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
         network.tails, network.heads, network.capacities, network.costs
@@ -313,12 +318,10 @@ def run_network(network: Network) -> FlowOutcome:
     # no flow to report.
     status = _STATUS.get(int(solver_status), "infeasible")
     if status == "infeasible":
-        flow = np.zeros(network.num_haul_arcs, dtype=np.int64)
+        flow = np.zeros(arcs, dtype=np.int64)
     else:
-        flow = np.asarray(
-            smcf.flows(np.arange(network.num_haul_arcs, dtype=np.int32)), dtype=np.int64
-        )
-    return FlowOutcome(status, solver_status.name, flow)
+        flow = np.asarray(smcf.flows(np.arange(arcs, dtype=np.int32)), dtype=np.int64)
+    return status, solver_status.name, flow
 
 
 def with_haul_arcs(frame: Network, index: ProblemIndex, arcs: Arcs, keep: IntArray) -> Network:

@@ -1,6 +1,6 @@
 """Rewrite f-string refusals as templates with named params, for the gettext catalogue.
 
-    python scripts/i18n_convert_raises.py market/papers/*.py market/statutory.py ...
+    python scripts/i18n_convert_raises.py market/papers/*.py market/statutory/*.py ...
 
 Each `raise InvalidInput(f"lot {lot.id}: {tonnes:g} t asked", field="lot")` (any market.errors
 class, `X.about(field, value, f"...")`, matching's `ProblemError(path, f"...")`, geo's

@@ -172,9 +172,15 @@ def regulator_desk(page: Page) -> None:
     page.wait_for_timeout(800)
 
 
-def regulator_phosphogypsum(page: Page) -> None:
-    page.goto("/audit/phosphogypsum")
-    page.locator("table").first.wait_for()
+def table_page(name: str, path: str) -> Callable[[Page], None]:
+    """The step `name` (for --only): the page at `path` once its first table is there."""
+
+    def shot(page: Page) -> None:
+        page.goto(path)
+        page.locator("table").first.wait_for()
+
+    shot.__name__ = name
+    return shot
 
 
 def regulator_planner(page: Page) -> None:
@@ -238,25 +244,10 @@ def regulator_checkpoint_compared(page: Page) -> None:
     page.evaluate("document.querySelector('[data-checkpoint]').scrollIntoView()")
 
 
-def producer_months(page: Page) -> None:
-    page.goto("/reports")
-    page.locator("table").first.wait_for()
-
-
-def regulator_review_queue(page: Page) -> None:
-    page.goto("/review/reports")
-    page.locator("table").first.wait_for()
-
-
 def regulator_review(page: Page) -> None:
     page.goto("/review/reports")
     page.locator("a[href^='/review/reports/']").first.click()
     page.locator("form[action$='/approve']").first.wait_for()
-
-
-def evaluator_claims(page: Page) -> None:
-    page.goto("/review/claims")
-    page.locator("table").first.wait_for()
 
 
 OUT: dict[str, Path] = {}
@@ -309,11 +300,19 @@ SHOTS: list[tuple[str, str, Callable[[Page], None]]] = [
     ("operator-match-run.png", "operator-demo", operator_run),
     ("operator-match-run-unmatched.png", "operator-demo", operator_unmatched),
     ("regulator-desk.png", "regulator-demo", regulator_desk),
-    ("regulator-phosphogypsum.png", "regulator-demo", regulator_phosphogypsum),
-    ("producer-months.png", "producer-demo", producer_months),
-    ("regulator-review-queue.png", "regulator-demo", regulator_review_queue),
+    (
+        "regulator-phosphogypsum.png",
+        "regulator-demo",
+        table_page("regulator_phosphogypsum", "/audit/phosphogypsum"),
+    ),
+    ("producer-months.png", "producer-demo", table_page("producer_months", "/reports")),
+    (
+        "regulator-review-queue.png",
+        "regulator-demo",
+        table_page("regulator_review_queue", "/review/reports"),
+    ),
     ("regulator-review.png", "regulator-demo", regulator_review),
-    ("evaluator-claims.png", "evaluator-demo", evaluator_claims),
+    ("evaluator-claims.png", "evaluator-demo", table_page("evaluator_claims", "/review/claims")),
     ("regulator-planner.png", "regulator-demo", regulator_planner),
     ("regulator-siting.png", "regulator-demo", regulator_siting),
     ("", "regulator-demo", regulator_checkpoint_taken),

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from market import audit, clock, exports
+from market.auth import Actor
 from market.errors import InvalidInput
 from market.services.common import MAX_ID, OVERSEERS
+from market.settings import Settings
 from web import export_job, openapi
 from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
 from web.errors import BadRequest
@@ -73,10 +76,28 @@ def answer(
     )
 
 
-async def overseer(request: Request) -> Any:
+async def overseer(request: Request) -> Actor:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     return actor
+
+
+def figures(
+    session: Session,
+    actor: Actor,
+    period: audit.Period | None,
+    settings: Settings,
+    scope: audit.Scope | None = None,
+) -> dict[str, Any]:
+    """`audit.summary` with the haul model of the settings (circuity, CO2 per t·km)."""
+    return audit.summary(
+        session,
+        actor,
+        period,
+        scope,
+        circuity=settings.circuity,
+        co2_kg_per_t_km=settings.co2_kg_per_t_km,
+    )
 
 
 async def summary(request: Request) -> Response:
@@ -85,16 +106,7 @@ async def summary(request: Request) -> Response:
     fmt = format_param(q)
     period = period_param(q)
     scope = audit.parse_scope(q)
-    settings = settings_of(request)
-    data = await run_read(
-        request,
-        audit.summary,
-        actor,
-        period,
-        scope,
-        circuity=settings.circuity,
-        co2_kg_per_t_km=settings.co2_kg_per_t_km,
-    )
+    data = await run_read(request, figures, actor, period, settings_of(request), scope)
     return answer(request, data, fmt, exports.summary_tables, f"audit-summary-{data['period']}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -32,7 +33,7 @@ async def badge(request: Request) -> Response:
     """The header's counts (loaded after the page, so no page waits on them)."""
     actor = await require_actor(request)
 
-    def read(session: Any) -> dict[str, int]:
+    def read(session: Session) -> dict[str, int]:
         return {
             "todo_total": todo.total(todo_query.todo_for(session, actor)),
             "unread": notifications.unread_count(session, actor.user_id),

@@ -1,6 +1,6 @@
 """Every /api/v1 route refuses query parameters its operation does not declare.
 
-The declared names come from the OpenAPI document (`web/openapi.py` and the paths other modules
+The declared names come from the OpenAPI document (`web/openapi/` and the paths other modules
 register there), read once when the app is made, so what is served and what is documented cannot
 drift: a handler that reads a parameter must declare it there, or every request with it is
 refused. The check runs once Starlette has matched the route and method, before the handler:

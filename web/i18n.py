@@ -68,7 +68,7 @@ def known(text: str, lang: str = "zh", context: str | None = None) -> bool:
     if t is None:
         return True
     key = f"{context}\x04{text}" if context else text
-    return key in t._catalog  # type: ignore[attr-defined]
+    return key in t._catalog
 
 
 def gettext(text: str, lang: str) -> str:
@@ -85,7 +85,7 @@ def pgettext(context: str, text: str, lang: str) -> str:
     t = translations(lang)
     if t is None:
         return text
-    return t.pgettext(context, text)
+    return str(t.pgettext(context, text))
 
 
 def translate(text: str, lang: str) -> str:
@@ -95,7 +95,10 @@ def translate(text: str, lang: str) -> str:
 
 def name_of(item: Any, lang: str) -> str:
     """A catalogue entry's own name in `lang` (`name_zh`, `name_en`: data, not a msgid)."""
-    get = item.get if isinstance(item, dict) else lambda key: getattr(item, key, None)
+
+    def get(key: str) -> Any:
+        return item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+
     return str(get("name_zh") if lang == "zh" else get("name_en") or get("name_zh"))
 
 
@@ -141,6 +144,7 @@ def _words(exc: DomainError, lang: str) -> dict[str, Any]:
         out["field"] = label(exc.field, lang)
     return out
 
+
 # accounts (issue 10)
 
 # Confirmations after an action (web/flash.py), the money labels (web/format.py) and the units.
@@ -150,6 +154,7 @@ def _words(exc: DomainError, lang: str) -> dict[str, Any]:
 # Daily work: the to-do, the header's counts, notifications and their mail (web/templates/daily).
 
 # long work as jobs (web/jobs_pages.py, web/templates/jobs/)
+
 
 def _term_for(name: str) -> Callable[[str, str], str] | None:
     if name in ("field", "other", "path") or name.endswith("_field"):

@@ -164,7 +164,7 @@ TERMS = (
 )
 
 # Words the templates and pages look up by value (`_(row.status)`, `translate(kind, lang)`).
-LOOKED_UP = (
+LOOKED_UP: tuple[str, ...] = (
     N_("producer"),
     N_("recycler"),
     N_("regulator"),

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -15,6 +16,7 @@ from market import views
 from market.catalogue import catalogue
 from market.errors import DomainError
 from market.services import users
+from web import paging
 from web.api import db_of, run_read
 from web.i18n import LANGS, refusal
 from web.login import log_in
@@ -25,6 +27,7 @@ from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor,
 async def healthz(request: Request) -> Response:
     def ping() -> None:
         with db_of(request).read_session() as session:
+            # sqlmodel types exec() for select() only; a text clause runs the same
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
     try:
@@ -106,27 +109,22 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", await home_context(request, actor))
 
 
+MAP_POINT = ("name", "organisation", "kind", "lat", "lon", "prefecture", "county")
+
+
+def map_point(site: dict[str, Any]) -> dict[str, Any]:
+    """What app.js's drawMap shows of a site (a `views.list_sites` row)."""
+    return {key: site[key] for key in MAP_POINT}
+
+
 async def map_data(request: Request) -> Response:
     """Prefecture outlines and the sites on the market, for the ECharts map."""
     actor = await require_actor(request)
     from geo.regions import load_regions
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         sites = views.list_sites(session, actor, everyone=True)
-        return {
-            "sites": [
-                {
-                    "name": s["name"],
-                    "organisation": s["organisation"],
-                    "kind": s["kind"],
-                    "lat": s["lat"],
-                    "lon": s["lon"],
-                    "prefecture": s["prefecture"],
-                    "county": s["county"],
-                }
-                for s in sites
-            ]
-        }
+        return {"sites": [map_point(s) for s in sites]}
 
     data = await run_read(request, read)
     data["prefectures"] = load_regions().prefecture_geojson()
@@ -155,15 +153,15 @@ async def lots_page(request: Request) -> Response:
 async def plants_page(request: Request) -> Response:
     actor = await require_actor(request)
 
-    def read(session: Any) -> dict[str, Any]:
-        plants = views.list_sites(session, actor, kind="plant", everyone=True)
-        offers = views.list_offers(session, actor, limit=1000)
-        by_site: dict[int, list[dict[str, Any]]] = {}
-        for o in offers:
-            by_site.setdefault(o["site_id"], []).append(o)
+    pg = paging.parse(request.query_params, default_limit=50, max_limit=200)
+
+    def read(session: Session) -> dict[str, Any]:
+        plants, total = views.page_plants(session, **pg.window())
+        by_site = views.open_offers_at_sites(session, actor, [p["id"] for p in plants])
         for p in plants:
             p["offers"] = by_site.get(p["id"], [])
-        return {"plants": plants}
+        kept = paging.kept(request.query_params, ("limit",))
+        return {"plants": plants, "pager": paging.Pager("/plants", total, pg, len(plants), kept)}
 
     return render(
         request, "plants.html", await run_read(request, read) | {"materials": catalogue().materials}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from market.errors import InvalidInput
@@ -21,6 +21,13 @@ from market.errors import InvalidInput
 MAX_OFFSET = 10**9
 # dates a filter may name: the first instant of the day after LAST_YEAR still exists in UTC
 FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+class Window(TypedDict):
+    """The `limit=` and `offset=` keywords of a `market.views` listing."""
+
+    limit: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Paging:
     def page(self) -> int:
         return self.offset // self.limit + 1 if self.limit else 1
 
-    def window(self) -> dict[str, int]:
+    def window(self) -> Window:
         return {"limit": self.limit, "offset": self.offset}
 
 

@@ -3,21 +3,24 @@ a workbook, a day's trucks at once, the weighbridge ticket, the lot's lab report
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from market import statutory, views
+from market import audit, statutory, views
+from market.auth import Actor
 from market.documents import MEDIA_TYPES
 from market.errors import NotFound
 from market.papers import facts, pdf, service
 from market.services.common import MAX_ID
 from market.tables import Document, LotLabReport
 from web import openapi
-from web.api import acting, body, path_id, run_read, run_uow
+from web.api import act_on_item, acting, body, path_id, run_read, run_uow
 
 XLSX = MEDIA_TYPES["xlsx"]
 
@@ -50,39 +53,36 @@ async def contract(request: Request) -> Response:
     return _file(pdf.contract_pdf(c), "application/pdf", f"contract-{c.id}.pdf")
 
 
-def _period(request: Request) -> Any:
+def _period(request: Request) -> audit.Period:
     q = request.query_params
     return statutory.parse_period(q.get("year"), q.get("month"))
 
 
-async def site_ledger(request: Request) -> Response:
+async def _statutory_ledger(
+    request: Request, scope_of: Callable[[Session, Actor, int], statutory.Scope]
+) -> Response:
+    """The statutory ledger workbook of the scope `scope_of(session, actor, id)` names."""
     actor = await acting(request)
     period = _period(request)
 
-    def read(session: Any) -> dict[str, Any]:
-        scope = statutory.scope_of_site(session, actor, path_id(request))
+    def read(session: Session) -> dict[str, Any]:
+        scope = scope_of(session, actor, path_id(request))
         return statutory.build(session, scope, period)
 
     data = await run_read(request, read)
     return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+
+
+async def site_ledger(request: Request) -> Response:
+    return await _statutory_ledger(request, statutory.scope_of_site)
 
 
 async def organisation_ledger(request: Request) -> Response:
-    actor = await acting(request)
-    period = _period(request)
-
-    def read(session: Any) -> dict[str, Any]:
-        scope = statutory.scope_of_organisation(session, actor, path_id(request))
-        return statutory.build(session, scope, period)
-
-    data = await run_read(request, read)
-    return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+    return await _statutory_ledger(request, statutory.scope_of_organisation)
 
 
 async def trucks(request: Request) -> Response:
-    actor = await acting(request)
-    data = await body(request)
-    made = await run_uow(request, service.dispatch_trucks, actor, path_id(request), data)
+    made = await act_on_item(request, service.dispatch_trucks)
     rows = []
     for d in made:
         rows.append(
@@ -116,10 +116,10 @@ async def ticket(request: Request) -> Response:
         )
         return JSONResponse(_ticket_public(papers))
 
-    def read(session: Any) -> Document:
+    def read(session: Session) -> Document:
         facts.delivery_facts(session, actor, delivery_id)  # the parties and overseers only
         found = facts.ticket_of(session, delivery_id)
-        doc = session.get(Document, found["id"]) if found else None
+        doc: Document | None = session.get(Document, found["id"]) if found else None
         if doc is None:
             raise NotFound(
                 "ticket: delivery {delivery_id} has none", field="ticket", delivery_id=delivery_id
@@ -140,11 +140,11 @@ async def lab_report(request: Request) -> Response:
             {"lot_id": row.lot_id, "document": row.document_id, "sha256": row.sha256}
         )
 
-    def read(session: Any) -> Document:
+    def read(session: Session) -> Document:
         if not service.may_read_lab_report(session, actor, lot_id):
             raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(LotLabReport, lot_id) if 0 < lot_id <= MAX_ID else None
-        doc = session.get(Document, row.document_id) if row else None
+        doc: Document | None = session.get(Document, row.document_id) if row else None
         if doc is None:
             raise NotFound("lab_report: lot {lot_id} has none", field="lab_report", lot_id=lot_id)
         return doc

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from market import clock, statutory
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.documents import sniff
 from market.errors import InvalidInput, NotFound
 from market.papers import facts, service
 from market.services import documents
-from market.tables import Lot, Site
+from market.tables import Document, Lot, Site
 from web import i18n
 from web.api import path_id, run_read, settings_of
 from web.market_pages import (
@@ -37,7 +39,7 @@ from web.security import require_actor
 async def _receipt_page(
     request: Request, actor: Actor, delivery_id: int, form: Form = BLANK
 ) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         d = facts.delivery_facts(session, actor, delivery_id)
         return {"d": d, "ticket": facts.ticket_of(session, delivery_id)}
 
@@ -58,6 +60,19 @@ async def receipt_page(request: Request) -> Response:
     return await _receipt_page(request, actor, path_id(request))
 
 
+def _upload_paper(uow: UnitOfWork, actor: Actor, upload: tuple[bytes, str], limit: int) -> Document:
+    """The paper's file, uploaded in batch mode: its commit only flushes, so the step it belongs
+    to commits both together, or neither."""
+    batch, uow.batch = uow.batch, True
+    try:
+        doc: Document = documents.upload(
+            uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
+        )
+    finally:
+        uow.batch = batch
+    return doc
+
+
 async def weighbridge(request: Request) -> Response:
     """The clerk's one step: tonnes confirmed and the ticket attached together, or neither."""
     actor = await require_actor(request)
@@ -67,21 +82,14 @@ async def weighbridge(request: Request) -> Response:
     settings = settings_of(request)
     receipt = {k: form.values.get(k, "") for k in ("received_tonnes", "note")}
 
-    def call(uow: Any) -> Any:
+    def call(uow: UnitOfWork) -> Any:
         ticket_id: int | None = None
         if upload is not None:
             if sniff(upload[0]) not in service.TICKET_TYPES:
                 raise InvalidInput.about(
                     "ticket_file", upload[1], "is not a picture or a PDF (judged by its content)"
                 )
-            batch, uow.batch = uow.batch, True
-            try:
-                doc = documents.upload(
-                    uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
-                )
-            finally:
-                uow.batch = batch
-            ticket_id = doc.id
+            ticket_id = _upload_paper(uow, actor, upload, limit).id
         if form.values.get("ticket_only") == "1":
             if ticket_id is None:
                 raise InvalidInput("ticket_file: choose the ticket's photo", field="ticket_file")
@@ -131,7 +139,7 @@ async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
     # the page opens on this year; the workbook's API route asks for the year outright
     period = statutory.parse_period(q.get("year") or str(clock.today().year), q.get("month"))
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         return statutory.build(session, scope_of(session, actor, target), period)
 
     data = await run_read(request, read)
@@ -165,7 +173,7 @@ async def organisation_statutory(request: Request) -> Response:
 
 
 async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         if not service.may_read_lab_report(session, actor, lot_id):
             raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
         row = session.get(Lot, lot_id)
@@ -193,16 +201,10 @@ async def lab_report_post(request: Request) -> Response:
     form, upload = await posted_with_file(request, "lab_report_file", "lab-report")
     limit = settings_of(request).max_upload_bytes
 
-    def call(uow: Any) -> Any:
+    def call(uow: UnitOfWork) -> Any:
         if upload is None:
             raise InvalidInput("lab_report_file: choose the report", field="lab_report_file")
-        batch, uow.batch = uow.batch, True
-        try:
-            doc = documents.upload(
-                uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
-            )
-        finally:
-            uow.batch = batch
+        doc = _upload_paper(uow, actor, upload, limit)
         return service.attach_lab_report(uow, actor, lot_id, doc.id)
 
     return await submit(

@@ -7,7 +7,8 @@ larger than `inline_max_pairs` (open lots x open offers) they are queued as jobs
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,12 +16,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from market import planning
+from market.auth import Actor
+from market.db import Database
 from market.services import jobs
 from market.services.common import OVERSEERS
+from market.settings import Settings
+from market.tables import Job
 from web import openapi
 from web.api import MAX_BODY, acting, db_of, json_object, settings_of
 from web.errors import BadRequest
 from web.jobs_api import queued
+
+_T = TypeVar("_T")
 
 MAX_SITING_BODY = planning.MAX_ZONE_BYTES + MAX_BODY
 """A siting request may carry its protected zones: their cap, plus an ordinary body."""
@@ -45,34 +52,31 @@ async def json_body(request: Request, limit: int) -> dict[str, Any]:
     return json_object(raw)
 
 
-async def drawdown(request: Request) -> Response:
+Work = Callable[[Database, Actor, Settings, Mapping[str, Any]], _T]
+
+
+async def _plan(
+    request: Request, max_body: int, start: Work[Job], compute: Work[dict[str, Any]]
+) -> Response:
+    """An overseer's planning request: queued as a job (`start`) when the market is large,
+    else computed in the planning pool and answered at once."""
     actor = await acting(request)
     actor.require(*OVERSEERS)
-    data = await json_body(request, MAX_BODY)
-    if await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
-        job = await run_in_threadpool(
-            jobs.start_drawdown, db_of(request), actor, settings_of(request), data
-        )
-        return queued(job)
-    plan = await request.app.state.planning_pool.run(
-        planning.drawdown, db_of(request), actor, settings_of(request), data
+    data = await json_body(request, max_body)
+    db, settings = db_of(request), settings_of(request)
+    if await run_in_threadpool(jobs.is_large, db, settings):
+        return queued(await run_in_threadpool(start, db, actor, settings, data))
+    return JSONResponse(
+        await request.app.state.planning_pool.run(compute, db, actor, settings, data)
     )
-    return JSONResponse(plan)
+
+
+async def drawdown(request: Request) -> Response:
+    return await _plan(request, MAX_BODY, jobs.start_drawdown, planning.drawdown)
 
 
 async def siting(request: Request) -> Response:
-    actor = await acting(request)
-    actor.require(*OVERSEERS)
-    data = await json_body(request, MAX_SITING_BODY)
-    if await run_in_threadpool(jobs.is_large, db_of(request), settings_of(request)):
-        job = await run_in_threadpool(
-            jobs.start_siting, db_of(request), actor, settings_of(request), data
-        )
-        return queued(job)
-    result = await request.app.state.planning_pool.run(
-        planning.siting_analysis, db_of(request), actor, settings_of(request), data
-    )
-    return JSONResponse(result)
+    return await _plan(request, MAX_SITING_BODY, jobs.start_siting, planning.siting_analysis)
 
 
 def routes() -> list[Route]:

@@ -30,6 +30,7 @@ def make_templates() -> Jinja2Blocks:
     )
     # `_("English")`, `gettext`, `pgettext` and `{% trans %}` in the page's language (its
     # context's `lang`); old-style callables: a translation is escaped like any other text.
+    # the i18n extension adds this method at run time, so Environment's type does not know it
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=False
     )

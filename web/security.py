@@ -153,7 +153,8 @@ def _load_actor(
 
 async def current_actor(request: Request) -> Actor | None:
     if "actor" in request.state._state:
-        return request.state.actor  # type: ignore[no-any-return]
+        known: Actor | None = request.state.actor  # Starlette's State is untyped
+        return known
     token = _bearer(request)
     cache: CallerCache = request.app.state.callers
     user_id = request.session.get(SESSION_USER)
@@ -287,7 +288,7 @@ async def _internal_error(scope: Scope, send: Send, request_id: str) -> None:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")[:64]
+            text: str = value.decode("latin-1")[:64]
             if text.replace("-", "").isalnum():
                 return text
     return uuid.uuid4().hex

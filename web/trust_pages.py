@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,14 +28,14 @@ from web.market_pages import (
     BLANK,
     KIND_LABELS,
     Form,
+    decide,
     page,
     pick,
     posted,
-    posted_with_file,
+    record_with_evidence,
     settlements_of,
     submit,
     translator,
-    uploaded_evidence,
 )
 from web.render import lang_of
 from web.security import require_actor
@@ -159,7 +160,7 @@ async def _months_page(
 ) -> Response:
     due_day = _due_day(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         listing = reports.list_reports(session, actor, site_id, due_day)
         yards = views.list_sites(session, actor, kind="yard") if actor.role == "producer" else []
         asked = corrections.list_corrections(session, actor, site_id=site_id)
@@ -211,22 +212,14 @@ async def yard_submit(request: Request) -> Response:
 
 async def yard_correction(request: Request) -> Response:
     """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
-    actor = await require_actor(request)
     site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file", "correction")
-    data = pick(form.values, ("period", "material", "kind", "tonnes", "reason"))
-    limit = settings_of(request).max_upload_bytes
-
-    def call(uow: Any) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return corrections.request(uow, actor, site_id, data | {"evidence": evidence})
-
-    return await submit(
+    return await record_with_evidence(
         request,
-        form,
-        call,
+        "correction",
+        ("period", "material", "kind", "tonnes", "reason"),
+        corrections.request,
         then=lambda _c: f"/yards/{site_id}/reports#corrections",
-        refused=lambda f: _months_page(request, actor, site_id, f),
+        refused=lambda actor, f: _months_page(request, actor, site_id, f),
     )
 
 
@@ -258,7 +251,7 @@ async def _review_page(
 ) -> Response:
     due_day = _due_day(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         data = reports.review(session, actor, report_id, due_day)
         listed = reports.list_reports(session, actor, data["site"]["id"], due_day)["reports"]
         month = next((r for r in listed if r["id"] == report_id), None)
@@ -333,31 +326,25 @@ async def corrections_queue(request: Request) -> Response:
 
 
 async def correction_approve(request: Request) -> Response:
-    actor = await require_actor(request)
-    correction_id = path_id(request)
-    form = await posted(request, f"approve-{correction_id}")
-    data = pick(form.values, ("note",))
     key = seal_key_of(request)
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.approve(uow, actor, correction_id, data, key),
+        "approve",
+        ("note",),
+        lambda uow, actor, item, data: corrections.approve(uow, actor, item, data, key),
         then=lambda _c: "/review/corrections",
-        refused=lambda f: _corrections_page(request, actor, f),
+        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
 
 async def correction_reject(request: Request) -> Response:
-    actor = await require_actor(request)
-    correction_id = path_id(request)
-    form = await posted(request, f"reject-{correction_id}")
-    data = pick(form.values, ("reason",))
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.reject(uow, actor, correction_id, data),
+        "reject",
+        ("reason",),
+        corrections.reject,
         then=lambda _c: "/review/corrections",
-        refused=lambda f: _corrections_page(request, actor, f),
+        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
 
@@ -384,17 +371,14 @@ async def claims_queue(request: Request) -> Response:
 
 
 async def claim_attest(request: Request) -> Response:
-    actor = await require_actor(request)
-    entry_id = path_id(request)
-    form = await posted(request, f"claim-{entry_id}")
-    data = pick(form.values, ("decision", "note"))
     key = seal_key_of(request)
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: corrections.attest(uow, actor, entry_id, data, key),
+        "claim",
+        ("decision", "note"),
+        lambda uow, actor, item, data: corrections.attest(uow, actor, item, data, key),
         then=lambda _e: "/review/claims",
-        refused=lambda f: _claims_page(request, actor, f),
+        refused=lambda actor, _item, f: _claims_page(request, actor, f),
     )
 
 
@@ -402,7 +386,7 @@ async def claim_attest(request: Request) -> Response:
 
 
 async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
         proposals = settlements_of(session, [d["id"] for d in rows])
         for d in rows:
@@ -418,16 +402,13 @@ async def disputes(request: Request) -> Response:
 
 
 async def dispute_arbitrate(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
-    form = await posted(request, f"arbitrate-{delivery_id}")
-    data = pick(form.values, ("settled_tonnes", "note"))
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.arbitrate(uow, actor, delivery_id, data),
+        "arbitrate",
+        ("settled_tonnes", "note"),
+        deliveries.arbitrate,
         then=lambda _d: "/review/disputes",
-        refused=lambda f: _disputes_page(request, actor, f),
+        refused=lambda actor, _item, f: _disputes_page(request, actor, f),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import extract
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func
 
 from market.audit import trust
 from market.audit.rules import (
@@ -28,6 +28,7 @@ from market.tables import (
     LedgerEntry,
     Site,
 )
+from market.wide import wide
 from seed_data import Policy, load_policy
 
 # ----------------------------------------------------------------------------- drawdown
@@ -55,7 +56,7 @@ def drawdown(
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
     label = kind_label()
     rows = session.exec(
-        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))  # type: ignore[call-overload]  # more columns than sqlmodel types
+        wide(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(*where)
         .group_by(col(LedgerEntry.site_id), y, m, label, names_delivery)

@@ -38,6 +38,7 @@ from market.tables import (
     Proposal,
     Site,
 )
+from market.wide import wide
 from seed_data import Policy, load_policy
 
 # ----------------------------------------------------------------------------- queries
@@ -74,7 +75,7 @@ def _tally(
         sums.append(func.sum(_when(and_(day >= previous.start, day <= previous.end), tonnes)))
     label = kind_label()
     q = (
-        select(*dims, label, names_delivery, func.min(day), *sums)  # type: ignore[call-overload]  # more columns than sqlmodel types
+        wide(*dims, label, names_delivery, func.min(day), *sums)
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .where(day <= period.end, *scope.conditions())
         .group_by(*dims, label, names_delivery)
@@ -269,17 +270,17 @@ def _transport_co2_kg(
     from the proposal a contract came from, else geodesic × circuity."""
     Plant = aliased(Site)
     day = col(LedgerEntry.occurred_on)
+    dims = (
+        col(Site.county_code),
+        col(LedgerEntry.material),
+        col(Proposal.road_km),
+        col(Site.lat),
+        col(Site.lon),
+        col(Plant.lat),
+        col(Plant.lon),
+    )
     q = (
-        select(  # type: ignore[call-overload]  # more columns than sqlmodel types
-            col(Site.county_code),
-            col(LedgerEntry.material),
-            col(Proposal.road_km),
-            col(Site.lat),
-            col(Site.lon),
-            col(Plant.lat),
-            col(Plant.lon),
-            func.sum(LedgerEntry.tonnes),
-        )
+        wide(*dims, func.sum(LedgerEntry.tonnes))
         .join(Site, col(Site.id) == LedgerEntry.site_id)
         .join(Delivery, col(Delivery.id) == LedgerEntry.delivery_id)
         .join(Contract, col(Contract.id) == Delivery.contract_id)
@@ -293,16 +294,7 @@ def _transport_co2_kg(
             day <= period.end,
             *scope.conditions(),
         )
-        .group_by(
-            col(Contract.id),
-            col(Site.county_code),
-            col(LedgerEntry.material),
-            col(Proposal.road_km),
-            col(Site.lat),
-            col(Site.lon),
-            col(Plant.lat),
-            col(Plant.lon),
-        )
+        .group_by(col(Contract.id), *dims)
     )
     rows = session.exec(q).all()
     if not rows:

@@ -21,13 +21,14 @@ from market.tables import (
     LedgerEntry,
     Seal,
 )
+from market.wide import wide
 
 # ----------------------------------------------------------------------------- seals
 
 
 def seal_rows(session: Session, site_ids: list[int] | None) -> list[SealRow]:
     """Every seal (of `site_ids`' yards) as plain rows, in (yard, month, version) order."""
-    q = select(  # type: ignore[call-overload]  # more columns than sqlmodel types
+    q = wide(
         col(Seal.id),
         col(Seal.site_id),
         col(Seal.period),
@@ -46,7 +47,7 @@ def verify_seals(
     public_keys: Mapping[str, Any] | None,
     site_ids: list[int] | None,
     names: Mapping[int | None, str],
-    rows_by_month: Mapping[tuple[int, str], list[Any]],
+    figures_now: Mapping[tuple[int, str], dict[str, Any]],
     *,
     seals: Sequence[SealRow] | None = None,
     held: Mapping[int, bool] | None = None,
@@ -132,7 +133,7 @@ def verify_seals(
             )
     for (site_id, period), s in sorted(latest.items()):
         st = statements[s[0]]
-        figures = month_figures(rows_by_month.get((site_id, period), []))
+        figures = figures_now.get((site_id, period)) or month_figures([])
         if figures["content_sha256"] != st.get("content_sha256") or figures["totals"] != st.get(
             "totals"
         ):
@@ -247,9 +248,15 @@ _EVIDENCE = COLUMNS.index("evidence")
 _HASH = COLUMNS.index("hash")
 
 
+Figures = dict[tuple[int, str], dict[str, Any]]
+"""(yard, month) → `month_figures` of the month's entries as they are now."""
+
+
 class LedgerRows:
-    """Collects, from the rows the chain check reads (`market.integrity.COLUMNS` order), what
-    each month's seal covers, the documents entries cite, and the hashes at `wanted` entries."""
+    """Collects, from the rows the chain check reads (`market.integrity.COLUMNS` order), the
+    figures of each month a seal covers (`month_figures`, worked out as each yard is walked), the
+    documents entries cite, and the hashes at `wanted` entries. All of it is small and plain, so
+    a walk in another process can hand it back."""
 
     def __init__(
         self,
@@ -258,12 +265,13 @@ class LedgerRows:
     ) -> None:
         self.months = months
         self.wanted = wanted or set()
-        self.by_month: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        self.figures: Figures = {}
         self.cited: Cited = {}
         self.hashes: dict[tuple[int, int], str] = {}
 
     def __call__(self, site_id: int, rows: list[tuple[Any, ...]]) -> None:
-        months, by_month, wanted, sealed = self.months, self.by_month, self.wanted, _SEALED
+        months, wanted, sealed = self.months, self.wanted, _SEALED
+        by_month: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         for r in rows:
             key = (site_id, r[_ON][:7])
             if months is None or key in months:
@@ -280,7 +288,9 @@ class LedgerRows:
                     )
             if wanted and (site_id, r[2]) in wanted:
                 self.hashes[(site_id, r[2])] = r[_HASH]
+        for key, month_rows in by_month.items():
+            self.figures[key] = month_figures(month_rows)
 
 
 class MonthRows(LedgerRows):
-    """The former name: every month's rows."""
+    """The former name."""

@@ -26,6 +26,7 @@ from market.tables import (
     Site,
     User,
 )
+from market.wide import wide
 
 # ----------------------------------------------------------------------------- report status
 
@@ -126,7 +127,7 @@ def approved_sums(
     label = kind_label()
     names_delivery = col(LedgerEntry.delivery_id).is_not(None)
     rows = session.exec(
-        select(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))  # type: ignore[call-overload]  # more columns than sqlmodel types
+        wide(col(LedgerEntry.site_id), y, m, label, names_delivery, func.sum(LedgerEntry.tonnes))
         .where(
             col(LedgerEntry.site_id).in_(list(site_org)),
             col(LedgerEntry.material) == material,

@@ -15,11 +15,11 @@ from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from market.audit import seals, signatures
+from market.audit import seals, walk
 from market.audit.scope import Scope, check_scope, require_overseer
 from market.audit.signatures import SealRow
 from market.auth import Actor
-from market.integrity import Progress, verify_all
+from market.integrity import Progress, chain_report, heads_of
 from market.seals import SealKey
 from market.tables import (
     Contract,
@@ -46,8 +46,9 @@ def verify(
     utilisation entry; every cited document still has the SHA-256 its entry recorded; every seal
     holds and the months it seals are unchanged.
 
-    The ledger is read once, in batches of plain rows; the seals' signatures are checked on
-    another core meanwhile (`signatures.start`). `progress(fraction, stage)`, if given, hears
+    The ledger is read once, in batches of plain rows, and at scale in two halves by yard, the
+    second in a forked child on the other core, each half checking its yards' seals' signatures
+    too (`market.audit.walk`). `progress(fraction, stage)`, if given, hears
     how far the check is (0–1) and which stage it is in: "seals", "chains", "deliveries",
     "documents", "seals", then "done"."""
     # hundreds of thousands of small tuples stay alive until the end: the cyclic collector,
@@ -69,15 +70,7 @@ def _verify(
     seal_key: SealKey | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The hash chains of every yard (or one producer's), plus a cross-check the chains cannot
-    make alone: every manifest has the dispatch entry it wrote, and every received one its
-    utilisation entry; every cited document still has the SHA-256 its entry recorded; every seal
-    holds and the months it seals are unchanged.
-
-    The ledger is read once, in batches of plain rows; the seals' signatures are checked on
-    another core meanwhile (`signatures.start`). `progress(fraction, stage)`, if given, hears
-    how far the check is (0–1) and which stage it is in: "seals", "chains", "deliveries",
-    "documents", "seals", then "done"."""
+    """`verify`, with the collector paused."""
     require_overseer(actor)
     check_scope(session, Scope(organisation_id=organisation_id))
 
@@ -97,10 +90,27 @@ def _verify(
     step(0.0, "seals")
     public_keys = seals.seal_keys(seal_key)
     seal_list = seals.seal_rows(session, site_ids)
-    held = signatures.start(public_keys, seal_list) if public_keys is not None else None
     parsed, wanted = _statements(seal_list)
-    rows = seals.LedgerRows(months={(s[1], s[2]) for s in seal_list}, wanted=wanted)
-    report = verify_all(session, site_ids, keep=rows, progress=progress, span=(0.02, 0.85))
+    heads_now = heads_of(session)
+    job = walk.Job(
+        site_ids=site_ids,
+        heads=heads_now,
+        months={(s[1], s[2]) for s in seal_list},
+        wanted=wanted,
+        public_keys=public_keys,
+        signers={seal_key.key_id: seal_key.private} if seal_key is not None else None,
+    )
+    lo, hi = 0.02, 0.85
+    walked = walk.walk(
+        session,
+        job,
+        seal_list,
+        progress=(lambda f: step(lo + (hi - lo) * f, "chains")) if progress is not None else None,
+    )
+    step(hi, "chains")
+    report = chain_report(
+        session, heads_now, site_ids, (walked.breaks, walked.seen, walked.entries)
+    )
     breaks = list(report["breaks"])
     names: dict[int | None, str] = dict(session.exec(select(col(Site.id), col(Site.name))).all())
     step(0.85, "deliveries")
@@ -131,17 +141,17 @@ def _verify(
                 }
             )
     step(0.88, "documents")
-    breaks.extend(seals.verify_documents(session, site_ids, names, rows.cited))
+    breaks.extend(seals.verify_documents(session, site_ids, names, walked.cited))
     step(0.9, "seals")
     seal_breaks, seal_counts = seals.verify_seals(
         session,
         public_keys,
         site_ids,
         names,
-        rows.by_month,
+        walked.figures,
         seals=seal_list,
-        held=held() if held is not None else None,
-        hashes=rows.hashes,
+        held=walked.held,
+        hashes=walked.hashes,
         parsed=parsed,
     )
     breaks.extend(seal_breaks)

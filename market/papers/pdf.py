@@ -72,6 +72,7 @@ def _rows(pdf: _Paper, rows: Sequence[tuple[str, str, str]], *, label_w: float =
         lines = pdf.multi_cell(
             value_w - 2, 5, value or " ", align="L", dry_run=True, output="LINES"
         )
+        assert isinstance(lines, list)  # output="LINES" returns the lines alone
         height = max(9.0, 5.0 * len(lines) + 1.5)
         if y + height > pdf.h - MARGIN - 8:
             pdf.add_page()

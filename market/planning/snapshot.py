@@ -151,7 +151,7 @@ def _open_offers(session: Session, today: date) -> list[tuple[Offer, Site, Organ
     """Offers not withdrawn, not ended and with capacity left, including ones not begun yet."""
     q, open_t = offers_with_open_capacity()
     query = q.where(open_offer_condition(open_t, today)).order_by(col(Offer.id))
-    rows = session.exec(query).all()  # type: ignore[call-overload]
+    rows = session.exec(query).all()
     return [(offer, site, org, float(cap)) for offer, site, org, cap in rows]
 
 

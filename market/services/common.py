@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
+from market import catalogue, fields
 from market.auth import Actor
-from market.errors import NotAllowed, NotFound
+from market.errors import NotAllowed, NotFound, Refusals
 from market.tables import Site
 
 T = TypeVar("T", bound=SQLModel)
@@ -50,3 +52,15 @@ def own_site(
             wanted_site_kind=kind,
         )
     return site
+
+
+def own_site_and_material(
+    session: Session, actor: Actor, data: Mapping[str, Any], bad: Refusals, *, kind: str
+) -> tuple[int | None, str | None]:
+    """The `site_id` and `material` a lot or an offer names (None where `bad` holds why); the
+    site must be the actor's own of `kind`, which is checked before any other field is read."""
+    site_id = bad.check(fields.integer, data, "site_id")
+    material = bad.check(catalogue.material, data.get("material"))
+    if site_id is not None and not bad.errors:  # whose site: before the other fields
+        own_site(session, actor, site_id, kind=kind)
+    return site_id, material

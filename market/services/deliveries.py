@@ -321,14 +321,38 @@ def resolve_dispute(
     return delivery
 
 
-def _settlement_values(
-    delivery: Delivery, data: Mapping[str, Any], field: str
+def _record_settlement(
+    uow: UnitOfWork,
+    actor: Actor,
+    delivery: Delivery,
+    side: str,
+    data: Mapping[str, Any],
+    field: str,
 ) -> tuple[float, str]:
-    settled = fields.number(
+    """A side's figure for a disputed delivery, recorded; returns the tonnes and the note."""
+    assert delivery.id is not None
+    if delivery.status != "disputed":
+        raise InvalidState(
+            "delivery: {value} is {delivery_status}, not disputed",
+            field="delivery",
+            value=delivery.id,
+            delivery_status=delivery.status,
+        )
+    parsed = fields.number(
         {field: data.get("settled_tonnes")}, field, minimum=0, maximum=delivery.tonnes
     )
-    assert settled is not None
-    return round(settled, 3), fields.text(data, "note", max_length=500)
+    assert parsed is not None
+    settled, note = round(parsed, 3), fields.text(data, "note", max_length=500)
+    uow.session.add(
+        Settlement(
+            delivery_id=delivery.id,
+            side=side,
+            settled_tonnes=settled,
+            note=note,
+            by=actor.user_id,
+        )
+    )
+    return settled, note
 
 
 def propose_settlement(
@@ -346,23 +370,7 @@ def propose_settlement(
     delivery, contract, lot, yard, _offer, plant = _delivery_for(uow, actor, delivery_id, side)
     if field == "settled_tonnes":
         fields.reject_unknown(data, SETTLEMENT_FIELDS)
-    if delivery.status != "disputed":
-        raise InvalidState(
-            "delivery: {value} is {delivery_status}, not disputed",
-            field="delivery",
-            value=delivery_id,
-            delivery_status=delivery.status,
-        )
-    settled, note = _settlement_values(delivery, data, field)
-    uow.session.add(
-        Settlement(
-            delivery_id=delivery_id,
-            side=side,
-            settled_tonnes=settled,
-            note=note,
-            by=actor.user_id,
-        )
-    )
+    settled, note = _record_settlement(uow, actor, delivery, side, data, field)
     uow.flush()
     other = "recycler" if side == "producer" else "producer"
     theirs = uow.session.exec(
@@ -392,23 +400,7 @@ def arbitrate(uow: UnitOfWork, actor: Actor, delivery_id: int, data: Mapping[str
         uow, actor, delivery_id, "regulator"
     )
     fields.reject_unknown(data, SETTLEMENT_FIELDS)
-    if delivery.status != "disputed":
-        raise InvalidState(
-            "delivery: {value} is {delivery_status}, not disputed",
-            field="delivery",
-            value=delivery_id,
-            delivery_status=delivery.status,
-        )
-    settled, note = _settlement_values(delivery, data, "settled_tonnes")
-    uow.session.add(
-        Settlement(
-            delivery_id=delivery_id,
-            side="regulator",
-            settled_tonnes=settled,
-            note=note,
-            by=actor.user_id,
-        )
-    )
+    settled, note = _record_settlement(uow, actor, delivery, "regulator", data, "settled_tonnes")
     _settle(uow, actor, delivery, contract, lot, yard, settled, f"arbitrated: {note}")
     notify(
         uow,

@@ -15,7 +15,7 @@ user who started a job may cancel it (an operator, a scheduled one).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -181,7 +181,7 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     return job
 
 
-def _iso(moment: Any) -> str | None:
+def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     from datetime import UTC
@@ -295,22 +295,23 @@ def _do_match_run(db: Database, settings: Settings, claimed: Claim, progress: Pr
     )
 
 
-def _do_drawdown(db: Database, settings: Settings, claimed: Claim, progress: Progress) -> None:
-    actor = _actor(db, claimed)
-    assert actor is not None
-    progress(0.05, "planning")
-    result = planning.drawdown(db, actor, settings, claimed.params["request"])
-    progress(0.95, "saving")
-    jobs.finish(db, claimed, result=result, result_url=f"/api/v1/jobs/{claimed.id}/result")
+Handler = Callable[[Database, Settings, Claim, Progress], None]
 
 
-def _do_siting(db: Database, settings: Settings, claimed: Claim, progress: Progress) -> None:
-    actor = _actor(db, claimed)
-    assert actor is not None
-    progress(0.05, "ranking sites")
-    result = planning.siting_analysis(db, actor, settings, claimed.params["request"])
-    progress(0.95, "saving")
-    jobs.finish(db, claimed, result=result, result_url=f"/api/v1/jobs/{claimed.id}/result")
+def _planner(
+    stage: str, analysis: Callable[[Database, Actor, Settings, Mapping[str, Any]], dict[str, Any]]
+) -> Handler:
+    """A job that runs one of the planner's analyses on the request it was queued with."""
+
+    def run(db: Database, settings: Settings, claimed: Claim, progress: Progress) -> None:
+        actor = _actor(db, claimed)
+        assert actor is not None
+        progress(0.05, stage)
+        result = analysis(db, actor, settings, claimed.params["request"])
+        progress(0.95, "saving")
+        jobs.finish(db, claimed, result=result, result_url=f"/api/v1/jobs/{claimed.id}/result")
+
+    return run
 
 
 def _do_verify(db: Database, settings: Settings, claimed: Claim, progress: Progress) -> None:
@@ -333,10 +334,10 @@ def _do_verify(db: Database, settings: Settings, claimed: Claim, progress: Progr
     jobs.finish(db, claimed, result=result, result_url=f"/api/v1/jobs/{claimed.id}/result")
 
 
-HANDLERS: dict[str, Callable[[Database, Settings, Claim, Progress], None]] = {
+HANDLERS: dict[str, Handler] = {
     "match_run": _do_match_run,
-    "drawdown": _do_drawdown,
-    "siting": _do_siting,
+    "drawdown": _planner("planning", planning.drawdown),
+    "siting": _planner("ranking sites", planning.siting_analysis),
     "verify": _do_verify,
     "export": do_export,
 }

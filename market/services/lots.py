@@ -10,7 +10,7 @@ from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState, NotFound, Refusals
-from market.services.common import get, own_site
+from market.services.common import get, own_site_and_material
 from market.services.trade import rebalance_bids
 from market.tables import Contract, Lot, LotRevision, Site, utcnow
 
@@ -27,7 +27,6 @@ LOT_FIELDS = (
     "max_haul_km",
 )
 EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
-PRICE_LIMIT = fields.PRICE_LIMIT
 
 
 def _parse(
@@ -54,23 +53,8 @@ def _parse(
         "sampled_on": sampled_on,
         "available_from": available_from,
         "available_until": available_until,
-        "asking_price_cny_t": bad.check(
-            fields.number,
-            data,
-            "asking_price_cny_t",
-            required=False,
-            default=0.0,
-            minimum=-PRICE_LIMIT,
-            maximum=PRICE_LIMIT,
-        ),
-        "max_haul_km": bad.check(
-            fields.number,
-            data,
-            "max_haul_km",
-            required=False,
-            positive=True,
-            maximum=fields.MAX_HAUL_KM,
-        ),
+        "asking_price_cny_t": bad.check(fields.price, data, "asking_price_cny_t"),
+        "max_haul_km": bad.check(fields.max_haul_km, data),
     }
     bad.done()
     return values
@@ -80,10 +64,7 @@ def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
     actor.require("producer")
     fields.reject_unknown(data, LOT_FIELDS)
     bad = Refusals()
-    site_id = bad.check(fields.integer, data, "site_id")
-    material = bad.check(catalogue.material, data.get("material"))
-    if site_id is not None and not bad.errors:  # whose site: before the other fields
-        own_site(uow.session, actor, site_id, kind="yard")
+    site_id, material = own_site_and_material(uow.session, actor, data, bad, kind="yard")
     values = _parse(data, material, today=clock.today(), bad=bad)
     assert site_id is not None and material is not None
     lot = Lot(site_id=site_id, material=material, created_by=actor.user_id, **values)
@@ -110,8 +91,18 @@ def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     return lot
 
 
-def _snapshot(lot: Lot) -> dict[str, Any]:
-    return lot.model_dump(mode="json")
+def _keep_revision(uow: UnitOfWork, actor: Actor, lot: Lot, change: str) -> None:
+    """Keep the lot as it stands (its version and every field) before `change` alters it."""
+    assert lot.id is not None
+    uow.session.add(
+        LotRevision(
+            lot_id=lot.id,
+            version=lot.version,
+            snapshot=lot.model_dump(mode="json"),
+            changed_by=actor.user_id,
+            change=change,
+        )
+    )
 
 
 def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, Any]) -> Lot:
@@ -134,15 +125,7 @@ def update_lot(uow: UnitOfWork, actor: Actor, lot_id: int, data: Mapping[str, An
             values_tonnes=values["tonnes"],
             reserved=reserved,
         )
-    uow.session.add(
-        LotRevision(
-            lot_id=lot_id,
-            version=lot.version,
-            snapshot=_snapshot(lot),
-            changed_by=actor.user_id,
-            change="edit",
-        )
-    )
+    _keep_revision(uow, actor, lot, "edit")
     for key, value in values.items():
         setattr(lot, key, value)
     lot.version += 1
@@ -160,15 +143,7 @@ def withdraw_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     if lot.withdrawn_at is not None:
         uow.commit()
         return lot
-    uow.session.add(
-        LotRevision(
-            lot_id=lot_id,
-            version=lot.version,
-            snapshot=_snapshot(lot),
-            changed_by=actor.user_id,
-            change="withdraw",
-        )
-    )
+    _keep_revision(uow, actor, lot, "withdraw")
     lot.withdrawn_at = utcnow()
     lot.version += 1
     lot.updated_at = lot.withdrawn_at

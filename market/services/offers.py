@@ -10,7 +10,7 @@ from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound, Refusals
-from market.services.common import get, own_site
+from market.services.common import get, own_site_and_material
 from market.tables import Bid, Offer, Proposal, Site, utcnow
 
 OFFER_FIELDS = (
@@ -36,10 +36,7 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
     fields.reject_unknown(data, OFFER_FIELDS)
     # every bad field is refused at once
     bad = Refusals()
-    site_id = bad.check(fields.integer, data, "site_id")
-    material = bad.check(catalogue.material, data.get("material"))
-    if site_id is not None and not bad.errors:  # whose site: before the other fields
-        own_site(uow.session, actor, site_id, kind="plant")
+    site_id, material = own_site_and_material(uow.session, actor, data, bad, kind="plant")
     use_code = bad.check(fields.text, data, "use", max_length=40) or None
     spec: dict[str, Any] = {}
     if material is not None:
@@ -62,25 +59,12 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
                 )
             )
     capacity_t = bad.check(fields.tonnes, data, "capacity_t")
-    price_cny_t = bad.check(
-        fields.number,
-        data,
-        "price_cny_t",
-        required=False,
-        default=0.0,
-        minimum=-fields.PRICE_LIMIT,
-        maximum=fields.PRICE_LIMIT,
-    )
-    max_haul_km = bad.check(
-        fields.number,
-        data,
-        "max_haul_km",
-        required=False,
-        positive=True,
-        maximum=fields.MAX_HAUL_KM,
-    )
+    price_cny_t = bad.check(fields.price, data, "price_cny_t")
+    max_haul_km = bad.check(fields.max_haul_km, data)
     bad.done()
+    # done() raised if a required field was missing; the price defaults to 0.0
     assert site_id is not None and material is not None
+    assert capacity_t is not None and price_cny_t is not None
     offer = Offer(
         site_id=site_id,
         material=material,

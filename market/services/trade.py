@@ -79,6 +79,7 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
     )
     tonnes = bad.check(fields.tonnes, data, "tonnes", required=False) or proposal.tonnes
     bad.done()
+    assert price is not None  # required: done() raised without it
     if tonnes > proposal.tonnes + EPS:
         raise InvalidInput(
             "tonnes: {value:g} is more than the {proposal_tonnes:g} t proposed",
@@ -248,9 +249,9 @@ def withdraw_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
 
 def rebalance_bids(uow: UnitOfWork, lot: Lot, offer: Offer | None = None) -> None:
     """Put on hold the open bids that no longer fit the lot (or offer); revive held ones that do."""
-    touched = Proposal.lot_id == lot.id
+    touched = col(Proposal.lot_id) == lot.id
     if offer is not None:
-        touched = or_(touched, Proposal.offer_id == offer.id)
+        touched = or_(touched, col(Proposal.offer_id) == offer.id)
     rows = uow.session.exec(
         select(Bid, Proposal.lot_id, Proposal.offer_id)
         .join(Proposal, col(Proposal.id) == Bid.proposal_id)

@@ -223,7 +223,7 @@ def _last_logins(uow_session: Any, user_ids: list[int]) -> dict[int, Any]:
     rows = uow_session.exec(
         select(LoginAttempt.user_id, func.max(LoginAttempt.attempted_at))
         .where(col(LoginAttempt.user_id).in_(user_ids), col(LoginAttempt.succeeded))
-        .group_by(LoginAttempt.user_id)
+        .group_by(col(LoginAttempt.user_id))
     ).all()
     return dict(rows)
 

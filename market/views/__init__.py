@@ -21,6 +21,7 @@ from market.views.common import (
     ListFilter,
     count_of,
     list_sites,
+    page_plants,
     placed,
     site_public,
 )
@@ -46,6 +47,7 @@ from market.views.offers import (
     get_offer,
     list_offers,
     offer_public,
+    open_offers_at_sites,
     open_offers_by_site,
     page_offers,
 )
@@ -110,6 +112,7 @@ __all__ = [
     "list_offers",
     "list_proposals",
     "list_sites",
+    "page_plants",
     "lot_public",
     "lot_status",
     "lots_with_open_tonnes",
@@ -125,6 +128,7 @@ __all__ = [
     "page_contracts",
     "page_deliveries",
     "page_lots",
+    "open_offers_at_sites",
     "page_offers",
     "page_proposals",
     "placed",

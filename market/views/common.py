@@ -71,6 +71,22 @@ def list_sites(
     return [site_public(s, o) for s, o in rows]
 
 
+def page_plants(
+    session: Session, *, limit: int, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the plant directory (every plant: names and places are public), oldest first,
+    with the total counted by the database."""
+    q = (
+        select(Site, Organisation)
+        .join(Organisation, col(Organisation.id) == Site.organisation_id)
+        .where(Site.kind == "plant")
+    )
+    rows = session.exec(q.order_by(col(Site.id)).limit(limit).offset(offset)).all()
+    return [site_public(s, o) for s, o in rows], count_of(
+        session, q.with_only_columns(col(Site.id))
+    )
+
+
 def _known(material: str) -> bool:
     # a filter that can match nothing is not sent to the database: PostgreSQL refuses text
     # holding a NUL ("?material=%00" would be a 500)
@@ -126,7 +142,9 @@ def _material_is(column: Any, f: ListFilter) -> list[ColumnElement[bool]]:
     return [column == f.material if _known(f.material) else false()]
 
 
-def count_of(session: Session, q: Select[Any], params: dict[str, Any] | None = None) -> int:
+def count_of(
+    session: Session, q: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+) -> int:
     """How many rows `q` selects, counted by the database."""
     counted = select(func.count()).select_from(q.order_by(None).subquery())
     return int(session.connection().execute(counted, params or {}).scalar_one())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    Select,
     false,
     or_,
 )
@@ -29,6 +28,7 @@ from market.views.common import (
     count_of,
 )
 from market.views.rules import join_deal
+from market.wide import WideSelect
 
 
 def delivery_public(d: Delivery) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _delivery_query(
     delivery_id: int | None,
     f: ListFilter,
     to_plants_of: int | None,
-) -> Select[Any]:
+) -> WideSelect:
     Plant = aliased(Site)
     q = select(Delivery, Lot, Site, Plant).join(Contract, col(Contract.id) == Delivery.contract_id)
     q = join_deal(q, Contract.lot_id, Contract.offer_id, plant=Plant)
@@ -65,8 +65,8 @@ def _delivery_query(
     if actor.role not in OVERSEERS:
         q = q.where(
             or_(
-                Site.organisation_id == actor.organisation_id,
-                Plant.organisation_id == actor.organisation_id,
+                col(Site.organisation_id) == actor.organisation_id,
+                col(Plant.organisation_id) == actor.organisation_id,
             )
         )
     if to_plants_of is not None:
@@ -104,7 +104,7 @@ def page_deliveries(
             "recycler_id": plant.organisation_id,
         }
         out.append(row)
-    total = count_of(session, q.with_only_columns(Delivery.id)) if counted else -1
+    total = count_of(session, q.with_only_columns(col(Delivery.id))) if counted else -1
     return out, total
 
 

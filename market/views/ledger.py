@@ -101,7 +101,7 @@ def site_ledger(
     if month is not None:
         day = col(LedgerEntry.occurred_on)
         q = q.where(day >= month[0], day < month[1])
-    total = count_of(session, q.with_only_columns(LedgerEntry.id))
+    total = count_of(session, q.with_only_columns(col(LedgerEntry.id)))
     rows = session.exec(
         q.order_by(col(LedgerEntry.occurred_on).desc(), col(LedgerEntry.seq).desc())
         .limit(limit)
@@ -150,7 +150,7 @@ def _stock_effect_sql() -> Any:
     """`stock_effect`'s sign as SQL: a receipt's utilisation moves no stock."""
     return case(
         (
-            and_(LedgerEntry.kind == "utilisation", col(LedgerEntry.delivery_id).is_not(None)),
+            and_(col(LedgerEntry.kind) == "utilisation", col(LedgerEntry.delivery_id).is_not(None)),
             0.0,
         ),
         (col(LedgerEntry.kind).in_(_KINDS_WITH_SIGN[1]), 1.0),

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    Select,
     bindparam,
     or_,
 )
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from market import clock
 from market.auth import Actor
@@ -33,23 +33,24 @@ from market.views.rules import (
     open_lot_condition,
     shown_open_t,
 )
+from market.wide import WideSelect, wide
 
 
 @cache
-def _lot_listing() -> tuple[Select[Any], Any]:
+def _lot_listing() -> tuple[WideSelect, Any]:
     """The same rows as plain columns, for listings: building ORM objects for every row of
     every page view cost more than the query."""
     open_t, active = _lot_parts()
     q = join_yard(
-        select(
+        wide(
             *Lot.__table__.c,  # type: ignore[attr-defined]
-            Site.name.label("site_name"),  # type: ignore[attr-defined]
+            col(Site.name).label("site_name"),
             Site.prefecture,
             Site.county,
             Site.lat,
             Site.lon,
-            Organisation.id.label("org_id"),  # type: ignore[attr-defined]
-            Organisation.name.label("org_name"),  # type: ignore[attr-defined]
+            col(Organisation.id).label("org_id"),
+            col(Organisation.name).label("org_name"),
             open_t,
             active,
         ).select_from(Lot)
@@ -66,7 +67,7 @@ def _lot_statement(
     one: bool,
     status: str | None = None,
     dated: tuple[bool, bool] = (False, False),
-) -> Select[Any]:
+) -> WideSelect:
     """Each shape of the lot listing built once, with bind parameters for its values: the
     listing runs on most page views, and building the expression each time cost more than
     running it. Without `one` the statement is unordered and unlimited: `_lot_page` orders
@@ -74,7 +75,7 @@ def _lot_statement(
     q, open_t = _lot_listing()
     today = bindparam("today", type_=Date)
     open_now = open_lot_condition(open_t, today)
-    own = Site.organisation_id == bindparam("org")
+    own = col(Site.organisation_id) == bindparam("org")
     if scope == "producer":
         q = q.where(or_(own, open_now))
     elif scope == "public":
@@ -97,11 +98,11 @@ def _lot_statement(
 
 
 @cache
-def _lot_paged(*shape: Any) -> tuple[Select[Any], Select[Any]]:
+def _lot_paged(*shape: Any) -> tuple[WideSelect, SelectOfScalar[int]]:
     q = _lot_statement(*shape)
     rows = q.order_by(col(Lot.id).desc()).limit(bindparam("limit")).offset(bindparam("offset"))
     counted = select(func.count()).select_from(
-        q.with_only_columns(Lot.id).order_by(None).subquery()
+        q.with_only_columns(col(Lot.id)).order_by(None).subquery()
     )
     return rows, counted
 

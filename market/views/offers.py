@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -44,6 +45,17 @@ def offer_public(
     }
 
 
+def _visible_offers(actor: Actor, today: date) -> tuple[Any, Any]:
+    """The offers the actor may see, with their open capacity: recyclers their own, overseers
+    all, producers the open ones (the market's demand side is public, as on any exchange)."""
+    q, open_t = offers_with_open_capacity()
+    if actor.role == "recycler":
+        q = q.where(Site.organisation_id == actor.organisation_id)
+    elif actor.role == "producer":
+        q = q.where(open_offer_condition(open_t, today))
+    return q, open_t
+
+
 def page_offers(
     session: Session,
     actor: Actor,
@@ -57,29 +69,65 @@ def page_offers(
     """Recyclers see their own offers; overseers see all; producers see the open ones (the
     market's demand side is public, as on any exchange). Newest first, with the total."""
     today = today or clock.today()
-    q, open_t = offers_with_open_capacity()
-    if actor.role == "recycler":
-        q = q.where(Site.organisation_id == actor.organisation_id)
-    elif actor.role == "producer":
-        q = q.where(open_offer_condition(open_t, today))
+    q, open_t = _visible_offers(actor, today)
     q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
-    total = count_of(session, q.with_only_columns(Offer.id)) if counted else -1
-    return [offer_public(*row, today) for row in rows], total
+    total = count_of(session, q.with_only_columns(col(Offer.id))) if counted else -1
+    return [offer_public(o, s, org, t, today) for o, s, org, t in rows], total
+
+
+def open_offers_at_sites(
+    session: Session, actor: Actor, site_ids: Sequence[int], today: date | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """What each of these plants takes now, by material: how many open offers the actor may see
+    (as `page_offers` decides), their open and offered tonnes and their price range, summed by
+    the database: a page of the plant directory stays small however many offers a plant has."""
+    today = today or clock.today()
+    q, open_t = _visible_offers(actor, today)
+    q = (
+        q.with_only_columns(
+            Offer.site_id,
+            Offer.material,
+            func.count(),
+            func.sum(open_t),
+            func.sum(Offer.capacity_t),
+            func.min(Offer.price_cny_t),
+            func.max(Offer.price_cny_t),
+        )
+        .where(col(Offer.site_id).in_(list(site_ids)), open_offer_condition(open_t, today))
+        .group_by(col(Offer.site_id), col(Offer.material))
+        .order_by(col(Offer.site_id), col(Offer.material))
+    )
+    by_site: dict[int, list[dict[str, Any]]] = {}
+    for site_id, material, n, open_sum, offered, low, high in session.exec(q).all():
+        by_site.setdefault(site_id, []).append(
+            {
+                "material": material,
+                "offers": int(n),
+                "capacity_open_t": shown_open_t(float(open_sum)),
+                "capacity_t": float(offered),
+                "price_low_cny_t": float(low),
+                "price_high_cny_t": float(high),
+            }
+        )
+    return by_site
 
 
 def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
     """How many open offers each of the actor's plants has, counted by the database."""
     today = clock.today()
     q, open_t = offers_with_open_capacity()
-    q = (
-        q.with_only_columns(Offer.site_id, func.count())
-        .where(Site.organisation_id == actor.organisation_id, open_offer_condition(open_t, today))
+    per_site = (
+        q.with_only_columns(col(Offer.site_id), func.count())
+        .where(
+            col(Site.organisation_id) == actor.organisation_id,
+            open_offer_condition(open_t, today),
+        )
         .group_by(col(Offer.site_id))
     )
-    return {site_id: int(n) for site_id, n in session.exec(q).all()}
+    return {site_id: int(n) for site_id, n in session.execute(per_site).all()}
 
 
 def list_offers(
@@ -107,4 +155,5 @@ def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
     row = session.exec(q).first()
     if row is None:
         raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
-    return offer_public(*row, today)
+    offer, site, org, open_t = row
+    return offer_public(offer, site, org, open_t, today)

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     false,
     not_,
@@ -25,6 +24,7 @@ from market.tables import (
     Organisation,
     Site,
 )
+from market.wide import WideSelect, wide
 
 
 def lot_status(lot: Any, open_t: float, has_active: bool, today: date) -> str:
@@ -65,7 +65,7 @@ def _lot_parts() -> tuple[Any, Any]:
     return (Lot.tonnes - reserved).label("tonnes_open"), active.label("active_contracts")
 
 
-def join_yard(q: Select[Any], *, yard: Any = Site, producer: Any = Organisation) -> Select[Any]:
+def join_yard(q: WideSelect, *, yard: Any = Site, producer: Any = Organisation) -> WideSelect:
     """`q`, which selects from Lot, joined to the lot's yard and (unless None) its producer."""
     q = q.join(yard, col(yard.id) == Lot.site_id)
     if producer is not None:
@@ -73,7 +73,7 @@ def join_yard(q: Select[Any], *, yard: Any = Site, producer: Any = Organisation)
     return q
 
 
-def join_plant(q: Select[Any], *, plant: Any = Site, recycler: Any = Organisation) -> Select[Any]:
+def join_plant(q: WideSelect, *, plant: Any = Site, recycler: Any = Organisation) -> WideSelect:
     """`q`, which selects from Offer, joined to the offer's plant and (unless None) its
     recycler."""
     q = q.join(plant, col(plant.id) == Offer.site_id)
@@ -83,7 +83,7 @@ def join_plant(q: Select[Any], *, plant: Any = Site, recycler: Any = Organisatio
 
 
 def join_deal(
-    q: Select[Any],
+    q: WideSelect,
     lot_id: Any,
     offer_id: Any,
     *,
@@ -91,7 +91,7 @@ def join_deal(
     yard: Any = Site,
     producer: Any = None,
     recycler: Any = None,
-) -> Select[Any]:
+) -> WideSelect:
     """The six-way join behind every proposal, bid, contract and delivery: the row's lot, its
     yard and producer, the row's offer, its plant and recycler (a producer or recycler left None
     is not joined). `plant` is an alias of Site, as the yard is Site itself unless told."""
@@ -100,10 +100,10 @@ def join_deal(
 
 
 @cache
-def lots_with_open_tonnes() -> tuple[Select[Any], Any]:
+def lots_with_open_tonnes() -> tuple[WideSelect, Any]:
     """Lots as ORM objects with their open tonnes, for services that go on to use them."""
     open_t, active = _lot_parts()
-    q = join_yard(select(Lot, Site, Organisation, open_t, active).select_from(Lot))
+    q = join_yard(wide(Lot, Site, Organisation, open_t, active).select_from(Lot))
     return q, open_t
 
 
@@ -121,7 +121,7 @@ def _lot_status_is(status: str, open_t: Any, today: Any) -> ColumnElement[bool]:
     return and_(col(Lot.withdrawn_at).is_(None), not_(open_now), held)
 
 
-def open_lot_condition(open_t: Any, today: date) -> ColumnElement[bool]:
+def open_lot_condition(open_t: Any, today: date | ColumnElement[date]) -> ColumnElement[bool]:
     return and_(
         col(Lot.withdrawn_at).is_(None),
         open_t > 0,
@@ -130,7 +130,7 @@ def open_lot_condition(open_t: Any, today: date) -> ColumnElement[bool]:
 
 
 @cache
-def offers_with_open_capacity() -> tuple[Select[Any], Any]:
+def offers_with_open_capacity() -> tuple[WideSelect, Any]:
     reserved = reserved_sql(Contract.offer_id == Offer.id)
     open_t = (Offer.capacity_t - reserved).label("capacity_open")
     return join_plant(select(Offer, Site, Organisation, open_t)), open_t

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
-    Select,
     and_,
     false,
     true,
@@ -28,6 +27,7 @@ from market.tables import (
 )
 from market.views.common import _known
 from market.views.rules import join_deal
+from market.wide import WideSelect, wide
 
 
 def _require_overseer(actor: Actor) -> None:
@@ -75,7 +75,7 @@ def _run_headers(session: Session, where: Any, limit: int, offset: int = 0) -> l
     them (a national problem is megabytes of JSON, not read to be counted)."""
     t = MatchRun.__table__.c  # type: ignore[attr-defined]
     q = (
-        select(t.id, t.status, t.trigger, t.started_at, t.finished_at, t.totals, t.stats)
+        wide(t.id, t.status, t.trigger, t.started_at, t.finished_at, t.totals, t.stats)
         .where(where)
         .order_by(t.id.desc())
         .limit(limit)
@@ -119,11 +119,11 @@ PROPOSAL_SORTS = ("run", "cost", "-cost", "tonnes", "-tonnes", "distance", "-dis
 
 
 @cache
-def _proposal_select() -> Select[Any]:
+def _proposal_select() -> WideSelect:
     # plain columns, not ORM entities: proposals are listed by the hundred on every page view
     Plant = aliased(Site)
     Recycler = aliased(Organisation)
-    q = select(
+    q = wide(
         Proposal.id,
         Proposal.run_id,
         Proposal.lot_id,
@@ -135,18 +135,18 @@ def _proposal_select() -> Select[Any]:
         Proposal.margins,
         Lot.material,
         Lot.asking_price_cny_t,
-        Lot.created_at.label("lot_created_at"),  # type: ignore[attr-defined]
-        Offer.price_cny_t.label("offer_price_cny_t"),
-        Organisation.name.label("producer"),
-        Organisation.id.label("producer_id"),
-        Site.name.label("yard"),
-        Site.lat.label("yard_lat"),
-        Site.lon.label("yard_lon"),
-        Recycler.name.label("recycler"),
-        Recycler.id.label("recycler_id"),
-        Plant.name.label("plant"),
-        Plant.lat.label("plant_lat"),
-        Plant.lon.label("plant_lon"),
+        col(Lot.created_at).label("lot_created_at"),
+        col(Offer.price_cny_t).label("offer_price_cny_t"),
+        col(Organisation.name).label("producer"),
+        col(Organisation.id).label("producer_id"),
+        col(Site.name).label("yard"),
+        col(Site.lat).label("yard_lat"),
+        col(Site.lon).label("yard_lon"),
+        col(Recycler.name).label("recycler"),
+        col(Recycler.id).label("recycler_id"),
+        col(Plant.name).label("plant"),
+        col(Plant.lat).label("plant_lat"),
+        col(Plant.lon).label("plant_lon"),
     )
     return join_deal(
         q,
@@ -221,7 +221,7 @@ def match_run_public(
     left = extra[1] or []
     out["unmatched"] = left[unmatched[1] : unmatched[1] + unmatched[0]]
     out["unmatched_total"] = len(left)
-    where = Proposal.run_id == run_id
+    where = col(Proposal.run_id) == run_id
     out["proposals"] = proposal_rows(session, where, limit=proposals[0], offset=proposals[1])
     out["proposals_total"] = int(
         session.exec(select(func.count()).select_from(Proposal).where(where)).one()
@@ -246,14 +246,14 @@ def latest_run_id(session: Session) -> int | None:
 
 
 def _proposal_scope(actor: Actor, run_id: int, material: str | None = None) -> Any:
-    where = Proposal.run_id == run_id
+    where = col(Proposal.run_id) == run_id
     if actor.role == "recycler":
         plant_owner = _proposal_select().selected_columns.recycler_id
         where = and_(where, plant_owner == actor.organisation_id)
     elif actor.role == "producer":
-        where = and_(where, Site.organisation_id == actor.organisation_id)
+        where = and_(where, col(Site.organisation_id) == actor.organisation_id)
     if material:
-        where = and_(where, Lot.material == material if _known(material) else false())
+        where = and_(where, col(Lot.material) == material if _known(material) else false())
     return where
 
 

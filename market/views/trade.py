@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     false,
     or_,
@@ -41,6 +40,7 @@ from market.views.common import (
 )
 from market.views.deliveries import list_deliveries
 from market.views.rules import join_deal
+from market.wide import WideSelect, wide
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:
@@ -57,11 +57,11 @@ def bid_public(bid: Bid) -> dict[str, Any]:
 
 
 @cache
-def _bid_select() -> Select[Any]:
+def _bid_select() -> WideSelect:
     Recycler = aliased(Organisation)
     Plant = aliased(Site)
     q = (
-        select(
+        wide(
             Bid.id,
             Bid.proposal_id,
             Bid.organisation_id,
@@ -70,14 +70,14 @@ def _bid_select() -> Select[Any]:
             Bid.status,
             Bid.created_at,
             Bid.decided_at,
-            Lot.id.label("lot_id"),
-            Offer.id.label("offer_id"),
+            col(Lot.id).label("lot_id"),
+            col(Offer.id).label("offer_id"),
             Lot.material,
-            Site.name.label("yard"),
-            Site.organisation_id.label("producer_id"),
-            Recycler.name.label("recycler"),
-            Plant.name.label("plant"),
-            Proposal.tonnes.label("proposal_tonnes"),
+            col(Site.name).label("yard"),
+            col(Site.organisation_id).label("producer_id"),
+            col(Recycler.name).label("recycler"),
+            col(Plant.name).label("plant"),
+            col(Proposal.tonnes).label("proposal_tonnes"),
             Proposal.road_km,
             Proposal.haul_cost,
         )
@@ -92,7 +92,7 @@ def _bid_select() -> Select[Any]:
 def _bid_filter(f: ListFilter) -> list[ColumnElement[bool]]:
     out = [*_material_is(Lot.material, f), *_dated(col(Bid.created_at), f)]
     if f.status:
-        out.append(Bid.status == f.status if f.status in BID_STATUSES else false())
+        out.append(col(Bid.status) == f.status if f.status in BID_STATUSES else false())
     return out
 
 
@@ -152,9 +152,9 @@ def page_bids(
     """A page of the bids that concern the actor, newest first, and how many there are."""
     where = and_(_bid_scope(actor), *_bid_filter(f))
     if lot_id is not None:
-        where = and_(where, Lot.id == lot_id)
+        where = and_(where, col(Lot.id) == lot_id)
     rows = _bid_rows(session, where, limit=limit, offset=offset)
-    counted = _bid_select().with_only_columns(Bid.id).where(where)
+    counted = _bid_select().with_only_columns(col(Bid.id)).where(where)
     return rows, count_of(session, counted)
 
 
@@ -178,7 +178,7 @@ def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[
         raise NotFound(
             "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
         )
-    return _bid_rows(session, and_(_bid_scope(actor), Bid.proposal_id == proposal_id))
+    return _bid_rows(session, and_(_bid_scope(actor), col(Bid.proposal_id) == proposal_id))
 
 
 def contract_public(c: Contract) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def contract_public(c: Contract) -> dict[str, Any]:
 
 
 @cache
-def _contract_select() -> Select[Any]:
+def _contract_select() -> WideSelect:
     Plant = aliased(Site)
     Producer = aliased(Organisation)
     Recycler = aliased(Organisation)
@@ -212,7 +212,7 @@ def _contract_select() -> Select[Any]:
         .where(Delivery.contract_id == Contract.id, Delivery.status == "received")
         .scalar_subquery()
     )
-    q = select(
+    q = wide(
         Contract.id,
         Contract.bid_id,
         Contract.lot_id,
@@ -223,13 +223,13 @@ def _contract_select() -> Select[Any]:
         Contract.created_at,
         Contract.closed_at,
         Lot.material,
-        Site.name.label("yard"),
-        Site.id.label("yard_id"),
-        Producer.name.label("producer"),
-        Producer.id.label("producer_id"),
-        Plant.name.label("plant"),
-        Recycler.name.label("recycler"),
-        Recycler.id.label("recycler_id"),
+        col(Site.name).label("yard"),
+        col(Site.id).label("yard_id"),
+        col(Producer.name).label("producer"),
+        col(Producer.id).label("producer_id"),
+        col(Plant.name).label("plant"),
+        col(Recycler.name).label("recycler"),
+        col(Recycler.id).label("recycler_id"),
         sent.label("dispatched_t"),
         received.label("received_t"),
     ).order_by(col(Contract.id).desc())
@@ -286,12 +286,12 @@ def page_contracts(
     where = and_(true(), *_material_is(Lot.material, f), *_dated(col(Contract.created_at), f))
     if f.status:
         where = and_(
-            where, Contract.status == f.status if f.status in CONTRACT_STATUSES else false()
+            where, col(Contract.status) == f.status if f.status in CONTRACT_STATUSES else false()
         )
     rows = _contract_rows(session, actor, where, limit=limit, offset=offset)
     q = _contract_select()
     cols = q.selected_columns
-    counted = q.with_only_columns(Contract.id).where(where)
+    counted = q.with_only_columns(col(Contract.id)).where(where)
     if actor.role not in OVERSEERS:
         counted = counted.where(
             or_(

@@ -280,3 +280,23 @@ def test_a_status_filter_selects_in_the_database_what_each_row_says_it_is(who, p
     material = every[-1]["material"]
     got = every_row(operator, path, key, material=material)
     assert [r["id"] for r in got] == [r["id"] for r in every if r["material"] == material]
+
+
+def test_the_plant_directory_is_paged_and_sums_each_plants_open_offers_by_material(who):
+    recycler = who["recycler"]
+    whole = recycler.get("/plants", params={"limit": 200}).text
+    total = pager(whole)["total"]
+    assert total == whole.count("<tr>") - 1 > 5  # every plant on one long page, less the header
+    rows, offers = 0, 0
+    url: str | None = "/plants?limit=5"
+    while url:
+        html = recycler.get(url).text
+        figures = pager(html)
+        assert figures["total"] == total and figures["pages"] == -(-total // 5)
+        rows += html.count("<tr>") - 1
+        offers += sum(map(int, re.findall(r'class="offer-line" data-offers="(\d+)"', html)))
+        url = (links(html, "next") or [None])[0]
+    assert rows == total
+    # a recycler sees its own open offers, summed on their plants' rows, whatever the page
+    own = recycler.get("/api/v1/offers", params={"status": "open", "limit": 200}).json()
+    assert offers == own["total"] > 0

@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import select
 
 from market import audit
-from market.seals import load_or_create
+from market.audit import signatures
+from market.seals import load_or_create, signature_holds
 from market.services import reports
 from market.tables import Report, Seal
 from tests import builders as b
@@ -30,6 +31,12 @@ def sealed(db, key):
     """A yard with three approved months (January to March 2025) and an open April."""
     producer = b.actor(db, "producer")
     regulator = b.regulator(db)
+    yard = sealed_yard(db, producer, regulator, key)
+    return {"producer": producer, "regulator": regulator, "yard": yard}
+
+
+def sealed_yard(db, producer, regulator, key) -> int:
+    """A new yard of `producer`'s with January to March 2025 approved and sealed."""
     yard = b.site(db, producer, b.ANNING).id
     b.entry(db, producer, yard, "opening", 100_000, "2025-01-01")
     for month, day in (("01", 31), ("02", 28), ("03", 31)):
@@ -41,7 +48,7 @@ def sealed(db, key):
         with db.unit_of_work() as uow:
             reports.approve(uow, regulator, r.id, {}, key)
     b.entry(db, producer, yard, "generation", 4_000, "2025-04-30")
-    return {"producer": producer, "regulator": regulator, "yard": yard}
+    return yard
 
 
 def check(db, who, key):
@@ -169,3 +176,20 @@ def test_the_key_file_is_made_once_and_read_by_every_worker(tmp_path):
     second = load_or_create(path)
     assert first.key_id == second.key_id
     assert oct(path.stat().st_mode)[-3:] == "600"
+
+
+def test_a_signature_is_judged_the_same_with_or_without_the_private_key_at_hand(tmp_path):
+    key = load_or_create(tmp_path / "a.pem")
+    other = load_or_create(tmp_path / "b.pem")
+    text, signature = key.sign({"period": "2025-01"})
+    _, others = other.sign({"period": "2025-01"})
+    for signer in (None, key.private):
+        assert signature_holds(key.public, text, signature, signer)
+        assert not signature_holds(key.public, text.replace("01", "02"), signature, signer)
+        assert not signature_holds(key.public, text, others, signer)
+    # a private key offered for another public key is not taken for it
+    seal = (1, 1, "2025-01", 1, text, signature, other.key_id)
+    signatures._held.clear()
+    assert signatures.check({other.key_id: other.public}, [seal], {other.key_id: key.private}) == {
+        1: False
+    }

@@ -7,12 +7,12 @@ from datetime import UTC, time, timedelta
 import pytest
 from sqlmodel import func, select
 
-from market import seed_trucks
 from market.clock import CHINA
 from market.db import Database
 from market.integrity import verify_all
 from market.seed import seed_demo
-from market.seed_trucks import plate_letter
+from market.seed import trucks as seed_trucks
+from market.seed.trucks import plate_letter
 from market.tables import (
     Contract,
     Delivery,

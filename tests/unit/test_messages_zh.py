@@ -390,7 +390,7 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
             ("checkpoint site twice", [_head(site_id=3), _head(site_id=3, seq=2)], "heads[0]"),
         ]
     ),
-    # web/api.py
+    # web/api/common.py
     ("body utf-8", lambda: json_object(b"\xff{}"), "invalid start byte"),
     ("body json", lambda: json_object(b"{"), "body"),
     ("body object", lambda: json_object(b"[1]"), "list"),
@@ -503,7 +503,7 @@ CALLED += [
 ]
 
 
-# the papers (market/papers, market/statutory.py)
+# the papers (market/papers, market/statutory)
 CALLED += [
     ("statutory year", lambda: statutory.parse_period("abc"), "'abc'"),
     ("statutory year range", lambda: statutory.parse_period("1999"), "'1999'"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,12 +15,14 @@ from market.services import (
     deliveries,
 )
 from market.tables import Settlement
-from web.api import path_id, run_read, settings_of
-from web.market_pages.forms import BLANK, Form, is_htmx, listing, page, pick, posted, submit
+from web.api import run_read, settings_of
+from web.market_pages.forms import BLANK, Form, decide, is_htmx, listing, page
 from web.security import require_actor
 
 
-def _disputed_for(session: Any, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _disputed_for(
+    session: Session, actor: Actor, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The disputed deliveries the actor settles (either party) or watches (operator), each with
     the figures proposed so far."""
     mine = [
@@ -38,7 +40,7 @@ def _disputed_for(session: Any, actor: Actor, rows: list[dict[str, Any]]) -> lis
     return mine
 
 
-def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def settlements_of(session: Session, delivery_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The figures proposed for each disputed delivery (or decided by a regulator), oldest
     first."""
     if not delivery_ids:
@@ -63,7 +65,7 @@ def settlements_of(session: Any, delivery_ids: list[int]) -> dict[int, list[dict
     return out
 
 
-def _delivery_row(session: Any, actor: Actor, delivery_id: int) -> dict[str, Any] | None:
+def _delivery_row(session: Session, actor: Actor, delivery_id: int) -> dict[str, Any] | None:
     rows = views.list_deliveries(session, actor, None, delivery_id=delivery_id)
     return rows[0] if rows else None
 
@@ -101,7 +103,7 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
         for name, _ in RECEIPT_SECTIONS
     }
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         out: dict[str, Any] = {"filters": sections["received"].kept, "pagers": {}}
         for name, status in RECEIPT_SECTIONS:
             ls = sections[name]
@@ -130,18 +132,14 @@ async def receipts(request: Request) -> Response:
 
 
 async def delivery_receipt(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
     settings = settings_of(request)
-    form = await posted(request, f"receipt-{delivery_id}")
-    data = pick(form.values, ("received_tonnes", "note"))
-
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.confirm_receipt(uow, actor, delivery_id, data, settings),
+        "receipt",
+        ("received_tonnes", "note"),
+        lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
         then=lambda _result: "/receipts",
-        refused=_delivery_refused(
-            request, actor, delivery_id, "market/_receipt_form.html", _receipts_page
-        ),
+        refused=lambda actor, item, f: _delivery_refused(
+            request, actor, item, "market/_receipt_form.html", _receipts_page
+        )(f),
     )

@@ -24,10 +24,11 @@ from market.services import (
     documents,
 )
 from web import flash, i18n, paging
-from web.api import db_of, run_uow, settings_of
+from web.api import db_of, path_id, run_uow, settings_of
 from web.i18n import translate
+from web.paging import Pager, Paging
 from web.render import lang_of, render
-from web.security import CSRF_FIELD, check_csrf
+from web.security import CSRF_FIELD, check_csrf, require_actor
 
 REFUSALS = (InvalidInput, Conflict)
 
@@ -129,7 +130,7 @@ def done(request: Request, url: str, result: Any = None) -> Response:
 def _input_for(field_name: str | None, form: Form) -> str:
     """The input a refusal belongs beside: the field itself, or the first input under it
     (`spec.caso4_2h2o_pct` -> `spec.caso4_2h2o_pct.min`); "_" for the form as a whole."""
-    if field_name in form.values:
+    if field_name is not None and field_name in form.values:
         return field_name
     if field_name:
         for name in form.values:
@@ -162,6 +163,54 @@ async def submit(
             errors.setdefault(_input_for(each.field, form), refusal(request, each))
         return await refused(Form(form.values, errors, form.id))
     return done(request, then(result), result)
+
+
+async def decide(
+    request: Request,
+    form_name: str,
+    fields: Iterable[str],
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+) -> Response:
+    """A form about the item the path names (form id `{form_name}-{id}`): its `fields` go to
+    `write(uow, actor, id, data)`; a refusal re-renders the form (`refused(actor, id, form)`)."""
+    actor = await require_actor(request)
+    item = path_id(request)
+    form = await posted(request, f"{form_name}-{item}")
+    data = pick(form.values, fields)
+    return await submit(
+        request,
+        form,
+        lambda uow: write(uow, actor, item, data),
+        then=then,
+        refused=lambda f: refused(actor, item, f),
+    )
+
+
+async def record_with_evidence(
+    request: Request,
+    form_id: str,
+    fields: Iterable[str],
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    *,
+    then: Callable[[Any], str],
+    refused: Callable[[Actor, Form], Awaitable[Response]],
+) -> Response:
+    """A form about the yard the path names that cites a document (`evidence_file`, uploaded in
+    the same unit of work): its `fields` and the evidence go to `write(uow, actor, id, data)`."""
+    actor = await require_actor(request)
+    site_id = path_id(request)
+    form, upload = await posted_with_file(request, "evidence_file", form_id)
+    data = pick(form.values, fields)
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: UnitOfWork) -> Any:
+        evidence = uploaded_evidence(uow, actor, form, upload, limit)
+        return write(uow, actor, site_id, data | {"evidence": evidence})
+
+    return await submit(request, form, call, then=then, refused=lambda f: refused(actor, f))
 
 
 async def act(
@@ -243,12 +292,12 @@ class Listing:
     """A list's request, checked: which page, filtered how, and the filters as sent (kept in
     the pager's links and the filter form)."""
 
-    paging: paging.Paging
+    paging: Paging
     filter: views.ListFilter
     kept: dict[str, str]
 
-    def pager(self, path: str, total: int, shown: int, **kw: Any) -> paging.Pager:
-        return paging.Pager(path, total, self.paging, shown, self.kept, **kw)
+    def pager(self, path: str, total: int, shown: int, **kw: Any) -> Pager:
+        return Pager(path, total, self.paging, shown, self.kept, **kw)
 
 
 def listing(

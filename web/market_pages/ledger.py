@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from market import clock, exports, views
 from market.auth import Actor
 from market.catalogue import catalogue
-from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.services import (
     export_jobs,
@@ -24,11 +24,8 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     page,
-    pick,
-    posted_with_file,
-    submit,
+    record_with_evidence,
     translator,
-    uploaded_evidence,
 )
 from web.render import lang_of
 from web.security import check_csrf, require_actor
@@ -80,7 +77,7 @@ async def _ledger_page(
     pg = paging.parse(request.query_params, default_limit=100, max_limit=500)
     wanted = _ledger_filters(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         yards_ = views.list_sites(session, actor, kind="yard")
         chosen = site_id if site_id is not None else (yards_[0]["id"] if yards_ else None)
         book = (
@@ -161,20 +158,12 @@ async def ledger_export(request: Request) -> Response:
 
 
 async def ledger_post(request: Request) -> Response:
-    actor = await require_actor(request)
     site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file")
-    data = pick(form.values, ("kind", "material", "tonnes", "occurred_on", "document"))
-    limit = settings_of(request).max_upload_bytes
-
-    def call(uow: UnitOfWork) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return ledger.post_entry(uow, actor, site_id, data | {"evidence": evidence})
-
-    return await submit(
+    return await record_with_evidence(
         request,
-        form,
-        call,
+        "",
+        ("kind", "material", "tonnes", "occurred_on", "document"),
+        ledger.post_entry,
         then=lambda _entry: f"/ledger?site={site_id}",
-        refused=lambda f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
     )

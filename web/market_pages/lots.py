@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -50,7 +51,7 @@ LOT_EDIT_FIELDS = tuple(f for f in LOT_FIELDS if f not in ("site_id", "material"
 async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
     ls = listing(request, views.LOT_STATUSES)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
         return {
             "lots": rows,
@@ -102,7 +103,7 @@ async def _lot_page(
 ) -> Response:
     settings = settings_of(request)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         lot = views.get_lot(session, actor, lot_id)
         owner = actor.role == "producer" and lot["organisation_id"] == actor.organisation_id
         ctx: dict[str, Any] = {"lot": lot, "owner": owner, "history": [], "bids": []}

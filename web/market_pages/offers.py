@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -69,7 +70,7 @@ def _spec_defaults(material: str, use: str) -> dict[str, str]:
 async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
     ls = listing(request, views.OFFER_STATUSES)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_offers(session, actor, ls.filter, **ls.paging.window())
         return {
             "offers": rows,

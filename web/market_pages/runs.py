@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +31,7 @@ log = logging.getLogger("wastematch.pages")
 async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     pg = paging.parse(request.query_params, default_limit=50, max_limit=200)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         runs = views.list_match_runs(session, actor, **pg.window())
         total = views.count_match_runs(session, actor)
         return {

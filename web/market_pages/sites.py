@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +19,7 @@ from web.security import require_actor
 
 
 async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows = views.list_sites(session, actor, kind=kind)
         if kind == "yard":  # yards keep ledgers; plants post offers
             stock = views.stock_by_site(session, [r["id"] for r in rows])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -24,6 +25,7 @@ from web.market_pages.forms import (
     REFUSALS,
     Form,
     act,
+    decide,
     done,
     is_htmx,
     listing,
@@ -40,7 +42,7 @@ from web.security import require_actor
 async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
     ls = listing(request, views.BID_STATUSES)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_bids(session, actor, ls.filter, **ls.paging.window())
         ctx = {
             "bids": rows,
@@ -103,7 +105,7 @@ async def bid_withdraw(request: Request) -> Response:
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     ls = listing(request, views.CONTRACT_STATUSES)
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
         disputed, _ = views.page_deliveries(
             session, actor, None, views.ListFilter(status="disputed"), limit=200
@@ -126,7 +128,7 @@ async def contracts(request: Request) -> Response:
 async def _contract_page(
     request: Request, actor: Actor, contract_id: int, form: Form = BLANK
 ) -> Response:
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         c = views.get_contract(session, actor, contract_id)
         return {"c": c, "disputed": _disputed_for(session, actor, c["deliveries"])}
 
@@ -158,19 +160,15 @@ async def contract_dispatch(request: Request) -> Response:
 
 
 async def delivery_resolve(request: Request) -> Response:
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
-    form = await posted(request, f"resolve-{delivery_id}")
-    data = pick(form.values, ("accepted_tonnes", "note"))
-
-    return await submit(
+    return await decide(
         request,
-        form,
-        lambda uow: deliveries.resolve_dispute(uow, actor, delivery_id, data),
+        "resolve",
+        ("accepted_tonnes", "note"),
+        deliveries.resolve_dispute,
         then=lambda d: f"/contracts/{d.contract_id}",
-        refused=_delivery_refused(
-            request, actor, delivery_id, "market/_resolve_form.html", _contracts_page
-        ),
+        refused=lambda actor, item, f: _delivery_refused(
+            request, actor, item, "market/_resolve_form.html", _contracts_page
+        )(f),
     )
 
 
@@ -183,7 +181,7 @@ async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) ->
         request, default_limit=20, max_limit=100, sorts=PROPOSAL_SORTS, default_sort="cost"
     )
 
-    def read(session: Any) -> dict[str, Any]:
+    def read(session: Session) -> dict[str, Any]:
         run_id = views.latest_run_id(session)
         rows, total = views.page_proposals(
             session,

@@ -11,7 +11,7 @@ two must have one of them removed by hand before this migration runs.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from market import seed_trucks
 from market.clock import CHINA
+from market.seed import trucks as seed_trucks
 
 PLATE = re.compile(r"云[A-HJ-NP-S]·[0-9A-HJ-NP-Z]{5}")
 AT = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)

@@ -1,23 +1,11 @@
-"""The divisible match on dense problems: cheap distances for the arcs, exact ones where they
-decide anything, and a min-cost flow over the nearest arcs priced against all of them.
+"""The dense path's distances: every eligible arc with a cheap road km (Andoyer-Lambert ×
+circuity), exact (Karney's) where it decides eligibility or is asked for (`DenseArcs.refine`).
 
-Same arcs, same integer costs, same optimum as `eligible_arcs` + `build_network` over every arc:
-
-- Distances. Every candidate pair gets the Andoyer-Lambert distance (`geo.distance`), within
-  `andoyer_error_km` of Karney's geodesic, vectorised over blocks of lots × plants after a
-  dot-product pre-filter on the auxiliary sphere. A pair within that error band of its haul limit
-  gets the exact geodesic (the same `geodesic_km_bulk` call as the reference path), so the arc
-  set is exactly `eligible_arcs`'. Road km stays approximate on the other arcs until something
-  reads it: arcs in the network, matched arcs, the arcs an explanation names, the dearest arc.
-- Solve. The network starts from each lot's `NEAREST` and each plant's `NEAREST_LOTS` nearest
-  arcs, costed exactly (nodes, capacities, resolution and penalty are those of the network of
-  all arcs). After each solve, node potentials (shortest distances in the residual network, by
-  Bellman-Ford) price every other arc; an arc whose reduced cost may be negative under its
-  distance's error gets its exact cost, and those with a negative one join the network (with
-  the cheapest others, see `EXTRA_SHARE`). When none is left the potentials prove the flow
-  optimal for the network of all arcs (complementary slackness), which has the same optimum
-  value as the reference: the same weighted tonnes and the same integer haul cost. Where several
-  flows reach it, the one returned may differ from the reference path's.
+Every candidate pair gets the Andoyer-Lambert distance (`geo.distance`), within
+`andoyer_error_km` of Karney's geodesic, vectorised over blocks of lots × plants after a
+dot-product pre-filter on the auxiliary sphere. A pair within that error band of its haul limit
+gets the exact geodesic (the same `geodesic_km_bulk` call as the reference path), so the arc
+set is exactly `eligible_arcs`'.
 """
 
 from __future__ import annotations
@@ -26,11 +14,9 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from time import perf_counter
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow
 
 from geo.distance import (
     ANDOYER_ABS_ERROR_KM,
@@ -41,11 +27,8 @@ from geo.distance import (
     andoyer_lambert_km,
     reduced_latitude,
 )
-from matching.eligibility import Arcs, SpecTable
-from matching.explain import NAMED_PLANTS
+from matching.eligibility import Arcs, SpecTable, by_material, entry_rows
 from matching.index import FloatArray, IntArray, ProblemIndex
-from matching.model import Status
-from matching.network import Network, Restriction, build_network, with_haul_arcs
 
 BoolArray = NDArray[np.bool_]
 
@@ -55,8 +38,6 @@ NEAREST_LOTS = 16
 """And each plant's nearest lots for a material: the arcs an optimum uses are far more often
 among a plant's few nearest lots than among a lot's few nearest plants, because plants are
 what is scarce."""
-EXTRA_SHARE = 20
-"""With the arcs of negative reduced cost the cheapest others join, up to 1/20 of the network."""
 BLOCK_PAIRS = 1 << 21
 """Lots × plants compared at once (16 MB of dot products)."""
 _DOT_SLACK = 1e-12
@@ -157,21 +138,13 @@ def dense_eligible_arcs(
     fac_reach = _cos_reach(index.fac_limit, circuity)
     materials: list[_Material] = []
     tasks: list[tuple[int, int, int]] = []
-    for material in range(len(index.materials)):
-        lots = np.flatnonzero((index.lot_material == material) & (index.lot_tonnes > 0))
-        table = SpecTable.build(index, material)
-        if lots.size == 0 or table.accepts.size == 0:
-            continue
-        acc_fac = index.acc_facility[table.accepts]
-        facilities, first_row, per_facility = np.unique(
-            acc_fac, return_index=True, return_counts=True
-        )
+    for lots, table, facilities, first_row, per_facility in by_material(index):
         m = _Material(
-            lots=lots,
-            table=table,
-            facilities=facilities,
-            first_row=first_row,
-            per_facility=per_facility,
+            lots,
+            table,
+            facilities,
+            first_row,
+            per_facility,
             assays=(assays := table.assays([index.problem.lots[int(i)] for i in lots])),
             columns=_columns(table, assays),
             vectors_t=np.ascontiguousarray(fac_vec[facilities].T),
@@ -260,17 +233,13 @@ def _block(
     seen[fi, li] = road
     if block.size > nearest_lots:
         seen = np.partition(seen, nearest_lots - 1, axis=1)[:, :nearest_lots]
-    # As in `eligible_arcs`: one pair per accept entry of the facility for this material (a
-    # facility's entries are contiguous in the table), then the specs.
-    repeat = m.per_facility[fi]
-    if int(repeat.max(initial=1)) > 1:
-        offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-        table_rows = np.repeat(m.first_row[fi], repeat) + offsets
+    # As in `eligible_arcs`: one pair per accept entry of the facility for this material, then
+    # the specs.
+    repeat, table_rows = entry_rows(m.per_facility, m.first_row, fi)
+    if repeat is not None:
         li = np.repeat(li, repeat)
         road = np.repeat(road, repeat)
         is_exact = np.repeat(is_exact, repeat)
-    else:
-        table_rows = m.first_row[fi]
     ok = _passes(m, block[li], table_rows)
     li, road = li[ok], road[ok]
     part = (
@@ -364,193 +333,3 @@ def _merge_by_lot(
         exact[at] = p_exact
         first[at] = p_first
     return Arcs(lot, accept, road, candidates), exact, first
-
-
-# --------------------------------------------------------------------------- solve
-
-
-@dataclass(frozen=True)
-class DenseSolution:
-    dense: DenseArcs
-    network: Network
-    """The last (restricted) network."""
-    status: Status
-    solver_status: str
-    flow: IntArray
-    """Tonnes on every eligible arc, in `Arcs` order."""
-    rounds: int
-    """Solves until no arc outside the network had a negative reduced cost."""
-    full_network_arcs: int
-    """Arcs of the network over every eligible arc, as the reference path builds it."""
-    built: float
-    """`perf_counter()` when the arcs were built (the rest is solving and pricing)."""
-
-
-def solve_dense(
-    index: ProblemIndex,
-    circuity: float,
-    nearest: int = NEAREST,
-    nearest_lots: int = NEAREST_LOTS,
-) -> DenseSolution:
-    dense = dense_eligible_arcs(index, circuity, nearest, nearest_lots)
-    built = perf_counter()
-    arcs = dense.arcs
-    cost = index.cost_per_t_km
-    # The dearest arc, exactly: only arcs whose upper bound reaches the largest lower bound can be.
-    band = dense.band_km(slice(None))
-    if arcs.size:
-        dense.refine(index, np.flatnonzero(arcs.road_km + band >= (arcs.road_km - band).max()))
-        top = float(arcs.road_km[dense.exact].max()) * cost
-    else:
-        top = 0.0
-    keep = np.flatnonzero(dense.nearest)
-    none = np.zeros(0, dtype=np.int64)
-    frame = build_network(index, arcs, Restriction(none, np.zeros(0), top))
-    flow = np.zeros(arcs.size, dtype=np.int64)
-    rounds = 0
-    lower: IntArray | None = None
-    while True:
-        rounds += 1
-        dense.refine(index, keep)
-        network = with_haul_arcs(frame, index, arcs, keep)
-        status, solver_status, flows = _run(network)
-        flow[:] = 0
-        if status == "infeasible" or arcs.size == 0:
-            break
-        flow[keep] = flows[: keep.size]
-        potential = _potentials(network, flows)
-        if lower is None:
-            # Fixed over the rounds: the nodes of each arc and a lower bound of its cost.
-            tail = network.lot_node[arcs.lot]
-            head = network.accept_node[arcs.accept]
-            unit = network.integer.cny_per_unit
-            floor_cost = np.ceil(((arcs.road_km - band) * cost) / unit - 0.5 - 1e-6)
-            lower = np.clip(floor_cost, 0, None).astype(np.int64)
-            del floor_cost
-        outside = np.ones(arcs.size, dtype=np.bool_)
-        outside[keep] = False
-        reduced = lower + potential[tail] - potential[head]
-        suspect = np.flatnonzero(outside & (reduced < 0))
-        if suspect.size == 0:
-            break
-        dense.refine(index, suspect)
-        exact_cost = network.integer.haul_of(arcs.road_km[suspect] * cost)
-        lower[suspect] = exact_cost
-        entering = suspect[exact_cost + potential[tail[suspect]] - potential[head[suspect]] < 0]
-        if entering.size == 0:
-            break
-        # The arcs priced just above zero tend to price below it once these join: take the
-        # cheapest of them too, so that the next solve is more often the last.
-        spare = np.flatnonzero(outside & (reduced >= 0))
-        extra = min(spare.size, max(entering.size, keep.size // EXTRA_SHARE))
-        if extra:
-            spare = spare[np.argpartition(reduced[spare], extra - 1)[:extra]]
-        del reduced, outside
-        keep = np.union1d(keep, np.concatenate((entering, spare[:extra])))
-    full_arcs = arcs.size + network.num_arcs - network.num_haul_arcs
-    return DenseSolution(dense, network, status, solver_status, flow, rounds, full_arcs, built)
-
-
-_STATUS: dict[int, Status] = {
-    int(min_cost_flow.SimpleMinCostFlow.OPTIMAL): "optimal",
-    int(min_cost_flow.SimpleMinCostFlow.FEASIBLE): "feasible",
-}
-
-
-def _run(network: Network) -> tuple[Status, str, IntArray]:
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        network.tails, network.heads, network.capacities, network.costs
-    )
-    smcf.set_nodes_supplies(np.arange(network.num_nodes, dtype=np.int32), network.supplies)
-    solver_status = smcf.solve()
-    status = _STATUS.get(int(solver_status), "infeasible")
-    if status == "infeasible":
-        return status, solver_status.name, np.zeros(network.num_arcs, dtype=np.int64)
-    flows = np.asarray(smcf.flows(np.arange(network.num_arcs, dtype=np.int32)), dtype=np.int64)
-    return status, solver_status.name, flows
-
-
-def _potentials(network: Network, flows: IntArray) -> IntArray:
-    """Node potentials π with c + π(tail) − π(head) ≥ 0 on every arc of the residual network:
-    shortest distances from a virtual root joined to every node at cost 0 (Bellman-Ford, all
-    arcs relaxed at once each pass; an optimal flow leaves no negative cycle)."""
-    forward = flows < network.capacities
-    backward = flows > 0
-    tails = np.concatenate((network.tails[forward], network.heads[backward])).astype(np.int64)
-    heads = np.concatenate((network.heads[forward], network.tails[backward])).astype(np.int64)
-    costs = np.concatenate((network.costs[forward], -network.costs[backward]))
-    order = np.argsort(heads, kind="stable")
-    tails, heads, costs = tails[order], heads[order], costs[order]
-    targets, starts = np.unique(heads, return_index=True)
-    distance = np.zeros(network.num_nodes, dtype=np.int64)
-    for _ in range(network.num_nodes + 1):
-        best = np.minimum.reduceat(distance[tails] + costs, starts)
-        better = best < distance[targets]
-        if not better.any():
-            return distance
-        distance[targets[better]] = best[better]
-    raise RuntimeError("negative cycle in the residual network of an optimal flow")
-
-
-def refine_for_report(index: ProblemIndex, dense: DenseArcs, flow: IntArray) -> None:
-    """Make exact every road km the result reports or ranks by: matched arcs, and for each lot
-    left short, enough of its nearest arcs that `Explainer` names and orders the same plants as
-    it would with every distance exact.
-
-    `Explainer` names a lot's `NAMED_PLANTS` nearest arcs among those with no spare capacity and
-    among those with some. If the first five of a group by approximate km end at t, the exact
-    fifth is within t + b (b: the largest error band), so every arc that may be among the exact
-    first five has approximate km − its band ≤ t + b; those become exact. Every other arc stays
-    above t + b in the mixed array, behind all of them, and the order among them is exact."""
-    arcs = dense.arcs
-    dense.refine(index, np.flatnonzero(flow > 0))
-    matched = np.bincount(arcs.lot, weights=flow, minlength=index.num_lots)
-    start = arcs.by_lot(index.num_lots)
-    short = (index.lot_tonnes - matched > 0) & (start[1:] > start[:-1])
-    if not short.any():
-        return
-    acc_used = np.bincount(arcs.accept, weights=flow, minlength=index.num_accepts)
-    fac_used = np.bincount(
-        index.acc_facility[arcs.accept], weights=flow, minlength=len(index.problem.facilities)
-    )
-    acc_spare = index.acc_capacity - acc_used
-    fac_spare = (index.fac_capacity - fac_used)[index.acc_facility]
-    mine = np.flatnonzero(short[arcs.lot])
-    accept = arcs.accept[mine]
-    full = np.minimum(acc_spare[accept], fac_spare[accept]) < 1
-    road = arcs.road_km[mine]
-    band = dense.band_km(mine)
-    widest = float(band.max(initial=0.0))
-    reach = np.full(mine.size, -np.inf)
-    for group in (full, ~full):
-        rows = mine[group]
-        last = _kth_or_last(arcs.lot[rows], road[group], NAMED_PLANTS, index.num_lots)
-        reach = np.maximum(reach, last[arcs.lot[mine]])
-    dense.refine(index, mine[road - band <= reach + widest])
-
-
-def _kth_or_last(lot: IntArray, road: FloatArray, k: int, num_lots: int) -> FloatArray:
-    """Per lot: its k-th smallest `road`, or its largest when it has fewer; −inf with none.
-    `lot` is sorted."""
-    out = np.full(num_lots, -np.inf)
-    if lot.size == 0:
-        return out
-    first = np.flatnonzero(np.diff(lot, prepend=-1))  # runs of a sorted array, without sorting
-    lots = lot[first]
-    count = np.diff(first, append=lot.size)
-    place = np.arange(lot.size) - np.repeat(first, count)
-    row = np.repeat(np.arange(lots.size), count)
-    width = int(count.max())
-    chunk = max(1, (1 << 22) // width)
-    for begin in range(0, lots.size, chunk):
-        end = min(begin + chunk, lots.size)
-        take = (row >= begin) & (row < end)
-        padded = np.full((end - begin, width), np.inf)
-        padded[row[take] - begin, place[take]] = road[take]
-        largest = np.where(np.isfinite(padded), padded, -np.inf).max(axis=1)
-        if width >= k:
-            kth = np.partition(padded, k - 1, axis=1)[:, k - 1]
-            largest = np.minimum(kth, largest)
-        out[lots[begin:end]] = largest
-    return out

@@ -1,0 +1,355 @@
+"""The shared pieces of the OpenAPI document: the atoms, `obj`/`ref`, and the component schemas
+of the market's own surface (other API modules register theirs through `web.openapi.register`).
+
+Request schemas list exactly the fields the services accept (`additionalProperties: false`, as
+the services refuse unknown fields), so clients and fuzzers generated from this document send
+what the server really takes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from market.ledger import PRODUCER_KINDS
+from market.tables import LEDGER_KINDS, ROLES
+
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+STR = {"type": "string"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+TONNES = {"type": "number", "exclusiveMinimum": 0, "maximum": 1e9}
+PRICE = {"type": "number", "minimum": -100000, "maximum": 100000}
+HAUL = {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 5000}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(
+    props: dict[str, Any], required: list[str] | None = None, *, closed: bool = True
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+QUALITY = {"type": "object", "additionalProperties": NUM, "maxProperties": 100}
+BOUND = obj({"min": NUM, "max": NUM})
+SPEC = {"type": "object", "additionalProperties": BOUND, "maxProperties": 100}
+
+# what a producer may set on a lot, at posting and when editing it
+LOT_EDITABLE: dict[str, Any] = {
+    "tonnes": TONNES,
+    "quality": QUALITY,
+    "lab_report": {"type": "string", "maxLength": 200},
+    "sampled_on": nullable(DATE),
+    "available_from": nullable(DATE),
+    "available_until": nullable(DATE),
+    "asking_price_cny_t": nullable(PRICE),
+    "max_haul_km": HAUL,
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj(
+        {
+            "error": obj(
+                {
+                    "code": STR,
+                    "message": STR,
+                    "field": STR,
+                    # the refusal's data: field, value, limits, ids (docs/api.md "Errors")
+                    "params": {"type": "object"},
+                    # every bad field when there were several
+                    "errors": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "field": STR,
+                                "code": STR,
+                                "message": STR,
+                                "params": {"type": "object"},
+                            },
+                            ["code", "message"],
+                            closed=False,
+                        ),
+                    },
+                },
+                ["code", "message"],
+                closed=False,
+            )
+        },
+        ["error"],
+        closed=False,
+    ),
+    "TokenRequest": obj(
+        {
+            "username": {"type": "string", "minLength": 1},
+            "password": {"type": "string", "minLength": 1},
+            "name": STR,
+        },
+        ["username", "password"],
+    ),
+    "Token": obj(
+        {"token": STR, "id": INT, "token_type": STR, "expires_at": nullable(DATETIME)},
+        closed=False,
+    ),
+    "PasswordChange": obj(
+        {
+            "current_password": {"type": "string", "minLength": 1},
+            "new_password": {"type": "string", "minLength": 10},
+        },
+        ["current_password", "new_password"],
+    ),
+    "User": obj(
+        {
+            "id": INT,
+            "username": STR,
+            "role": {"type": "string", "enum": list(ROLES)},
+            "organisation_id": INT,
+            "organisation": STR,
+            "email": nullable(STR),
+            "active": {"type": "boolean"},
+            "must_change_password": {"type": "boolean"},
+            "last_login_at": nullable(DATETIME),
+            "created_at": DATETIME,
+            "one_time_password": {
+                "type": "string",
+                "description": "only in the answer that made it (create without a password, "
+                "reset-password); shown once, to be changed at the next login",
+            },
+        },
+        closed=False,
+    ),
+    "UserCreate": obj(
+        {
+            "username": {"type": "string", "minLength": 2, "maxLength": 80},
+            "role": {"type": "string", "enum": list(ROLES)},
+            "organisation": {"type": "string", "minLength": 1, "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "password": {
+                "type": "string",
+                "minLength": 10,
+                "description": "omit it for a one-time password in the answer",
+            },
+        },
+        ["username", "role", "organisation"],
+    ),
+    "Login": obj({"at": DATETIME, "address": STR, "success": {"type": "boolean"}}, closed=False),
+    "Me": obj(
+        {"id": INT, "username": STR, "role": STR, "organisation_id": INT, "organisation": STR},
+        closed=False,
+    ),
+    "SiteCreate": obj(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "kind": {"type": "string", "enum": ["yard", "plant"]},
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        },
+        ["name", "lat", "lon"],
+    ),
+    "Site": obj(
+        {
+            "id": INT,
+            "name": STR,
+            "kind": STR,
+            "lat": NUM,
+            "lon": NUM,
+            "prefecture": STR,
+            "county": STR,
+        },
+        closed=False,
+    ),
+    "LotCreate": obj(
+        {"site_id": INT, "material": STR, **LOT_EDITABLE}, ["site_id", "material", "tonnes"]
+    ),
+    "LotUpdate": obj(LOT_EDITABLE),
+    "Lot": obj(
+        {
+            "id": INT,
+            "site_id": INT,
+            "material": STR,
+            "tonnes": NUM,
+            "tonnes_open": NUM,
+            "quality": QUALITY,
+            "available_from": DATE,
+            "available_until": nullable(DATE),
+            "asking_price_cny_t": NUM,
+            "status": {"type": "string", "enum": ["open", "reserved", "closed", "withdrawn"]},
+        },
+        closed=False,
+    ),
+    "OfferCreate": obj(
+        {
+            "site_id": INT,
+            "material": STR,
+            "use": nullable({"type": "string", "maxLength": 40}),
+            "capacity_t": TONNES,
+            "period_start": nullable(DATE),
+            "period_end": nullable(DATE),
+            "spec": SPEC,
+            "price_cny_t": nullable(PRICE),
+            "max_haul_km": HAUL,
+        },
+        ["site_id", "material", "capacity_t"],
+    ),
+    "Offer": obj(
+        {
+            "id": INT,
+            "site_id": INT,
+            "material": STR,
+            "capacity_t": NUM,
+            "capacity_open_t": NUM,
+            "period_start": DATE,
+            "period_end": DATE,
+            "spec": SPEC,
+            "price_cny_t": NUM,
+            "max_haul_km": nullable(NUM),
+        },
+        closed=False,
+    ),
+    "MatchParams": obj(
+        {
+            "cost_per_t_km": {"type": "number", "minimum": 0},
+            "circuity": {"type": "number", "minimum": 1},
+            "priorities": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0},
+            },
+            "mode": {"type": "string", "enum": ["divisible", "min_shipment"]},
+            "min_shipment_t": {"type": "number", "minimum": 0},
+            "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300},
+            "co2_kg_per_t_km": {"type": "number", "minimum": 0},
+        }
+    ),
+    "MatchRunRequest": obj({"params": ref("MatchParams")}),
+    "Proposal": obj(
+        {
+            "id": INT,
+            "lot_id": INT,
+            "offer_id": INT,
+            "tonnes": NUM,
+            "road_km": NUM,
+            "haul_cost": NUM,
+            "co2_kg": NUM,
+        },
+        closed=False,
+    ),
+    "MatchRun": obj(
+        {
+            "id": INT,
+            "status": STR,
+            "proposals": {"type": "array", "items": ref("Proposal")},
+            "unmatched": {"type": "array"},
+            "totals": {"type": "object"},
+        },
+        closed=False,
+    ),
+    "BidCreate": obj({"price_cny_t": PRICE, "tonnes": TONNES}, ["price_cny_t"]),
+    "Bid": obj(
+        {"id": INT, "proposal_id": INT, "price_cny_t": NUM, "tonnes": NUM, "status": STR},
+        closed=False,
+    ),
+    "Contract": obj(
+        {
+            "id": INT,
+            "lot_id": INT,
+            "offer_id": INT,
+            "tonnes": NUM,
+            "price_cny_t": NUM,
+            "status": STR,
+        },
+        closed=False,
+    ),
+    "DeliveryCreate": obj(
+        {
+            "tonnes": TONNES,
+            "manifest_no": {"type": "string", "minLength": 1, "maxLength": 60},
+            "dispatched_at": nullable(DATETIME),
+            "truck_plate": {"type": "string", "maxLength": 20},
+            "idempotency_key": {"type": "string", "maxLength": 100},
+        },
+        ["tonnes", "manifest_no"],
+    ),
+    "Receipt": obj(
+        {
+            "received_tonnes": {"type": "number", "minimum": 0, "maximum": 1e9},
+            "received_at": nullable(DATETIME),
+            "note": {"type": "string", "maxLength": 500},
+        },
+        ["received_tonnes"],
+    ),
+    "Resolve": obj(
+        {
+            "accepted_tonnes": {"type": "number", "minimum": 0},
+            "note": {"type": "string", "maxLength": 200},
+        },
+        ["accepted_tonnes"],
+    ),
+    "Delivery": obj(
+        {
+            "id": INT,
+            "contract_id": INT,
+            "manifest_no": STR,
+            "tonnes": NUM,
+            "received_tonnes": nullable(NUM),
+            "settled_tonnes": nullable(NUM),
+            "status": {"type": "string", "enum": ["dispatched", "received", "disputed"]},
+        },
+        closed=False,
+    ),
+    "LedgerEntryCreate": obj(
+        {
+            "kind": {"type": "string", "enum": sorted(PRODUCER_KINDS)},
+            "material": STR,
+            "tonnes": {"type": "number", "minimum": -1e9, "maximum": 1e9},
+            "occurred_on": nullable(DATE),
+            "document": {"type": "string", "maxLength": 200},
+            "evidence": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1},
+                "maxItems": 10,
+                "description": "ids of uploaded documents; own-use utilisation and treatment "
+                "need at least one",
+            },
+        },
+        ["kind", "material", "tonnes"],
+    ),
+    "LedgerEntry": obj(
+        {
+            "id": INT,
+            "kind": {"type": "string", "enum": list(LEDGER_KINDS)},
+            "material": STR,
+            "tonnes": NUM,
+            "occurred_on": DATE,
+            "document": STR,
+            "recorded_by": STR,
+            "recorded_at": DATETIME,
+            "hash": STR,
+            "prev_hash": STR,
+            "evidence": {"type": "array", "items": INT},
+            "attestation": {
+                "type": "string",
+                "enum": ["not_required", "pending", "attested", "rejected"],
+            },
+            "correction_id": nullable(INT),
+        },
+        closed=False,
+    ),
+    "Ledger": obj(
+        {
+            "balance_t": {"type": "object", "additionalProperties": NUM},
+            "entries": {"type": "array", "items": ref("LedgerEntry")},
+        },
+        closed=False,
+    ),
+}

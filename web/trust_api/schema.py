@@ -1,0 +1,273 @@
+"""The OpenAPI paths and schemas of the trusted figures' API (registered on import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from market.documents import MEDIA_TYPES
+from market.services import corrections
+from market.tables import CORRECTION_KINDS
+from web import openapi
+
+_ID = [openapi.path_id()]
+_MONTH = {"type": "string", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])$"}
+_NOTE = {"type": "string", "maxLength": 1000}
+_SIGNED_T = {"type": "number", "minimum": -1e9, "maximum": 1e9}
+_DOC_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 10}
+
+
+def _file_download() -> dict[str, Any]:
+    """A document answers with its own media type, whichever of the four it is."""
+    operation = openapi.op(
+        "A document as uploaded",
+        "its organisation; regulator, operator; an evaluator linked to it",
+        params=_ID,
+    )
+    operation["responses"]["200"]["content"] = {
+        media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
+    }
+    return operation
+
+
+def _status_query(*choices: str) -> dict[str, Any]:
+    return openapi.query("status", {"type": "string", "enum": list(choices)})
+
+
+openapi.register(
+    {
+        "/sites/{id}/reports": {
+            "get": openapi.op(
+                "A yard's reporting months with their state and due day",
+                "the yard's producer; regulator, operator; a linked evaluator",
+                openapi.ref("ReportList"),
+                params=_ID,
+            ),
+            "post": openapi.op(
+                "Submit an ended month (months are submitted in order)",
+                "producer (the yard's)",
+                openapi.ref("Report"),
+                body="ReportSubmit",
+                status=201,
+                params=_ID,
+            ),
+        },
+        "/reports": {
+            "get": openapi.op(
+                "The review queue: reports in a state, or the overdue months of every yard",
+                "regulator, operator",
+                params=[
+                    _status_query("submitted", "approved", "returned", "overdue"),
+                    *openapi.PAGING,
+                ],
+            )
+        },
+        "/reports/{id}": {
+            "get": openapi.op(
+                "One month for review: its entries, what changed since the month before, "
+                "pending claims, history",
+                "the yard's producer; regulator, operator; a linked evaluator",
+                params=_ID,
+            )
+        },
+        "/reports/{id}/approve": {
+            "post": openapi.op(
+                "Approve a submitted month: it locks and is sealed",
+                "regulator",
+                openapi.ref("Report"),
+                body="ReportApprove",
+                params=_ID,
+            )
+        },
+        "/reports/{id}/return": {
+            "post": openapi.op(
+                "Return a submitted month with a reason",
+                "regulator",
+                openapi.ref("Report"),
+                body="ReportReturn",
+                params=_ID,
+            )
+        },
+        "/reports/{id}/seal": {
+            "get": openapi.op(
+                "The latest seal of an approved month, to verify offline with the public key",
+                "the yard's producer; regulator, operator; a linked evaluator",
+                params=_ID,
+            )
+        },
+        "/sites/{id}/corrections": {
+            "get": openapi.op(
+                "Corrections asked for a yard",
+                "the yard's producer; regulator",
+                params=[*_ID, *openapi.PAGING],
+            ),
+            "post": openapi.op(
+                "Ask for a correction to a submitted or approved month",
+                "producer (the yard's)",
+                openapi.ref("Correction"),
+                body="CorrectionRequest",
+                status=201,
+                params=_ID,
+            ),
+        },
+        "/corrections": {
+            "get": openapi.op(
+                "Corrections in a state (default: pending), newest first",
+                "regulator, operator; a producer sees its own",
+                params=[_status_query("pending", "approved", "rejected"), *openapi.PAGING],
+            )
+        },
+        "/corrections/{id}/approve": {
+            "post": openapi.op(
+                "Approve a correction: the entry is appended and the month sealed again",
+                "regulator",
+                openapi.ref("Correction"),
+                body="CorrectionApprove",
+                params=_ID,
+            )
+        },
+        "/corrections/{id}/reject": {
+            "post": openapi.op(
+                "Reject a correction with a reason",
+                "regulator",
+                openapi.ref("Correction"),
+                body="ReportReturn",
+                params=_ID,
+            )
+        },
+        "/documents": {
+            "post": {
+                **openapi.op(
+                    "Upload a document (PDF, JPEG, PNG or XLSX, judged by content; 10 MB at most)",
+                    "any user",
+                    openapi.ref("Document"),
+                    status=201,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": openapi.obj(
+                                {"file": {"type": "string", "format": "binary"}}, ["file"]
+                            )
+                        }
+                    },
+                },
+            }
+        },
+        "/documents/{id}": {"get": _file_download()},
+        "/ledger/{entry_id}/attest": {
+            "post": openapi.op(
+                "Attest or reject a producer's own-use or treatment claim",
+                "regulator; an evaluator linked to the producer",
+                body="Attest",
+                params=[openapi.path_id("entry_id")],
+            )
+        },
+        "/attestations": {
+            "get": openapi.op(
+                "Own-use and treatment claims in a state (default: pending)",
+                "regulator, operator; an evaluator (its producers)",
+                params=[_status_query("pending", "attested", "rejected"), *openapi.PAGING],
+            )
+        },
+        "/deliveries/{id}/settlement": {
+            "post": openapi.op(
+                "Propose the tonnes a disputed delivery settles at; the same figure from the "
+                "other party settles it",
+                "the delivery's producer or recycler",
+                openapi.ref("Delivery"),
+                body="Settlement",
+                params=_ID,
+            )
+        },
+        "/deliveries/{id}/arbitrate": {
+            "post": openapi.op(
+                "Decide the tonnes of a disputed delivery",
+                "regulator",
+                openapi.ref("Delivery"),
+                body="Settlement",
+                params=_ID,
+            )
+        },
+        "/audit/seal-key": {
+            "get": {
+                **openapi.op(
+                    "The public key (PEM) that seals approved months", "anyone", public=True
+                ),
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+    },
+    {
+        "Report": openapi.obj(
+            {
+                "id": {"type": ["integer", "null"]},
+                "site_id": {"type": "integer"},
+                "period": {"type": "string"},
+                "status": {"type": "string", "enum": ["open", "submitted", "approved", "returned"]},
+                "due_on": {"type": "string", "format": "date"},
+                "submitted_at": {"type": ["string", "null"]},
+                "approved_at": {"type": ["string", "null"]},
+                "approved_by": {"type": ["string", "null"]},
+                "note": {"type": "string"},
+            },
+            ["site_id", "period", "status", "due_on"],
+            closed=False,
+        ),
+        "ReportList": openapi.obj(
+            {"reports": {"type": "array", "items": openapi.ref("Report")}},
+            ["reports"],
+            closed=False,
+        ),
+        "ReportSubmit": openapi.obj({"period": _MONTH}, ["period"]),
+        "ReportApprove": openapi.obj({"note": _NOTE}),
+        "ReportReturn": openapi.obj({"reason": {**_NOTE, "minLength": 1}}, ["reason"]),
+        "Correction": openapi.obj(
+            {
+                "id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            },
+            ["id", "status"],
+            closed=False,
+        ),
+        "CorrectionRequest": openapi.obj(
+            {
+                "period": _MONTH,
+                "material": {"type": "string"},
+                "kind": {"type": "string", "enum": list(CORRECTION_KINDS)},
+                "tonnes": _SIGNED_T,
+                "reason": {**_NOTE, "minLength": 1},
+                "evidence": _DOC_IDS,
+            },
+            ["period", "material", "kind", "tonnes", "reason"],
+        ),
+        "CorrectionApprove": openapi.obj({"note": _NOTE}),
+        "Document": openapi.obj(
+            {
+                "id": {"type": "integer"},
+                "sha256": {"type": "string"},
+                "size": {"type": "integer"},
+                "media_type": {"type": "string"},
+                "filename": {"type": "string"},
+            },
+            ["id", "sha256", "size", "media_type", "filename"],
+            closed=False,
+        ),
+        "Attest": openapi.obj(
+            {"decision": {"type": "string", "enum": list(corrections.DECISIONS)}, "note": _NOTE},
+            ["decision"],
+        ),
+        "Settlement": openapi.obj(
+            {
+                "settled_tonnes": {"type": "number", "minimum": 0, "maximum": 1e9},
+                "note": {"type": "string", "maxLength": 500},
+            },
+            ["settled_tonnes"],
+        ),
+    },
+)
