@@ -4,14 +4,15 @@ under framework contracts, jittered by a seeded random generator."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from geo.distance import geodesic_km
 from market.auth import Actor
 from market.db import UnitOfWork
+from market.seed import trucks
 from market.seed.common import SeedReport, month_end
-from market.services import deliveries, ledger, lots, offers
+from market.services import ledger, lots, offers
 from market.settings import Settings
 from market.tables import Contract
 from seed_data import DemoDataSet, DemoSite
@@ -116,31 +117,20 @@ def _history(
             for n, (contract_id, recycler) in enumerate(contracts):
                 tonnes = plan[i][n]
                 at = datetime(start.year, start.month, 12 + n, 2, 0, tzinfo=UTC)
-                delivery, _ = deliveries.dispatch_delivery(
-                    uow,
-                    actor,
-                    contract_id,
-                    {
-                        "tonnes": tonnes,
-                        "manifest_no": f"YN{start:%Y%m}-{site_id:03d}-{contract_id}-{i}",
-                        "dispatched_at": at.isoformat(),
-                        "truck_plate": "云A·D" + f"{rng.randint(10000, 99999)}",
-                    },
-                )
-                assert delivery.id is not None
+                rng.randint(10000, 99999)  # the old plate's draw, so later figures stay the same
                 received = round(tonnes * (1 - rng.uniform(0, 0.012)), 1)
-                deliveries.confirm_receipt(
-                    uow,
-                    recycler,
-                    delivery.id,
-                    {
-                        "received_tonnes": received,
-                        "received_at": (at + timedelta(hours=9)).isoformat(),
-                    },
-                    settings,
+                loads = trucks.month_loads(
+                    f"YN{start:%Y%m}-{site_id:03d}-{contract_id}-{i}",
+                    tonnes,
+                    received,
+                    at,
+                    trucks.truck_days(demo.history_end, start, end),
+                    trucks.yard_letter(uow, site_id),
+                    demo.seed,
                 )
-                report.deliveries += 1
-                written += 2
+                done = trucks.deliver(uow, actor, recycler, contract_id, loads, settings)
+                report.deliveries += done
+                written += 2 * done
     return written
 
 

@@ -49,6 +49,18 @@ def links(html: str, rel: str) -> list[str]:
     return [u.replace("&amp;", "&") for u in re.findall(rf'<a href="([^"]+)" rel="{rel}"', html)]
 
 
+def every_row(client, path: str, key: str, **params: str) -> list[dict]:
+    """Every row a list answers, page after page of 1000 (the demo has more deliveries)."""
+    rows: list[dict] = []
+    while True:
+        got = client.get(path, params={**params, "limit": 1000, "offset": len(rows)}).json()
+        assert got["total"] >= len(rows) + len(got[key]), path
+        rows += got[key]
+        if len(rows) == got["total"] or not got[key]:
+            assert len(rows) == got["total"], path
+            return rows
+
+
 def test_the_receipts_page_lists_every_received_delivery_page_by_page(who):
     recycler = who["recycler"]
     api = recycler.get("/api/v1/deliveries", params={"status": "received", "limit": 1000}).json()
@@ -88,7 +100,8 @@ def test_api_lists_answer_their_totals_whatever_the_page(who):
         ("/api/v1/bids", "bids"),
     ]:
         everything = operator.get(path, params={"limit": 1000}).json()
-        assert everything["total"] == len(everything[key]), path
+        # the demo's deliveries (its last day truck by truck) are more than one page of 1000
+        assert len(everything[key]) == min(everything["total"], 1000), path
         page = operator.get(path, params={"limit": 3, "offset": 2}).json()
         assert page["total"] == everything["total"], path
         assert [r["id"] for r in page[key]] == [r["id"] for r in everything[key][2:5]], path
@@ -256,18 +269,17 @@ def test_a_status_filter_selects_in_the_database_what_each_row_says_it_is(who, p
         for p in recycler.get("/api/v1/proposals", params={"limit": 2}).json()["proposals"]:
             placed = recycler.post(f"/proposals/{p['id']}/bid", {"price_cny_t": "8", "tonnes": "1"})
             assert placed.status_code == 303, placed.text[-300:]
-    every = operator.get(path, params={"limit": 1000}).json()[key]
+    every = every_row(operator, path, key)
     assert every
     counted = 0
     for status in statuses:
-        got = operator.get(path, params={"status": status, "limit": 1000}).json()
-        assert [r["id"] for r in got[key]] == [r["id"] for r in every if r["status"] == status]
-        assert got["total"] == len(got[key])
-        counted += got["total"]
+        got = every_row(operator, path, key, status=status)
+        assert [r["id"] for r in got] == [r["id"] for r in every if r["status"] == status]
+        counted += len(got)
     assert counted == len(every)
     material = every[-1]["material"]
-    got = operator.get(path, params={"material": material, "limit": 1000}).json()
-    assert [r["id"] for r in got[key]] == [r["id"] for r in every if r["material"] == material]
+    got = every_row(operator, path, key, material=material)
+    assert [r["id"] for r in got] == [r["id"] for r in every if r["material"] == material]
 
 
 def test_the_plant_directory_is_paged_and_sums_each_plants_open_offers_by_material(who):
