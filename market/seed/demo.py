@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
 
+from market import clock
 from market.auth import UNUSABLE_PASSWORD, Actor, hash_password
 from market.db import Database, UnitOfWork
 from market.seed.catalogue import sync_catalogue
@@ -38,7 +39,7 @@ def seed_demo(db: Database, settings: Settings) -> SeedReport:
         uow.session.add(
             AppSetting(
                 key=DEMO_MARKER,
-                value={"label": demo.label_en, "loaded_at": datetime.now(UTC).isoformat()},
+                value={"label": demo.label_en, "loaded_at": clock.now().isoformat()},
             )
         )
         uow.finish()
