@@ -149,6 +149,7 @@ DATA_TEXT = {
     "users": ("username",),
     "lot": ("lab_report",),
     "delivery": ("manifest_no", "truck_plate", "note"),
+    "delivery_papers": ("driver",),
     "ledger_entry": ("document",),
     "report": ("note",),
     "report_event": ("note",),
