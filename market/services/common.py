@@ -8,9 +8,10 @@ from sqlmodel import Session, SQLModel, select
 from market import catalogue, fields
 from market.auth import Actor
 from market.errors import NotAllowed, NotFound, Refusals
-from market.tables import Site
+from market.tables import Lot, Offer, Site
 
 T = TypeVar("T", bound=SQLModel)
+L = TypeVar("L", Lot, Offer)
 
 OVERSEERS = ("regulator", "operator")
 MAX_ID = 2**31 - 1
@@ -36,13 +37,19 @@ def get(session: Session, model: type[T], id_: int, *, what: str, lock: bool = F
     return row
 
 
+def mine(session: Session, actor: Actor, site_id: int, *, lock: bool = False) -> Site:
+    """The actor's own site, of either kind; another organisation's site reads as not found."""
+    site = get(session, Site, site_id, what="site_id", lock=lock)
+    if site.organisation_id != actor.organisation_id:
+        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
+    return site
+
+
 def own_site(
     session: Session, actor: Actor, site_id: int, *, kind: str, lock: bool = False
 ) -> Site:
     """The actor's own site of the given kind; another organisation's site reads as not found."""
-    site = get(session, Site, site_id, what="site_id", lock=lock)
-    if site.organisation_id != actor.organisation_id:
-        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
+    site = mine(session, actor, site_id, lock=lock)
     if site.kind != kind:
         raise NotAllowed(
             "site_id: {value} is a {site_kind}, not a {wanted_site_kind}",
@@ -52,6 +59,18 @@ def own_site(
             wanted_site_kind=kind,
         )
     return site
+
+
+def own_listing(
+    session: Session, actor: Actor, model: type[L], id_: int, *, what: str, missing: str
+) -> L:
+    """The lot or offer `id_`, locked, if it stands at one of the actor's sites; another
+    organisation's reads as not found, in the words `missing` (`lot: {value} does not exist`)."""
+    row = get(session, model, id_, what=what, lock=True)
+    site = session.get(Site, row.site_id)
+    if site is None or site.organisation_id != actor.organisation_id:
+        raise NotFound(missing, field=what, value=id_)
+    return row
 
 
 def own_site_and_material(

@@ -22,7 +22,7 @@ from market.ledger import stock_effect
 from market.notifications import notify
 from market.seals import SealKey
 from market.services import documents, ledger, reports
-from market.services.common import OVERSEERS, get
+from market.services.common import OVERSEERS, get, mine
 from market.services.reports import user_names
 from market.tables import (
     CORRECTION_KINDS,
@@ -53,9 +53,7 @@ def request(
     uow: UnitOfWork, actor: Actor, site_id: int, data: Mapping[str, Any]
 ) -> CorrectionRequest:
     actor.require("producer")
-    site = get(uow.session, Site, site_id, what="site_id", lock=True)
-    if site.organisation_id != actor.organisation_id:
-        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
+    site = mine(uow.session, actor, site_id, lock=True)
     if site.kind != "yard":
         raise InvalidInput.about("site_id", site_id, "is a plant; ledgers are kept at yards")
     fields.reject_unknown(data, REQUEST_FIELDS)

@@ -9,10 +9,10 @@ from sqlmodel import col, func, select
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, InvalidState, NotFound, Refusals
-from market.services.common import get, own_site_and_material
+from market.errors import N_, InvalidInput, InvalidState, Refusals
+from market.services.common import own_listing, own_site_and_material
 from market.services.trade import rebalance_bids
-from market.tables import Contract, Lot, LotRevision, Site, utcnow
+from market.tables import Contract, Lot, LotRevision, utcnow
 
 LOT_FIELDS = (
     "site_id",
@@ -84,11 +84,9 @@ def reserved_tonnes(uow: UnitOfWork, lot_id: int) -> float:
 
 def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     actor.require("producer")
-    lot = get(uow.session, Lot, lot_id, what="lot", lock=True)
-    site = uow.session.get(Site, lot.site_id)
-    if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound("lot: {value} does not exist", field="lot", value=lot_id)
-    return lot
+    return own_listing(
+        uow.session, actor, Lot, lot_id, what="lot", missing=N_("lot: {value} does not exist")
+    )
 
 
 def _keep_revision(uow: UnitOfWork, actor: Actor, lot: Lot, change: str) -> None:

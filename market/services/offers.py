@@ -9,9 +9,9 @@ from sqlmodel import col, select
 from market import catalogue, clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, NotFound, Refusals
-from market.services.common import get, own_site_and_material
-from market.tables import Bid, Offer, Proposal, Site, utcnow
+from market.errors import N_, InvalidInput, Refusals
+from market.services.common import own_listing, own_site_and_material
+from market.tables import Bid, Offer, Proposal, utcnow
 
 OFFER_FIELDS = (
     "site_id",
@@ -84,10 +84,14 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
 
 def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: int) -> Offer:
     actor.require("recycler")
-    offer = get(uow.session, Offer, offer_id, what="offer", lock=True)
-    site = uow.session.get(Site, offer.site_id)
-    if site is None or site.organisation_id != actor.organisation_id:
-        raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
+    offer = own_listing(
+        uow.session,
+        actor,
+        Offer,
+        offer_id,
+        what="offer",
+        missing=N_("offer: {value} does not exist"),
+    )
     if offer.withdrawn_at is None:
         offer.withdrawn_at = utcnow()
         uow.session.add(offer)

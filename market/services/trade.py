@@ -17,6 +17,7 @@ from market import fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import (
+    N_,
     InvalidInput,
     InvalidState,
     LotOverReserved,
@@ -206,16 +207,7 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
 
 def reject_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
     bid, proposal = _bid_for_producer(uow, actor, bid_id)
-    if bid.status not in ("open", "on_hold"):
-        raise InvalidState(
-            "bid: {bid_id} is {bid_status} and cannot be rejected",
-            field="bid",
-            bid_id=bid_id,
-            bid_status=bid.status,
-        )
-    bid.status = "rejected"
-    bid.decided_at = utcnow()
-    uow.session.add(bid)
+    _close(uow, bid, "rejected", N_("bid: {bid_id} is {bid_status} and cannot be rejected"))
     notify(
         uow,
         "bid_rejected",
@@ -233,18 +225,18 @@ def withdraw_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Bid:
     bid = get(uow.session, Bid, bid_id, what="bid")
     if bid.organisation_id != actor.organisation_id:
         raise NotFound("bid: {value} does not exist", field="bid", value=bid_id)
-    if bid.status not in ("open", "on_hold"):
-        raise InvalidState(
-            "bid: {bid_id} is {bid_status} and cannot be withdrawn",
-            field="bid",
-            bid_id=bid_id,
-            bid_status=bid.status,
-        )
-    bid.status = "withdrawn"
-    bid.decided_at = utcnow()
-    uow.session.add(bid)
+    _close(uow, bid, "withdrawn", N_("bid: {bid_id} is {bid_status} and cannot be withdrawn"))
     uow.commit()
     return bid
+
+
+def _close(uow: UnitOfWork, bid: Bid, status: str, refusal: str) -> None:
+    """Reject or withdraw a bid still open or on hold; `refusal` says why a decided one can't."""
+    if bid.status not in ("open", "on_hold"):
+        raise InvalidState(refusal, field="bid", bid_id=bid.id, bid_status=bid.status)
+    bid.status = status
+    bid.decided_at = utcnow()
+    uow.session.add(bid)
 
 
 def rebalance_bids(uow: UnitOfWork, lot: Lot, offer: Offer | None = None) -> None:

@@ -11,10 +11,10 @@ from sqlmodel import select
 from market import clock, fields
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput, InvalidState, NotFound
+from market.errors import InvalidInput, InvalidState
 from market.notifications import notify
 from market.seals import SealKey
-from market.services.common import get
+from market.services.common import get, mine
 from market.services.reports.months import (
     LOCKED,
     due_on,
@@ -41,9 +41,7 @@ def submit(
 ) -> Report:
     """The producer submits an ended month; earlier months must be submitted first."""
     actor.require("producer")
-    site = get(uow.session, Site, site_id, what="site_id", lock=True)
-    if site.organisation_id != actor.organisation_id:
-        raise NotFound("site_id: {value} does not exist", field="site_id", value=site_id)
+    site = mine(uow.session, actor, site_id, lock=True)
     require_yard(site, site_id)
     fields.reject_unknown(data, SUBMIT_FIELDS)
     period = parse_month(data.get("period"))
