@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from market.tables import (
     Organisation,
     Site,
 )
+from market.wide import WideSelect
 
 
 def site_public(site: Site, org: Organisation | None = None) -> dict[str, Any]:
@@ -148,3 +150,18 @@ def count_of(
     """How many rows `q` selects, counted by the database."""
     counted = select(func.count()).select_from(q.order_by(None).subquery())
     return int(session.connection().execute(counted, params or {}).scalar_one())
+
+
+def newest_first(
+    session: Session,
+    q: WideSelect,
+    key: Any,
+    *,
+    limit: int,
+    offset: int,
+    counted: bool,
+) -> tuple[Sequence[Any], int]:
+    """One page of `q`, highest `key` (the id) first, and how many rows `q` selects in all
+    (-1 when not `counted`)."""
+    rows = session.exec(q.order_by(key.desc()).limit(limit).offset(offset)).all()
+    return rows, count_of(session, q.with_only_columns(key)) if counted else -1

@@ -25,7 +25,7 @@ from market.views.common import (
     ListFilter,
     _dated,
     _material_is,
-    count_of,
+    newest_first,
 )
 from market.views.rules import join_deal
 from market.wide import WideSelect
@@ -92,7 +92,9 @@ def page_deliveries(
     """A page of the deliveries the actor is party to (overseers: all), newest first, and how
     many there are; `to_plants_of` keeps those received at that organisation's plants."""
     q = _delivery_query(actor, contract_id, delivery_id, f, to_plants_of)
-    rows = session.exec(q.order_by(col(Delivery.id).desc()).limit(limit).offset(offset)).all()
+    rows, total = newest_first(
+        session, q, col(Delivery.id), limit=limit, offset=offset, counted=counted
+    )
     out = []
     for d, lot, yard, plant in rows:
         row = delivery_public(d)
@@ -104,7 +106,6 @@ def page_deliveries(
             "recycler_id": plant.organisation_id,
         }
         out.append(row)
-    total = count_of(session, q.with_only_columns(col(Delivery.id))) if counted else -1
     return out, total
 
 

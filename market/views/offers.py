@@ -16,7 +16,14 @@ from market.tables import (
     Organisation,
     Site,
 )
-from market.views.common import EVERYTHING, ListFilter, _dated, _material_is, count_of, placed
+from market.views.common import (
+    EVERYTHING,
+    ListFilter,
+    _dated,
+    _material_is,
+    newest_first,
+    placed,
+)
 from market.views.rules import (
     _offer_status_is,
     offer_status,
@@ -73,8 +80,9 @@ def page_offers(
     q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
-    rows = session.exec(q.order_by(col(Offer.id).desc()).limit(limit).offset(offset)).all()
-    total = count_of(session, q.with_only_columns(col(Offer.id))) if counted else -1
+    rows, total = newest_first(
+        session, q, col(Offer.id), limit=limit, offset=offset, counted=counted
+    )
     return [offer_public(o, s, org, t, today) for o, s, org, t in rows], total
 
 

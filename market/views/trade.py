@@ -243,9 +243,8 @@ def _contract_select() -> WideSelect:
     )
 
 
-def _contract_rows(
-    session: Session, actor: Actor, where: Any, *, limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
+def _contracts_of(actor: Actor, where: Any) -> WideSelect:
+    """The contracts `where` selects that the actor is party to (overseers: all), newest first."""
     q = _contract_select()
     cols = q.selected_columns
     q = q.where(where)
@@ -255,8 +254,14 @@ def _contract_rows(
                 cols.producer_id == actor.organisation_id, cols.recycler_id == actor.organisation_id
             )
         )
+    return q
+
+
+def _contract_rows(
+    session: Session, actor: Actor, where: Any, *, limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
     out = []
-    for row in session.execute(q.limit(limit).offset(offset)):
+    for row in session.execute(_contracts_of(actor, where).limit(limit).offset(offset)):
         r = row._asdict()
         r["created_at"] = r["created_at"].isoformat()
         r["closed_at"] = r["closed_at"].isoformat() if r["closed_at"] else None
@@ -289,15 +294,7 @@ def page_contracts(
             where, col(Contract.status) == f.status if f.status in CONTRACT_STATUSES else false()
         )
     rows = _contract_rows(session, actor, where, limit=limit, offset=offset)
-    q = _contract_select()
-    cols = q.selected_columns
-    counted = q.with_only_columns(col(Contract.id)).where(where)
-    if actor.role not in OVERSEERS:
-        counted = counted.where(
-            or_(
-                cols.producer_id == actor.organisation_id, cols.recycler_id == actor.organisation_id
-            )
-        )
+    counted = _contracts_of(actor, where).with_only_columns(col(Contract.id))
     return rows, count_of(session, counted)
 
 
