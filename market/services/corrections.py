@@ -140,11 +140,7 @@ def approve(
         field="tonnes",
         shown=abs(row.tonnes),
     )
-    row.status = "approved"
-    row.decided_by = actor.user_id
-    row.decided_at = utcnow()
-    row.decision_note = note
-    uow.session.add(row)
+    _decide(uow, actor, row, "approved", note)
     uow.flush()
     ledger.append(
         uow,
@@ -172,14 +168,19 @@ def reject(
     row = _pending(uow, actor, correction_id)
     fields.reject_unknown(data, REJECT_FIELDS)
     reason = fields.text(data, "reason", required=True, max_length=1000)
-    row.status = "rejected"
-    row.decided_by = actor.user_id
-    row.decided_at = utcnow()
-    row.decision_note = reason
-    uow.session.add(row)
+    _decide(uow, actor, row, "rejected", reason)
     _tell_producer(uow, row)
     uow.commit()
     return row
+
+
+def _decide(uow: UnitOfWork, actor: Actor, row: CorrectionRequest, status: str, note: str) -> None:
+    """Record the regulator's decision on a pending request, with its note (or reason)."""
+    row.status = status
+    row.decided_by = actor.user_id
+    row.decided_at = utcnow()
+    row.decision_note = note
+    uow.session.add(row)
 
 
 def _tell_producer(uow: UnitOfWork, row: CorrectionRequest) -> None:
