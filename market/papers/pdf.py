@@ -16,7 +16,7 @@ import segno
 from fpdf import FPDF
 
 from market.catalogue import catalogue
-from market.papers.facts import ContractFacts, DeliveryFacts, cst
+from market.papers.facts import ContractFacts, DeliveryFacts, Party, cst
 
 FONT = (
     Path(__file__).resolve().parents[2]
@@ -137,8 +137,8 @@ def _material_text(c: ContractFacts) -> str:
     return f"{c.material_zh}（{c.material_en}）"
 
 
-def _party_text(org: str, site: str, place: str, lat: float, lon: float) -> str:
-    return f"{org}\n{site} · {place}（{lat:.4f}°N, {lon:.4f}°E）"
+def _party_text(p: Party) -> str:
+    return f"{p.organisation}\n{p.site} · {p.place}（{p.lat:.4f}°N, {p.lon:.4f}°E）"
 
 
 def manifest_pdf(d: DeliveryFacts, receipt_url: str) -> bytes:
@@ -180,24 +180,12 @@ def manifest_pdf(d: DeliveryFacts, receipt_url: str) -> bytes:
                 (
                     "产废单位 / 产生场所",
                     "producer / yard",
-                    _party_text(
-                        c.producer.organisation,
-                        c.producer.site,
-                        c.producer.place,
-                        c.producer.lat,
-                        c.producer.lon,
-                    ),
+                    _party_text(c.producer),
                 ),
                 (
                     "利用单位 / 利用场所",
                     "recycler / plant",
-                    _party_text(
-                        c.recycler.organisation,
-                        c.recycler.site,
-                        c.recycler.place,
-                        c.recycler.lat,
-                        c.recycler.lon,
-                    ),
+                    _party_text(c.recycler),
                 ),
                 (
                     "合同",
@@ -336,24 +324,12 @@ def contract_pdf(c: ContractFacts) -> bytes:
             (
                 "甲方（产废单位）",
                 "party A: producer",
-                _party_text(
-                    c.producer.organisation,
-                    c.producer.site,
-                    c.producer.place,
-                    c.producer.lat,
-                    c.producer.lon,
-                ),
+                _party_text(c.producer),
             ),
             (
                 "乙方（利用单位）",
                 "party B: recycler",
-                _party_text(
-                    c.recycler.organisation,
-                    c.recycler.site,
-                    c.recycler.place,
-                    c.recycler.lat,
-                    c.recycler.lon,
-                ),
+                _party_text(c.recycler),
             ),
         ],
     )
