@@ -37,6 +37,7 @@ from market.views import (
     open_lot_condition,
     open_offer_condition,
 )
+from market.wide import WideSelect
 
 KIND_TITLES = {
     "match_run": "Match run",
@@ -62,21 +63,24 @@ def market_pairs(session: Session, today: date | None = None) -> int:
     today = today or clock.today()
     lq, lot_open = lots_with_open_tonnes()
     oq, offer_open = offers_with_open_capacity()
-    lots = session.exec(
-        select(func.count()).select_from(
-            lq.where(open_lot_condition(lot_open, today), col(Lot.available_from) <= today)
-            .with_only_columns(col(Lot.id))
-            .subquery()
-        )
-    ).one()
-    offers = session.exec(
-        select(func.count()).select_from(
-            oq.where(open_offer_condition(offer_open, today), col(Offer.period_start) <= today)
-            .with_only_columns(col(Offer.id))
-            .subquery()
-        )
-    ).one()
-    return int(lots) * int(offers)
+    lots = _how_many(
+        session,
+        lq.where(open_lot_condition(lot_open, today), col(Lot.available_from) <= today),
+        col(Lot.id),
+    )
+    offers = _how_many(
+        session,
+        oq.where(open_offer_condition(offer_open, today), col(Offer.period_start) <= today),
+        col(Offer.id),
+    )
+    return lots * offers
+
+
+def _how_many(session: Session, q: WideSelect, key: Any) -> int:
+    """How many rows `q` selects, counted by the database over `key` alone."""
+    return int(
+        session.exec(select(func.count()).select_from(q.with_only_columns(key).subquery())).one()
+    )
 
 
 def is_large(db: Database, settings: Settings) -> bool:
