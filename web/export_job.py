@@ -20,13 +20,16 @@ from urllib.parse import urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from market import audit, exports
 from market.auth import Actor
 from market.services import export_jobs
 from market.services.common import OVERSEERS
 from web.api import db_of, path_id, run_read, settings_of
+from web.routing import Routes
+
+api_routes = Routes()
+page_routes = Routes()
 
 AUDIT_QUERY = ("period", "prefecture", "county", "organisation", "material", "kind")
 
@@ -113,6 +116,26 @@ async def ledger_job(
     return to_job(request, job)
 
 
+@api_routes.get("/jobs/{id:int}/download")
+@page_routes.get("/jobs/{id:int}/download")
+async def download(request: Request) -> Response:
+    from web.security import require_actor
+
+    actor = await require_actor(request)
+    content, media_type, filename = await run_read(
+        request, export_jobs.download, actor, path_id(request)
+    )
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8" if media_type.startswith("text/csv") else media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+@page_routes.route("/audit/entries/export", methods=["GET", "POST"])
 async def audit_entries_page(request: Request) -> Response:
     """/audit/entries/export: a large entries export started from the regulator's page."""
     from web.jobs_pages import start_page, to_job
@@ -149,34 +172,6 @@ async def audit_entries_page(request: Request) -> Response:
         filename=f"entries-{head['period']}",
     )
     return to_job(request, job)
-
-
-async def download(request: Request) -> Response:
-    from web.security import require_actor
-
-    actor = await require_actor(request)
-    content, media_type, filename = await run_read(
-        request, export_jobs.download, actor, path_id(request)
-    )
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8" if media_type.startswith("text/csv") else media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "cache-control": "no-store",
-        },
-    )
-
-
-def api_routes() -> list[Route]:
-    return [Route("/jobs/{id:int}/download", download, methods=["GET"])]
-
-
-def page_routes() -> list[Route]:
-    return [
-        Route("/jobs/{id:int}/download", download, methods=["GET"]),
-        Route("/audit/entries/export", audit_entries_page, methods=["GET", "POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI
