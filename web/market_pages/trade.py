@@ -36,7 +36,11 @@ from web.market_pages.forms import (
     refusal,
     submit,
 )
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
+proposal_routes = Routes()
 
 
 async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
@@ -65,10 +69,12 @@ async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Respons
     return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
 
 
+@routes.get("/bids")
 async def bids(request: Request) -> Response:
     return await _bids_page(request, await require_actor(request))
 
 
+@routes.post("/bids/{id:int}/accept")
 async def bid_accept(request: Request) -> Response:
     actor = await require_actor(request)
     bid_id = path_id(request)
@@ -80,6 +86,7 @@ async def bid_accept(request: Request) -> Response:
     return done(request, f"/contracts/{contract.id}", contract)
 
 
+@routes.post("/bids/{id:int}/reject")
 async def bid_reject(request: Request) -> Response:
     actor = await require_actor(request)
     bid_id = path_id(request)
@@ -91,6 +98,7 @@ async def bid_reject(request: Request) -> Response:
     )
 
 
+@routes.post("/bids/{id:int}/withdraw")
 async def bid_withdraw(request: Request) -> Response:
     actor = await require_actor(request)
     bid_id = path_id(request)
@@ -121,6 +129,7 @@ async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
 
 
+@routes.get("/contracts")
 async def contracts(request: Request) -> Response:
     return await _contracts_page(request, await require_actor(request))
 
@@ -137,11 +146,13 @@ async def _contract_page(
     return page(request, "market/contract.html", ctx, form=form, block="dispatch_form")
 
 
+@routes.get("/contracts/{id:int}")
 async def contract_detail(request: Request) -> Response:
     actor = await require_actor(request)
     return await _contract_page(request, actor, path_id(request))
 
 
+@routes.post("/contracts/{id:int}/dispatch")
 async def contract_dispatch(request: Request) -> Response:
     actor = await require_actor(request)
     contract_id = path_id(request)
@@ -159,6 +170,7 @@ async def contract_dispatch(request: Request) -> Response:
     )
 
 
+@routes.post("/deliveries/{id:int}/resolve")
 async def delivery_resolve(request: Request) -> Response:
     return await decide(
         request,
@@ -205,12 +217,14 @@ async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/proposals.html", await run_read(request, read), form=form)
 
 
+@proposal_routes.get("/proposals")
 async def proposals(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("recycler", "producer", *OVERSEERS)
     return await _proposals_page(request, actor)
 
 
+@proposal_routes.post("/proposals/{id:int}/bid")
 async def proposal_bid(request: Request) -> Response:
     actor = await require_actor(request)
     proposal_id = path_id(request)
@@ -238,6 +252,7 @@ def _zoom_for(span_deg: float) -> float:
     return max(1.0, min(9.0, 10.0 / max(span_deg * 3.0, 1.2)))
 
 
+@proposal_routes.get("/proposals/{id:int}/map.json")
 async def proposal_map(request: Request) -> Response:
     """The two ends of one proposal's route, as `drawMap` data; prefectures come separately."""
     actor = await require_actor(request)
@@ -285,6 +300,7 @@ async def proposal_map(request: Request) -> Response:
     )
 
 
+@proposal_routes.get("/map/prefectures.json")
 async def prefectures(request: Request) -> Response:
     """Prefecture outlines alone, cacheable: every small map on a page shares one download."""
     await require_actor(request)
