@@ -110,14 +110,6 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-MAP_POINT = ("name", "organisation", "kind", "lat", "lon", "prefecture", "county")
-
-
-def map_point(site: dict[str, Any]) -> dict[str, Any]:
-    """What app.js's drawMap shows of a site (a `views.list_sites` row)."""
-    return {key: site[key] for key in MAP_POINT}
-
-
 @routes.get("/lang/{lang}")
 async def set_lang(request: Request) -> Response:
     lang = request.path_params["lang"]
@@ -126,6 +118,14 @@ async def set_lang(request: Request) -> Response:
     if lang in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+MAP_POINT = ("name", "organisation", "kind", "lat", "lon", "prefecture", "county")
+
+
+def map_point(site: dict[str, Any]) -> dict[str, Any]:
+    """What app.js's drawMap shows of a site (a `views.list_sites` row)."""
+    return {key: site[key] for key in MAP_POINT}
 
 
 @routes.get("/map/data.json")

@@ -98,7 +98,7 @@ async def sites_collection(request: Request) -> Response:
     return JSONResponse({"sites": await run_read(request, views.list_sites, actor, kind=kind)})
 
 
-# ----------------------------------------------------------------------------- lots
+# ----------------------------------------------------------------------------- ledger
 
 
 @routes.route("/sites/{id:int}/ledger", methods=["GET", "POST"])
@@ -127,6 +127,9 @@ async def site_ledger(request: Request) -> Response:
     )
 
 
+# ----------------------------------------------------------------------------- lots
+
+
 @routes.route("/lots", methods=["GET", "POST"])
 async def lots_collection(request: Request) -> Response:
     if request.method == "POST":
@@ -143,9 +146,6 @@ async def lots_collection(request: Request) -> Response:
         lambda s, actor, f, pg: views.page_lots(s, actor, f, mine=mine, **pg.window()),
         default=200,
     )
-
-
-# ----------------------------------------------------------------------------- offers
 
 
 @routes.route("/lots/{id:int}", methods=["GET", "PATCH", "DELETE"])
@@ -168,7 +168,7 @@ async def lot_options(request: Request) -> Response:
     )
 
 
-# ----------------------------------------------------------------------------- ledger
+# ----------------------------------------------------------------------------- offers
 
 
 @routes.route("/offers", methods=["GET", "POST"])
@@ -185,9 +185,6 @@ async def offers_collection(request: Request) -> Response:
     )
 
 
-# ----------------------------------------------------------------------------- matching
-
-
 @routes.route("/offers/{id:int}", methods=["GET", "DELETE"])
 async def offer_item(request: Request) -> Response:
     actor = await acting(request)
@@ -195,6 +192,9 @@ async def offer_item(request: Request) -> Response:
     if request.method == "DELETE":
         await run_uow(request, offers.withdraw_offer, actor, offer_id)
     return JSONResponse(await run_read(request, views.get_offer, actor, offer_id))
+
+
+# ----------------------------------------------------------------------------- matching
 
 
 @routes.post("/match-runs")
