@@ -133,22 +133,20 @@ async def entries(request: Request) -> Response:
     scope = audit.parse_scope(q)
     limit = query_int(request, "limit", 200 if fmt == "json" else 100_000, 100_000)
     offset = query_int(request, "offset", 0, 10**9)
+
+    async def read(rows: int, skip: int) -> dict[str, Any]:
+        kind = q.get("kind") or None
+        return await run_read(
+            request, audit.ledger_entries, actor, period, scope, kind=kind, limit=rows, offset=skip
+        )
+
     if fmt != "json":
         job = await export_job.start_if_large(
-            request, actor, q, period, scope, limit, offset, export_lang(request)
+            request, actor, q, read, limit, offset, export_lang(request)
         )
         if job is not None:
             return job
-    data = await run_read(
-        request,
-        audit.ledger_entries,
-        actor,
-        period,
-        scope,
-        kind=q.get("kind") or None,
-        limit=limit,
-        offset=offset,
-    )
+    data = await read(limit, offset)
     return answer(request, data, fmt, exports.entries_tables, f"entries-{data['period']}")
 
 

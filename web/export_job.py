@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -38,25 +38,16 @@ async def start_if_large(
     request: Request,
     actor: Actor,
     q: Mapping[str, str],
-    period: audit.Period | None,
-    scope: audit.Scope,
+    read: Callable[[int, int], Awaitable[dict[str, Any]]],
     limit: int,
     offset: int,
     lang: str,
 ) -> Response | None:
-    """The entries export as a job (202) when it has more rows than the inline maximum."""
+    """The entries export as a job (202) when it has more rows than the inline maximum;
+    `read(limit, offset)` reads the entries the query asks for (the head here: no rows)."""
     from web.jobs_api import queued
 
-    head = await run_read(
-        request,
-        audit.ledger_entries,
-        actor,
-        period,
-        scope,
-        kind=q.get("kind") or None,
-        limit=0,
-        offset=0,
-    )
+    head = await read(0, 0)
     rows = export_jobs.rows_to_write(head["count"], offset, limit)
     settings = settings_of(request)
     if not export_jobs.is_large(settings, rows):
