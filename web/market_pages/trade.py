@@ -4,6 +4,7 @@ contract, dispatching)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -12,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from market import listings, views
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.papers import service as papers_service
 from market.services import (
     deliveries,
@@ -86,28 +88,26 @@ async def bid_accept(request: Request) -> Response:
     return done(request, f"/contracts/{contract.id}", contract)
 
 
-@routes.post("/bids/{id:int}/reject")
-async def bid_reject(request: Request) -> Response:
+async def _on_bid(request: Request, change: Callable[[UnitOfWork, Actor, int], Any]) -> Response:
+    """A bid's button on the bids page (reject, withdraw): back to the page, refused or done."""
     actor = await require_actor(request)
     bid_id = path_id(request)
     return await act(
         request,
-        lambda uow: trade.reject_bid(uow, actor, bid_id),
+        lambda uow: change(uow, actor, bid_id),
         then="/bids",
         refused=lambda message: _bids_page(request, actor, message),
     )
+
+
+@routes.post("/bids/{id:int}/reject")
+async def bid_reject(request: Request) -> Response:
+    return await _on_bid(request, trade.reject_bid)
 
 
 @routes.post("/bids/{id:int}/withdraw")
 async def bid_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    bid_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: trade.withdraw_bid(uow, actor, bid_id),
-        then="/bids",
-        refused=lambda message: _bids_page(request, actor, message),
-    )
+    return await _on_bid(request, trade.withdraw_bid)
 
 
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
