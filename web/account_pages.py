@@ -8,7 +8,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from market.errors import DomainError, InvalidInput
 from market.services import users
@@ -17,9 +16,13 @@ from web import flash
 from web.api import db_of, path_id, run_read
 from web.i18n import refusal
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import SESSION_EPOCH, check_csrf, require_actor
 
+routes = Routes()
 
+
+@routes.route("/account/password", methods=["GET", "POST"])
 async def password_page(request: Request) -> Response:
     actor = await require_actor(request)
     context: dict[str, Any] = {}
@@ -52,6 +55,7 @@ async def password_page(request: Request) -> Response:
     )
 
 
+@routes.get("/account/users")
 async def users_page(request: Request, extra: dict[str, Any] | None = None) -> Response:
     actor = await require_actor(request)
     actor.require("operator")
@@ -73,6 +77,7 @@ async def _act(request: Request, call: Any, args: Any) -> Any:
     return result
 
 
+@routes.post("/account/users")
 async def users_post(request: Request) -> Response:
     try:
         user, one_time = await _act(
@@ -92,6 +97,7 @@ async def users_post(request: Request) -> Response:
     )
 
 
+@routes.post("/account/users/{id:int}/{action:str}")
 async def user_action(request: Request) -> Response:
     action = request.path_params["action"]
     user_id = path_id(request)
@@ -108,16 +114,3 @@ async def user_action(request: Request) -> Response:
         return await users_page(request, {"error": refusal(exc, lang_of(request))})
     flash.remember(request, "/account/users")
     return RedirectResponse("/account/users", status_code=303)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/account/password", password_page, methods=["GET", "POST"]),
-        Route("/account/users", users_page, methods=["GET"]),
-        Route("/account/users", users_post, methods=["POST"]),
-        Route(
-            "/account/users/{id:int}/{action:str}",
-            user_action,
-            methods=["POST"],
-        ),
-    ]

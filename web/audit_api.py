@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import audit, clock, exports
 from market.auth import Actor
@@ -26,6 +25,9 @@ from web import export_job, openapi
 from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
 from web.errors import BadRequest
 from web.i18n import pick_lang
+from web.routing import Routes
+
+routes = Routes()
 
 FORMATS = ("json", "csv", "xlsx")
 
@@ -100,6 +102,7 @@ def figures(
     )
 
 
+@routes.get("/audit/summary")
 async def summary(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -110,6 +113,7 @@ async def summary(request: Request) -> Response:
     return answer(request, data, fmt, exports.summary_tables, f"audit-summary-{data['period']}")
 
 
+@routes.get("/audit/phosphogypsum")
 async def phosphogypsum(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -120,6 +124,7 @@ async def phosphogypsum(request: Request) -> Response:
     )
 
 
+@routes.get("/audit/entries")
 async def entries(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -128,25 +133,24 @@ async def entries(request: Request) -> Response:
     scope = audit.parse_scope(q)
     limit = query_int(request, "limit", 200 if fmt == "json" else 100_000, 100_000)
     offset = query_int(request, "offset", 0, 10**9)
+
+    async def read(rows: int, skip: int) -> dict[str, Any]:
+        kind = q.get("kind") or None
+        return await run_read(
+            request, audit.ledger_entries, actor, period, scope, kind=kind, limit=rows, offset=skip
+        )
+
     if fmt != "json":
         job = await export_job.start_if_large(
-            request, actor, q, period, scope, limit, offset, export_lang(request)
+            request, actor, q, read, limit, offset, export_lang(request)
         )
         if job is not None:
             return job
-    data = await run_read(
-        request,
-        audit.ledger_entries,
-        actor,
-        period,
-        scope,
-        kind=q.get("kind") or None,
-        limit=limit,
-        offset=offset,
-    )
+    data = await read(limit, offset)
     return answer(request, data, fmt, exports.entries_tables, f"entries-{data['period']}")
 
 
+@routes.get("/audit/verify")
 async def verify(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -176,6 +180,7 @@ async def checkpoint_body(request: Request) -> dict[str, Any]:
     return json_object(b"".join(chunks))
 
 
+@routes.post("/audit/verify/checkpoint")
 async def verify_checkpoint(request: Request) -> Response:
     actor = await overseer(request)
     json_only(request.query_params)
@@ -183,23 +188,13 @@ async def verify_checkpoint(request: Request) -> Response:
     return JSONResponse(await run_read(request, audit.compare_checkpoint, actor, checkpoint))
 
 
+@routes.get("/audit/drawdown")
 async def drawdown(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
     json_only(q)
     scope = audit.parse_scope(q)
     return JSONResponse(await run_read(request, audit.drawdown, actor, scope))
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/audit/summary", summary, methods=["GET"]),
-        Route("/audit/phosphogypsum", phosphogypsum, methods=["GET"]),
-        Route("/audit/entries", entries, methods=["GET"]),
-        Route("/audit/verify", verify, methods=["GET"]),
-        Route("/audit/verify/checkpoint", verify_checkpoint, methods=["POST"]),
-        Route("/audit/drawdown", drawdown, methods=["GET"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

@@ -6,7 +6,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import notifications, todo_query
 from market.errors import InvalidInput
@@ -15,12 +14,16 @@ from web import openapi
 from web.api import acting, body, paging, path_id, run_read, run_uow
 from web.i18n import translate
 from web.render import lang_of
+from web.routing import Routes
+
+routes = Routes()
 
 
 def localised_todo(items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return [i | {"title": translate(str(i["title"]), lang)} for i in items]
 
 
+@routes.get("/todo")
 async def todo(request: Request) -> Response:
     actor = await acting(request)
     items = await run_read(request, todo_query.todo_for, actor)
@@ -34,6 +37,7 @@ def _unread_only(request: Request) -> bool:
     return raw in ("1", "true")
 
 
+@routes.get("/notifications")
 async def notification_list(request: Request) -> Response:
     actor = await acting(request)
     unread_only = _unread_only(request)
@@ -49,6 +53,14 @@ async def notification_list(request: Request) -> Response:
     return JSONResponse(data)
 
 
+@routes.post("/notifications/read-all")
+async def notifications_read_all(request: Request) -> Response:
+    actor = await acting(request)
+    marked = await run_uow(request, notifications.mark_all_read, actor)
+    return JSONResponse({"marked": marked})
+
+
+@routes.post("/notifications/{id:int}/read")
 async def notification_read(request: Request) -> Response:
     actor = await acting(request)
     notification_id = path_id(request)
@@ -56,28 +68,13 @@ async def notification_read(request: Request) -> Response:
     return JSONResponse(notifications.public(row, lang_of(request)))
 
 
-async def notifications_read_all(request: Request) -> Response:
-    actor = await acting(request)
-    marked = await run_uow(request, notifications.mark_all_read, actor)
-    return JSONResponse({"marked": marked})
-
-
+@routes.route("/me/notification-settings", methods=["GET", "POST"])
 async def mail_preferences(request: Request) -> Response:
     actor = await acting(request)
     if request.method == "POST":
         data = await body(request)
         return JSONResponse(await run_uow(request, notifications.set_preferences, actor, data))
     return JSONResponse(await run_read(request, notifications.preferences, actor))
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/todo", todo, methods=["GET"]),
-        Route("/notifications", notification_list, methods=["GET"]),
-        Route("/notifications/read-all", notifications_read_all, methods=["POST"]),
-        Route("/notifications/{id:int}/read", notification_read, methods=["POST"]),
-        Route("/me/notification-settings", mail_preferences, methods=["GET", "POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

@@ -8,7 +8,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from market import notifications, todo, todo_query
 from market.errors import DomainError
@@ -18,7 +17,10 @@ from web.daily_api import localised_todo
 from web.i18n import refusal
 from web.market_pages import done, page, posted
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import check_csrf, require_actor
+
+routes = Routes()
 
 PAGE_SIZE = 30
 
@@ -29,6 +31,7 @@ async def home_context(request: Request, actor: Any) -> dict[str, Any]:
     return {"todo": localised_todo(items, lang_of(request))}
 
 
+@routes.get("/daily/badge")
 async def badge(request: Request) -> Response:
     """The header's counts (loaded after the page, so no page waits on them)."""
     actor = await require_actor(request)
@@ -42,6 +45,7 @@ async def badge(request: Request) -> Response:
     return render(request, "daily/_badge.html", await run_read(request, read))
 
 
+@routes.get("/notifications")
 async def notification_page(request: Request, alert: str = "") -> Response:
     actor = await require_actor(request)
     offset = query_int(request, "offset", 0, 10**6)
@@ -72,6 +76,16 @@ def _safe(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") else "/"
 
 
+@routes.post("/notifications/read-all")
+async def notifications_read_all(request: Request) -> Response:
+    actor = await require_actor(request)
+    await posted(request)
+    await run_uow(request, notifications.mark_all_read, actor)
+    return done(request, "/notifications")
+
+
+@routes.post("/notifications/{id:int}/read")
+@routes.post("/notifications/{id:int}/open")
 async def notification_action(request: Request) -> Response:
     """`read` marks it read and stays on the list; `open` marks it read and goes to its page."""
     actor = await require_actor(request)
@@ -87,13 +101,7 @@ async def notification_action(request: Request) -> Response:
     return done(request, _safe(row.url) if action == "open" else "/notifications")
 
 
-async def notifications_read_all(request: Request) -> Response:
-    actor = await require_actor(request)
-    await posted(request)
-    await run_uow(request, notifications.mark_all_read, actor)
-    return done(request, "/notifications")
-
-
+@routes.route("/account/notifications", methods=["GET", "POST"])
 async def preferences_page(request: Request) -> Response:
     actor = await require_actor(request)
     context: dict[str, Any] = {}
@@ -125,14 +133,3 @@ async def preferences_page(request: Request) -> Response:
         context,
         status_code=422 if "error" in context else 200,
     )
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/daily/badge", badge, methods=["GET"]),
-        Route("/notifications", notification_page, methods=["GET"]),
-        Route("/notifications/read-all", notifications_read_all, methods=["POST"]),
-        Route("/notifications/{id:int}/read", notification_action, methods=["POST"]),
-        Route("/notifications/{id:int}/open", notification_action, methods=["POST"]),
-        Route("/account/notifications", preferences_page, methods=["GET", "POST"]),
-    ]

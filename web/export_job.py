@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +20,16 @@ from urllib.parse import urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from market import audit, exports
 from market.auth import Actor
 from market.services import export_jobs
 from market.services.common import OVERSEERS
 from web.api import db_of, path_id, run_read, settings_of
+from web.routing import Routes
+
+api_routes = Routes()
+page_routes = Routes()
 
 AUDIT_QUERY = ("period", "prefecture", "county", "organisation", "material", "kind")
 
@@ -35,25 +38,16 @@ async def start_if_large(
     request: Request,
     actor: Actor,
     q: Mapping[str, str],
-    period: audit.Period | None,
-    scope: audit.Scope,
+    read: Callable[[int, int], Awaitable[dict[str, Any]]],
     limit: int,
     offset: int,
     lang: str,
 ) -> Response | None:
-    """The entries export as a job (202) when it has more rows than the inline maximum."""
+    """The entries export as a job (202) when it has more rows than the inline maximum;
+    `read(limit, offset)` reads the entries the query asks for (the head here: no rows)."""
     from web.jobs_api import queued
 
-    head = await run_read(
-        request,
-        audit.ledger_entries,
-        actor,
-        period,
-        scope,
-        kind=q.get("kind") or None,
-        limit=0,
-        offset=0,
-    )
+    head = await read(0, 0)
     rows = export_jobs.rows_to_write(head["count"], offset, limit)
     settings = settings_of(request)
     if not export_jobs.is_large(settings, rows):
@@ -113,6 +107,26 @@ async def ledger_job(
     return to_job(request, job)
 
 
+@api_routes.get("/jobs/{id:int}/download")
+@page_routes.get("/jobs/{id:int}/download")
+async def download(request: Request) -> Response:
+    from web.security import require_actor
+
+    actor = await require_actor(request)
+    content, media_type, filename = await run_read(
+        request, export_jobs.download, actor, path_id(request)
+    )
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8" if media_type.startswith("text/csv") else media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+@page_routes.route("/audit/entries/export", methods=["GET", "POST"])
 async def audit_entries_page(request: Request) -> Response:
     """/audit/entries/export: a large entries export started from the regulator's page."""
     from web.jobs_pages import start_page, to_job
@@ -149,34 +163,6 @@ async def audit_entries_page(request: Request) -> Response:
         filename=f"entries-{head['period']}",
     )
     return to_job(request, job)
-
-
-async def download(request: Request) -> Response:
-    from web.security import require_actor
-
-    actor = await require_actor(request)
-    content, media_type, filename = await run_read(
-        request, export_jobs.download, actor, path_id(request)
-    )
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8" if media_type.startswith("text/csv") else media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "cache-control": "no-store",
-        },
-    )
-
-
-def api_routes() -> list[Route]:
-    return [Route("/jobs/{id:int}/download", download, methods=["GET"])]
-
-
-def page_routes() -> list[Route]:
-    return [
-        Route("/jobs/{id:int}/download", download, methods=["GET"]),
-        Route("/audit/entries/export", audit_entries_page, methods=["GET", "POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

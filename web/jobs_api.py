@@ -11,7 +11,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import audit
 from market.services import jobs as job_service
@@ -19,6 +18,9 @@ from market.services.common import OVERSEERS
 from market.tables import Job
 from web import openapi
 from web.api import acting, db_of, path_id, query_int, run_read, run_uow, settings_of
+from web.routing import Routes
+
+routes = Routes()
 
 
 def queued(job: Job) -> Response:
@@ -30,22 +32,26 @@ def queued(job: Job) -> Response:
     )
 
 
-async def job_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, job_service.read_job, actor, path_id(request)))
-
-
+@routes.get("/jobs")
 async def job_list(request: Request) -> Response:
     actor = await acting(request)
     limit = query_int(request, "limit", 20, 100)
     return JSONResponse({"jobs": await run_read(request, job_service.list_jobs, actor, limit)})
 
 
+@routes.get("/jobs/{id:int}")
+async def job_item(request: Request) -> Response:
+    actor = await acting(request)
+    return JSONResponse(await run_read(request, job_service.read_job, actor, path_id(request)))
+
+
+@routes.get("/jobs/{id:int}/result")
 async def job_result(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(await run_read(request, job_service.job_result, actor, path_id(request)))
 
 
+@routes.post("/jobs/{id:int}/cancel")
 async def job_cancel(request: Request) -> Response:
     actor = await acting(request)
     job_id = path_id(request)
@@ -53,6 +59,7 @@ async def job_cancel(request: Request) -> Response:
     return JSONResponse(job_service.job_public(job))
 
 
+@routes.post("/audit/verify")
 async def verify_job(request: Request) -> Response:
     """POST /audit/verify: the full tamper check as a job (GET answers at once, as before)."""
     actor = await acting(request)
@@ -63,16 +70,6 @@ async def verify_job(request: Request) -> Response:
         job_service.start_verify, db_of(request), actor, settings_of(request), organisation
     )
     return queued(job)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/jobs", job_list, methods=["GET"]),
-        Route("/jobs/{id:int}", job_item, methods=["GET"]),
-        Route("/jobs/{id:int}/result", job_result, methods=["GET"]),
-        Route("/jobs/{id:int}/cancel", job_cancel, methods=["POST"]),
-        Route("/audit/verify", verify_job, methods=["POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

@@ -7,7 +7,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from market.auth import Actor
 from market.errors import NotFound
@@ -15,7 +14,10 @@ from market.services import jobs as job_service
 from market.tables import Job
 from web.api import path_id, run_read, run_uow, whole
 from web.render import render
+from web.routing import Routes
 from web.security import check_csrf, require_actor
+
+routes = Routes()
 
 
 def _context(job: Job, actor: Any) -> dict[str, Any]:
@@ -35,11 +37,13 @@ async def _job(request: Request) -> tuple[Job, Any]:
     return job, actor
 
 
+@routes.get("/jobs/{id:int}")
 async def job_page(request: Request) -> Response:
     job, actor = await _job(request)
     return render(request, "jobs/job.html", _context(job, actor))
 
 
+@routes.get("/jobs/{id:int}/progress")
 async def job_progress(request: Request) -> Response:
     """The bar alone, for htmx; once the job is done, htmx is sent on to the result."""
     job, actor = await _job(request)
@@ -49,6 +53,7 @@ async def job_progress(request: Request) -> Response:
     return render(request, "jobs/job.html", _context(job, actor), block="progress")
 
 
+@routes.post("/jobs/{id:int}/cancel")
 async def job_cancel(request: Request) -> Response:
     actor = await require_actor(request)
     check_csrf(request, await request.form())
@@ -87,11 +92,3 @@ def start_page(
         "jobs/start.html",
         {"title": title, "action": action, "explanation": explanation, "fields": fields},
     )
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/jobs/{id:int}", job_page, methods=["GET"]),
-        Route("/jobs/{id:int}/progress", job_progress, methods=["GET"]),
-        Route("/jobs/{id:int}/cancel", job_cancel, methods=["POST"]),
-    ]

@@ -10,7 +10,6 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from market import views
 from market.catalogue import catalogue
@@ -21,7 +20,10 @@ from web.api import db_of, run_read
 from web.i18n import LANGS, refusal
 from web.login import log_in
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import SESSION_EPOCH, SESSION_USER, check_csrf, current_actor, require_actor
+
+routes = Routes()
 
 
 async def healthz(request: Request) -> Response:
@@ -46,6 +48,22 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+@routes.get("/")
+async def home(request: Request) -> Response:
+    actor = await current_actor(request)
+    if actor is None:
+        return RedirectResponse("/login", status_code=303)
+    from web.daily_pages import home_context
+
+    return render(request, "home.html", await home_context(request, actor))
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: Request) -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+@routes.route("/login", methods=["GET", "POST"])
 async def login(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "login.html", {"next": request.query_params.get("next", "/")})
@@ -75,6 +93,7 @@ async def login(request: Request) -> Response:
     return RedirectResponse(nxt, status_code=303)
 
 
+@routes.post("/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
@@ -91,6 +110,7 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+@routes.get("/lang/{lang}")
 async def set_lang(request: Request) -> Response:
     lang = request.path_params["lang"]
     target = _safe_next(request.query_params.get("next"))
@@ -98,15 +118,6 @@ async def set_lang(request: Request) -> Response:
     if lang in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response
-
-
-async def home(request: Request) -> Response:
-    actor = await current_actor(request)
-    if actor is None:
-        return RedirectResponse("/login", status_code=303)
-    from web.daily_pages import home_context
-
-    return render(request, "home.html", await home_context(request, actor))
 
 
 MAP_POINT = ("name", "organisation", "kind", "lat", "lon", "prefecture", "county")
@@ -117,6 +128,7 @@ def map_point(site: dict[str, Any]) -> dict[str, Any]:
     return {key: site[key] for key in MAP_POINT}
 
 
+@routes.get("/map/data.json")
 async def map_data(request: Request) -> Response:
     """Prefecture outlines and the sites on the market, for the ECharts map."""
     actor = await require_actor(request)
@@ -131,6 +143,7 @@ async def map_data(request: Request) -> Response:
     return JSONResponse(data)
 
 
+@routes.get("/lots")
 async def lots_page(request: Request) -> Response:
     actor = await require_actor(request)
     from web.market_pages import listing
@@ -150,6 +163,7 @@ async def lots_page(request: Request) -> Response:
     )
 
 
+@routes.get("/plants")
 async def plants_page(request: Request) -> Response:
     actor = await require_actor(request)
 
@@ -168,25 +182,8 @@ async def plants_page(request: Request) -> Response:
     )
 
 
+@routes.get("/materials")
 async def materials_page(request: Request) -> Response:
     await require_actor(request)
     cat = catalogue()
     return render(request, "materials.html", {"catalogue": cat})
-
-
-async def favicon(request: Request) -> Response:
-    return RedirectResponse("/static/favicon.svg", status_code=301)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/", home, methods=["GET"]),
-        Route("/favicon.ico", favicon, methods=["GET"]),
-        Route("/login", login, methods=["GET", "POST"]),
-        Route("/logout", logout, methods=["POST"]),
-        Route("/lang/{lang}", set_lang, methods=["GET"]),
-        Route("/map/data.json", map_data, methods=["GET"]),
-        Route("/lots", lots_page, methods=["GET"]),
-        Route("/plants", plants_page, methods=["GET"]),
-        Route("/materials", materials_page, methods=["GET"]),
-    ]

@@ -10,7 +10,6 @@ from urllib.parse import quote
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import audit, statutory, views
 from market.auth import Actor
@@ -21,6 +20,9 @@ from market.services.common import MAX_ID
 from market.tables import Document, LotLabReport
 from web import openapi
 from web.api import act_on_item, acting, body, path_id, run_read, run_uow
+from web.routing import Routes
+
+routes = Routes()
 
 XLSX = MEDIA_TYPES["xlsx"]
 
@@ -39,6 +41,7 @@ def _file(content: bytes, media_type: str, name: str, *, inline: bool = True) ->
     )
 
 
+@routes.get("/deliveries/{id:int}/manifest.pdf")
 async def manifest(request: Request) -> Response:
     actor = await acting(request)
     delivery_id = path_id(request)
@@ -47,6 +50,7 @@ async def manifest(request: Request) -> Response:
     return _file(content, "application/pdf", f"manifest-{d.manifest_no}.pdf")
 
 
+@routes.get("/contracts/{id:int}/contract.pdf")
 async def contract(request: Request) -> Response:
     actor = await acting(request)
     c = await run_read(request, facts.contract_facts, actor, path_id(request))
@@ -73,14 +77,17 @@ async def _statutory_ledger(
     return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
 
 
+@routes.get("/sites/{id:int}/statutory-ledger.xlsx")
 async def site_ledger(request: Request) -> Response:
     return await _statutory_ledger(request, statutory.scope_of_site)
 
 
+@routes.get("/organisations/{id:int}/statutory-ledger.xlsx")
 async def organisation_ledger(request: Request) -> Response:
     return await _statutory_ledger(request, statutory.scope_of_organisation)
 
 
+@routes.post("/contracts/{id:int}/trucks")
 async def trucks(request: Request) -> Response:
     made = await act_on_item(request, service.dispatch_trucks)
     rows = []
@@ -91,6 +98,7 @@ async def trucks(request: Request) -> Response:
     return JSONResponse({"deliveries": rows}, status_code=201)
 
 
+@routes.post("/deliveries/{id:int}/driver")
 async def driver(request: Request) -> Response:
     actor = await acting(request)
     data = await body(request)
@@ -106,6 +114,7 @@ def _ticket_public(papers: Any) -> dict[str, Any]:
     }
 
 
+@routes.route("/deliveries/{id:int}/ticket", methods=["GET", "POST"])
 async def ticket(request: Request) -> Response:
     actor = await acting(request)
     delivery_id = path_id(request)
@@ -130,6 +139,7 @@ async def ticket(request: Request) -> Response:
     return _file(doc.content, doc.media_type, doc.filename)
 
 
+@routes.route("/lots/{id:int}/lab-report", methods=["GET", "POST"])
 async def lab_report(request: Request) -> Response:
     actor = await acting(request)
     lot_id = path_id(request)
@@ -151,21 +161,6 @@ async def lab_report(request: Request) -> Response:
 
     doc = await run_read(request, read)
     return _file(doc.content, doc.media_type, doc.filename)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/deliveries/{id:int}/manifest.pdf", manifest, methods=["GET"]),
-        Route("/contracts/{id:int}/contract.pdf", contract, methods=["GET"]),
-        Route("/sites/{id:int}/statutory-ledger.xlsx", site_ledger, methods=["GET"]),
-        Route(
-            "/organisations/{id:int}/statutory-ledger.xlsx", organisation_ledger, methods=["GET"]
-        ),
-        Route("/contracts/{id:int}/trucks", trucks, methods=["POST"]),
-        Route("/deliveries/{id:int}/driver", driver, methods=["POST"]),
-        Route("/deliveries/{id:int}/ticket", ticket, methods=["GET", "POST"]),
-        Route("/lots/{id:int}/lab-report", lab_report, methods=["GET", "POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

@@ -8,7 +8,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from market import clock, statutory
 from market.auth import Actor
@@ -31,7 +30,10 @@ from web.market_pages import (
 )
 from web.papers_api import receipt_url
 from web.render import lang_of
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 # ----------------------------------------------------------------------------- receipt
 
@@ -55,6 +57,7 @@ async def _receipt_page(
     return page(request, "papers/receipt.html", ctx, form=form)
 
 
+@routes.get("/deliveries/{id:int}/receipt")
 async def receipt_page(request: Request) -> Response:
     actor = await require_actor(request)
     return await _receipt_page(request, actor, path_id(request))
@@ -73,6 +76,7 @@ def _upload_paper(uow: UnitOfWork, actor: Actor, upload: tuple[bytes, str], limi
     return doc
 
 
+@routes.post("/deliveries/{id:int}/weighbridge")
 async def weighbridge(request: Request) -> Response:
     """The clerk's one step: tonnes confirmed and the ticket attached together, or neither."""
     actor = await require_actor(request)
@@ -108,6 +112,7 @@ async def weighbridge(request: Request) -> Response:
 # ----------------------------------------------------------------------------- trucks
 
 
+@routes.post("/contracts/{id:int}/trucks")
 async def contract_trucks(request: Request) -> Response:
     actor = await require_actor(request)
     contract_id = path_id(request)
@@ -161,10 +166,12 @@ async def _statutory(request: Request, scope_of: Any, target: int) -> Response:
     return page(request, "papers/statutory.html", ctx)
 
 
+@routes.get("/yards/{id:int}/statutory")
 async def yard_statutory(request: Request) -> Response:
     return await _statutory(request, statutory.scope_of_site, path_id(request))
 
 
+@routes.get("/organisations/{id:int}/statutory")
 async def organisation_statutory(request: Request) -> Response:
     return await _statutory(request, statutory.scope_of_organisation, path_id(request))
 
@@ -190,11 +197,13 @@ async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = B
     return page(request, "papers/_lab_report.html", ctx, form=form)
 
 
+@routes.get("/lots/{id:int}/lab-report")
 async def lab_report_panel(request: Request) -> Response:
     actor = await require_actor(request)
     return await _lab_panel(request, actor, path_id(request))
 
 
+@routes.post("/lots/{id:int}/lab-report")
 async def lab_report_post(request: Request) -> Response:
     actor = await require_actor(request)
     lot_id = path_id(request)
@@ -214,18 +223,6 @@ async def lab_report_post(request: Request) -> Response:
         then=lambda _r: f"/lots/{lot_id}",
         refused=lambda f: _lab_panel(request, actor, lot_id, f),
     )
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/deliveries/{id:int}/receipt", receipt_page, methods=["GET"]),
-        Route("/deliveries/{id:int}/weighbridge", weighbridge, methods=["POST"]),
-        Route("/contracts/{id:int}/trucks", contract_trucks, methods=["POST"]),
-        Route("/yards/{id:int}/statutory", yard_statutory, methods=["GET"]),
-        Route("/organisations/{id:int}/statutory", organisation_statutory, methods=["GET"]),
-        Route("/lots/{id:int}/lab-report", lab_report_panel, methods=["GET"]),
-        Route("/lots/{id:int}/lab-report", lab_report_post, methods=["POST"]),
-    ]
 
 
 def _not_verified(request: Request) -> str:

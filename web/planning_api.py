@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import planning
 from market.auth import Actor
@@ -26,6 +25,9 @@ from web import openapi
 from web.api import MAX_BODY, acting, db_of, json_object, settings_of
 from web.errors import BadRequest
 from web.jobs_api import queued
+from web.routing import Routes
+
+routes = Routes()
 
 _T = TypeVar("_T")
 
@@ -71,19 +73,14 @@ async def _plan(
     )
 
 
+@routes.post("/planning/drawdown")
 async def drawdown(request: Request) -> Response:
     return await _plan(request, MAX_BODY, jobs.start_drawdown, planning.drawdown)
 
 
+@routes.post("/planning/siting")
 async def siting(request: Request) -> Response:
     return await _plan(request, MAX_SITING_BODY, jobs.start_siting, planning.siting_analysis)
-
-
-def routes() -> list[Route]:
-    return [
-        Route("/planning/drawdown", drawdown, methods=["POST"]),
-        Route("/planning/siting", siting, methods=["POST"]),
-    ]
 
 
 # ----------------------------------------------------------------------------- OpenAPI

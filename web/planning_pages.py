@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from market import catalogue, planning
 from market.auth import Actor
@@ -28,7 +27,10 @@ from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
 from web.i18n import refusal
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import check_csrf, require_actor
+
+routes = Routes()
 
 MAX_UPLOAD = planning.MAX_ZONE_BYTES + MAX_BODY
 TOP_YARDS_IN_CHART = 8
@@ -87,6 +89,7 @@ def _drawdown_request(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@routes.get("/audit/planner")
 async def planner_page(request: Request) -> Response:
     actor = await overseer(request)
     values = _planner_values(request.query_params)
@@ -114,6 +117,7 @@ async def planner_page(request: Request) -> Response:
     return _planner(request, values, errors, plan, background)
 
 
+@routes.post("/audit/planner")
 async def planner_post(request: Request) -> Response:
     """The planner as a job (the form posts here when the market is large)."""
     actor = await overseer(request)
@@ -236,6 +240,7 @@ def _map_points(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@routes.route("/audit/siting", methods=["GET", "POST"])
 async def siting_page(request: Request) -> Response:
     actor = await overseer(request)
     values: dict[str, Any] = dict(SITING_DEFAULTS) | {"zones_name": ""}
@@ -289,11 +294,3 @@ async def siting_page(request: Request) -> Response:
         block="siting",
         status_code=422 if errors else 200,
     )
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/audit/planner", planner_page, methods=["GET"]),
-        Route("/audit/planner", planner_post, methods=["POST"]),
-        Route("/audit/siting", siting_page, methods=["GET", "POST"]),
-    ]

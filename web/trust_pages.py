@@ -14,7 +14,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from market import views
 from market.auth import Actor
@@ -38,7 +37,10 @@ from web.market_pages import (
     translator,
 )
 from web.render import lang_of
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
 CORRECTION_QUEUES = ("pending", "approved", "rejected")
@@ -132,6 +134,7 @@ def _choice(request: Request, choices: tuple[str, ...]) -> str:
 # ----------------------------------------------------------------------------- a yard's months
 
 
+@routes.get("/reports")
 async def my_reports(request: Request) -> Response:
     """月报: a producer's first yard; a regulator's queue; an evaluator's claims."""
     actor = await require_actor(request)
@@ -185,11 +188,13 @@ async def _months_page(
     return page(request, "trust/months.html", ctx, form=form, status_code=status)
 
 
+@routes.get("/yards/{id:int}/reports")
 async def yard_reports(request: Request) -> Response:
     actor = await require_actor(request)
     return await _months_page(request, actor, path_id(request))
 
 
+@routes.post("/yards/{id:int}/reports")
 async def yard_submit(request: Request) -> Response:
     """Submit one ended month (the page offers the next in order)."""
     actor = await require_actor(request)
@@ -210,6 +215,7 @@ async def yard_submit(request: Request) -> Response:
     )
 
 
+@routes.post("/yards/{id:int}/corrections")
 async def yard_correction(request: Request) -> Response:
     """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
     site_id = path_id(request)
@@ -232,12 +238,14 @@ async def overseer(request: Request) -> Actor:
     return actor
 
 
+@routes.get("/review")
 async def review_home(request: Request) -> Response:
     actor = await require_actor(request)
     target = "/review/claims" if actor.role == "evaluator" else "/review/reports"
     return RedirectResponse(target, status_code=303)
 
 
+@routes.get("/review/reports")
 async def reports_queue(request: Request) -> Response:
     actor = await overseer(request)
     status = _choice(request, REPORT_QUEUES)
@@ -268,11 +276,13 @@ async def _review_page(
     return page(request, "trust/review.html", ctx, form=form)
 
 
+@routes.get("/review/reports/{id:int}")
 async def report_review(request: Request) -> Response:
     actor = await require_actor(request)
     return await _review_page(request, actor, path_id(request))
 
 
+@routes.post("/review/reports/{id:int}/approve")
 async def report_approve(request: Request) -> Response:
     actor = await require_actor(request)
     report_id = path_id(request)
@@ -288,6 +298,7 @@ async def report_approve(request: Request) -> Response:
     )
 
 
+@routes.post("/review/reports/{id:int}/return")
 async def report_return(request: Request) -> Response:
     actor = await require_actor(request)
     report_id = path_id(request)
@@ -321,10 +332,12 @@ async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) 
     return page(request, "trust/corrections_queue.html", ctx, form=form)
 
 
+@routes.get("/review/corrections")
 async def corrections_queue(request: Request) -> Response:
     return await _corrections_page(request, await overseer(request))
 
 
+@routes.post("/review/corrections/{id:int}/approve")
 async def correction_approve(request: Request) -> Response:
     key = seal_key_of(request)
     return await decide(
@@ -337,6 +350,7 @@ async def correction_approve(request: Request) -> Response:
     )
 
 
+@routes.post("/review/corrections/{id:int}/reject")
 async def correction_reject(request: Request) -> Response:
     return await decide(
         request,
@@ -366,10 +380,12 @@ async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Re
     return page(request, "trust/claims.html", ctx, form=form)
 
 
+@routes.get("/review/claims")
 async def claims_queue(request: Request) -> Response:
     return await _claims_page(request, await require_actor(request))
 
 
+@routes.post("/review/claims/{id:int}/attest")
 async def claim_attest(request: Request) -> Response:
     key = seal_key_of(request)
     return await decide(
@@ -397,10 +413,12 @@ async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "trust/disputes.html", ctx | _common(request), form=form)
 
 
+@routes.get("/review/disputes")
 async def disputes(request: Request) -> Response:
     return await _disputes_page(request, await overseer(request))
 
 
+@routes.post("/review/disputes/{id:int}/arbitrate")
 async def dispute_arbitrate(request: Request) -> Response:
     return await decide(
         request,
@@ -410,24 +428,3 @@ async def dispute_arbitrate(request: Request) -> Response:
         then=lambda _d: "/review/disputes",
         refused=lambda actor, _item, f: _disputes_page(request, actor, f),
     )
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/reports", my_reports, methods=["GET"]),
-        Route("/yards/{id:int}/reports", yard_reports, methods=["GET"]),
-        Route("/yards/{id:int}/reports", yard_submit, methods=["POST"]),
-        Route("/yards/{id:int}/corrections", yard_correction, methods=["POST"]),
-        Route("/review", review_home, methods=["GET"]),
-        Route("/review/reports", reports_queue, methods=["GET"]),
-        Route("/review/reports/{id:int}", report_review, methods=["GET"]),
-        Route("/review/reports/{id:int}/approve", report_approve, methods=["POST"]),
-        Route("/review/reports/{id:int}/return", report_return, methods=["POST"]),
-        Route("/review/corrections", corrections_queue, methods=["GET"]),
-        Route("/review/corrections/{id:int}/approve", correction_approve, methods=["POST"]),
-        Route("/review/corrections/{id:int}/reject", correction_reject, methods=["POST"]),
-        Route("/review/claims", claims_queue, methods=["GET"]),
-        Route("/review/claims/{id:int}/attest", claim_attest, methods=["POST"]),
-        Route("/review/disputes", disputes, methods=["GET"]),
-        Route("/review/disputes/{id:int}/arbitrate", dispute_arbitrate, methods=["POST"]),
-    ]

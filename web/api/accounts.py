@@ -8,18 +8,21 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market.auth import Actor, token_digest
 from market.errors import InvalidInput
 from market.services import users
 from web.api.common import acting, body, db_of, path_id, run_read, run_uow, settings_of
+from web.routing import Routes
 from web.security import SESSION_EPOCH
 from web.security import _bearer as _bearer_of
+
+routes = Routes()
 
 # ----------------------------------------------------------------------------- auth and me
 
 
+@routes.post("/auth/token")
 async def issue_token(request: Request) -> Response:
     data = await body(request)
     username = data.get("username")
@@ -58,10 +61,7 @@ def _me(actor: Actor) -> dict[str, Any]:
     }
 
 
-async def me(request: Request) -> Response:
-    return JSONResponse(_me(await acting(request)))
-
-
+@routes.get("/auth/tokens")
 async def list_tokens(request: Request) -> Response:
     actor = await acting(request)
     from sqlmodel import col, select
@@ -87,11 +87,17 @@ async def list_tokens(request: Request) -> Response:
     return JSONResponse({"tokens": await run_read(request, read)})
 
 
+@routes.post("/auth/tokens/{id:int}/revoke")
 async def revoke_token(request: Request) -> Response:
     actor = await acting(request)
     token = await run_uow(request, users.revoke_token, actor, path_id(request))
     request.app.state.callers.forget_token(token.id)
     return JSONResponse({"id": token.id, "revoked": True})
+
+
+@routes.get("/me")
+async def me(request: Request) -> Response:
+    return JSONResponse(_me(await acting(request)))
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -102,6 +108,7 @@ def _announce(request: Request) -> None:
     request.app.state.callers.announce()
 
 
+@routes.post("/me/password")
 async def my_password(request: Request) -> Response:
     actor = await acting(request)
     data = await body(request)
@@ -125,6 +132,7 @@ async def my_password(request: Request) -> Response:
     return JSONResponse({"id": user.id, "password_changed": True})
 
 
+@routes.get("/me/logins")
 async def my_logins(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(
@@ -132,6 +140,7 @@ async def my_logins(request: Request) -> Response:
     )
 
 
+@routes.route("/users", methods=["GET", "POST"])
 async def users_collection(request: Request) -> Response:
     actor = await acting(request)
     actor.require("operator")
@@ -159,14 +168,17 @@ async def _set_active(request: Request, active: bool) -> Response:
     return JSONResponse(await _user_row(request, actor, user_id))
 
 
+@routes.post("/users/{id:int}/deactivate")
 async def user_deactivate(request: Request) -> Response:
     return await _set_active(request, False)
 
 
+@routes.post("/users/{id:int}/activate")
 async def user_activate(request: Request) -> Response:
     return await _set_active(request, True)
 
 
+@routes.post("/users/{id:int}/reset-password")
 async def user_reset_password(request: Request) -> Response:
     actor = await acting(request)
     user_id = path_id(request)
@@ -175,25 +187,9 @@ async def user_reset_password(request: Request) -> Response:
     return JSONResponse(await _user_row(request, actor, user_id) | {"one_time_password": one_time})
 
 
+@routes.get("/users/{id:int}/logins")
 async def user_logins(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(
         {"logins": await run_read(request, users.login_history, actor, path_id(request))}
     )
-
-
-def routes() -> list[Route]:
-    # built when the app is made, after web.app registers its bounded `int` convertor
-    return [
-        Route("/auth/token", issue_token, methods=["POST"]),
-        Route("/auth/tokens", list_tokens, methods=["GET"]),
-        Route("/auth/tokens/{id:int}/revoke", revoke_token, methods=["POST"]),
-        Route("/me", me, methods=["GET"]),
-        Route("/me/password", my_password, methods=["POST"]),
-        Route("/me/logins", my_logins, methods=["GET"]),
-        Route("/users", users_collection, methods=["GET", "POST"]),
-        Route("/users/{id:int}/deactivate", user_deactivate, methods=["POST"]),
-        Route("/users/{id:int}/activate", user_activate, methods=["POST"]),
-        Route("/users/{id:int}/reset-password", user_reset_password, methods=["POST"]),
-        Route("/users/{id:int}/logins", user_logins, methods=["GET"]),
-    ]

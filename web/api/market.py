@@ -6,7 +6,6 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import views
 from market.catalogue import catalogue
@@ -25,10 +24,14 @@ from web.api.common import (
     settings_of,
     stored_id,
 )
+from web.routing import Routes
+
+routes = Routes()
 
 # ----------------------------------------------------------------------------- catalogue
 
 
+@routes.get("/materials")
 async def materials(request: Request) -> Response:
     await acting(request)
     cat = catalogue()
@@ -82,6 +85,7 @@ async def materials(request: Request) -> Response:
 # ----------------------------------------------------------------------------- sites
 
 
+@routes.route("/sites", methods=["GET", "POST"])
 async def sites_collection(request: Request) -> Response:
     actor = await acting(request)
     if request.method == "POST":
@@ -94,64 +98,10 @@ async def sites_collection(request: Request) -> Response:
     return JSONResponse({"sites": await run_read(request, views.list_sites, actor, kind=kind)})
 
 
-# ----------------------------------------------------------------------------- lots
-
-
-async def lots_collection(request: Request) -> Response:
-    if request.method == "POST":
-        actor = await acting(request)
-        data = await body(request)
-        lot = await run_uow(request, lots.post_lot, actor, data)
-        return JSONResponse(
-            await run_read(request, views.get_lot, actor, stored_id(lot)), status_code=201
-        )
-    mine = request.query_params.get("mine") in ("1", "true")
-    return await listed(
-        request,
-        "lots",
-        lambda s, actor, f, pg: views.page_lots(s, actor, f, mine=mine, **pg.window()),
-        default=200,
-    )
-
-
-async def lot_item(request: Request) -> Response:
-    actor = await acting(request)
-    lot_id = path_id(request)
-    if request.method == "PATCH":
-        data = await body(request)
-        await run_uow(request, lots.update_lot, actor, lot_id, data)
-    elif request.method == "DELETE":
-        await run_uow(request, lots.withdraw_lot, actor, lot_id)
-    return JSONResponse(await run_read(request, views.get_lot, actor, lot_id))
-
-
-# ----------------------------------------------------------------------------- offers
-
-
-async def offers_collection(request: Request) -> Response:
-    if request.method == "POST":
-        actor = await acting(request)
-        data = await body(request)
-        offer = await run_uow(request, offers.post_offer, actor, data)
-        return JSONResponse(
-            await run_read(request, views.get_offer, actor, stored_id(offer)), status_code=201
-        )
-    return await listed(
-        request, "offers", lambda s, actor, f, pg: views.page_offers(s, actor, f, **pg.window())
-    )
-
-
-async def offer_item(request: Request) -> Response:
-    actor = await acting(request)
-    offer_id = path_id(request)
-    if request.method == "DELETE":
-        await run_uow(request, offers.withdraw_offer, actor, offer_id)
-    return JSONResponse(await run_read(request, views.get_offer, actor, offer_id))
-
-
 # ----------------------------------------------------------------------------- ledger
 
 
+@routes.route("/sites/{id:int}/ledger", methods=["GET", "POST"])
 async def site_ledger(request: Request) -> Response:
     actor = await acting(request)
     site_id = path_id(request)
@@ -177,9 +127,77 @@ async def site_ledger(request: Request) -> Response:
     )
 
 
+# ----------------------------------------------------------------------------- lots
+
+
+@routes.route("/lots", methods=["GET", "POST"])
+async def lots_collection(request: Request) -> Response:
+    if request.method == "POST":
+        actor = await acting(request)
+        data = await body(request)
+        lot = await run_uow(request, lots.post_lot, actor, data)
+        return JSONResponse(
+            await run_read(request, views.get_lot, actor, stored_id(lot)), status_code=201
+        )
+    mine = request.query_params.get("mine") in ("1", "true")
+    return await listed(
+        request,
+        "lots",
+        lambda s, actor, f, pg: views.page_lots(s, actor, f, mine=mine, **pg.window()),
+        default=200,
+    )
+
+
+@routes.route("/lots/{id:int}", methods=["GET", "PATCH", "DELETE"])
+async def lot_item(request: Request) -> Response:
+    actor = await acting(request)
+    lot_id = path_id(request)
+    if request.method == "PATCH":
+        data = await body(request)
+        await run_uow(request, lots.update_lot, actor, lot_id, data)
+    elif request.method == "DELETE":
+        await run_uow(request, lots.withdraw_lot, actor, lot_id)
+    return JSONResponse(await run_read(request, views.get_lot, actor, lot_id))
+
+
+@routes.get("/lots/{id:int}/options")
+async def lot_options(request: Request) -> Response:
+    actor = await acting(request)
+    return JSONResponse(
+        await run_read(request, matching.lot_options, actor, path_id(request), settings_of(request))
+    )
+
+
+# ----------------------------------------------------------------------------- offers
+
+
+@routes.route("/offers", methods=["GET", "POST"])
+async def offers_collection(request: Request) -> Response:
+    if request.method == "POST":
+        actor = await acting(request)
+        data = await body(request)
+        offer = await run_uow(request, offers.post_offer, actor, data)
+        return JSONResponse(
+            await run_read(request, views.get_offer, actor, stored_id(offer)), status_code=201
+        )
+    return await listed(
+        request, "offers", lambda s, actor, f, pg: views.page_offers(s, actor, f, **pg.window())
+    )
+
+
+@routes.route("/offers/{id:int}", methods=["GET", "DELETE"])
+async def offer_item(request: Request) -> Response:
+    actor = await acting(request)
+    offer_id = path_id(request)
+    if request.method == "DELETE":
+        await run_uow(request, offers.withdraw_offer, actor, offer_id)
+    return JSONResponse(await run_read(request, views.get_offer, actor, offer_id))
+
+
 # ----------------------------------------------------------------------------- matching
 
 
+@routes.post("/match-runs")
 async def match_runs(request: Request) -> Response:
     actor = await acting(request)
     actor.require("operator", "regulator")
@@ -205,6 +223,7 @@ async def match_runs(request: Request) -> Response:
     )
 
 
+@routes.get("/match-runs/{id:int}")
 async def match_run_item(request: Request) -> Response:
     actor = await acting(request)
     q = request.query_params
@@ -223,26 +242,3 @@ async def match_run_item(request: Request) -> Response:
             unmatched=(unmatched.limit, unmatched.offset),
         )
     )
-
-
-async def lot_options(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(
-        await run_read(request, matching.lot_options, actor, path_id(request), settings_of(request))
-    )
-
-
-def routes() -> list[Route]:
-    # built when the app is made, after web.app registers its bounded `int` convertor
-    return [
-        Route("/materials", materials, methods=["GET"]),
-        Route("/sites", sites_collection, methods=["GET", "POST"]),
-        Route("/sites/{id:int}/ledger", site_ledger, methods=["GET", "POST"]),
-        Route("/lots", lots_collection, methods=["GET", "POST"]),
-        Route("/lots/{id:int}", lot_item, methods=["GET", "PATCH", "DELETE"]),
-        Route("/lots/{id:int}/options", lot_options, methods=["GET"]),
-        Route("/offers", offers_collection, methods=["GET", "POST"]),
-        Route("/offers/{id:int}", offer_item, methods=["GET", "DELETE"]),
-        Route("/match-runs", match_runs, methods=["POST"]),
-        Route("/match-runs/{id:int}", match_run_item, methods=["GET"]),
-    ]

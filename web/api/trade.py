@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from market import views
 from market.errors import InvalidInput
@@ -22,10 +21,14 @@ from web.api.common import (
     settings_of,
     whole,
 )
+from web.routing import Routes
+
+routes = Routes()
 
 # ----------------------------------------------------------------------------- trade
 
 
+@routes.get("/proposals")
 async def proposals_collection(request: Request) -> Response:
     actor = await acting(request)
     run = request.query_params.get("run")
@@ -45,6 +48,7 @@ async def proposals_collection(request: Request) -> Response:
     return JSONResponse(pages.answer("proposals", rows, total, pg))
 
 
+@routes.route("/proposals/{id:int}/bids", methods=["GET", "POST"])
 async def proposal_bids(request: Request) -> Response:
     actor = await acting(request)
     proposal_id = path_id(request)
@@ -57,6 +61,14 @@ async def proposal_bids(request: Request) -> Response:
     )
 
 
+@routes.get("/bids")
+async def bids_collection(request: Request) -> Response:
+    return await listed(
+        request, "bids", lambda s, actor, f, pg: views.page_bids(s, actor, f, **pg.window())
+    )
+
+
+@routes.post("/bids/{id:int}/accept")
 async def bid_accept(request: Request) -> Response:
     actor = await acting(request)
     await body(request)
@@ -64,24 +76,21 @@ async def bid_accept(request: Request) -> Response:
     return JSONResponse(views.contract_public(contract), status_code=201)
 
 
+@routes.post("/bids/{id:int}/reject")
 async def bid_reject(request: Request) -> Response:
     actor = await acting(request)
     bid = await run_uow(request, trade.reject_bid, actor, path_id(request))
     return JSONResponse(views.bid_public(bid))
 
 
+@routes.post("/bids/{id:int}/withdraw")
 async def bid_withdraw(request: Request) -> Response:
     actor = await acting(request)
     bid = await run_uow(request, trade.withdraw_bid, actor, path_id(request))
     return JSONResponse(views.bid_public(bid))
 
 
-async def bids_collection(request: Request) -> Response:
-    return await listed(
-        request, "bids", lambda s, actor, f, pg: views.page_bids(s, actor, f, **pg.window())
-    )
-
-
+@routes.get("/contracts")
 async def contracts_collection(request: Request) -> Response:
     return await listed(
         request,
@@ -90,17 +99,20 @@ async def contracts_collection(request: Request) -> Response:
     )
 
 
+@routes.get("/contracts/{id:int}")
 async def contract_item(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(await run_read(request, views.get_contract, actor, path_id(request)))
 
 
+@routes.post("/contracts/{id:int}/cancel")
 async def contract_cancel(request: Request) -> Response:
     actor = await acting(request)
     contract = await run_uow(request, trade.cancel_contract, actor, path_id(request))
     return JSONResponse(views.contract_public(contract))
 
 
+@routes.route("/contracts/{id:int}/deliveries", methods=["GET", "POST"])
 async def contract_deliveries(request: Request) -> Response:
     actor = await acting(request)
     contract_id = path_id(request)
@@ -118,16 +130,7 @@ async def contract_deliveries(request: Request) -> Response:
     )
 
 
-async def delivery_receipt(request: Request) -> Response:
-    delivery, created = await act_on_item(request, deliveries.confirm_receipt, settings_of(request))
-    return JSONResponse(views.delivery_public(delivery), status_code=201 if created else 200)
-
-
-async def delivery_resolve(request: Request) -> Response:
-    delivery = await act_on_item(request, deliveries.resolve_dispute)
-    return JSONResponse(views.delivery_public(delivery))
-
-
+@routes.get("/deliveries")
 async def deliveries_collection(request: Request) -> Response:
     return await listed(
         request,
@@ -136,20 +139,13 @@ async def deliveries_collection(request: Request) -> Response:
     )
 
 
-def routes() -> list[Route]:
-    # built when the app is made, after web.app registers its bounded `int` convertor
-    return [
-        Route("/proposals", proposals_collection, methods=["GET"]),
-        Route("/proposals/{id:int}/bids", proposal_bids, methods=["GET", "POST"]),
-        Route("/bids", bids_collection, methods=["GET"]),
-        Route("/bids/{id:int}/accept", bid_accept, methods=["POST"]),
-        Route("/bids/{id:int}/reject", bid_reject, methods=["POST"]),
-        Route("/bids/{id:int}/withdraw", bid_withdraw, methods=["POST"]),
-        Route("/contracts", contracts_collection, methods=["GET"]),
-        Route("/contracts/{id:int}", contract_item, methods=["GET"]),
-        Route("/contracts/{id:int}/cancel", contract_cancel, methods=["POST"]),
-        Route("/contracts/{id:int}/deliveries", contract_deliveries, methods=["GET", "POST"]),
-        Route("/deliveries", deliveries_collection, methods=["GET"]),
-        Route("/deliveries/{id:int}/receipt", delivery_receipt, methods=["POST"]),
-        Route("/deliveries/{id:int}/resolve", delivery_resolve, methods=["POST"]),
-    ]
+@routes.post("/deliveries/{id:int}/receipt")
+async def delivery_receipt(request: Request) -> Response:
+    delivery, created = await act_on_item(request, deliveries.confirm_receipt, settings_of(request))
+    return JSONResponse(views.delivery_public(delivery), status_code=201 if created else 200)
+
+
+@routes.post("/deliveries/{id:int}/resolve")
+async def delivery_resolve(request: Request) -> Response:
+    delivery = await act_on_item(request, deliveries.resolve_dispute)
+    return JSONResponse(views.delivery_public(delivery))

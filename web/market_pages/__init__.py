@@ -13,7 +13,7 @@ app import from `web.market_pages` is re-exported here, so their imports stay as
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from web.market_pages import deliveries, ledger, lots, offers, runs, sites, trade
 from web.market_pages.deliveries import settlements_of
@@ -35,6 +35,7 @@ from web.market_pages.forms import (
 from web.market_pages.ledger import KIND_LABELS
 from web.market_pages.runs import schedule_loop
 from web.market_pages.trade import _contract_page
+from web.routing import joined
 
 __all__ = [
     "BLANK",
@@ -59,40 +60,13 @@ __all__ = [
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        Route("/yards", sites.yards, methods=["GET"]),
-        Route("/yards", sites.yards_post, methods=["POST"]),
-        Route("/my/plants", sites.plants, methods=["GET"]),
-        Route("/my/plants", sites.plants_post, methods=["POST"]),
-        Route("/my/lots", lots.my_lots, methods=["GET"]),
-        Route("/my/lots", lots.my_lots_post, methods=["POST"]),
-        Route("/my/lots/assay", lots.assay_fields, methods=["GET"]),
-        Route("/lots/{id:int}", lots.lot_detail, methods=["GET"]),
-        Route("/lots/{id:int}/edit", lots.lot_edit, methods=["POST"]),
-        Route("/lots/{id:int}/withdraw", lots.lot_withdraw, methods=["POST"]),
-        Route("/bids", trade.bids, methods=["GET"]),
-        Route("/bids/{id:int}/accept", trade.bid_accept, methods=["POST"]),
-        Route("/bids/{id:int}/reject", trade.bid_reject, methods=["POST"]),
-        Route("/bids/{id:int}/withdraw", trade.bid_withdraw, methods=["POST"]),
-        Route("/contracts", trade.contracts, methods=["GET"]),
-        Route("/contracts/{id:int}", trade.contract_detail, methods=["GET"]),
-        Route("/contracts/{id:int}/dispatch", trade.contract_dispatch, methods=["POST"]),
-        Route("/deliveries/{id:int}/resolve", trade.delivery_resolve, methods=["POST"]),
-        Route("/deliveries/{id:int}/receipt", deliveries.delivery_receipt, methods=["POST"]),
-        Route("/receipts", deliveries.receipts, methods=["GET"]),
-        Route("/ledger", ledger.ledger_page, methods=["GET"]),
-        Route("/ledger/{id:int}", ledger.ledger_post, methods=["POST"]),
-        Route("/ledger/export.{fmt:str}", ledger.ledger_export, methods=["GET", "POST"]),
-        Route("/offers", offers.offers_page, methods=["GET"]),
-        Route("/offers", offers.offers_post, methods=["POST"]),
-        Route("/offers/spec", offers.offer_spec, methods=["GET"]),
-        Route("/offers/{id:int}/withdraw", offers.offer_withdraw, methods=["POST"]),
-        Route("/proposals", trade.proposals, methods=["GET"]),
-        Route("/proposals/{id:int}/bid", trade.proposal_bid, methods=["POST"]),
-        Route("/proposals/{id:int}/map.json", trade.proposal_map, methods=["GET"]),
-        Route("/map/prefectures.json", trade.prefectures, methods=["GET"]),
-        Route("/match-runs", runs.match_runs, methods=["GET"]),
-        Route("/match-runs", runs.match_run_start, methods=["POST"]),
-        Route("/match-runs/schedule", runs.match_schedule, methods=["POST"]),
-        Route("/match-runs/{id:int}", runs.match_run_detail, methods=["GET"]),
-    ]
+    return joined(
+        sites.routes,
+        lots.routes,
+        trade.routes,
+        deliveries.routes,
+        ledger.routes,
+        offers.routes,
+        trade.proposal_routes,
+        runs.routes,
+    )

@@ -17,7 +17,10 @@ from market.services import (
 from market.tables import Settlement
 from web.api import run_read, settings_of
 from web.market_pages.forms import BLANK, Form, decide, is_htmx, listing, page
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 
 def _disputed_for(
@@ -125,12 +128,7 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "market/receipts.html", await run_read(request, read), form=form)
 
 
-async def receipts(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _receipts_page(request, actor)
-
-
+@routes.post("/deliveries/{id:int}/receipt")
 async def delivery_receipt(request: Request) -> Response:
     settings = settings_of(request)
     return await decide(
@@ -143,3 +141,10 @@ async def delivery_receipt(request: Request) -> Response:
             request, actor, item, "market/_receipt_form.html", _receipts_page
         )(f),
     )
+
+
+@routes.get("/receipts")
+async def receipts(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _receipts_page(request, actor)

@@ -28,7 +28,10 @@ from web.market_pages.forms import (
     translator,
 )
 from web.render import lang_of
+from web.routing import Routes
 from web.security import check_csrf, require_actor
+
+routes = Routes()
 
 KIND_LABELS = {
     "opening": "Opening survey",
@@ -106,6 +109,7 @@ async def _ledger_page(
     return page(request, "market/ledger.html", ctx, form=form, block=block or "ledger_body")
 
 
+@routes.get("/ledger")
 async def ledger_page(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("producer", *OVERSEERS)
@@ -115,6 +119,20 @@ async def ledger_page(request: Request) -> Response:
 EXPORT_ROWS = 100_000
 
 
+@routes.post("/ledger/{id:int}")
+async def ledger_post(request: Request) -> Response:
+    site_id = path_id(request)
+    return await record_with_evidence(
+        request,
+        "",
+        ("kind", "material", "tonnes", "occurred_on", "document"),
+        ledger.post_entry,
+        then=lambda _entry: f"/ledger?site={site_id}",
+        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+    )
+
+
+@routes.route("/ledger/export.{fmt:str}", methods=["GET", "POST"])
 async def ledger_export(request: Request) -> Response:
     """The ledger rows the page's filters select, every page of them, as CSV or Excel (through
     the same writer as the regulator's exports: cells that a spreadsheet would run as a
@@ -154,16 +172,4 @@ async def ledger_export(request: Request) -> Response:
             "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
             "cache-control": "no-store",
         },
-    )
-
-
-async def ledger_post(request: Request) -> Response:
-    site_id = path_id(request)
-    return await record_with_evidence(
-        request,
-        "",
-        ("kind", "material", "tonnes", "occurred_on", "document"),
-        ledger.post_entry,
-        then=lambda _entry: f"/ledger?site={site_id}",
-        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
     )

@@ -30,7 +30,10 @@ from web.market_pages.forms import (
     quality_of,
     submit,
 )
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 LOT_FIELDS = (
     "site_id",
@@ -68,12 +71,14 @@ async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
     return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
 
 
+@routes.get("/my/lots")
 async def my_lots(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("producer")
     return await _my_lots_page(request, actor, BLANK)
 
 
+@routes.post("/my/lots")
 async def my_lots_post(request: Request) -> Response:
     actor = await require_actor(request)
     form = await posted(request)
@@ -87,6 +92,7 @@ async def my_lots_post(request: Request) -> Response:
     )
 
 
+@routes.get("/my/lots/assay")
 async def assay_fields(request: Request) -> Response:
     """The assay inputs of the chosen material (htmx swaps them in when the material changes)."""
     await require_actor(request)
@@ -127,11 +133,13 @@ async def _lot_page(
     )
 
 
+@routes.get("/lots/{id:int}")
 async def lot_detail(request: Request) -> Response:
     actor = await require_actor(request)
     return await _lot_page(request, actor, path_id(request))
 
 
+@routes.post("/lots/{id:int}/edit")
 async def lot_edit(request: Request) -> Response:
     actor = await require_actor(request)
     lot_id = path_id(request)
@@ -146,6 +154,7 @@ async def lot_edit(request: Request) -> Response:
     )
 
 
+@routes.post("/lots/{id:int}/withdraw")
 async def lot_withdraw(request: Request) -> Response:
     actor = await require_actor(request)
     lot_id = path_id(request)

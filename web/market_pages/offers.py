@@ -32,7 +32,10 @@ from web.market_pages.forms import (
     submit,
 )
 from web.render import lang_of
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 OFFER_FIELDS = (
     "site_id",
@@ -104,12 +107,14 @@ async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = 
     )
 
 
+@routes.get("/offers")
 async def offers_page(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("recycler")
     return await _offers_page(request, actor, BLANK)
 
 
+@routes.post("/offers")
 async def offers_post(request: Request) -> Response:
     actor = await require_actor(request)
     form = await posted(request)
@@ -123,6 +128,7 @@ async def offers_post(request: Request) -> Response:
     )
 
 
+@routes.get("/offers/spec")
 async def offer_spec(request: Request) -> Response:
     """The use choices and the spec inputs of a material, prefilled from the chosen use."""
     await require_actor(request)
@@ -141,6 +147,7 @@ async def offer_spec(request: Request) -> Response:
     return page(request, "market/_spec.html", ctx)
 
 
+@routes.post("/offers/{id:int}/withdraw")
 async def offer_withdraw(request: Request) -> Response:
     actor = await require_actor(request)
     offer_id = path_id(request)

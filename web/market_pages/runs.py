@@ -23,7 +23,10 @@ from market.settings import Settings
 from web import paging
 from web.api import db_of, path_id, run_read, settings_of
 from web.market_pages.forms import BLANK, Form, done, listing, page, posted, submit
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 log = logging.getLogger("wastematch.pages")
 
@@ -44,10 +47,12 @@ async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Resp
     return page(request, "market/match_runs.html", ctx, form=form, block="schedule_form")
 
 
+@routes.get("/match-runs")
 async def match_runs(request: Request) -> Response:
     return await _runs_page(request, await require_actor(request))
 
 
+@routes.post("/match-runs")
 async def match_run_start(request: Request) -> Response:
     actor = await require_actor(request)
     await posted(request)
@@ -61,6 +66,7 @@ async def match_run_start(request: Request) -> Response:
     return done(request, f"/match-runs/{run.id}", run)
 
 
+@routes.post("/match-runs/schedule")
 async def match_schedule(request: Request) -> Response:
     actor = await require_actor(request)
     form = await posted(request)
@@ -76,6 +82,7 @@ async def match_schedule(request: Request) -> Response:
 RUN_PAGE = 100
 
 
+@routes.get("/match-runs/{id:int}")
 async def match_run_detail(request: Request) -> Response:
     """A run's headline, then its proposals and its unmatched lots, each paged on its own
     (`page`, `unmatched_page`)."""

@@ -15,7 +15,10 @@ from market.services import (
 )
 from web.api import run_read
 from web.market_pages.forms import BLANK, Form, page, pick, posted, submit
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
 
 
 async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> Response:
@@ -35,16 +38,16 @@ async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> 
     return page(request, "market/sites.html", ctx, form=form, block="site_form")
 
 
+@routes.get("/yards")
 async def yards(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("producer")
     return await _sites_page(request, actor, "yard", BLANK)
 
 
-async def plants(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _sites_page(request, actor, "plant", BLANK)
+@routes.post("/yards")
+async def yards_post(request: Request) -> Response:
+    return await _post_site(request, "yard", "/yards")
 
 
 async def _post_site(request: Request, kind: str, back: str) -> Response:
@@ -60,9 +63,13 @@ async def _post_site(request: Request, kind: str, back: str) -> Response:
     )
 
 
-async def yards_post(request: Request) -> Response:
-    return await _post_site(request, "yard", "/yards")
+@routes.get("/my/plants")
+async def plants(request: Request) -> Response:
+    actor = await require_actor(request)
+    actor.require("recycler")
+    return await _sites_page(request, actor, "plant", BLANK)
 
 
+@routes.post("/my/plants")
 async def plants_post(request: Request) -> Response:
     return await _post_site(request, "plant", "/my/plants")

@@ -4,6 +4,7 @@ contract, dispatching)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -12,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from market import listings, views
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.papers import service as papers_service
 from market.services import (
     deliveries,
@@ -36,7 +38,11 @@ from web.market_pages.forms import (
     refusal,
     submit,
 )
+from web.routing import Routes
 from web.security import require_actor
+
+routes = Routes()
+proposal_routes = Routes()
 
 
 async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
@@ -65,10 +71,12 @@ async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Respons
     return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
 
 
+@routes.get("/bids")
 async def bids(request: Request) -> Response:
     return await _bids_page(request, await require_actor(request))
 
 
+@routes.post("/bids/{id:int}/accept")
 async def bid_accept(request: Request) -> Response:
     actor = await require_actor(request)
     bid_id = path_id(request)
@@ -80,26 +88,26 @@ async def bid_accept(request: Request) -> Response:
     return done(request, f"/contracts/{contract.id}", contract)
 
 
+async def _on_bid(request: Request, change: Callable[[UnitOfWork, Actor, int], Any]) -> Response:
+    """A bid's button on the bids page (reject, withdraw): back to the page, refused or done."""
+    actor = await require_actor(request)
+    bid_id = path_id(request)
+    return await act(
+        request,
+        lambda uow: change(uow, actor, bid_id),
+        then="/bids",
+        refused=lambda message: _bids_page(request, actor, message),
+    )
+
+
+@routes.post("/bids/{id:int}/reject")
 async def bid_reject(request: Request) -> Response:
-    actor = await require_actor(request)
-    bid_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: trade.reject_bid(uow, actor, bid_id),
-        then="/bids",
-        refused=lambda message: _bids_page(request, actor, message),
-    )
+    return await _on_bid(request, trade.reject_bid)
 
 
+@routes.post("/bids/{id:int}/withdraw")
 async def bid_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    bid_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: trade.withdraw_bid(uow, actor, bid_id),
-        then="/bids",
-        refused=lambda message: _bids_page(request, actor, message),
-    )
+    return await _on_bid(request, trade.withdraw_bid)
 
 
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
@@ -121,6 +129,7 @@ async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
 
 
+@routes.get("/contracts")
 async def contracts(request: Request) -> Response:
     return await _contracts_page(request, await require_actor(request))
 
@@ -137,11 +146,13 @@ async def _contract_page(
     return page(request, "market/contract.html", ctx, form=form, block="dispatch_form")
 
 
+@routes.get("/contracts/{id:int}")
 async def contract_detail(request: Request) -> Response:
     actor = await require_actor(request)
     return await _contract_page(request, actor, path_id(request))
 
 
+@routes.post("/contracts/{id:int}/dispatch")
 async def contract_dispatch(request: Request) -> Response:
     actor = await require_actor(request)
     contract_id = path_id(request)
@@ -159,6 +170,7 @@ async def contract_dispatch(request: Request) -> Response:
     )
 
 
+@routes.post("/deliveries/{id:int}/resolve")
 async def delivery_resolve(request: Request) -> Response:
     return await decide(
         request,
@@ -205,12 +217,14 @@ async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/proposals.html", await run_read(request, read), form=form)
 
 
+@proposal_routes.get("/proposals")
 async def proposals(request: Request) -> Response:
     actor = await require_actor(request)
     actor.require("recycler", "producer", *OVERSEERS)
     return await _proposals_page(request, actor)
 
 
+@proposal_routes.post("/proposals/{id:int}/bid")
 async def proposal_bid(request: Request) -> Response:
     actor = await require_actor(request)
     proposal_id = path_id(request)
@@ -238,6 +252,7 @@ def _zoom_for(span_deg: float) -> float:
     return max(1.0, min(9.0, 10.0 / max(span_deg * 3.0, 1.2)))
 
 
+@proposal_routes.get("/proposals/{id:int}/map.json")
 async def proposal_map(request: Request) -> Response:
     """The two ends of one proposal's route, as `drawMap` data; prefectures come separately."""
     actor = await require_actor(request)
@@ -285,6 +300,7 @@ async def proposal_map(request: Request) -> Response:
     )
 
 
+@proposal_routes.get("/map/prefectures.json")
 async def prefectures(request: Request) -> Response:
     """Prefecture outlines alone, cacheable: every small map on a page shares one download."""
     await require_actor(request)

@@ -11,7 +11,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from web.openapi import account, market
 from web.openapi.operations import FILTERS, PAGING, list_of, op, path_id, query
@@ -27,6 +26,9 @@ from web.openapi.schemas import (
     obj,
     ref,
 )
+from web.routing import Routes
+
+routes = Routes()
 
 __all__ = [
     "DATE",
@@ -102,9 +104,6 @@ def document() -> dict[str, Any]:
     }
 
 
+@routes.get("/openapi.json")
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(document())
-
-
-def routes() -> list[Route]:
-    return [Route("/openapi.json", openapi_json, methods=["GET"])]

@@ -32,6 +32,9 @@ from web.regulator.common import (
     query,
 )
 from web.render import lang_of, render
+from web.routing import Routes
+
+routes = Routes()
 
 PAGE = 100
 
@@ -39,6 +42,7 @@ PAGE = 100
 # ----------------------------------------------------------------------------- dashboard
 
 
+@routes.get("/audit")
 async def dashboard(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
@@ -72,6 +76,7 @@ async def dashboard(request: Request) -> Response:
     return render(request, "regulator/dashboard.html", ctx, block="desk")
 
 
+@routes.get("/audit/map.json")
 async def map_data(request: Request) -> Response:
     """The prefectures coloured by one metric, and the yards, in drawMap's shape."""
     actor = await overseer(request)
@@ -125,6 +130,7 @@ async def map_data(request: Request) -> Response:
     return JSONResponse(data)
 
 
+@routes.get("/audit/drawdown.json")
 async def drawdown_data(request: Request) -> Response:
     """One material's monthly drawdown as a chart: flows and the required line on the left axis,
     the ledger's stock on the right, the selected period shaded."""
@@ -177,6 +183,7 @@ async def drawdown_data(request: Request) -> Response:
 # ----------------------------------------------------------------------------- 以用定产
 
 
+@routes.get("/audit/phosphogypsum")
 async def phosphogypsum_page(request: Request) -> Response:
     actor = await overseer(request)
     period = period_param(request.query_params)
@@ -197,10 +204,12 @@ async def phosphogypsum_page(request: Request) -> Response:
 # ----------------------------------------------------------------------------- drill-down
 
 
+@routes.get("/audit/producers/{id:int}")
 async def producer_page(request: Request) -> Response:
     return await _entries_page(request, path_id(request))
 
 
+@routes.get("/audit/entries")
 async def entries_page(request: Request) -> Response:
     return await _entries_page(request, None)
 

@@ -19,7 +19,10 @@ from web.api import db_of, json_object, run_read, settings_of
 from web.audit_api import MAX_CHECKPOINT_BODY
 from web.regulator.common import overseer
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import check_csrf
+
+routes = Routes()
 
 # the file, plus the form's token and the multipart framing around it
 MAX_CHECKPOINT_UPLOAD = MAX_CHECKPOINT_BODY + 100_000
@@ -28,6 +31,7 @@ MAX_CHECKPOINT_UPLOAD = MAX_CHECKPOINT_BODY + 100_000
 # ----------------------------------------------------------------------------- verification
 
 
+@routes.route("/audit/verify", methods=["GET", "POST"])
 async def verify_page(request: Request) -> Response:
     """The tamper check; a POST compares the ledger with an uploaded checkpoint (the JSON of an
     earlier check), and a file that cannot be read re-renders the page with one line saying why."""
@@ -89,6 +93,7 @@ def _ledger_size(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(LedgerEntry)).one())
 
 
+@routes.post("/audit/verify/jobs")
 async def verify_job(request: Request) -> Response:
     """The full tamper check as a job; its page follows it and shows the result here."""
     actor = await overseer(request)

@@ -13,6 +13,10 @@ from market.settings import Settings
 from market.tables import Document
 from web.api import act_on_item, acting, path_id, run_read, run_uow, settings_of
 from web.errors import BadRequest
+from web.routing import Routes
+
+routes = Routes()
+settlement_routes = Routes()
 
 # the form's boundary and headers on top of the file itself
 UPLOAD_OVERHEAD = 64_000
@@ -45,6 +49,7 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, str | No
         return content, upload.filename
 
 
+@routes.post("/documents")
 async def documents_collection(request: Request) -> Response:
     actor = await acting(request)
     limit = settings_of(request).max_upload_bytes
@@ -62,6 +67,7 @@ async def documents_collection(request: Request) -> Response:
     return JSONResponse(documents.public(doc), status_code=201)
 
 
+@routes.get("/documents/{id:int}")
 async def document_item(request: Request) -> Response:
     actor = await acting(request)
     doc: Document = await run_read(request, documents.readable, actor, path_id(request))
@@ -84,11 +90,13 @@ def _quote(name: str) -> str:
 # ----------------------------------------------------------------------------- settlements
 
 
+@settlement_routes.post("/deliveries/{id:int}/settlement")
 async def delivery_settlement(request: Request) -> Response:
     delivery, agreed = await act_on_item(request, deliveries.propose_settlement)
     return JSONResponse(views.delivery_public(delivery) | {"agreed": agreed})
 
 
+@settlement_routes.post("/deliveries/{id:int}/arbitrate")
 async def delivery_arbitrate(request: Request) -> Response:
     delivery = await act_on_item(request, deliveries.arbitrate)
     return JSONResponse(views.delivery_public(delivery) | {"agreed": True})

@@ -22,6 +22,11 @@ from web.api import (
     seal_key_of,
     settings_of,
 )
+from web.routing import Routes
+
+routes = Routes()
+attestation_routes = Routes()
+seal_routes = Routes()
 
 
 def _due_day(request: Request) -> int:
@@ -35,6 +40,7 @@ def _report_public(request: Request, report: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- months
 
 
+@routes.route("/sites/{id:int}/reports", methods=["GET", "POST"])
 async def site_reports(request: Request) -> Response:
     actor = await acting(request)
     site_id = path_id(request)
@@ -47,6 +53,7 @@ async def site_reports(request: Request) -> Response:
     )
 
 
+@routes.get("/reports")
 async def reports_queue(request: Request) -> Response:
     actor = await acting(request)
     status = request.query_params.get("status", "submitted")
@@ -61,6 +68,7 @@ async def reports_queue(request: Request) -> Response:
     return JSONResponse({"status": status, "reports": items})
 
 
+@routes.get("/reports/{id:int}")
 async def report_item(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(
@@ -68,21 +76,25 @@ async def report_item(request: Request) -> Response:
     )
 
 
+@routes.post("/reports/{id:int}/approve")
 async def report_approve(request: Request) -> Response:
     report = await act_on_item(request, reports.approve, seal_key_of(request))
     return JSONResponse(_report_public(request, report))
 
 
+@routes.post("/reports/{id:int}/return")
 async def report_return(request: Request) -> Response:
     report = await act_on_item(request, reports.return_report)
     return JSONResponse(_report_public(request, report))
 
 
+@routes.get("/reports/{id:int}/seal")
 async def report_seal(request: Request) -> Response:
     actor = await acting(request)
     return JSONResponse(await run_read(request, reports.seal_export, actor, path_id(request)))
 
 
+@seal_routes.get("/audit/seal-key")
 async def seal_key(request: Request) -> Response:
     return Response(seal_key_of(request).public_pem(), media_type="application/x-pem-file")
 
@@ -90,6 +102,7 @@ async def seal_key(request: Request) -> Response:
 # ----------------------------------------------------------------------------- corrections
 
 
+@routes.route("/sites/{id:int}/corrections", methods=["GET", "POST"])
 async def site_corrections(request: Request) -> Response:
     actor = await acting(request)
     site_id = path_id(request)
@@ -113,6 +126,7 @@ def _status(request: Request, choices: tuple[str, ...], default: str) -> str:
     return raw
 
 
+@routes.get("/corrections")
 async def corrections_queue(request: Request) -> Response:
     actor = await acting(request)
     status = _status(request, ("pending", "approved", "rejected"), "pending")
@@ -122,11 +136,13 @@ async def corrections_queue(request: Request) -> Response:
     return JSONResponse({"status": status, "corrections": items})
 
 
+@routes.post("/corrections/{id:int}/approve")
 async def correction_approve(request: Request) -> Response:
     row = await act_on_item(request, corrections.approve, seal_key_of(request))
     return JSONResponse(corrections.public(row))
 
 
+@routes.post("/corrections/{id:int}/reject")
 async def correction_reject(request: Request) -> Response:
     row = await act_on_item(request, corrections.reject)
     return JSONResponse(corrections.public(row))
@@ -135,6 +151,7 @@ async def correction_reject(request: Request) -> Response:
 # ----------------------------------------------------------------------------- attestation
 
 
+@attestation_routes.post("/ledger/{entry_id:int}/attest")
 async def attest(request: Request) -> Response:
     actor = await acting(request)
     data = await body(request)
@@ -146,6 +163,7 @@ async def attest(request: Request) -> Response:
     )
 
 
+@attestation_routes.get("/attestations")
 async def attestations_queue(request: Request) -> Response:
     actor = await acting(request)
     status = _status(request, ("pending", "attested", "rejected"), "pending")

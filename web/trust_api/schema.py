@@ -29,6 +29,11 @@ def _file_download() -> dict[str, Any]:
     return operation
 
 
+def _act(summary: str, roles: str, answer: str, body: str) -> dict[str, Any]:
+    """A POST on one item (`{id}`) with a JSON body, answered with the item."""
+    return {"post": openapi.op(summary, roles, openapi.ref(answer), body=body, params=_ID)}
+
+
 def _status_query(*choices: str) -> dict[str, Any]:
     return openapi.query("status", {"type": "string", "enum": list(choices)})
 
@@ -69,24 +74,15 @@ openapi.register(
                 params=_ID,
             )
         },
-        "/reports/{id}/approve": {
-            "post": openapi.op(
-                "Approve a submitted month: it locks and is sealed",
-                "regulator",
-                openapi.ref("Report"),
-                body="ReportApprove",
-                params=_ID,
-            )
-        },
-        "/reports/{id}/return": {
-            "post": openapi.op(
-                "Return a submitted month with a reason",
-                "regulator",
-                openapi.ref("Report"),
-                body="ReportReturn",
-                params=_ID,
-            )
-        },
+        "/reports/{id}/approve": _act(
+            "Approve a submitted month: it locks and is sealed",
+            "regulator",
+            "Report",
+            "ReportApprove",
+        ),
+        "/reports/{id}/return": _act(
+            "Return a submitted month with a reason", "regulator", "Report", "ReportReturn"
+        ),
         "/reports/{id}/seal": {
             "get": openapi.op(
                 "The latest seal of an approved month, to verify offline with the public key",
@@ -116,24 +112,15 @@ openapi.register(
                 params=[_status_query("pending", "approved", "rejected"), *openapi.PAGING],
             )
         },
-        "/corrections/{id}/approve": {
-            "post": openapi.op(
-                "Approve a correction: the entry is appended and the month sealed again",
-                "regulator",
-                openapi.ref("Correction"),
-                body="CorrectionApprove",
-                params=_ID,
-            )
-        },
-        "/corrections/{id}/reject": {
-            "post": openapi.op(
-                "Reject a correction with a reason",
-                "regulator",
-                openapi.ref("Correction"),
-                body="ReportReturn",
-                params=_ID,
-            )
-        },
+        "/corrections/{id}/approve": _act(
+            "Approve a correction: the entry is appended and the month sealed again",
+            "regulator",
+            "Correction",
+            "CorrectionApprove",
+        ),
+        "/corrections/{id}/reject": _act(
+            "Reject a correction with a reason", "regulator", "Correction", "ReportReturn"
+        ),
         "/documents": {
             "post": {
                 **openapi.op(
@@ -170,25 +157,16 @@ openapi.register(
                 params=[_status_query("pending", "attested", "rejected"), *openapi.PAGING],
             )
         },
-        "/deliveries/{id}/settlement": {
-            "post": openapi.op(
-                "Propose the tonnes a disputed delivery settles at; the same figure from the "
-                "other party settles it",
-                "the delivery's producer or recycler",
-                openapi.ref("Delivery"),
-                body="Settlement",
-                params=_ID,
-            )
-        },
-        "/deliveries/{id}/arbitrate": {
-            "post": openapi.op(
-                "Decide the tonnes of a disputed delivery",
-                "regulator",
-                openapi.ref("Delivery"),
-                body="Settlement",
-                params=_ID,
-            )
-        },
+        "/deliveries/{id}/settlement": _act(
+            "Propose the tonnes a disputed delivery settles at; the same figure from the "
+            "other party settles it",
+            "the delivery's producer or recycler",
+            "Delivery",
+            "Settlement",
+        ),
+        "/deliveries/{id}/arbitrate": _act(
+            "Decide the tonnes of a disputed delivery", "regulator", "Delivery", "Settlement"
+        ),
         "/audit/seal-key": {
             "get": {
                 **openapi.op(
