@@ -321,5 +321,5 @@ LOOKED_UP += (
     N_("This export is large: it is written in the background, then offered for download."),
 )
 
-# the statuses a contract list filters by (market/views.py CONTRACT_STATUSES)
+# the statuses a contract list filters by (market/views/common.py CONTRACT_STATUSES)
 LOOKED_UP += (N_("completed"), N_("cancelled"), N_("active"))

@@ -2,7 +2,7 @@
 regulator's review queues (months, corrections, own-use claims, overdue months, disputed
 deliveries), and the evaluator's claims.
 
-Like web/market_pages.py: a GET reads through the services and renders; a POST parses the form,
+Like web/market_pages/: a GET reads through the services and renders; a POST parses the form,
 calls one service in a unit of work and redirects; a refusal re-renders the page with the
 message (in the page's language) beside the field it names and what the user typed kept.
 """
@@ -77,7 +77,7 @@ EVENT_NAMES = {
 CORRECTION_KIND_LABELS = {k: KIND_LABELS.get(k, k) for k in CORRECTION_KINDS} | {
     "stock": "Stock correction"
 }
-# the suffixes a month's totals carry (market/services/reports.py `totals_key`)
+# the suffixes a month's totals carry (market/services/reports/sealing.py `totals_key`)
 TOTAL_SUFFIXES = {"receipt": "receipt", "pending": "pending", "attested": "attested"}
 TOTAL_SUFFIXES |= {"rejected": "rejected"}
 

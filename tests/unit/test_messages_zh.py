@@ -319,7 +319,7 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
     # market/services/matching.py
     ("time limit", lambda: check_params({"time_limit_s": 10**6}, SETTINGS), "1000000"),
     ("params field", lambda: check_params({"colour": 1}, SETTINGS), "1"),
-    # market/planning.py
+    # market/planning/requests.py
     ("horizon", lambda: planning.parse_drawdown({"horizon_months": "500"}), "'500'"),
     ("flag", lambda: planning.parse_drawdown({"renew_offers": "maybe"}), "'maybe'"),
     ("materials type", lambda: planning.parse_drawdown({"materials": 5}), "5"),
@@ -355,12 +355,12 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
             ("siting haul", {"max_haul_km": "5000"}, "'5000'"),
         ]
     ),
-    # market/audit.py
+    # market/audit/periods.py and scope.py
     ("period", lambda: audit.parse_period("2025-13"), "'2025-13'"),
     ("prefecture code", lambda: audit.parse_scope({"prefecture": "x1"}), "'x1'"),
     ("prefecture", lambda: audit.parse_scope({"prefecture": "999999"}), "999999"),
     ("county", lambda: audit.parse_scope({"county": "999999"}), "999999"),
-    # market/audit.py: compare_checkpoint's validation, before it reads the ledger
+    # market/audit/checkpoints.py: compare_checkpoint's validation, before it reads the ledger
     *(
         (name, lambda raw=raw: audit.parse_checkpoint(raw), value)
         for name, raw, value in [
