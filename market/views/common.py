@@ -59,17 +59,24 @@ def placed(row: Any, site: Any, org: Any) -> dict[str, Any]:
     }
 
 
+def _sites(kind: str | None, organisation_id: int | None) -> Any:
+    """Sites with their organisation: of one kind (an unknown kind selects nothing) and of one
+    organisation, when given."""
+    q = select(Site, Organisation).join(Organisation, col(Organisation.id) == Site.organisation_id)
+    if organisation_id is not None:
+        q = q.where(Site.organisation_id == organisation_id)
+    if kind:
+        q = q.where(Site.kind == kind if kind in ("yard", "plant") else false())
+    return q
+
+
 def list_sites(
     session: Session, actor: Actor, *, kind: str | None = None, everyone: bool = False
 ) -> list[dict[str, Any]]:
     """Own sites; overseers see all. `everyone` lists every site (names and places are public
     on the market map, but only the owner and overseers see the figures behind them)."""
-    q = select(Site, Organisation).join(Organisation, col(Organisation.id) == Site.organisation_id)
-    if not everyone and actor.role not in OVERSEERS:
-        q = q.where(Site.organisation_id == actor.organisation_id)
-    if kind:
-        q = q.where(Site.kind == kind if kind in ("yard", "plant") else false())
-    rows = session.exec(q.order_by(col(Site.id))).all()
+    own = None if everyone or actor.role in OVERSEERS else actor.organisation_id
+    rows = session.exec(_sites(kind, own).order_by(col(Site.id))).all()
     return [site_public(s, o) for s, o in rows]
 
 
@@ -78,15 +85,10 @@ def page_plants(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the plant directory (every plant: names and places are public), oldest first,
     with the total counted by the database."""
-    q = (
-        select(Site, Organisation)
-        .join(Organisation, col(Organisation.id) == Site.organisation_id)
-        .where(Site.kind == "plant")
-    )
+    q = _sites("plant", None)
     rows = session.exec(q.order_by(col(Site.id)).limit(limit).offset(offset)).all()
-    return [site_public(s, o) for s, o in rows], count_of(
-        session, q.with_only_columns(col(Site.id))
-    )
+    total = count_of(session, q.with_only_columns(col(Site.id)))
+    return [site_public(s, o) for s, o in rows], total
 
 
 def _known(material: str) -> bool:
