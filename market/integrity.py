@@ -19,30 +19,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from market.ledger import GENESIS, ChainBreak, _instant, head_breaks
+from market.ledger import CHAINED, GENESIS, ChainBreak, _instant, head_breaks
 from market.tables import LedgerHead, Site
 
 Progress = Callable[[float, str], None]
 """`progress(fraction, stage)`: fraction 0–1 of the work done, and what is being done."""
 
-COLUMNS = (
-    "id",
-    "site_id",
-    "seq",
-    "kind",
-    "material",
-    "tonnes",
-    "occurred_on",
-    "document",
-    "delivery_id",
-    "recorded_by",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-    "evidence",
-    "correction_id",
-    "attestation",
-)
+COLUMNS = ("id", *CHAINED, "hash", "evidence", "correction_id", "attestation")
 """The order of a plain row as `verify_all` hands it to `keep`; dates are ISO text, `evidence` a
 list of {"id", "sha256"}."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,8 +37,8 @@ def stock_effect(kind: str, tonnes: float, delivery_id: int | None) -> float:
 
 
 @dataclass(frozen=True)
-class Content:
-    """What an entry's hash covers: everything but the database id and the hash itself."""
+class Chained:
+    """The columns of an entry its hash always covered, in the order `Content` takes them."""
 
     site_id: int
     seq: int
@@ -51,6 +51,15 @@ class Content:
     recorded_by: int
     recorded_at: datetime
     prev_hash: str
+
+
+CHAINED = tuple(f.name for f in fields(Chained))
+
+
+@dataclass(frozen=True)
+class Content(Chained):
+    """What an entry's hash covers: everything but the database id and the hash itself."""
+
     evidence: tuple[tuple[int, str], ...] = ()
     """(document id, SHA-256) of each document behind the entry: a swapped file breaks the hash."""
     correction_id: int | None = None
@@ -100,19 +109,10 @@ class ChainBreak:
         return f"{where}: {self.problem}"
 
 
-class EntryLike:
+class EntryLike(Chained):
+    """A stored entry as the chain's checks read it: the chained columns and what came later."""
+
     id: int | None
-    site_id: int
-    seq: int
-    kind: str
-    material: str
-    tonnes: float
-    occurred_on: date
-    document: str
-    delivery_id: int | None
-    recorded_by: int
-    recorded_at: datetime
-    prev_hash: str
     hash: str
     evidence: list[dict[str, Any]]
     correction_id: int | None
@@ -124,19 +124,9 @@ def evidence_pairs(evidence: Iterable[Mapping[str, Any]] | None) -> tuple[tuple[
 
 def content_of(e: EntryLike) -> Content:
     return Content(
-        e.site_id,
-        e.seq,
-        e.kind,
-        e.material,
-        e.tonnes,
-        e.occurred_on,
-        e.document,
-        e.delivery_id,
-        e.recorded_by,
-        e.recorded_at,
-        e.prev_hash,
-        evidence_pairs(getattr(e, "evidence", None)),
-        getattr(e, "correction_id", None),
+        **{name: getattr(e, name) for name in CHAINED},
+        evidence=evidence_pairs(getattr(e, "evidence", None)),
+        correction_id=getattr(e, "correction_id", None),
     )
 
 
