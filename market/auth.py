@@ -15,7 +15,7 @@ from sqlalchemy import Select, bindparam, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from market.errors import NotAllowed, NotAuthenticated, TooManyAttempts
+from market.errors import N_, NotAllowed, NotAuthenticated, TooManyAttempts
 from market.tables import ApiToken, LoginAttempt, Organisation, User, utcnow
 
 _hasher = PasswordHasher()
@@ -154,6 +154,12 @@ def _aware(value: Any) -> datetime | None:
     return value  # type: ignore[no-any-return]
 
 
+def _refuse_at(count: int, limit: int, template: str, *, field: str, **words: Any) -> None:
+    """Refuse the login once `count` has reached the throttle's `limit`."""
+    if count >= limit:
+        raise TooManyAttempts(template, field=field, **words)
+
+
 def begin_login(session: Session, username: str, address: str, throttle: Throttle) -> Attempt:
     """Check the throttle and take a place in it; the caller commits, checks the password
     outside the transaction, and calls `finish_login` if it is right.
@@ -179,31 +185,34 @@ def begin_login(session: Session, username: str, address: str, throttle: Throttl
     pair_since = max(since, _last_success(session, *pair) or since)
     failed = col(A.succeeded).is_(False)
     failures = _count(session, *pair, failed, col(A.attempted_at) >= pair_since)
-    if failures >= throttle.max_failures:
-        raise TooManyAttempts(
-            "username: {username!r} has {failures} failed logins; try again in a few minutes",
-            field="username",
-            username=username,
-            failures=failures,
-        )
+    _refuse_at(
+        failures,
+        throttle.max_failures,
+        N_("username: {username!r} has {failures} failed logins; try again in a few minutes"),
+        field="username",
+        username=username,
+        failures=failures,
+    )
     from_address = _count(session, A.address == address, failed, col(A.attempted_at) >= since)
-    if from_address >= throttle.address_max_failures:
-        raise TooManyAttempts(
-            "address: {address!r} has {from_address} failed logins; try again in a few minutes",
-            field="address",
-            address=address,
-            from_address=from_address,
-        )
+    _refuse_at(
+        from_address,
+        throttle.address_max_failures,
+        N_("address: {address!r} has {from_address} failed logins; try again in a few minutes"),
+        field="address",
+        address=address,
+        from_address=from_address,
+    )
     last_minute = _count(
         session, A.address == address, col(A.attempted_at) >= now - timedelta(seconds=60)
     )
-    if last_minute >= throttle.address_per_minute:
-        raise TooManyAttempts(
-            "address: {address!r} tried {last_minute} logins in a minute; try again in a minute",
-            field="address",
-            address=address,
-            last_minute=last_minute,
-        )
+    _refuse_at(
+        last_minute,
+        throttle.address_per_minute,
+        N_("address: {address!r} tried {last_minute} logins in a minute; try again in a minute"),
+        field="address",
+        address=address,
+        last_minute=last_minute,
+    )
     user = session.exec(select(User).where(User.username == username)).first()
     user_since = max(since, _last_success(session, A.username == username) or since)
     user_failures = _count(
