@@ -4,14 +4,14 @@ siting request (refused field by field)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from geo.zones import ProtectedZones, ZoneFileError
 from market import catalogue, fields
-from market.errors import InvalidInput
+from market.errors import N_, InvalidInput
 from matching import planner, siting
 
 DEFAULT_HORIZON = planner.DEFAULT_HORIZON
@@ -123,6 +123,13 @@ def parse_drawdown(data: Mapping[str, Any]) -> DrawdownRequest:
     )
 
 
+def _at_most(field: str, raw: Sized, template: str, **limit: Any) -> None:
+    """Refuse `raw` longer than the one limit given by name in `limit` (as `template` names it)."""
+    (most,) = limit.values()
+    if len(raw) > most:
+        raise InvalidInput(template, field=field, n_raw=len(raw), **limit)
+
+
 def _candidates(raw: Any) -> tuple[siting.Candidate, ...] | None:
     if raw is None or raw == "" or raw == []:
         return None
@@ -130,13 +137,12 @@ def _candidates(raw: Any) -> tuple[siting.Candidate, ...] | None:
         raw = _candidate_lines(raw)
     if not isinstance(raw, list):
         raise InvalidInput.about("candidates", raw, "is not a list of {{name, lat, lon}}")
-    if len(raw) > MAX_CANDIDATES:
-        raise InvalidInput(
-            "candidates: {n_raw} given, at most {MAX_CANDIDATES}",
-            field="candidates",
-            n_raw=len(raw),
-            MAX_CANDIDATES=MAX_CANDIDATES,
-        )
+    _at_most(
+        "candidates",
+        raw,
+        N_("candidates: {n_raw} given, at most {MAX_CANDIDATES}"),
+        MAX_CANDIDATES=MAX_CANDIDATES,
+    )
     out = []
     names: set[str] = set()
     for i, item in enumerate(raw):
@@ -187,13 +193,12 @@ def parse_zones(raw: Any) -> ProtectedZones | None:
     if raw is None or raw == "" or raw == b"":
         return None
     if isinstance(raw, str | bytes):
-        if len(raw) > MAX_ZONE_BYTES:
-            raise InvalidInput(
-                "zones: {n_raw:,} bytes, at most {MAX_ZONE_BYTES:,} allowed",
-                field="zones",
-                n_raw=len(raw),
-                MAX_ZONE_BYTES=MAX_ZONE_BYTES,
-            )
+        _at_most(
+            "zones",
+            raw,
+            N_("zones: {n_raw:,} bytes, at most {MAX_ZONE_BYTES:,} allowed"),
+            MAX_ZONE_BYTES=MAX_ZONE_BYTES,
+        )
     elif not isinstance(raw, Mapping):
         raise InvalidInput.about("zones", raw, "is not a GeoJSON object")
     else:
