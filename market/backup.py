@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from market.db import Database
-from market.errors import InvalidInput
+from market.errors import N_, InvalidInput
 from market.integrity import verify_all
 
 
@@ -45,22 +48,27 @@ def backup(url: str, target: Path) -> int:
     return pages
 
 
+@contextmanager
+def _refused_if_not_sqlite(template: str, **words: Any) -> Iterator[None]:
+    """A file SQLite cannot read as a database is refused in `template`'s words (and `exc`)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(template, **words, exc=exc) from None
+
+
 def _snapshot(source: Path, target: Path) -> int:
     """SQLite's online backup: a consistent copy that includes what is still in the -wal file
     (a plain file copy would miss it), written as a single self-contained file."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
+    not_sqlite = N_("input: {source} is not a SQLite database ({exc})")
+    with (
+        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+        closing(sqlite3.connect(target)) as dst,
+        _refused_if_not_sqlite(not_sqlite, source=source),
+    ):
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=DELETE")
         return int(dst.execute("PRAGMA page_count").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
-        raise InvalidInput(
-            "input: {source} is not a SQLite database ({exc})", source=source, exc=exc
-        ) from None
-    finally:
-        dst.close()
-        src.close()
 
 
 def check_backup(path: Path) -> dict[str, object]:
@@ -70,15 +78,11 @@ def check_backup(path: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "check.db"
         _snapshot(path, copy)
-        conn = sqlite3.connect(copy)
-        try:
+        with (
+            closing(sqlite3.connect(copy)) as conn,
+            _refused_if_not_sqlite(N_("input: {path} is not a SQLite database ({exc})"), path=path),
+        ):
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise InvalidInput(
-                "input: {path} is not a SQLite database ({exc})", path=path, exc=exc
-            ) from None
-        finally:
-            conn.close()
         if result != "ok":
             raise InvalidInput(
                 "input: {path} fails SQLite's integrity check: {result}", path=path, result=result
