@@ -4,10 +4,10 @@ correction requests and attestations."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from market.tables.common import utcnow
+from market.tables.common import unique_where, utcnow
 
 LEDGER_KINDS = (
     "opening",
@@ -30,14 +30,7 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("delivery_id", "kind", name="uq_ledger_delivery_kind"),
         Index("ix_ledger_site_material_day", "site_id", "material", "occurred_on"),
         # one opening survey per yard and material, held by the database under races too
-        Index(
-            "uq_ledger_opening",
-            "site_id",
-            "material",
-            unique=True,
-            sqlite_where=text("kind = 'opening'"),
-            postgresql_where=text("kind = 'opening'"),
-        ),
+        unique_where("uq_ledger_opening", "site_id", "material", where="kind = 'opening'"),
     )
 
     id: int | None = Field(

@@ -4,10 +4,10 @@ settlements and documents."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from market.tables.common import utcnow
+from market.tables.common import unique_where, utcnow
 
 
 class Offer(SQLModel, table=True):
@@ -68,13 +68,8 @@ class Bid(SQLModel, table=True):
     __tablename__ = "bid"
     __table_args__ = (
         # one live bid per recycler and proposal: parallel bids cannot leave two open
-        Index(
-            "uq_bid_live",
-            "proposal_id",
-            "organisation_id",
-            unique=True,
-            sqlite_where=text("status IN ('open', 'on_hold')"),
-            postgresql_where=text("status IN ('open', 'on_hold')"),
+        unique_where(
+            "uq_bid_live", "proposal_id", "organisation_id", where="status IN ('open', 'on_hold')"
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
