@@ -39,6 +39,18 @@ def _count(session: Session, query: Any) -> int:
     return int(session.exec(query).one())
 
 
+def _sums(session: Session, key: Any, amount: Any, keys: list[Any], *where: Any) -> dict[Any, Any]:
+    """The sum of `amount` for each of `keys` (in the column `key`) over the rows `where` holds;
+    no keys, no query."""
+    if not keys:
+        return {}
+    return dict(
+        session.exec(
+            select(key, func.sum(amount)).where(col(key).in_(keys), *where).group_by(col(key))
+        ).all()
+    )
+
+
 def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     facts["bid_to_decide"] = Fact(
@@ -57,15 +69,7 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
         .join(Site, col(Site.id) == Lot.site_id)
         .where(Site.organisation_id == org, Contract.status == "active")
     ).all()
-    sent: dict[int, float] = {}
-    if contracts:
-        sent = dict(
-            session.exec(
-                select(Delivery.contract_id, func.sum(Delivery.tonnes))
-                .where(col(Delivery.contract_id).in_([c for c, _ in contracts]))
-                .group_by(col(Delivery.contract_id))
-            ).all()
-        )
+    sent = _sums(session, Delivery.contract_id, Delivery.tonnes, [c for c, _ in contracts])
     due = [c for c, tonnes in contracts if todo.remaining(tonnes, float(sent.get(c or 0, 0)))]
     facts["dispatch_due"] = _fact(due, "/contracts/{}")
     facts["settlement_to_answer"] = _settlements(
@@ -115,18 +119,13 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
             col(Lot.available_until) < today + timedelta(days=todo.EXPIRY_DAYS),
         )
     ).all()
-    reserved: dict[int, float] = {}
-    if ending:
-        reserved = dict(
-            session.exec(
-                select(Contract.lot_id, func.sum(Contract.tonnes))
-                .where(
-                    col(Contract.lot_id).in_([i for i, _, _ in ending]),
-                    Contract.status != "cancelled",
-                )
-                .group_by(col(Contract.lot_id))
-            ).all()
-        )
+    reserved = _sums(
+        session,
+        Contract.lot_id,
+        Contract.tonnes,
+        [i for i, _, _ in ending],
+        Contract.status != "cancelled",
+    )
     facts["lot_expiring"] = _fact(
         [
             i
