@@ -32,6 +32,17 @@ from market.tables import (
 UNVERIFIED_CODE = "（未核实）"
 """Printed where a material's waste code has not been checked against the catalogue yet."""
 
+_PAYERS = {
+    -1: ("产废单位（甲方）向利用单位（乙方）支付处置利用费", "the producer pays the recycler"),
+    1: ("利用单位（乙方）向产废单位（甲方）支付货款", "the recycler pays the producer"),
+    0: ("双方互不支付费用", "no payment either way"),
+}
+"""Who pays whom, (Chinese, English), by the sign of the contract's price."""
+
+
+def _sign(price: float) -> int:
+    return (price > 0) - (price < 0)
+
 
 @dataclass(frozen=True)
 class Party:
@@ -84,19 +95,11 @@ class ContractFacts:
     @property
     def payer_zh(self) -> str:
         """Who pays whom: a negative price means the producer pays the recycler to take it."""
-        if self.price_cny_t < 0:
-            return "产废单位（甲方）向利用单位（乙方）支付处置利用费"
-        if self.price_cny_t > 0:
-            return "利用单位（乙方）向产废单位（甲方）支付货款"
-        return "双方互不支付费用"
+        return _PAYERS[_sign(self.price_cny_t)][0]
 
     @property
     def payer_en(self) -> str:
-        if self.price_cny_t < 0:
-            return "the producer pays the recycler"
-        if self.price_cny_t > 0:
-            return "the recycler pays the producer"
-        return "no payment either way"
+        return _PAYERS[_sign(self.price_cny_t)][1]
 
 
 @dataclass(frozen=True)
