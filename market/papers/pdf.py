@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import segno
@@ -63,6 +64,34 @@ def _num(value: float | None, digits: int = 3) -> str:
     return text or "0"
 
 
+@dataclass(frozen=True)
+class _LabelStyle:
+    """Where a box's label sits: `pad` in from its left, the Chinese (9 pt) `top` below its top
+    and `zh_h` high, the English (`en_size` pt, grey) `en_top` below its top and `en_h` high."""
+
+    pad: float
+    top: float
+    zh_h: float
+    en_top: float
+    en_h: float
+    en_size: float
+
+
+ROW_LABEL = _LabelStyle(pad=1.5, top=0.6, zh_h=4.5, en_top=4.6, en_h=3.5, en_size=6.5)
+SIGNATURE_LABEL = _LabelStyle(pad=2, top=1.5, zh_h=5, en_top=6, en_h=4, en_size=7)
+
+
+def _label(pdf: _Paper, style: _LabelStyle, x: float, y: float, w: float, zh: str, en: str) -> None:
+    """The Chinese with the English under it in a box at (x, y), `w` wide; the grey is left set."""
+    pdf.set_xy(x + style.pad, y + style.top)
+    pdf.set_font(FAMILY, size=9)
+    pdf.cell(w - 2 * style.pad, style.zh_h, zh)
+    pdf.set_xy(x + style.pad, y + style.en_top)
+    pdf.set_font(FAMILY, size=style.en_size)
+    pdf.set_text_color(90)
+    pdf.cell(w - 2 * style.pad, style.en_h, en)
+
+
 def _rows(pdf: _Paper, rows: Sequence[tuple[str, str, str]], *, label_w: float = LABEL_W) -> None:
     """A two-column table: Chinese label with the English under it, then the value."""
     for zh, en, value in rows:
@@ -80,13 +109,7 @@ def _rows(pdf: _Paper, rows: Sequence[tuple[str, str, str]], *, label_w: float =
         pdf.set_fill_color(242, 244, 246)
         pdf.rect(x, y, label_w, height, style="DF")
         pdf.rect(x + label_w, y, value_w, height)
-        pdf.set_xy(x + 1.5, y + 0.6)
-        pdf.set_font(FAMILY, size=9)
-        pdf.cell(label_w - 3, 4.5, zh)
-        pdf.set_xy(x + 1.5, y + 4.6)
-        pdf.set_font(FAMILY, size=6.5)
-        pdf.set_text_color(90)
-        pdf.cell(label_w - 3, 3.5, en)
+        _label(pdf, ROW_LABEL, x, y, label_w, zh, en)
         pdf.set_text_color(0)
         pdf.set_font(FAMILY, size=10)
         pdf.set_xy(x + label_w + 1, y + 0.75)
@@ -113,13 +136,7 @@ def _signatures(pdf: _Paper, boxes: Sequence[tuple[str, str]]) -> None:
     for i, (zh, en) in enumerate(boxes):
         x = MARGIN + i * w
         pdf.rect(x, y, w, 24)
-        pdf.set_xy(x + 2, y + 1.5)
-        pdf.set_font(FAMILY, size=9)
-        pdf.cell(w - 4, 5, zh)
-        pdf.set_xy(x + 2, y + 6)
-        pdf.set_font(FAMILY, size=7)
-        pdf.set_text_color(90)
-        pdf.cell(w - 4, 4, en)
+        _label(pdf, SIGNATURE_LABEL, x, y, w, zh, en)
         pdf.set_xy(x + 2, y + 18.5)
         pdf.cell(w - 4, 4, "签字（盖章） signature / seal        日期 date")
         pdf.set_text_color(0)
