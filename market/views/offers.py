@@ -19,8 +19,7 @@ from market.tables import (
 from market.views.common import (
     EVERYTHING,
     ListFilter,
-    _dated,
-    _material_is,
+    filtered,
     newest_first,
     placed,
 )
@@ -77,7 +76,7 @@ def page_offers(
     market's demand side is public, as on any exchange). Newest first, with the total."""
     today = today or clock.today()
     q, open_t = _visible_offers(actor, today)
-    q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
+    q = q.where(*filtered(f, Offer.material, Offer.created_at))
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows, total = newest_first(
