@@ -318,6 +318,25 @@ def join_deal(
     return join_plant(q.join(Offer, col(Offer.id) == offer_id), plant=plant, recycler=recycler)
 
 
+def deal_columns(
+    names: str, *, plant: Any, producer: Any = None, recycler: Any = None
+) -> list[Any]:
+    """Columns of `join_deal`'s tables by the names the listings give them, in the order named
+    (by spaces): the lot's and the offer's id, the material, each site's name, id, lat and lon
+    (`yard`, `yard_id`, ... `plant_lon`) and each party's name and id (`producer`,
+    `recycler_id`, ...; the producer's id is the yard's owner's when the producer is not
+    joined)."""
+    known: dict[str, Any] = {"lot_id": Lot.id, "offer_id": Offer.id, "material": Lot.material}
+    for role, site in (("yard", Site), ("plant", plant)):
+        known |= {role: site.name, f"{role}_id": site.id}
+        known |= {f"{role}_lat": site.lat, f"{role}_lon": site.lon}
+    known["producer_id"] = Site.organisation_id
+    for role, party in (("producer", producer), ("recycler", recycler)):
+        if party is not None:
+            known |= {role: party.name, f"{role}_id": party.id}
+    return [col(known[name]).label(name) for name in names.split()]
+
+
 @cache
 def lots_with_open_tonnes() -> tuple[WideSelect, Any]:
     """Lots as ORM objects with their open tonnes, for services that go on to use them."""

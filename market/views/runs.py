@@ -28,7 +28,7 @@ from market.tables import (
     Site,
 )
 from market.views.common import _known, fields, paged, plain_row
-from market.views.rules import join_deal
+from market.views.rules import deal_columns, join_deal
 from market.wide import WideSelect, wide
 
 
@@ -130,16 +130,13 @@ def _proposal_select() -> WideSelect:
         Lot.asking_price_cny_t,
         col(Lot.created_at).label("lot_created_at"),
         col(Offer.price_cny_t).label("offer_price_cny_t"),
-        col(Organisation.name).label("producer"),
-        col(Organisation.id).label("producer_id"),
-        col(Site.name).label("yard"),
-        col(Site.lat).label("yard_lat"),
-        col(Site.lon).label("yard_lon"),
-        col(Recycler.name).label("recycler"),
-        col(Recycler.id).label("recycler_id"),
-        col(Plant.name).label("plant"),
-        col(Plant.lat).label("plant_lat"),
-        col(Plant.lon).label("plant_lon"),
+        *deal_columns(
+            "producer producer_id yard yard_lat yard_lon recycler recycler_id plant plant_lat"
+            " plant_lon",
+            plant=Plant,
+            producer=Organisation,
+            recycler=Recycler,
+        ),
     )
     return join_deal(
         q,

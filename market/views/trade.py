@@ -39,7 +39,7 @@ from market.views.common import (
     plain_row,
 )
 from market.views.deliveries import list_deliveries
-from market.views.rules import join_deal
+from market.views.rules import deal_columns, join_deal
 from market.wide import WideSelect, wide
 
 
@@ -63,13 +63,11 @@ def _bid_select() -> WideSelect:
             Bid.status,
             Bid.created_at,
             Bid.decided_at,
-            col(Lot.id).label("lot_id"),
-            col(Offer.id).label("offer_id"),
-            Lot.material,
-            col(Site.name).label("yard"),
-            col(Site.organisation_id).label("producer_id"),
-            col(Recycler.name).label("recycler"),
-            col(Plant.name).label("plant"),
+            *deal_columns(
+                "lot_id offer_id material yard producer_id recycler plant",
+                plant=Plant,
+                recycler=Recycler,
+            ),
             col(Proposal.tonnes).label("proposal_tonnes"),
             Proposal.road_km,
             Proposal.haul_cost,
@@ -195,14 +193,12 @@ def _contract_select() -> WideSelect:
         Contract.status,
         Contract.created_at,
         Contract.closed_at,
-        Lot.material,
-        col(Site.name).label("yard"),
-        col(Site.id).label("yard_id"),
-        col(Producer.name).label("producer"),
-        col(Producer.id).label("producer_id"),
-        col(Plant.name).label("plant"),
-        col(Recycler.name).label("recycler"),
-        col(Recycler.id).label("recycler_id"),
+        *deal_columns(
+            "material yard yard_id producer producer_id plant recycler recycler_id",
+            plant=Plant,
+            producer=Producer,
+            recycler=Recycler,
+        ),
         sent.label("dispatched_t"),
         received.label("received_t"),
     ).order_by(col(Contract.id).desc())
