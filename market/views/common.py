@@ -97,12 +97,6 @@ def _known(material: str) -> bool:
     return material in catalogue().materials
 
 
-LOT_STATUSES = ("open", "reserved", "closed", "withdrawn")
-
-
-OFFER_STATUSES = ("open", "full", "expired", "withdrawn")
-
-
 BID_STATUSES = ("open", "on_hold", "accepted", "rejected", "withdrawn")
 
 

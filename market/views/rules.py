@@ -150,6 +150,11 @@ class Statuses:
 
     cases: tuple[tuple[str, Rule], ...]
     otherwise: str
+    shown: tuple[str, ...]  # the same names, in the order the lists offer them
+
+    def __post_init__(self) -> None:
+        if sorted(self.shown) != sorted(self.names):
+            raise ValueError(f"statuses shown {self.shown} are not those named {self.names}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -180,6 +185,7 @@ LOT_STATUS = Statuses(
         ("reserved", lambda x, lot, today: lot.active_contracts > 0),
     ),
     otherwise="closed",
+    shown=("open", "reserved", "closed", "withdrawn"),
 )
 
 OFFER_STATUS = Statuses(
@@ -189,7 +195,12 @@ OFFER_STATUS = Statuses(
         ("open", lambda x, offer, today: offer.capacity_open > 0),
     ),
     otherwise="full",
+    shown=("open", "full", "expired", "withdrawn"),
 )
+
+LOT_STATUSES = LOT_STATUS.shown
+
+OFFER_STATUSES = OFFER_STATUS.shown
 
 
 def lot_status(lot: Any, open_t: float, has_active: bool, today: date) -> str:

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from market import views
 from market.views.rules import (
     LOT_STATUS,
     OFFER_STATUS,
     PY,
+    Statuses,
     holds_tonnes,
     is_active,
     lot_is_open,
@@ -108,9 +110,16 @@ def test_an_offer_is_open_while_not_withdrawn_with_capacity_left_in_its_period(
     assert offer_status(row, row.capacity_open, TODAY) == status
 
 
-def test_every_status_is_named_once():
+def test_every_status_is_named_once_and_listed_in_the_order_the_lists_offer_them():
     assert LOT_STATUS.names == ("withdrawn", "open", "reserved", "closed")
     assert OFFER_STATUS.names == ("withdrawn", "expired", "open", "full")
+    assert views.LOT_STATUSES == ("open", "reserved", "closed", "withdrawn")
+    assert views.OFFER_STATUSES == ("open", "full", "expired", "withdrawn")
+
+
+def test_statuses_listed_must_be_the_statuses_named():
+    with pytest.raises(ValueError, match="not those named"):
+        Statuses((("open", lot_is_open),), otherwise="closed", shown=("open", "shut"))
 
 
 @pytest.mark.parametrize(
