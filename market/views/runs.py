@@ -117,15 +117,7 @@ def _proposal_select() -> WideSelect:
     Plant = aliased(Site)
     Recycler = aliased(Organisation)
     q = wide(
-        Proposal.id,
-        Proposal.run_id,
-        Proposal.lot_id,
-        Proposal.offer_id,
-        Proposal.tonnes,
-        Proposal.road_km,
-        Proposal.haul_cost,
-        Proposal.co2_kg,
-        Proposal.margins,
+        *Proposal.__table__.c,  # type: ignore[attr-defined]  # the whole proposal
         Lot.material,
         Lot.asking_price_cny_t,
         col(Lot.created_at).label("lot_created_at"),
