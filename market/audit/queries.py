@@ -38,6 +38,7 @@ from market.tables import (
     Proposal,
     Site,
 )
+from market.views.rules import join_plant
 from market.wide import wide
 from seed_data import Policy, load_policy
 
@@ -285,7 +286,9 @@ def _transport_co2_kg(
         .join(Delivery, col(Delivery.id) == LedgerEntry.delivery_id)
         .join(Contract, col(Contract.id) == Delivery.contract_id)
         .join(Offer, col(Offer.id) == Contract.offer_id)
-        .join(Plant, col(Plant.id) == Offer.site_id)
+    )
+    q = (
+        join_plant(q, plant=Plant, recycler=None)
         .outerjoin(Bid, col(Bid.id) == Contract.bid_id)
         .outerjoin(Proposal, col(Proposal.id) == Bid.proposal_id)
         .where(

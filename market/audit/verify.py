@@ -5,11 +5,12 @@ At a hundred times the demo (288,000 entries, 41,000 seals) it answers in a few 
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import and_
 from sqlalchemy.orm import aliased
@@ -32,7 +33,29 @@ from market.tables import (
 
 # ----------------------------------------------------------------------------- verification
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` with the cyclic garbage collector paused while it runs: hundreds of thousands of
+    small tuples stay alive until the end, and the collector, which would walk them all again
+    and again as they pile up, has nothing to find in them."""
+
+    @functools.wraps(fn)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def verify(
     session: Session,
     actor: Actor,
@@ -51,26 +74,6 @@ def verify(
     too (`market.audit.walk`). `progress(fraction, stage)`, if given, hears
     how far the check is (0–1) and which stage it is in: "seals", "chains", "deliveries",
     "documents", "seals", then "done"."""
-    # hundreds of thousands of small tuples stay alive until the end: the cyclic collector,
-    # which would walk them all again and again as they pile up, has nothing to find in them
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _verify(session, actor, organisation_id, seal_key=seal_key, progress=progress)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _verify(
-    session: Session,
-    actor: Actor,
-    organisation_id: int | None = None,
-    *,
-    seal_key: SealKey | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """`verify`, with the collector paused."""
     require_overseer(actor)
     check_scope(session, Scope(organisation_id=organisation_id))
 

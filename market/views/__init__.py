@@ -16,8 +16,6 @@ from market.views.common import (
     CONTRACT_STATUSES,
     DELIVERY_STATUSES,
     EVERYTHING,
-    LOT_STATUSES,
-    OFFER_STATUSES,
     ListFilter,
     count_of,
     list_sites,
@@ -52,6 +50,8 @@ from market.views.offers import (
     page_offers,
 )
 from market.views.rules import (
+    LOT_STATUSES,
+    OFFER_STATUSES,
     lot_status,
     lots_with_open_tonnes,
     offer_status,

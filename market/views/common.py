@@ -97,12 +97,6 @@ def _known(material: str) -> bool:
     return material in catalogue().materials
 
 
-LOT_STATUSES = ("open", "reserved", "closed", "withdrawn")
-
-
-OFFER_STATUSES = ("open", "full", "expired", "withdrawn")
-
-
 BID_STATUSES = ("open", "on_hold", "accepted", "rejected", "withdrawn")
 
 
@@ -146,6 +140,38 @@ def _material_is(column: Any, f: ListFilter) -> list[ColumnElement[bool]]:
     return [column == f.material if _known(f.material) else false()]
 
 
+def filtered(
+    f: ListFilter, material: Any, day: Any, status: Any = None, statuses: Sequence[str] = ()
+) -> list[ColumnElement[bool]]:
+    """The conditions of a list's filter: its material and days and, for a list whose status
+    is a column (of `statuses`), its status."""
+    out = [*_material_is(material, f), *_dated(col(day), f)]
+    if f.status and status is not None:
+        out.append(col(status) == f.status if f.status in statuses else false())
+    return out
+
+
+def plain(value: Any) -> Any:
+    """A value as the API gives it: a day or an instant as ISO 8601 text."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def fields(obj: Any, names: str) -> dict[str, Any]:
+    """The fields of `obj` named (by spaces), in that order, as the API gives them."""
+    return {name: plain(getattr(obj, name)) for name in names.split()}
+
+
+def plain_row(row: Any) -> dict[str, Any]:
+    """A result row as a dict of the values the API gives."""
+    return {name: plain(value) for name, value in row._asdict().items()}
+
+
+def paged(q: WideSelect, limit: int | None, offset: int) -> WideSelect:
+    """`q` from `offset`, at most `limit` rows (None: all)."""
+    q = q.offset(offset)
+    return q if limit is None else q.limit(limit)
+
+
 def count_of(
     session: Session, q: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
 ) -> int:
@@ -165,5 +191,5 @@ def newest_first(
 ) -> tuple[Sequence[Any], int]:
     """One page of `q`, highest `key` (the id) first, and how many rows `q` selects in all
     (-1 when not `counted`)."""
-    rows = session.exec(q.order_by(key.desc()).limit(limit).offset(offset)).all()
+    rows = session.exec(paged(q.order_by(key.desc()), limit, offset)).all()
     return rows, count_of(session, q.with_only_columns(key)) if counted else -1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    false,
     or_,
 )
 from sqlalchemy.orm import aliased
@@ -23,29 +22,21 @@ from market.views.common import (
     DELIVERY_STATUSES,
     EVERYTHING,
     ListFilter,
-    _dated,
-    _material_is,
+    fields,
+    filtered,
     newest_first,
 )
 from market.views.rules import join_deal
 from market.wide import WideSelect
 
+DELIVERY_FIELDS = (
+    "id contract_id manifest_no tonnes truck_plate dispatched_at received_tonnes received_at"
+    " settled_tonnes settled_at status note"
+)
+
 
 def delivery_public(d: Delivery) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "contract_id": d.contract_id,
-        "manifest_no": d.manifest_no,
-        "tonnes": d.tonnes,
-        "truck_plate": d.truck_plate,
-        "dispatched_at": d.dispatched_at.isoformat(),
-        "received_tonnes": d.received_tonnes,
-        "received_at": d.received_at.isoformat() if d.received_at else None,
-        "settled_tonnes": d.settled_tonnes,
-        "settled_at": d.settled_at.isoformat() if d.settled_at else None,
-        "status": d.status,
-        "note": d.note,
-    }
+    return fields(d, DELIVERY_FIELDS)
 
 
 def _delivery_query(
@@ -71,10 +62,9 @@ def _delivery_query(
         )
     if to_plants_of is not None:
         q = q.where(Plant.organisation_id == to_plants_of)
-    q = q.where(*_material_is(Lot.material, f), *_dated(col(Delivery.dispatched_at), f))
-    if f.status:
-        q = q.where(Delivery.status == f.status if f.status in DELIVERY_STATUSES else false())
-    return q
+    return q.where(
+        *filtered(f, Lot.material, Delivery.dispatched_at, Delivery.status, DELIVERY_STATUSES)
+    )
 
 
 def page_deliveries(

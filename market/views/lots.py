@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Date,
     bindparam,
-    or_,
 )
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -18,7 +17,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from market import clock
 from market.auth import Actor
 from market.errors import NotFound
-from market.services.common import OVERSEERS
 from market.tables import (
     Lot,
     Organisation,
@@ -26,10 +24,13 @@ from market.tables import (
 )
 from market.views.common import EVERYTHING, ListFilter, _instant, _known, placed
 from market.views.rules import (
+    SQL,
     _lot_parts,
     _lot_status_is,
     join_yard,
+    lot_columns,
     lot_status,
+    lot_visible,
     open_lot_condition,
     shown_open_t,
 )
@@ -60,7 +61,7 @@ def _lot_listing() -> tuple[WideSelect, Any]:
 
 @cache
 def _lot_statement(
-    scope: str,
+    role: str,
     mine: bool,
     by_material: bool,
     open_only: bool,
@@ -74,18 +75,14 @@ def _lot_statement(
     and pages it, or counts it."""
     q, open_t = _lot_listing()
     today = bindparam("today", type_=Date)
-    open_now = open_lot_condition(open_t, today)
-    own = col(Site.organisation_id) == bindparam("org")
-    if scope == "producer":
-        q = q.where(or_(own, open_now))
-    elif scope == "public":
-        q = q.where(open_now)
+    org: Any = bindparam("org")
+    q = q.where(lot_visible(SQL, lot_columns(open_t), today, role, org))
     if mine:
-        q = q.where(own)
+        q = q.where(col(Site.organisation_id) == org)
     if by_material:
         q = q.where(Lot.material == bindparam("material"))
     if open_only:
-        q = q.where(open_now)
+        q = q.where(open_lot_condition(open_t, today))
     if status is not None:
         q = q.where(_lot_status_is(status, open_t, today))
     if dated[0]:
@@ -105,12 +102,6 @@ def _lot_paged(*shape: Any) -> tuple[WideSelect, SelectOfScalar[int]]:
         q.with_only_columns(col(Lot.id)).order_by(None).subquery()
     )
     return rows, counted
-
-
-def _scope(actor: Actor) -> str:
-    if actor.role in OVERSEERS:
-        return "all"
-    return "producer" if actor.role == "producer" else "public"
 
 
 def _lot_row(row: Any, today: date) -> dict[str, Any]:
@@ -160,7 +151,7 @@ def page_lots(
     if f.material and not _known(f.material):
         return [], 0
     shape = (
-        _scope(actor),
+        actor.role,
         mine,
         bool(f.material),
         False,
@@ -205,7 +196,7 @@ def get_lot(
     session: Session, actor: Actor, lot_id: int, today: date | None = None
 ) -> dict[str, Any]:
     today = today or clock.today()
-    q = _lot_statement(_scope(actor), False, False, False, True)
+    q = _lot_statement(actor.role, False, False, False, True)
     params = {"today": today, "org": actor.organisation_id, "lot_id": lot_id}
     row = session.connection().execute(q, params).first()
     if row is None:

@@ -19,14 +19,16 @@ from market.tables import (
 from market.views.common import (
     EVERYTHING,
     ListFilter,
-    _dated,
-    _material_is,
+    filtered,
     newest_first,
     placed,
 )
 from market.views.rules import (
+    SQL,
     _offer_status_is,
+    offer_columns,
     offer_status,
+    offer_visible,
     offers_with_open_capacity,
     open_offer_condition,
     shown_open_t,
@@ -56,11 +58,8 @@ def _visible_offers(actor: Actor, today: date) -> tuple[Any, Any]:
     """The offers the actor may see, with their open capacity: recyclers their own, overseers
     all, producers the open ones (the market's demand side is public, as on any exchange)."""
     q, open_t = offers_with_open_capacity()
-    if actor.role == "recycler":
-        q = q.where(Site.organisation_id == actor.organisation_id)
-    elif actor.role == "producer":
-        q = q.where(open_offer_condition(open_t, today))
-    return q, open_t
+    seen = offer_visible(SQL, offer_columns(open_t), today, actor.role, actor.organisation_id)
+    return q.where(seen), open_t
 
 
 def page_offers(
@@ -77,7 +76,7 @@ def page_offers(
     market's demand side is public, as on any exchange). Newest first, with the total."""
     today = today or clock.today()
     q, open_t = _visible_offers(actor, today)
-    q = q.where(*_material_is(Offer.material, f), *_dated(col(Offer.created_at), f))
+    q = q.where(*filtered(f, Offer.material, Offer.created_at))
     if f.status:
         q = q.where(_offer_status_is(f.status, open_t, today))
     rows, total = newest_first(
@@ -154,13 +153,8 @@ def list_offers(
 
 def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
     today = clock.today()
-    q, open_t = offers_with_open_capacity()
-    q = q.where(Offer.id == offer_id)
-    if actor.role == "recycler":
-        q = q.where(Site.organisation_id == actor.organisation_id)
-    elif actor.role == "producer":
-        q = q.where(open_offer_condition(open_t, today))
-    row = session.exec(q).first()
+    q, _ = _visible_offers(actor, today)
+    row = session.exec(q.where(Offer.id == offer_id)).first()
     if row is None:
         raise NotFound("offer: {value} does not exist", field="offer", value=offer_id)
     offer, site, org, open_t = row

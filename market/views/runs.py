@@ -27,8 +27,8 @@ from market.tables import (
     Proposal,
     Site,
 )
-from market.views.common import _known
-from market.views.rules import join_deal
+from market.views.common import _known, fields, paged, plain_row
+from market.views.rules import deal_columns, join_deal
 from market.wide import WideSelect, wide
 
 
@@ -43,17 +43,8 @@ def match_run_summary(run: Any, sizes: tuple[int, int] | None = None) -> dict[st
         len(run.problem.get("lots", [])),
         len(run.problem.get("facilities", [])),
     )
-    return {
-        "id": run.id,
-        "status": run.status,
-        "trigger": run.trigger,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "totals": run.totals,
-        "stats": run.stats,
-        "lots": lots,
-        "facilities": facilities,
-    }
+    head = fields(run, "id status trigger started_at finished_at totals stats")
+    return head | {"lots": lots, "facilities": facilities}
 
 
 def _problem_sizes(session: Session) -> tuple[Any, Any]:
@@ -126,29 +117,18 @@ def _proposal_select() -> WideSelect:
     Plant = aliased(Site)
     Recycler = aliased(Organisation)
     q = wide(
-        Proposal.id,
-        Proposal.run_id,
-        Proposal.lot_id,
-        Proposal.offer_id,
-        Proposal.tonnes,
-        Proposal.road_km,
-        Proposal.haul_cost,
-        Proposal.co2_kg,
-        Proposal.margins,
+        *Proposal.__table__.c,  # type: ignore[attr-defined]  # the whole proposal
         Lot.material,
         Lot.asking_price_cny_t,
         col(Lot.created_at).label("lot_created_at"),
         col(Offer.price_cny_t).label("offer_price_cny_t"),
-        col(Organisation.name).label("producer"),
-        col(Organisation.id).label("producer_id"),
-        col(Site.name).label("yard"),
-        col(Site.lat).label("yard_lat"),
-        col(Site.lon).label("yard_lon"),
-        col(Recycler.name).label("recycler"),
-        col(Recycler.id).label("recycler_id"),
-        col(Plant.name).label("plant"),
-        col(Plant.lat).label("plant_lat"),
-        col(Plant.lon).label("plant_lon"),
+        *deal_columns(
+            "producer producer_id yard yard_lat yard_lon recycler recycler_id plant plant_lat"
+            " plant_lon",
+            plant=Plant,
+            producer=Organisation,
+            recycler=Recycler,
+        ),
     )
     return join_deal(
         q,
@@ -186,16 +166,13 @@ def proposal_rows(
     offset: int = 0,
     sort: str = "run",
 ) -> list[dict[str, Any]]:
-    q = _proposal_select().where(where).order_by(*_proposal_order(sort)).offset(offset)
-    if limit is not None:
-        q = q.limit(limit)
+    q = _proposal_select().where(where).order_by(*_proposal_order(sort))
     out = []
-    for row in session.execute(q):
-        r = row._asdict()
+    for row in session.execute(paged(q, limit, offset)):
+        r = plain_row(row)
         haul_t = r["haul_cost"] / r["tonnes"] if r["tonnes"] else 0.0
         r["haul_cny_t"] = round(haul_t, 2)
         r["landed_cost_cny_t"] = round(r["asking_price_cny_t"] + haul_t, 2)
-        r["lot_created_at"] = r["lot_created_at"].isoformat()
         out.append(r)
     return out
 

@@ -7,9 +7,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     and_,
-    false,
     or_,
     true,
 )
@@ -34,26 +32,21 @@ from market.views.common import (
     CONTRACT_STATUSES,
     EVERYTHING,
     ListFilter,
-    _dated,
-    _material_is,
     count_of,
+    fields,
+    filtered,
+    paged,
+    plain_row,
 )
 from market.views.deliveries import list_deliveries
-from market.views.rules import join_deal
+from market.views.rules import deal_columns, join_deal
 from market.wide import WideSelect, wide
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:
-    return {
-        "id": bid.id,
-        "proposal_id": bid.proposal_id,
-        "organisation_id": bid.organisation_id,
-        "price_cny_t": bid.price_cny_t,
-        "tonnes": bid.tonnes,
-        "status": bid.status,
-        "created_at": bid.created_at.isoformat(),
-        "decided_at": bid.decided_at.isoformat() if bid.decided_at else None,
-    }
+    return fields(
+        bid, "id proposal_id organisation_id price_cny_t tonnes status created_at decided_at"
+    )
 
 
 @cache
@@ -70,13 +63,11 @@ def _bid_select() -> WideSelect:
             Bid.status,
             Bid.created_at,
             Bid.decided_at,
-            col(Lot.id).label("lot_id"),
-            col(Offer.id).label("offer_id"),
-            Lot.material,
-            col(Site.name).label("yard"),
-            col(Site.organisation_id).label("producer_id"),
-            col(Recycler.name).label("recycler"),
-            col(Plant.name).label("plant"),
+            *deal_columns(
+                "lot_id offer_id material yard producer_id recycler plant",
+                plant=Plant,
+                recycler=Recycler,
+            ),
             col(Proposal.tonnes).label("proposal_tonnes"),
             Proposal.road_km,
             Proposal.haul_cost,
@@ -89,26 +80,14 @@ def _bid_select() -> WideSelect:
     return join_deal(q, Proposal.lot_id, Proposal.offer_id, plant=Plant)
 
 
-def _bid_filter(f: ListFilter) -> list[ColumnElement[bool]]:
-    out = [*_material_is(Lot.material, f), *_dated(col(Bid.created_at), f)]
-    if f.status:
-        out.append(col(Bid.status) == f.status if f.status in BID_STATUSES else false())
-    return out
-
-
 def _bid_rows(
     session: Session, where: Any, *, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
-    q = _bid_select().where(where).offset(offset)
-    if limit is not None:
-        q = q.limit(limit)
     out = []
-    for row in session.execute(q):
-        r = row._asdict()
+    for row in session.execute(paged(_bid_select().where(where), limit, offset)):
+        r = plain_row(row)
         haul = r.pop("haul_cost")
         r["haul_cny_t"] = round(haul / r["proposal_tonnes"], 2) if r["proposal_tonnes"] else 0
-        r["created_at"] = r["created_at"].isoformat()
-        r["decided_at"] = r["decided_at"].isoformat() if r["decided_at"] else None
         out.append(r)
     return out
 
@@ -150,7 +129,9 @@ def page_bids(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the bids that concern the actor, newest first, and how many there are."""
-    where = and_(_bid_scope(actor), *_bid_filter(f))
+    where = and_(
+        _bid_scope(actor), *filtered(f, Lot.material, Bid.created_at, Bid.status, BID_STATUSES)
+    )
     if lot_id is not None:
         where = and_(where, col(Lot.id) == lot_id)
     rows = _bid_rows(session, where, limit=limit, offset=offset)
@@ -182,17 +163,7 @@ def bids_for_proposal(session: Session, actor: Actor, proposal_id: int) -> list[
 
 
 def contract_public(c: Contract) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "bid_id": c.bid_id,
-        "lot_id": c.lot_id,
-        "offer_id": c.offer_id,
-        "tonnes": c.tonnes,
-        "price_cny_t": c.price_cny_t,
-        "status": c.status,
-        "created_at": c.created_at.isoformat(),
-        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
-    }
+    return fields(c, "id bid_id lot_id offer_id tonnes price_cny_t status created_at closed_at")
 
 
 @cache
@@ -222,14 +193,12 @@ def _contract_select() -> WideSelect:
         Contract.status,
         Contract.created_at,
         Contract.closed_at,
-        Lot.material,
-        col(Site.name).label("yard"),
-        col(Site.id).label("yard_id"),
-        col(Producer.name).label("producer"),
-        col(Producer.id).label("producer_id"),
-        col(Plant.name).label("plant"),
-        col(Recycler.name).label("recycler"),
-        col(Recycler.id).label("recycler_id"),
+        *deal_columns(
+            "material yard yard_id producer producer_id plant recycler recycler_id",
+            plant=Plant,
+            producer=Producer,
+            recycler=Recycler,
+        ),
         sent.label("dispatched_t"),
         received.label("received_t"),
     ).order_by(col(Contract.id).desc())
@@ -262,9 +231,7 @@ def _contract_rows(
 ) -> list[dict[str, Any]]:
     out = []
     for row in session.execute(_contracts_of(actor, where).limit(limit).offset(offset)):
-        r = row._asdict()
-        r["created_at"] = r["created_at"].isoformat()
-        r["closed_at"] = r["closed_at"].isoformat() if r["closed_at"] else None
+        r = plain_row(row)
         r["dispatched_t"] = round(float(r["dispatched_t"]), 3)
         r["received_t"] = round(float(r["received_t"]), 3)
         r["remaining_t"] = round(r["tonnes"] - r["dispatched_t"], 3)
@@ -288,11 +255,8 @@ def page_contracts(
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the contracts the actor is party to (overseers: all), newest first, and how
     many there are."""
-    where = and_(true(), *_material_is(Lot.material, f), *_dated(col(Contract.created_at), f))
-    if f.status:
-        where = and_(
-            where, col(Contract.status) == f.status if f.status in CONTRACT_STATUSES else false()
-        )
+    chosen = filtered(f, Lot.material, Contract.created_at, Contract.status, CONTRACT_STATUSES)
+    where = and_(true(), *chosen)
     rows = _contract_rows(session, actor, where, limit=limit, offset=offset)
     counted = _contracts_of(actor, where).with_only_columns(col(Contract.id))
     return rows, count_of(session, counted)
