@@ -16,6 +16,7 @@ from market.errors import InvalidInput
 
 MAX_TONNES = 1e9
 MAX_TEXT = 200
+MAX_NOTE = 1000  # a reason, a reviewer's note
 PRICE_LIMIT = 100_000.0  # CNY per tonne, either way (a lot's ask, an offer's price, a bid)
 MAX_HAUL_KM = 5000.0
 TONNES_STEP = 0.001  # tonnes are kept to the kilogram (`tonnes` rounds to 3 decimals)

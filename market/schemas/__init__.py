@@ -34,18 +34,25 @@ def kind(model: type[BaseModel], name: str) -> Kind:
     return kinds[0]
 
 
+def value(
+    model: type[BaseModel], data: Mapping[str, Any], name: str, *, required: bool | None = None
+) -> Any:
+    """One field of `data` by its kind, refused at once when bad; `required` overrides the
+    model's where another field decides it (a rejection's note)."""
+    parser = kind(model, name).parser
+    assert parser is not None, f"{model.__name__}.{name} is read by its service"
+    if required is None:
+        required = model.model_fields[name].is_required()
+    return parser(data, name, required)
+
+
 def read(
     model: type[BaseModel], data: Mapping[str, Any], bad: Refusals, *only: str
 ) -> dict[str, Any]:
     """The values of the fields `only` names (else of every field the model reads itself, in its
     order), each by its kind; a bad one is kept in `bad` and read as None."""
-    out: dict[str, Any] = {}
-    for name in only or names(model):
-        parser = kind(model, name).parser
-        if parser is not None:
-            required = model.model_fields[name].is_required()
-            out[name] = bad.check(parser, data, name, required)
-    return out
+    wanted = only or [name for name in names(model) if kind(model, name).parser is not None]
+    return {name: bad.check(value, model, data, name) for name in wanted}
 
 
 def parse(

@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, create_model
 
-from market.fields import MAX_TONNES, PRICE_LIMIT
+from market.fields import MAX_NOTE, MAX_TONNES, PRICE_LIMIT
+from market.ledger import PRODUCER_KINDS
 from market.schemas.kinds import Day, Haul, Moment, Number, Own, Price, Text, Tonnes
+from market.services.documents import MAX_EVIDENCE
+from market.tables import CORRECTION_KINDS
 
 NUM = {"type": "number"}
 STR = {"type": "string"}
@@ -21,6 +24,14 @@ BOUND = {
     "additionalProperties": False,
 }
 SPEC = {"type": "object", "additionalProperties": BOUND, "maxProperties": 100}
+MONTH = {"type": "string", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])$"}
+SIGNED_TONNES = {"type": "number", "minimum": -MAX_TONNES, "maximum": MAX_TONNES}
+DOCUMENT_IDS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 1},
+    "maxItems": MAX_EVIDENCE,
+}
+DECISIONS = ("attested", "rejected")
 
 
 def partial(model: type[BaseModel], name: str, *, without: tuple[str, ...] = ()) -> type[BaseModel]:
@@ -98,3 +109,77 @@ class SiteCreate(BaseModel):
     kind: Annotated[str | None, Text(choices=("yard", "plant"))] = None
     lat: Annotated[float, Number(minimum=-90, maximum=90)]
     lon: Annotated[float, Number(minimum=-180, maximum=180)]
+
+
+class Resolve(BaseModel):
+    """The older form of a settlement: the tonnes a party accepts (`market.services.deliveries`
+    reads both against the delivery's own tonnes)."""
+
+    accepted_tonnes: Annotated[float, Own({"type": "number", "minimum": 0})]
+    note: Annotated[str | None, Text(max_length=500)] = None
+
+
+class Settlement(BaseModel):
+    """The tonnes a disputed delivery settles at, as a party proposes or a regulator decides."""
+
+    settled_tonnes: Annotated[float, Own({"type": "number", "minimum": 0, "maximum": MAX_TONNES})]
+    note: Annotated[str | None, Text(max_length=500)] = None
+
+
+class LedgerEntryCreate(BaseModel):
+    """A producer's own ledger entry; its tonnes are signed for a correction, else positive."""
+
+    kind: Annotated[str, Text(choices=sorted(PRODUCER_KINDS))]
+    material: Annotated[str, Own(STR)]
+    tonnes: Annotated[float, Own(SIGNED_TONNES)]
+    occurred_on: Annotated[date | None, Day()] = None
+    document: Annotated[str | None, Text()] = None
+    evidence: Annotated[
+        list[int] | None,
+        Own(
+            {
+                **DOCUMENT_IDS,
+                "description": "ids of uploaded documents; own-use utilisation and treatment "
+                "need at least one",
+            }
+        ),
+    ] = None
+
+
+class ReportSubmit(BaseModel):
+    """An ended month a producer submits."""
+
+    period: Annotated[str, Own(MONTH)]
+
+
+class ReportApprove(BaseModel):
+    """A regulator's approval of a month, with an optional note."""
+
+    note: Annotated[str | None, Text(max_length=MAX_NOTE)] = None
+
+
+CorrectionApprove = partial(ReportApprove, "CorrectionApprove")
+
+
+class ReportReturn(BaseModel):
+    """A month returned, or a correction rejected, with the reason why."""
+
+    reason: Annotated[str, Text(max_length=MAX_NOTE)]
+
+
+class CorrectionRequest(BaseModel):
+    """A correction to a submitted or approved month (`market.services.corrections`)."""
+
+    period: Annotated[str, Own(MONTH)]
+    material: Annotated[str, Own(STR)]
+    kind: Annotated[str, Text(choices=CORRECTION_KINDS)]
+    tonnes: Annotated[float, Number(minimum=-MAX_TONNES, maximum=MAX_TONNES)]
+    reason: Annotated[str, Text(max_length=MAX_NOTE)]
+    evidence: Annotated[list[int] | None, Own(DOCUMENT_IDS)] = None
+
+
+class Attest(BaseModel):
+    """A decision on an own-use or treatment claim; a rejection needs its note."""
+
+    decision: Annotated[str, Text(choices=DECISIONS)]
+    note: Annotated[str | None, Text(max_length=MAX_NOTE)] = None

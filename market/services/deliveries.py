@@ -26,6 +26,7 @@ from market.errors import (
     Refusals,
 )
 from market.notifications import notify
+from market.schemas import bodies
 from market.schemas.bodies import DeliveryCreate, Receipt
 from market.services import ledger, reports
 from market.services.common import get
@@ -34,8 +35,8 @@ from market.tables import Contract, Delivery, Lot, Offer, Settlement, Site, utcn
 
 DISPATCH_FIELDS = schemas.names(DeliveryCreate)
 RECEIPT_FIELDS = schemas.names(Receipt)
-RESOLVE_FIELDS = ("accepted_tonnes", "note")
-SETTLEMENT_FIELDS = ("settled_tonnes", "note")
+RESOLVE_FIELDS = schemas.names(bodies.Resolve)
+SETTLEMENT_FIELDS = schemas.names(bodies.Settlement)
 EPS = 1e-6
 SKEW = timedelta(minutes=5)
 """How far ahead of the server's clock a device's timestamp may run."""
@@ -333,7 +334,7 @@ def _record_settlement(
         {field: data.get("settled_tonnes")}, field, minimum=0, maximum=delivery.tonnes
     )
     assert parsed is not None
-    settled, note = round(parsed, 3), fields.text(data, "note", max_length=500)
+    settled, note = round(parsed, 3), schemas.value(bodies.Settlement, data, "note")
     uow.session.add(
         Settlement(
             delivery_id=delivery.id,

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from market.ledger import PRODUCER_KINDS
 from market.schemas import bodies
 from market.tables import LEDGER_KINDS, ROLES
 
@@ -45,6 +44,11 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def components(*models: type[BaseModel]) -> dict[str, Any]:
+    """The components of request bodies, each under its model's name."""
+    return {model.__name__: component(model) for model in models}
+
+
 def component(model: type[BaseModel]) -> dict[str, Any]:
     """A request body's model (`market.schemas.bodies`) as this document's component: each
     field's schema is its kind's, a required text may not be blank, no other field is taken."""
@@ -53,7 +57,7 @@ def component(model: type[BaseModel]) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for name, prop in schema["properties"].items():
         prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
-        if name in required and prop.get("type") == "string" and "enum" not in prop:
+        if name in required and "maxLength" in prop:  # a required text: blank is missing
             prop = {**prop, "minLength": max(prop.get("minLength", 0), 1)}
         props[name] = prop
     return obj(props, required)
@@ -62,7 +66,7 @@ def component(model: type[BaseModel]) -> dict[str, Any]:
 QUALITY = bodies.QUALITY
 SPEC = bodies.SPEC
 
-REQUESTS = (
+REQUESTS = components(
     bodies.SiteCreate,
     bodies.LotCreate,
     bodies.LotUpdate,
@@ -70,11 +74,13 @@ REQUESTS = (
     bodies.BidCreate,
     bodies.DeliveryCreate,
     bodies.Receipt,
+    bodies.Resolve,
+    bodies.LedgerEntryCreate,
 )
-"""The request bodies declared once in `market.schemas.bodies`; their components are made here."""
+"""The market's request bodies, declared once in `market.schemas.bodies`."""
 
 SCHEMAS: dict[str, Any] = {
-    **{model.__name__: component(model) for model in REQUESTS},
+    **REQUESTS,
     "Error": obj(
         {
             "error": obj(
@@ -258,13 +264,6 @@ SCHEMAS: dict[str, Any] = {
         },
         closed=False,
     ),
-    "Resolve": obj(
-        {
-            "accepted_tonnes": {"type": "number", "minimum": 0},
-            "note": {"type": "string", "maxLength": 200},
-        },
-        ["accepted_tonnes"],
-    ),
     "Delivery": obj(
         {
             "id": INT,
@@ -276,23 +275,6 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["dispatched", "received", "disputed"]},
         },
         closed=False,
-    ),
-    "LedgerEntryCreate": obj(
-        {
-            "kind": {"type": "string", "enum": sorted(PRODUCER_KINDS)},
-            "material": STR,
-            "tonnes": {"type": "number", "minimum": -1e9, "maximum": 1e9},
-            "occurred_on": nullable(DATE),
-            "document": {"type": "string", "maxLength": 200},
-            "evidence": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 1},
-                "maxItems": 10,
-                "description": "ids of uploaded documents; own-use utilisation and treatment "
-                "need at least one",
-            },
-        },
-        ["kind", "material", "tonnes"],
     ),
     "LedgerEntry": obj(
         {

@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from market.documents import MEDIA_TYPES
-from market.services import corrections
-from market.tables import CORRECTION_KINDS
+from market.schemas import bodies
 from web import openapi
 
 _ID = [openapi.path_id()]
-_MONTH = {"type": "string", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])$"}
-_NOTE = {"type": "string", "maxLength": 1000}
-_SIGNED_T = {"type": "number", "minimum": -1e9, "maximum": 1e9}
-_DOC_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 10}
 
 
 def _file_download() -> dict[str, Any]:
@@ -202,9 +197,6 @@ openapi.register(
             ["reports"],
             closed=False,
         ),
-        "ReportSubmit": openapi.obj({"period": _MONTH}, ["period"]),
-        "ReportApprove": openapi.obj({"note": _NOTE}),
-        "ReportReturn": openapi.obj({"reason": {**_NOTE, "minLength": 1}}, ["reason"]),
         "Correction": openapi.obj(
             {
                 "id": {"type": "integer"},
@@ -213,18 +205,6 @@ openapi.register(
             ["id", "status"],
             closed=False,
         ),
-        "CorrectionRequest": openapi.obj(
-            {
-                "period": _MONTH,
-                "material": {"type": "string"},
-                "kind": {"type": "string", "enum": list(CORRECTION_KINDS)},
-                "tonnes": _SIGNED_T,
-                "reason": {**_NOTE, "minLength": 1},
-                "evidence": _DOC_IDS,
-            },
-            ["period", "material", "kind", "tonnes", "reason"],
-        ),
-        "CorrectionApprove": openapi.obj({"note": _NOTE}),
         "Document": openapi.obj(
             {
                 "id": {"type": "integer"},
@@ -236,16 +216,14 @@ openapi.register(
             ["id", "sha256", "size", "media_type", "filename"],
             closed=False,
         ),
-        "Attest": openapi.obj(
-            {"decision": {"type": "string", "enum": list(corrections.DECISIONS)}, "note": _NOTE},
-            ["decision"],
-        ),
-        "Settlement": openapi.obj(
-            {
-                "settled_tonnes": {"type": "number", "minimum": 0, "maximum": 1e9},
-                "note": {"type": "string", "maxLength": 500},
-            },
-            ["settled_tonnes"],
+        **openapi.components(
+            bodies.ReportSubmit,
+            bodies.ReportApprove,
+            bodies.ReportReturn,
+            bodies.CorrectionRequest,
+            bodies.CorrectionApprove,
+            bodies.Attest,
+            bodies.Settlement,
         ),
     },
 )

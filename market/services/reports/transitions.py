@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from market import clock, fields
+from market import clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState
 from market.notifications import notify
+from market.schemas import bodies
 from market.seals import SealKey
 from market.services.common import get, mine
 from market.services.reports.months import (
@@ -26,9 +27,9 @@ from market.services.reports.months import (
 from market.services.reports.sealing import seal
 from market.tables import Report, ReportEvent, Site, utcnow
 
-SUBMIT_FIELDS = ("period",)
-DECIDE_FIELDS = ("note",)
-RETURN_FIELDS = ("reason",)
+SUBMIT_FIELDS = schemas.names(bodies.ReportSubmit)
+DECIDE_FIELDS = schemas.names(bodies.ReportApprove)
+RETURN_FIELDS = schemas.names(bodies.ReportReturn)
 
 
 def _event(uow: UnitOfWork, report: Report, action: str, actor: Actor, note: str = "") -> None:
@@ -126,8 +127,7 @@ def approve(
     uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[str, Any], key: SealKey
 ) -> Report:
     report = _report_for_decision(uow, actor, report_id)
-    fields.reject_unknown(data, DECIDE_FIELDS)
-    note = fields.text(data, "note", max_length=1000)
+    note = schemas.parse(bodies.ReportApprove, data)["note"]
     report.status = "approved"
     report.approved_at = utcnow()
     report.approved_by = actor.user_id
@@ -143,8 +143,7 @@ def approve(
 
 def return_report(uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[str, Any]) -> Report:
     report = _report_for_decision(uow, actor, report_id)
-    fields.reject_unknown(data, RETURN_FIELDS)
-    reason = fields.text(data, "reason", required=True, max_length=1000)
+    reason = schemas.parse(bodies.ReportReturn, data)["reason"]
     report.status = "returned"
     report.note = reason
     uow.session.add(report)
