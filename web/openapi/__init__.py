@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from web.openapi import account, market
-from web.openapi.operations import FILTERS, PAGING, list_of, op, path_id, query
+from web.openapi.operations import FILTERS, PAGING, list_of, on_item, op, path_id, query
 from web.openapi.schemas import (
     DATE,
     DATETIME,
@@ -46,6 +46,7 @@ __all__ = [
     "may_queue",
     "nullable",
     "obj",
+    "on_item",
     "op",
     "path_id",
     "query",
