@@ -204,6 +204,17 @@ async def run_read(
     return await run_in_threadpool(lambda: db.read(fn, *args, **kw))
 
 
+async def item_view(
+    request: Request,
+    read: Callable[Concatenate[Session, Actor, int, P], dict[str, Any]],
+    *args: P.args,
+    **kw: P.kwargs,
+) -> Response:
+    """A GET of the item the path names: `read(session, caller, id, …)` as JSON."""
+    actor = await acting(request)
+    return JSONResponse(await run_read(request, read, actor, path_id(request), *args, **kw))
+
+
 async def created(
     request: Request,
     write: Callable[[UnitOfWork, Actor, dict[str, Any]], Stored],

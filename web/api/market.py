@@ -17,6 +17,7 @@ from web.api.common import (
     body,
     created,
     db_of,
+    item_view,
     listed,
     on_item,
     path_id,
@@ -157,10 +158,7 @@ async def lot_item(request: Request) -> Response:
 
 @routes.get("/lots/{id:int}/options")
 async def lot_options(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(
-        await run_read(request, matching.lot_options, actor, path_id(request), settings_of(request))
-    )
+    return await item_view(request, matching.lot_options, settings_of(request))
 
 
 # ----------------------------------------------------------------------------- offers

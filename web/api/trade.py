@@ -13,6 +13,7 @@ from web.api.common import (
     act_on_item,
     acting,
     body,
+    item_view,
     list_request,
     listed,
     on_item,
@@ -100,8 +101,7 @@ async def contracts_collection(request: Request) -> Response:
 
 @routes.get("/contracts/{id:int}")
 async def contract_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, views.get_contract, actor, path_id(request)))
+    return await item_view(request, views.get_contract)
 
 
 @routes.post("/contracts/{id:int}/cancel")

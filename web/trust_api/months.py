@@ -16,6 +16,7 @@ from web.api import (
     act_on_item,
     acting,
     body,
+    item_view,
     on_item,
     paging,
     path_id,
@@ -70,10 +71,7 @@ async def reports_queue(request: Request) -> Response:
 
 @routes.get("/reports/{id:int}")
 async def report_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(
-        await run_read(request, reports.review, actor, path_id(request), _due_day(request))
-    )
+    return await item_view(request, reports.review, _due_day(request))
 
 
 @routes.post("/reports/{id:int}/approve")
@@ -90,8 +88,7 @@ async def report_return(request: Request) -> Response:
 
 @routes.get("/reports/{id:int}/seal")
 async def report_seal(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, reports.seal_export, actor, path_id(request)))
+    return await item_view(request, reports.seal_export)
 
 
 @seal_routes.get("/audit/seal-key")
