@@ -180,17 +180,8 @@ def _decide(uow: UnitOfWork, actor: Actor, row: CorrectionRequest, status: str, 
 
 
 def _tell_producer(uow: UnitOfWork, row: CorrectionRequest) -> None:
-    site = get(uow.session, Site, row.site_id, what="site_id")
-    notify(
-        uow,
-        "correction_decided",
-        url=f"/yards/{site.id}/reports",
-        orgs=[site.organisation_id],
-        correction=row.id,
-        site=site.name,
-        period=row.period,
-        decision=row.status,
-    )
+    decided = {"correction": row.id, "decision": row.status}
+    reports.tell_yard(uow, row.site_id, "correction_decided", row.period, **decided)
 
 
 def public(row: CorrectionRequest, names: Mapping[int, str] | None = None) -> dict[str, Any]:

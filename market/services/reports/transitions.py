@@ -136,7 +136,7 @@ def approve(
     uow.flush()
     _event(uow, report, "approved", actor, note)
     seal(uow, report, actor, key, reason="approved")
-    _tell_producer(uow, report, "report_approved")
+    tell_yard(uow, report.site_id, "report_approved", report.period)
     uow.commit()
     return report
 
@@ -149,20 +149,21 @@ def return_report(uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[s
     uow.session.add(report)
     uow.flush()
     _event(uow, report, "returned", actor, reason)
-    _tell_producer(uow, report, "report_returned", reason=reason)
+    tell_yard(uow, report.site_id, "report_returned", report.period, reason=reason)
     uow.commit()
     return report
 
 
-def _tell_producer(uow: UnitOfWork, report: Report, kind: str, **params: Any) -> None:
-    site = get(uow.session, Site, report.site_id, what="site_id")
+def tell_yard(uow: UnitOfWork, site_id: int, kind: str, period: str, **params: Any) -> None:
+    """Tell the yard's producer what became of one of its months (a report, a correction)."""
+    site = get(uow.session, Site, site_id, what="site_id")
     notify(
         uow,
         kind,
         url=f"/yards/{site.id}/reports",
         orgs=[site.organisation_id],
         site=site.name,
-        period=report.period,
+        period=period,
         **params,
     )
 
