@@ -16,6 +16,7 @@ from market.errors import InvalidInput
 
 MAX_TONNES = 1e9
 MAX_TEXT = 200
+MAX_NOTE = 1000  # a reason, a reviewer's note
 PRICE_LIMIT = 100_000.0  # CNY per tonne, either way (a lot's ask, an offer's price, a bid)
 MAX_HAUL_KM = 5000.0
 TONNES_STEP = 0.001  # tonnes are kept to the kilogram (`tonnes` rounds to 3 decimals)
@@ -54,6 +55,17 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _given(data: Mapping[str, Any], name: str, required: bool, field: str | None = None) -> Any:
+    """The value given for `name`; None when it is missing (None or blank), which a required
+    field refuses (named `field`, if it is shown under another name)."""
+    raw = data.get(name)
+    if _missing(raw):
+        if required:
+            raise InvalidInput("{field}: is required", field=field or name)
+        return None
+    return raw
+
+
 def number(
     data: Mapping[str, Any],
     name: str,
@@ -66,10 +78,8 @@ def number(
     label: str | None = None,
 ) -> float | None:
     field = label or name
-    raw = data.get(name)
-    if _missing(raw):
-        if required:
-            raise InvalidInput("{field}: is required", field=field)
+    raw = _given(data, name, required, field)
+    if raw is None:
         return default
     return to_number(raw, field, minimum=minimum, maximum=maximum, positive=positive)
 
@@ -142,10 +152,8 @@ def text(
     default: str = "",
     choices: Iterable[str] | None = None,
 ) -> str:
-    raw = data.get(name)
-    if _missing(raw):
-        if required:
-            raise InvalidInput("{field}: is required", field=name)
+    raw = _given(data, name, required)
+    if raw is None:
         return default
     if not isinstance(raw, str):
         raise InvalidInput.about(name, raw, "is not text")
@@ -172,10 +180,8 @@ def text(
 
 
 def integer(data: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
-    raw = data.get(name)
-    if _missing(raw):
-        if required:
-            raise InvalidInput("{field}: is required", field=name)
+    raw = _given(data, name, required)
+    if raw is None:
         return None
     if isinstance(raw, bool):
         raise InvalidInput.about(name, raw, "is not a whole number")
@@ -194,10 +200,8 @@ def integer(data: Mapping[str, Any], name: str, *, required: bool = True) -> int
 
 
 def day(data: Mapping[str, Any], name: str, *, required: bool = True) -> date | None:
-    raw = data.get(name)
-    if _missing(raw):
-        if required:
-            raise InvalidInput("{field}: is required", field=name)
+    raw = _given(data, name, required)
+    if raw is None:
         return None
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
@@ -214,10 +218,8 @@ def day(data: Mapping[str, Any], name: str, *, required: bool = True) -> date | 
 
 def moment(data: Mapping[str, Any], name: str, *, required: bool = True) -> datetime | None:
     """An ISO date-time; one without a zone is taken as China Standard Time (UTC+8)."""
-    raw = data.get(name)
-    if _missing(raw):
-        if required:
-            raise InvalidInput("{field}: is required", field=name)
+    raw = _given(data, name, required)
+    if raw is None:
         return None
     if isinstance(raw, datetime):
         value = raw

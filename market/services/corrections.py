@@ -14,18 +14,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from market import catalogue, clock, fields
+from market import catalogue, clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState, NotFound
 from market.ledger import stock_effect
 from market.notifications import notify
+from market.schemas import bodies
 from market.seals import SealKey
 from market.services import documents, ledger, reports
 from market.services.common import OVERSEERS, get, mine
 from market.services.reports import user_names
 from market.tables import (
-    CORRECTION_KINDS,
     Attestation,
     CorrectionRequest,
     LedgerEntry,
@@ -33,11 +33,11 @@ from market.tables import (
     utcnow,
 )
 
-REQUEST_FIELDS = ("period", "material", "kind", "tonnes", "reason", "evidence")
-APPROVE_FIELDS = ("note",)
-REJECT_FIELDS = ("reason",)
-ATTEST_FIELDS = ("decision", "note")
-DECISIONS = ("attested", "rejected")
+REQUEST_FIELDS = schemas.names(bodies.CorrectionRequest)
+APPROVE_FIELDS = schemas.names(bodies.CorrectionApprove)
+REJECT_FIELDS = schemas.names(bodies.ReportReturn)
+ATTEST_FIELDS = schemas.names(bodies.Attest)
+DECISIONS = bodies.DECISIONS
 CLAIM_KINDS = ("utilisation", "treatment")
 
 
@@ -69,15 +69,13 @@ def request(
             state=state,
         )
     material = catalogue.material(data.get("material"))
-    kind = fields.text(data, "kind", required=True, choices=CORRECTION_KINDS)
+    kind = schemas.value(bodies.CorrectionRequest, data, "kind")
     if kind == "p2o5_output" and material != "phosphogypsum":
         raise InvalidInput.about("material", material, "must be phosphogypsum for p2o5_output")
-    tonnes = fields.number(data, "tonnes", minimum=-fields.MAX_TONNES, maximum=fields.MAX_TONNES)
-    assert tonnes is not None
-    tonnes = round(tonnes, 3)
+    tonnes = round(schemas.value(bodies.CorrectionRequest, data, "tonnes"), 3)
     if tonnes == 0:
         raise InvalidInput.about("tonnes", tonnes, "must not be 0 for a correction")
-    reason = fields.text(data, "reason", required=True, max_length=1000)
+    reason = schemas.value(bodies.CorrectionRequest, data, "reason")
     evidence = documents.cite(uow.session, actor, data.get("evidence"))
     row = CorrectionRequest(
         site_id=site_id,
@@ -126,8 +124,7 @@ def approve(
     uow: UnitOfWork, actor: Actor, correction_id: int, data: Mapping[str, Any], key: SealKey
 ) -> CorrectionRequest:
     row = _pending(uow, actor, correction_id)
-    fields.reject_unknown(data, APPROVE_FIELDS)
-    note = fields.text(data, "note", max_length=1000)
+    note = schemas.parse(bodies.CorrectionApprove, data)["note"]
     get(uow.session, Site, row.site_id, what="site_id", lock=True)
     _, last = clock.month_bounds(row.period)
     kind = entry_kind(row.kind)
@@ -166,8 +163,7 @@ def reject(
     uow: UnitOfWork, actor: Actor, correction_id: int, data: Mapping[str, Any]
 ) -> CorrectionRequest:
     row = _pending(uow, actor, correction_id)
-    fields.reject_unknown(data, REJECT_FIELDS)
-    reason = fields.text(data, "reason", required=True, max_length=1000)
+    reason = schemas.parse(bodies.ReportReturn, data)["reason"]
     _decide(uow, actor, row, "rejected", reason)
     _tell_producer(uow, row)
     uow.commit()
@@ -184,17 +180,8 @@ def _decide(uow: UnitOfWork, actor: Actor, row: CorrectionRequest, status: str, 
 
 
 def _tell_producer(uow: UnitOfWork, row: CorrectionRequest) -> None:
-    site = get(uow.session, Site, row.site_id, what="site_id")
-    notify(
-        uow,
-        "correction_decided",
-        url=f"/yards/{site.id}/reports",
-        orgs=[site.organisation_id],
-        correction=row.id,
-        site=site.name,
-        period=row.period,
-        decision=row.status,
-    )
+    decided = {"correction": row.id, "decision": row.status}
+    reports.tell_yard(uow, row.site_id, "correction_decided", row.period, **decided)
 
 
 def public(row: CorrectionRequest, names: Mapping[int, str] | None = None) -> dict[str, Any]:
@@ -256,8 +243,8 @@ def attest(
     ):
         raise NotFound("entry: {value} does not exist", field="entry", value=entry_id)
     fields.reject_unknown(data, ATTEST_FIELDS)
-    decision = fields.text(data, "decision", required=True, choices=DECISIONS)
-    note = fields.text(data, "note", required=decision == "rejected", max_length=1000)
+    decision = schemas.value(bodies.Attest, data, "decision")
+    note = schemas.value(bodies.Attest, data, "note", required=decision == "rejected")
     if entry.attestation != "pending":
         raise InvalidState(
             "entry: {value} is {attestation_state}; only a pending claim is attested",

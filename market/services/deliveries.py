@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from market import clock, fields
+from market import clock, fields, schemas
 from market.auth import Actor
 from market.clock import china_day
 from market.db import UnitOfWork
@@ -26,15 +26,17 @@ from market.errors import (
     Refusals,
 )
 from market.notifications import notify
+from market.schemas import bodies
+from market.schemas.bodies import DeliveryCreate, Receipt
 from market.services import ledger, reports
 from market.services.common import get
 from market.settings import Settings
 from market.tables import Contract, Delivery, Lot, Offer, Settlement, Site, utcnow
 
-DISPATCH_FIELDS = ("tonnes", "manifest_no", "dispatched_at", "truck_plate", "idempotency_key")
-RECEIPT_FIELDS = ("received_tonnes", "received_at", "note")
-RESOLVE_FIELDS = ("accepted_tonnes", "note")
-SETTLEMENT_FIELDS = ("settled_tonnes", "note")
+DISPATCH_FIELDS = schemas.names(DeliveryCreate)
+RECEIPT_FIELDS = schemas.names(Receipt)
+RESOLVE_FIELDS = schemas.names(bodies.Resolve)
+SETTLEMENT_FIELDS = schemas.names(bodies.Settlement)
 EPS = 1e-6
 SKEW = timedelta(minutes=5)
 """How far ahead of the server's clock a device's timestamp may run."""
@@ -72,13 +74,11 @@ def dispatch_delivery(
         raise NotFound(
             "contract: {contract_id} does not exist", field="contract", contract_id=contract_id
         )
-    fields.reject_unknown(data, DISPATCH_FIELDS)
     bad = Refusals()  # every bad field at once
-    tonnes = bad.check(fields.tonnes, data, "tonnes")
-    manifest_no = bad.check(fields.text, data, "manifest_no", required=True, max_length=60)
-    key = bad.check(fields.text, data, "idempotency_key", max_length=100) or None
-    truck = bad.check(fields.text, data, "truck_plate", max_length=20)
-    at = bad.check(fields.moment, data, "dispatched_at", required=False) or utcnow()
+    values = schemas.parse(DeliveryCreate, data, bad)
+    tonnes, manifest_no = values["tonnes"], values["manifest_no"]
+    key, truck = values["idempotency_key"] or None, values["truck_plate"]
+    at = values["dispatched_at"] or utcnow()
     if not bad.bad("dispatched_at"):
         bad.check(_not_ahead, at, "dispatched_at", data)
     bad.done()
@@ -247,16 +247,8 @@ def confirm_receipt(
     delivery, contract, lot, yard, _offer, _plant = _delivery_for(
         uow, actor, delivery_id, "recycler"
     )
-    fields.reject_unknown(data, RECEIPT_FIELDS)
-    bad = Refusals()  # every bad field at once
-    received = bad.check(
-        fields.number, data, "received_tonnes", minimum=0, maximum=fields.MAX_TONNES
-    )
-    note = bad.check(fields.text, data, "note", max_length=500)
-    bad.check(fields.moment, data, "received_at", required=False)
-    bad.done()
-    assert received is not None and note is not None
-    received = round(received, 3)
+    values = schemas.parse(Receipt, data)  # every bad field at once
+    received, note = round(values["received_tonnes"], 3), values["note"]
     if delivery.status != "dispatched":
         if delivery.received_tonnes is not None and abs(delivery.received_tonnes - received) < EPS:
             uow.commit()
@@ -269,7 +261,7 @@ def confirm_receipt(
             delivery_status=delivery.status,
             delivery_received_tonnes=delivery.received_tonnes,
         )
-    at = fields.moment(data, "received_at", required=False) or utcnow()
+    at = values["received_at"] or utcnow()
     if at < delivery.dispatched_at:
         raise DateOutOfRange(
             "received_at: {received_at} is before the dispatch ({dispatch_day})",
@@ -342,7 +334,7 @@ def _record_settlement(
         {field: data.get("settled_tonnes")}, field, minimum=0, maximum=delivery.tonnes
     )
     assert parsed is not None
-    settled, note = round(parsed, 3), fields.text(data, "note", max_length=500)
+    settled, note = round(parsed, 3), schemas.value(bodies.Settlement, data, "note")
     uow.session.add(
         Settlement(
             delivery_id=delivery.id,

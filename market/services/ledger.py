@@ -7,15 +7,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from market import catalogue, clock, fields
+from market import catalogue, clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import EvidenceRequired, InvalidInput, NotAllowed, NotFound
-from market.ledger import GENESIS, PRODUCER_KINDS, Content, digest, evidence_pairs, stock_effect
+from market.ledger import GENESIS, Content, digest, evidence_pairs, stock_effect
+from market.schemas.bodies import LedgerEntryCreate
 from market.services.common import OVERSEERS, get
 from market.tables import LedgerEntry, LedgerHead, Site, utcnow
 
-ENTRY_FIELDS = ("kind", "material", "tonnes", "occurred_on", "document", "evidence")
+ENTRY_FIELDS = schemas.names(LedgerEntryCreate)
 
 
 def append(
@@ -90,7 +91,7 @@ def readable_site(uow: UnitOfWork, actor: Actor, site_id: int) -> Site:
 
 def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     fields.reject_unknown(data, ENTRY_FIELDS)
-    kind = fields.text(data, "kind", required=True, choices=sorted(PRODUCER_KINDS))
+    kind = schemas.value(LedgerEntryCreate, data, "kind")
     material = catalogue.material(data.get("material"))
     if kind == "p2o5_output" and material != "phosphogypsum":
         raise InvalidInput.about(
@@ -106,8 +107,8 @@ def parse_entry(data: Mapping[str, Any], *, today: date) -> dict[str, Any]:
         tonnes = round(tonnes, 3)
     else:
         tonnes = fields.tonnes(data, "tonnes")
-    occurred_on = fields.day(data, "occurred_on", required=False) or today
-    document = fields.text(data, "document")
+    occurred_on = schemas.value(LedgerEntryCreate, data, "occurred_on") or today
+    document = schemas.value(LedgerEntryCreate, data, "document")
     if kind in ("utilisation", "treatment", "disposal", "correction", "opening") and not document:
         raise InvalidInput(
             "document: is required for a {entry_kind} entry "

@@ -6,27 +6,17 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from market import catalogue, clock, fields
+from market import catalogue, clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import N_, InvalidInput, InvalidState, Refusals
+from market.schemas.bodies import LotCreate, LotUpdate
 from market.services.common import own_listing, own_site_and_material
 from market.services.trade import rebalance_bids
 from market.tables import Contract, Lot, LotRevision, utcnow
 
-LOT_FIELDS = (
-    "site_id",
-    "material",
-    "tonnes",
-    "quality",
-    "lab_report",
-    "sampled_on",
-    "available_from",
-    "available_until",
-    "asking_price_cny_t",
-    "max_haul_km",
-)
-EDITABLE = frozenset(LOT_FIELDS) - {"site_id", "material"}
+LOT_FIELDS = schemas.names(LotCreate)
+EDITABLE = frozenset(schemas.names(LotUpdate))
 
 
 def _parse(
@@ -37,25 +27,20 @@ def _parse(
     quality = None
     if material is not None:
         quality = bad.check(lambda: catalogue.quality(material, fields.mapping(data, "quality")))
-    available_from = bad.check(fields.day, data, "available_from", required=False) or today
-    available_until = bad.check(fields.day, data, "available_until", required=False)
+    # a check on two fields follows them, so the refusals keep the order of the form
+    values: dict[str, Any] = {"quality": quality}
+    values |= schemas.read(LotCreate, data, bad, "available_from", "available_until")
+    start = values["available_from"] = values["available_from"] or today
     if not bad.bad("available_from"):
-        bad.check(
-            fields.date_order, "available_from", available_from, "available_until", available_until
-        )
-    sampled_on = bad.check(fields.day, data, "sampled_on", required=False)
+        end = values["available_until"]
+        bad.check(fields.date_order, "available_from", start, "available_until", end)
+    values |= schemas.read(LotCreate, data, bad, "sampled_on")
+    sampled_on = values["sampled_on"]
     if sampled_on is not None and sampled_on > today:
         bad.add(InvalidInput.about("sampled_on", sampled_on.isoformat(), "is in the future"))
-    values = {
-        "tonnes": bad.check(fields.tonnes, data, "tonnes"),
-        "quality": quality,
-        "lab_report": bad.check(fields.text, data, "lab_report"),
-        "sampled_on": sampled_on,
-        "available_from": available_from,
-        "available_until": available_until,
-        "asking_price_cny_t": bad.check(fields.price, data, "asking_price_cny_t"),
-        "max_haul_km": bad.check(fields.max_haul_km, data),
-    }
+    values |= schemas.read(
+        LotCreate, data, bad, "tonnes", "lab_report", "asking_price_cny_t", "max_haul_km"
+    )
     bad.done()
     return values
 

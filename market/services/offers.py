@@ -6,24 +6,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from market import catalogue, clock, fields
+from market import catalogue, clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import N_, InvalidInput, Refusals
+from market.schemas.bodies import OfferCreate
 from market.services.common import own_listing, own_site_and_material
 from market.tables import Bid, Offer, Proposal, utcnow
 
-OFFER_FIELDS = (
-    "site_id",
-    "material",
-    "use",
-    "capacity_t",
-    "period_start",
-    "period_end",
-    "spec",
-    "price_cny_t",
-    "max_haul_km",
-)
+OFFER_FIELDS = schemas.names(OfferCreate)
 MAX_PERIOD_DAYS = 3 * 366
 
 
@@ -37,7 +28,7 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
     # every bad field is refused at once
     bad = Refusals()
     site_id, material = own_site_and_material(uow.session, actor, data, bad, kind="plant")
-    use_code = bad.check(fields.text, data, "use", max_length=40) or None
+    use_code = schemas.read(OfferCreate, data, bad, "use")["use"] or None
     spec: dict[str, Any] = {}
     if material is not None:
         with bad.field():
@@ -45,8 +36,9 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
         with bad.field():
             spec |= catalogue.spec(material, fields.mapping(data, "spec"))
     today = clock.today()
-    start = bad.check(fields.day, data, "period_start", required=False) or today
-    end = bad.check(fields.day, data, "period_end", required=False) or start + timedelta(days=365)
+    period = schemas.read(OfferCreate, data, bad, "period_start", "period_end")
+    start = period["period_start"] or today
+    end = period["period_end"] or start + timedelta(days=365)
     if not bad.bad("period_start") and not bad.bad("period_end"):
         bad.check(fields.date_order, "period_start", start, "period_end", end)
         if not bad.bad("period_end") and (end - start).days > MAX_PERIOD_DAYS:
@@ -58,24 +50,19 @@ def post_offer(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Offer:
                     MAX_PERIOD_DAYS=MAX_PERIOD_DAYS,
                 )
             )
-    capacity_t = bad.check(fields.tonnes, data, "capacity_t")
-    price_cny_t = bad.check(fields.price, data, "price_cny_t")
-    max_haul_km = bad.check(fields.max_haul_km, data)
+    terms = schemas.read(OfferCreate, data, bad, "capacity_t", "price_cny_t", "max_haul_km")
     bad.done()
     # done() raised if a required field was missing; the price defaults to 0.0
     assert site_id is not None and material is not None
-    assert capacity_t is not None and price_cny_t is not None
     offer = Offer(
         site_id=site_id,
         material=material,
         use_code=use_code,
-        capacity_t=capacity_t,
         period_start=start,
         period_end=end,
         spec=spec,
-        price_cny_t=price_cny_t,
-        max_haul_km=max_haul_km,
         created_by=actor.user_id,
+        **terms,
     )
     uow.session.add(offer)
     uow.commit()

@@ -6,26 +6,26 @@ from typing import Any
 from sqlmodel import select
 
 from geo.regions import load_regions
-from market import fields
+from market import schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import Conflict, InvalidInput, NotAllowed, Refusals
+from market.schemas.bodies import SiteCreate
 from market.tables import Site
 
-SITE_FIELDS = ("name", "kind", "lat", "lon")
+SITE_FIELDS = schemas.names(SiteCreate)
 KIND_FOR_ROLE = {"producer": "yard", "recycler": "plant"}
 
 
 def post_site(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Site:
     """Register a yard (producer) or plant (recycler); the region is found from the point."""
     actor.require("producer", "recycler")
-    fields.reject_unknown(data, SITE_FIELDS)
     bad = Refusals()  # every bad field at once
-    name = bad.check(fields.text, data, "name", required=True)
-    kind = bad.check(
-        fields.text, data, "kind", default=KIND_FOR_ROLE[actor.role], choices=("yard", "plant")
-    )
-    if kind is not None and kind != KIND_FOR_ROLE[actor.role] and not bad.errors:
+    values = schemas.parse(SiteCreate, data, bad)
+    name, lat, lon = values["name"], values["lat"], values["lon"]
+    kind = values["kind"] or KIND_FOR_ROLE[actor.role]
+    # the role's own kind of site comes first: a wrong one is refused whatever lat and lon say
+    if kind != KIND_FOR_ROLE[actor.role] and not (bad.bad("name") or bad.bad("kind")):
         raise NotAllowed(
             "kind: a {role} registers {site_kind}s, not {value}s",
             field="kind",
@@ -34,8 +34,6 @@ def post_site(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Site:
             site_kind=KIND_FOR_ROLE[actor.role],
             given_site_kind=kind,
         )
-    lat = bad.check(fields.number, data, "lat", minimum=-90, maximum=90)
-    lon = bad.check(fields.number, data, "lon", minimum=-180, maximum=180)
     bad.done()
     assert lat is not None and lon is not None and name is not None and kind is not None
     location = load_regions().locate(lat, lon)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import col, func, select
 
-from market import fields
+from market import schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import (
@@ -23,13 +23,13 @@ from market.errors import (
     LotOverReserved,
     NotFound,
     OfferOverReserved,
-    Refusals,
 )
 from market.notifications import notify
+from market.schemas.bodies import BidCreate
 from market.services.common import get
 from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
 
-BID_FIELDS = ("price_cny_t", "tonnes")
+BID_FIELDS = schemas.names(BidCreate)
 EPS = 1e-6
 
 
@@ -73,14 +73,9 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
         raise NotFound(
             "proposal: {proposal_id} does not exist", field="proposal", proposal_id=proposal_id
         )
-    fields.reject_unknown(data, BID_FIELDS)
-    bad = Refusals()  # every bad field at once
-    price = bad.check(
-        fields.number, data, "price_cny_t", minimum=-fields.PRICE_LIMIT, maximum=fields.PRICE_LIMIT
-    )
-    tonnes = bad.check(fields.tonnes, data, "tonnes", required=False) or proposal.tonnes
-    bad.done()
-    assert price is not None  # required: done() raised without it
+    values = schemas.parse(BidCreate, data)  # every bad field at once
+    price: float = values["price_cny_t"]  # required: parse refused the body without it
+    tonnes: float = values["tonnes"] or proposal.tonnes
     if tonnes > proposal.tonnes + EPS:
         raise InvalidInput(
             "tonnes: {value:g} is more than the {proposal_tonnes:g} t proposed",

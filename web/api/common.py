@@ -204,6 +204,39 @@ async def run_read(
     return await run_in_threadpool(lambda: db.read(fn, *args, **kw))
 
 
+async def item_view(
+    request: Request,
+    read: Callable[Concatenate[Session, Actor, int, P], dict[str, Any]],
+    *args: P.args,
+    **kw: P.kwargs,
+) -> Response:
+    """A GET of the item the path names: `read(session, caller, id, …)` as JSON."""
+    actor = await acting(request)
+    return JSONResponse(await run_read(request, read, actor, path_id(request), *args, **kw))
+
+
+async def created(
+    request: Request,
+    write: Callable[[UnitOfWork, Actor, dict[str, Any]], Stored],
+    read: Callable[[Session, Actor, int], dict[str, Any]],
+) -> Response:
+    """A POST that makes a row: `write(uow, caller, body)`, answered 201 with the row as
+    `read(session, caller, id)` shows it."""
+    actor = await acting(request)
+    data = await body(request)
+    row = await run_uow(request, write, actor, data)
+    return JSONResponse(await run_read(request, read, actor, stored_id(row)), status_code=201)
+
+
+async def on_item(request: Request) -> tuple[Actor, int, dict[str, Any] | None]:
+    """The caller, the item the path names and, on a POST, the JSON body: read in that order,
+    each refused when bad (a GET has no body: None)."""
+    actor = await acting(request)
+    item = path_id(request)
+    data = await body(request) if request.method == "POST" else None
+    return actor, item, data
+
+
 async def act_on_item(
     request: Request,
     fn: Callable[Concatenate[UnitOfWork, Actor, int, dict[str, Any], P], T],

@@ -15,8 +15,11 @@ from web import paging as pages
 from web.api.common import (
     acting,
     body,
+    created,
     db_of,
+    item_view,
     listed,
+    on_item,
     path_id,
     query_int,
     run_read,
@@ -103,10 +106,8 @@ async def sites_collection(request: Request) -> Response:
 
 @routes.route("/sites/{id:int}/ledger", methods=["GET", "POST"])
 async def site_ledger(request: Request) -> Response:
-    actor = await acting(request)
-    site_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
+    actor, site_id, data = await on_item(request)
+    if data is not None:
         entry = await run_uow(request, ledger.post_entry, actor, site_id, data)
         names = {actor.user_id: actor.username}
         return JSONResponse(views.entry_public(entry, names), status_code=201)
@@ -133,12 +134,7 @@ async def site_ledger(request: Request) -> Response:
 @routes.route("/lots", methods=["GET", "POST"])
 async def lots_collection(request: Request) -> Response:
     if request.method == "POST":
-        actor = await acting(request)
-        data = await body(request)
-        lot = await run_uow(request, lots.post_lot, actor, data)
-        return JSONResponse(
-            await run_read(request, views.get_lot, actor, stored_id(lot)), status_code=201
-        )
+        return await created(request, lots.post_lot, views.get_lot)
     mine = request.query_params.get("mine") in ("1", "true")
     return await listed(
         request,
@@ -162,10 +158,7 @@ async def lot_item(request: Request) -> Response:
 
 @routes.get("/lots/{id:int}/options")
 async def lot_options(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(
-        await run_read(request, matching.lot_options, actor, path_id(request), settings_of(request))
-    )
+    return await item_view(request, matching.lot_options, settings_of(request))
 
 
 # ----------------------------------------------------------------------------- offers
@@ -174,12 +167,7 @@ async def lot_options(request: Request) -> Response:
 @routes.route("/offers", methods=["GET", "POST"])
 async def offers_collection(request: Request) -> Response:
     if request.method == "POST":
-        actor = await acting(request)
-        data = await body(request)
-        offer = await run_uow(request, offers.post_offer, actor, data)
-        return JSONResponse(
-            await run_read(request, views.get_offer, actor, stored_id(offer)), status_code=201
-        )
+        return await created(request, offers.post_offer, views.get_offer)
     return await listed(
         request, "offers", lambda s, actor, f, pg: views.page_offers(s, actor, f, **pg.window())
     )

@@ -13,8 +13,10 @@ from web.api.common import (
     act_on_item,
     acting,
     body,
+    item_view,
     list_request,
     listed,
+    on_item,
     path_id,
     run_read,
     run_uow,
@@ -50,10 +52,8 @@ async def proposals_collection(request: Request) -> Response:
 
 @routes.route("/proposals/{id:int}/bids", methods=["GET", "POST"])
 async def proposal_bids(request: Request) -> Response:
-    actor = await acting(request)
-    proposal_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
+    actor, proposal_id, data = await on_item(request)
+    if data is not None:
         bid = await run_uow(request, trade.place_bid, actor, proposal_id, data)
         return JSONResponse(views.bid_public(bid), status_code=201)
     return JSONResponse(
@@ -101,8 +101,7 @@ async def contracts_collection(request: Request) -> Response:
 
 @routes.get("/contracts/{id:int}")
 async def contract_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, views.get_contract, actor, path_id(request)))
+    return await item_view(request, views.get_contract)
 
 
 @routes.post("/contracts/{id:int}/cancel")
@@ -114,10 +113,8 @@ async def contract_cancel(request: Request) -> Response:
 
 @routes.route("/contracts/{id:int}/deliveries", methods=["GET", "POST"])
 async def contract_deliveries(request: Request) -> Response:
-    actor = await acting(request)
-    contract_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
+    actor, contract_id, data = await on_item(request)
+    if data is not None:
         key = request.headers.get("idempotency-key")
         if key and "idempotency_key" not in data:
             data["idempotency_key"] = key

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from web.openapi import account, market
-from web.openapi.operations import FILTERS, PAGING, list_of, op, path_id, query
+from web.openapi.operations import FILTERS, PAGING, list_of, on_item, op, path_id, query
 from web.openapi.schemas import (
     DATE,
     DATETIME,
@@ -22,6 +22,7 @@ from web.openapi.schemas import (
     SCHEMAS,
     SPEC,
     STR,
+    components,
     nullable,
     obj,
     ref,
@@ -39,11 +40,13 @@ __all__ = [
     "PAGING",
     "SPEC",
     "STR",
+    "components",
     "document",
     "list_of",
     "may_queue",
     "nullable",
     "obj",
+    "on_item",
     "op",
     "path_id",
     "query",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from market.tables import LEDGER_KINDS
-from web.openapi.operations import FILTERS, PAGING, list_of, op, path_id, query
+from web.openapi.operations import FILTERS, PAGING, list_of, on_item, op, path_id, query
 from web.openapi.schemas import INT, STR, ref
 
 PATHS: dict[str, Any] = {
@@ -27,25 +27,23 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/sites/{id}/ledger": {
-        "get": op(
+        "get": on_item(
             "A site's stockpile ledger with balances",
             "site owner; regulator, operator",
-            ref("Ledger"),
+            "Ledger",
             params=[
-                path_id(),
                 query("material"),
                 query("kind", {"type": "string", "enum": list(LEDGER_KINDS)}),
                 query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
                 *PAGING,
             ],
         ),
-        "post": op(
+        "post": on_item(
             "Record generation, P2O5 output, own use, treatment, disposal, correction",
             "producer (own yard)",
-            ref("LedgerEntry"),
+            "LedgerEntry",
             body="LedgerEntryCreate",
             status=201,
-            params=[path_id()],
         ),
     },
     "/lots": {
@@ -60,21 +58,19 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/lots/{id}": {
-        "get": op("One lot", "owner; anyone while open", ref("Lot"), params=[path_id()]),
-        "patch": op(
+        "get": on_item("One lot", "owner; anyone while open", "Lot"),
+        "patch": on_item(
             "Edit an open lot (the previous version is kept)",
             "producer (own)",
-            ref("Lot"),
+            "Lot",
             body="LotUpdate",
-            params=[path_id()],
         ),
-        "delete": op("Withdraw a lot", "producer (own)", ref("Lot"), params=[path_id()]),
+        "delete": on_item("Withdraw a lot", "producer (own)", "Lot"),
     },
     "/lots/{id}/options": {
-        "get": op(
+        "get": on_item(
             "Where could this lot go? Eligible plants by landed cost, the others with reasons",
             "producer (own); regulator, operator",
-            params=[path_id()],
         )
     },
     "/offers": {
@@ -93,10 +89,8 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/offers/{id}": {
-        "get": op(
-            "One offer", "owner; overseers; producers while open", ref("Offer"), params=[path_id()]
-        ),
-        "delete": op("Withdraw an offer", "recycler (own)", ref("Offer"), params=[path_id()]),
+        "get": on_item("One offer", "owner; overseers; producers while open", "Offer"),
+        "delete": on_item("Withdraw an offer", "recycler (own)", "Offer"),
     },
     "/match-runs": {
         "post": op(
@@ -108,14 +102,13 @@ PATHS: dict[str, Any] = {
         )
     },
     "/match-runs/{id}": {
-        "get": op(
+        "get": on_item(
             "A match run with a page of its proposals (`limit`, `offset`) and a page of its "
             "unmatched lots (`unmatched_limit`, `unmatched_offset`); `proposals_total` and "
             "`unmatched_total` count them all",
             "operator, regulator",
-            ref("MatchRun"),
+            "MatchRun",
             params=[
-                path_id(),
                 *PAGING,
                 query("unmatched_limit", {"type": "integer", "minimum": 0, "maximum": 1000}),
                 query("unmatched_offset", {"type": "integer", "minimum": 0}),
@@ -157,13 +150,12 @@ PATHS: dict[str, Any] = {
             list_of("bids", "Bid"),
             params=[path_id()],
         ),
-        "post": op(
+        "post": on_item(
             "Bid for a proposal at an own plant",
             "recycler (the proposal's)",
-            ref("Bid"),
+            "Bid",
             body="BidCreate",
             status=201,
-            params=[path_id()],
         ),
     },
     "/bids": {
@@ -172,20 +164,15 @@ PATHS: dict[str, Any] = {
         )
     },
     "/bids/{id}/accept": {
-        "post": op(
+        "post": on_item(
             "Accept a bid: a contract; tonnes reserved, never twice",
             "producer (the lot's)",
-            ref("Contract"),
+            "Contract",
             status=201,
-            params=[path_id()],
         )
     },
-    "/bids/{id}/reject": {
-        "post": op("Reject a bid", "producer (the lot's)", ref("Bid"), params=[path_id()])
-    },
-    "/bids/{id}/withdraw": {
-        "post": op("Withdraw an own bid", "recycler (own)", ref("Bid"), params=[path_id()])
-    },
+    "/bids/{id}/reject": {"post": on_item("Reject a bid", "producer (the lot's)", "Bid")},
+    "/bids/{id}/withdraw": {"post": on_item("Withdraw an own bid", "recycler (own)", "Bid")},
     "/contracts": {
         "get": op(
             "Contracts I am party to",
@@ -195,19 +182,11 @@ PATHS: dict[str, Any] = {
         )
     },
     "/contracts/{id}": {
-        "get": op(
-            "A contract with its deliveries",
-            "its parties; overseers",
-            ref("Contract"),
-            params=[path_id()],
-        )
+        "get": on_item("A contract with its deliveries", "its parties; overseers", "Contract")
     },
     "/contracts/{id}/cancel": {
-        "post": op(
-            "Cancel a contract under which nothing was dispatched",
-            "its parties",
-            ref("Contract"),
-            params=[path_id()],
+        "post": on_item(
+            "Cancel a contract under which nothing was dispatched", "its parties", "Contract"
         )
     },
     "/contracts/{id}/deliveries": {
@@ -217,14 +196,13 @@ PATHS: dict[str, Any] = {
             list_of("deliveries", "Delivery"),
             params=[path_id()],
         ),
-        "post": op(
+        "post": on_item(
             "Dispatch under a transfer manifest (idempotent per manifest and Idempotency-Key)",
             "producer (the contract's)",
-            ref("Delivery"),
+            "Delivery",
             body="DeliveryCreate",
             status=201,
             params=[
-                path_id(),
                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": STR},
             ],
         ),
@@ -238,22 +216,20 @@ PATHS: dict[str, Any] = {
         )
     },
     "/deliveries/{id}/receipt": {
-        "post": op(
+        "post": on_item(
             "Confirm receipt with the weighbridge tonnes",
             "recycler (the plant's)",
-            ref("Delivery"),
+            "Delivery",
             body="Receipt",
             status=201,
-            params=[path_id()],
         )
     },
     "/deliveries/{id}/resolve": {
-        "post": op(
+        "post": on_item(
             "Settle a disputed delivery",
             "producer (the yard's), operator",
-            ref("Delivery"),
+            "Delivery",
             body="Resolve",
-            params=[path_id()],
         )
     },
 }

@@ -59,6 +59,21 @@ def op(
     return out
 
 
+def on_item(
+    summary: str,
+    roles: str,
+    answer: str | None = None,
+    *,
+    body: str | None = None,
+    status: int = 200,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An operation on one item (`/things/{id}...`), answered with the component `answer`."""
+    response = ref(answer) if answer else None
+    every = [path_id(), *(params or [])]
+    return op(summary, roles, response, body=body, status=status, params=every)
+
+
 def path_id(name: str = "id") -> dict[str, Any]:
     return {
         "name": name,

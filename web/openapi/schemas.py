@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from market.ledger import PRODUCER_KINDS
+from pydantic import BaseModel
+
+from market.schemas import bodies
 from market.tables import LEDGER_KINDS, ROLES
 
 NUM = {"type": "number"}
@@ -42,23 +44,43 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-QUALITY = {"type": "object", "additionalProperties": NUM, "maxProperties": 100}
-BOUND = obj({"min": NUM, "max": NUM})
-SPEC = {"type": "object", "additionalProperties": BOUND, "maxProperties": 100}
+def components(*models: type[BaseModel]) -> dict[str, Any]:
+    """The components of request bodies, each under its model's name."""
+    return {model.__name__: component(model) for model in models}
 
-# what a producer may set on a lot, at posting and when editing it
-LOT_EDITABLE: dict[str, Any] = {
-    "tonnes": TONNES,
-    "quality": QUALITY,
-    "lab_report": {"type": "string", "maxLength": 200},
-    "sampled_on": nullable(DATE),
-    "available_from": nullable(DATE),
-    "available_until": nullable(DATE),
-    "asking_price_cny_t": nullable(PRICE),
-    "max_haul_km": HAUL,
-}
+
+def component(model: type[BaseModel]) -> dict[str, Any]:
+    """A request body's model (`market.schemas.bodies`) as this document's component: each
+    field's schema is its kind's, a required text may not be blank, no other field is taken."""
+    schema = model.model_json_schema()
+    required = schema.get("required", [])
+    props: dict[str, Any] = {}
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
+        if name in required and "maxLength" in prop:  # a required text: blank is missing
+            prop = {**prop, "minLength": max(prop.get("minLength", 0), 1)}
+        props[name] = prop
+    return obj(props, required)
+
+
+QUALITY = bodies.QUALITY
+SPEC = bodies.SPEC
+
+REQUESTS = components(
+    bodies.SiteCreate,
+    bodies.LotCreate,
+    bodies.LotUpdate,
+    bodies.OfferCreate,
+    bodies.BidCreate,
+    bodies.DeliveryCreate,
+    bodies.Receipt,
+    bodies.Resolve,
+    bodies.LedgerEntryCreate,
+)
+"""The market's request bodies, declared once in `market.schemas.bodies`."""
 
 SCHEMAS: dict[str, Any] = {
+    **REQUESTS,
     "Error": obj(
         {
             "error": obj(
@@ -148,15 +170,6 @@ SCHEMAS: dict[str, Any] = {
         {"id": INT, "username": STR, "role": STR, "organisation_id": INT, "organisation": STR},
         closed=False,
     ),
-    "SiteCreate": obj(
-        {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "kind": {"type": "string", "enum": ["yard", "plant"]},
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-        },
-        ["name", "lat", "lon"],
-    ),
     "Site": obj(
         {
             "id": INT,
@@ -169,10 +182,6 @@ SCHEMAS: dict[str, Any] = {
         },
         closed=False,
     ),
-    "LotCreate": obj(
-        {"site_id": INT, "material": STR, **LOT_EDITABLE}, ["site_id", "material", "tonnes"]
-    ),
-    "LotUpdate": obj(LOT_EDITABLE),
     "Lot": obj(
         {
             "id": INT,
@@ -187,20 +196,6 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["open", "reserved", "closed", "withdrawn"]},
         },
         closed=False,
-    ),
-    "OfferCreate": obj(
-        {
-            "site_id": INT,
-            "material": STR,
-            "use": nullable({"type": "string", "maxLength": 40}),
-            "capacity_t": TONNES,
-            "period_start": nullable(DATE),
-            "period_end": nullable(DATE),
-            "spec": SPEC,
-            "price_cny_t": nullable(PRICE),
-            "max_haul_km": HAUL,
-        },
-        ["site_id", "material", "capacity_t"],
     ),
     "Offer": obj(
         {
@@ -254,7 +249,6 @@ SCHEMAS: dict[str, Any] = {
         },
         closed=False,
     ),
-    "BidCreate": obj({"price_cny_t": PRICE, "tonnes": TONNES}, ["price_cny_t"]),
     "Bid": obj(
         {"id": INT, "proposal_id": INT, "price_cny_t": NUM, "tonnes": NUM, "status": STR},
         closed=False,
@@ -270,31 +264,6 @@ SCHEMAS: dict[str, Any] = {
         },
         closed=False,
     ),
-    "DeliveryCreate": obj(
-        {
-            "tonnes": TONNES,
-            "manifest_no": {"type": "string", "minLength": 1, "maxLength": 60},
-            "dispatched_at": nullable(DATETIME),
-            "truck_plate": {"type": "string", "maxLength": 20},
-            "idempotency_key": {"type": "string", "maxLength": 100},
-        },
-        ["tonnes", "manifest_no"],
-    ),
-    "Receipt": obj(
-        {
-            "received_tonnes": {"type": "number", "minimum": 0, "maximum": 1e9},
-            "received_at": nullable(DATETIME),
-            "note": {"type": "string", "maxLength": 500},
-        },
-        ["received_tonnes"],
-    ),
-    "Resolve": obj(
-        {
-            "accepted_tonnes": {"type": "number", "minimum": 0},
-            "note": {"type": "string", "maxLength": 200},
-        },
-        ["accepted_tonnes"],
-    ),
     "Delivery": obj(
         {
             "id": INT,
@@ -306,23 +275,6 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["dispatched", "received", "disputed"]},
         },
         closed=False,
-    ),
-    "LedgerEntryCreate": obj(
-        {
-            "kind": {"type": "string", "enum": sorted(PRODUCER_KINDS)},
-            "material": STR,
-            "tonnes": {"type": "number", "minimum": -1e9, "maximum": 1e9},
-            "occurred_on": nullable(DATE),
-            "document": {"type": "string", "maxLength": 200},
-            "evidence": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 1},
-                "maxItems": 10,
-                "description": "ids of uploaded documents; own-use utilisation and treatment "
-                "need at least one",
-            },
-        },
-        ["kind", "material", "tonnes"],
     ),
     "LedgerEntry": obj(
         {

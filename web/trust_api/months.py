@@ -3,6 +3,7 @@ the regulator (or a linked evaluator) decides. Handlers parse, call one service,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,6 +16,8 @@ from web.api import (
     act_on_item,
     acting,
     body,
+    item_view,
+    on_item,
     paging,
     path_id,
     run_read,
@@ -42,10 +45,8 @@ def _report_public(request: Request, report: Any) -> dict[str, Any]:
 
 @routes.route("/sites/{id:int}/reports", methods=["GET", "POST"])
 async def site_reports(request: Request) -> Response:
-    actor = await acting(request)
-    site_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
+    actor, site_id, data = await on_item(request)
+    if data is not None:
         report = await run_uow(request, reports.submit, actor, site_id, data, _due_day(request))
         return JSONResponse(_report_public(request, report), status_code=201)
     return JSONResponse(
@@ -70,10 +71,7 @@ async def reports_queue(request: Request) -> Response:
 
 @routes.get("/reports/{id:int}")
 async def report_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(
-        await run_read(request, reports.review, actor, path_id(request), _due_day(request))
-    )
+    return await item_view(request, reports.review, _due_day(request))
 
 
 @routes.post("/reports/{id:int}/approve")
@@ -90,8 +88,7 @@ async def report_return(request: Request) -> Response:
 
 @routes.get("/reports/{id:int}/seal")
 async def report_seal(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, reports.seal_export, actor, path_id(request)))
+    return await item_view(request, reports.seal_export)
 
 
 @seal_routes.get("/audit/seal-key")
@@ -104,10 +101,8 @@ async def seal_key(request: Request) -> Response:
 
 @routes.route("/sites/{id:int}/corrections", methods=["GET", "POST"])
 async def site_corrections(request: Request) -> Response:
-    actor = await acting(request)
-    site_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
+    actor, site_id, data = await on_item(request)
+    if data is not None:
         row = await run_uow(request, corrections.request, actor, site_id, data)
         return JSONResponse(corrections.public(row), status_code=201)
     await run_read(request, reports.readable_yard, actor, site_id)
@@ -126,14 +121,20 @@ def _status(request: Request, choices: tuple[str, ...], default: str) -> str:
     return raw
 
 
+async def _queue(
+    request: Request, key: str, read: Callable[..., Any], choices: tuple[str, ...]
+) -> Response:
+    """The items in one state (`status`, default pending), a page of them: {status, key: rows}."""
+    actor = await acting(request)
+    status = _status(request, choices, "pending")
+    items = await run_read(request, read, actor, status=status, **paging(request, 200, 1000))
+    return JSONResponse({"status": status, key: items})
+
+
 @routes.get("/corrections")
 async def corrections_queue(request: Request) -> Response:
-    actor = await acting(request)
-    status = _status(request, ("pending", "approved", "rejected"), "pending")
-    items = await run_read(
-        request, corrections.list_corrections, actor, status=status, **paging(request, 200, 1000)
-    )
-    return JSONResponse({"status": status, "corrections": items})
+    choices = ("pending", "approved", "rejected")
+    return await _queue(request, "corrections", corrections.list_corrections, choices)
 
 
 @routes.post("/corrections/{id:int}/approve")
@@ -165,9 +166,5 @@ async def attest(request: Request) -> Response:
 
 @attestation_routes.get("/attestations")
 async def attestations_queue(request: Request) -> Response:
-    actor = await acting(request)
-    status = _status(request, ("pending", "attested", "rejected"), "pending")
-    items = await run_read(
-        request, corrections.claims, actor, status=status, **paging(request, 200, 1000)
-    )
-    return JSONResponse({"status": status, "claims": items})
+    choices = ("pending", "attested", "rejected")
+    return await _queue(request, "claims", corrections.claims, choices)

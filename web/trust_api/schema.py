@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from market.documents import MEDIA_TYPES
-from market.services import corrections
-from market.tables import CORRECTION_KINDS
+from market.schemas import bodies
 from web import openapi
-
-_ID = [openapi.path_id()]
-_MONTH = {"type": "string", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])$"}
-_NOTE = {"type": "string", "maxLength": 1000}
-_SIGNED_T = {"type": "number", "minimum": -1e9, "maximum": 1e9}
-_DOC_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 10}
 
 
 def _file_download() -> dict[str, Any]:
     """A document answers with its own media type, whichever of the four it is."""
-    operation = openapi.op(
+    operation = openapi.on_item(
         "A document as uploaded",
         "its organisation; regulator, operator; an evaluator linked to it",
-        params=_ID,
     )
     operation["responses"]["200"]["content"] = {
         media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
@@ -31,7 +23,7 @@ def _file_download() -> dict[str, Any]:
 
 def _act(summary: str, roles: str, answer: str, body: str) -> dict[str, Any]:
     """A POST on one item (`{id}`) with a JSON body, answered with the item."""
-    return {"post": openapi.op(summary, roles, openapi.ref(answer), body=body, params=_ID)}
+    return {"post": openapi.on_item(summary, roles, answer, body=body)}
 
 
 def _status_query(*choices: str) -> dict[str, Any]:
@@ -41,19 +33,17 @@ def _status_query(*choices: str) -> dict[str, Any]:
 openapi.register(
     {
         "/sites/{id}/reports": {
-            "get": openapi.op(
+            "get": openapi.on_item(
                 "A yard's reporting months with their state and due day",
                 "the yard's producer; regulator, operator; a linked evaluator",
-                openapi.ref("ReportList"),
-                params=_ID,
+                "ReportList",
             ),
-            "post": openapi.op(
+            "post": openapi.on_item(
                 "Submit an ended month (months are submitted in order)",
                 "producer (the yard's)",
-                openapi.ref("Report"),
+                "Report",
                 body="ReportSubmit",
                 status=201,
-                params=_ID,
             ),
         },
         "/reports": {
@@ -67,11 +57,10 @@ openapi.register(
             )
         },
         "/reports/{id}": {
-            "get": openapi.op(
+            "get": openapi.on_item(
                 "One month for review: its entries, what changed since the month before, "
                 "pending claims, history",
                 "the yard's producer; regulator, operator; a linked evaluator",
-                params=_ID,
             )
         },
         "/reports/{id}/approve": _act(
@@ -84,25 +73,23 @@ openapi.register(
             "Return a submitted month with a reason", "regulator", "Report", "ReportReturn"
         ),
         "/reports/{id}/seal": {
-            "get": openapi.op(
+            "get": openapi.on_item(
                 "The latest seal of an approved month, to verify offline with the public key",
                 "the yard's producer; regulator, operator; a linked evaluator",
-                params=_ID,
             )
         },
         "/sites/{id}/corrections": {
-            "get": openapi.op(
+            "get": openapi.on_item(
                 "Corrections asked for a yard",
                 "the yard's producer; regulator",
-                params=[*_ID, *openapi.PAGING],
+                params=openapi.PAGING,
             ),
-            "post": openapi.op(
+            "post": openapi.on_item(
                 "Ask for a correction to a submitted or approved month",
                 "producer (the yard's)",
-                openapi.ref("Correction"),
+                "Correction",
                 body="CorrectionRequest",
                 status=201,
-                params=_ID,
             ),
         },
         "/corrections": {
@@ -202,9 +189,6 @@ openapi.register(
             ["reports"],
             closed=False,
         ),
-        "ReportSubmit": openapi.obj({"period": _MONTH}, ["period"]),
-        "ReportApprove": openapi.obj({"note": _NOTE}),
-        "ReportReturn": openapi.obj({"reason": {**_NOTE, "minLength": 1}}, ["reason"]),
         "Correction": openapi.obj(
             {
                 "id": {"type": "integer"},
@@ -213,18 +197,6 @@ openapi.register(
             ["id", "status"],
             closed=False,
         ),
-        "CorrectionRequest": openapi.obj(
-            {
-                "period": _MONTH,
-                "material": {"type": "string"},
-                "kind": {"type": "string", "enum": list(CORRECTION_KINDS)},
-                "tonnes": _SIGNED_T,
-                "reason": {**_NOTE, "minLength": 1},
-                "evidence": _DOC_IDS,
-            },
-            ["period", "material", "kind", "tonnes", "reason"],
-        ),
-        "CorrectionApprove": openapi.obj({"note": _NOTE}),
         "Document": openapi.obj(
             {
                 "id": {"type": "integer"},
@@ -236,16 +208,14 @@ openapi.register(
             ["id", "sha256", "size", "media_type", "filename"],
             closed=False,
         ),
-        "Attest": openapi.obj(
-            {"decision": {"type": "string", "enum": list(corrections.DECISIONS)}, "note": _NOTE},
-            ["decision"],
-        ),
-        "Settlement": openapi.obj(
-            {
-                "settled_tonnes": {"type": "number", "minimum": 0, "maximum": 1e9},
-                "note": {"type": "string", "maxLength": 500},
-            },
-            ["settled_tonnes"],
+        **openapi.components(
+            bodies.ReportSubmit,
+            bodies.ReportApprove,
+            bodies.ReportReturn,
+            bodies.CorrectionRequest,
+            bodies.CorrectionApprove,
+            bodies.Attest,
+            bodies.Settlement,
         ),
     },
 )

@@ -45,6 +45,7 @@ from market.services.reports.transitions import (
     reseal_if_approved,
     return_report,
     submit,
+    tell_yard,
 )
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "sealed_columns",
     "status_of",
     "submit",
+    "tell_yard",
     "totals_key",
     "user_names",
     "yard_months",

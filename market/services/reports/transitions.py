@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from market import clock, fields
+from market import clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, InvalidState
 from market.notifications import notify
+from market.schemas import bodies
 from market.seals import SealKey
 from market.services.common import get, mine
 from market.services.reports.months import (
@@ -26,9 +27,9 @@ from market.services.reports.months import (
 from market.services.reports.sealing import seal
 from market.tables import Report, ReportEvent, Site, utcnow
 
-SUBMIT_FIELDS = ("period",)
-DECIDE_FIELDS = ("note",)
-RETURN_FIELDS = ("reason",)
+SUBMIT_FIELDS = schemas.names(bodies.ReportSubmit)
+DECIDE_FIELDS = schemas.names(bodies.ReportApprove)
+RETURN_FIELDS = schemas.names(bodies.ReportReturn)
 
 
 def _event(uow: UnitOfWork, report: Report, action: str, actor: Actor, note: str = "") -> None:
@@ -126,8 +127,7 @@ def approve(
     uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[str, Any], key: SealKey
 ) -> Report:
     report = _report_for_decision(uow, actor, report_id)
-    fields.reject_unknown(data, DECIDE_FIELDS)
-    note = fields.text(data, "note", max_length=1000)
+    note = schemas.parse(bodies.ReportApprove, data)["note"]
     report.status = "approved"
     report.approved_at = utcnow()
     report.approved_by = actor.user_id
@@ -136,34 +136,34 @@ def approve(
     uow.flush()
     _event(uow, report, "approved", actor, note)
     seal(uow, report, actor, key, reason="approved")
-    _tell_producer(uow, report, "report_approved")
+    tell_yard(uow, report.site_id, "report_approved", report.period)
     uow.commit()
     return report
 
 
 def return_report(uow: UnitOfWork, actor: Actor, report_id: int, data: Mapping[str, Any]) -> Report:
     report = _report_for_decision(uow, actor, report_id)
-    fields.reject_unknown(data, RETURN_FIELDS)
-    reason = fields.text(data, "reason", required=True, max_length=1000)
+    reason = schemas.parse(bodies.ReportReturn, data)["reason"]
     report.status = "returned"
     report.note = reason
     uow.session.add(report)
     uow.flush()
     _event(uow, report, "returned", actor, reason)
-    _tell_producer(uow, report, "report_returned", reason=reason)
+    tell_yard(uow, report.site_id, "report_returned", report.period, reason=reason)
     uow.commit()
     return report
 
 
-def _tell_producer(uow: UnitOfWork, report: Report, kind: str, **params: Any) -> None:
-    site = get(uow.session, Site, report.site_id, what="site_id")
+def tell_yard(uow: UnitOfWork, site_id: int, kind: str, period: str, **params: Any) -> None:
+    """Tell the yard's producer what became of one of its months (a report, a correction)."""
+    site = get(uow.session, Site, site_id, what="site_id")
     notify(
         uow,
         kind,
         url=f"/yards/{site.id}/reports",
         orgs=[site.organisation_id],
         site=site.name,
-        period=report.period,
+        period=period,
         **params,
     )
 
