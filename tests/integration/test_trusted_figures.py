@@ -59,6 +59,18 @@ def post(db, who, site_id, data):
         return ledger.post_entry(uow, who, site_id, data)
 
 
+def gypsum(kind, tonnes, occurred_on, document, **more):
+    """A ledger entry of phosphogypsum as the form posts it; `more`: e.g. its evidence."""
+    return {
+        "kind": kind,
+        "material": "phosphogypsum",
+        "tonnes": tonnes,
+        "occurred_on": occurred_on,
+        "document": document,
+        **more,
+    }
+
+
 def pg_row(db, w, period):
     with db.read_session() as s:
         table = audit.phosphogypsum_table(s, w["regulator"], audit.parse_period(period))
@@ -71,13 +83,7 @@ def pg_row(db, w, period):
 def test_own_use_with_only_a_free_text_document_is_refused_and_writes_nothing(db, world):
     w = world
     before = len(entries_of(db, w["yard"].id))
-    data = {
-        "kind": "utilisation",
-        "material": "phosphogypsum",
-        "tonnes": 5_000,
-        "occurred_on": "2025-03-31",
-        "document": "trust me",
-    }
+    data = gypsum("utilisation", 5_000, "2025-03-31", "trust me")
     with pytest.raises(EvidenceRequired, match="^evidence: is required for a utilisation"):
         post(db, w["producer"], w["yard"].id, data)
     assert len(entries_of(db, w["yard"].id)) == before
@@ -91,14 +97,7 @@ def test_five_million_tonnes_of_own_use_cannot_take_the_stock_below_zero(db, wor
             db,
             w["producer"],
             w["yard"].id,
-            {
-                "kind": "utilisation",
-                "material": "phosphogypsum",
-                "tonnes": 5_000_000,
-                "occurred_on": "2025-03-31",
-                "document": "own use",
-                "evidence": [doc],
-            },
+            gypsum("utilisation", 5_000_000, "2025-03-31", "own use", evidence=[doc]),
         )
     assert caught.value.code == "stock_negative"
     assert "5e+06 t would leave the stock of phosphogypsum" in caught.value.message
@@ -147,14 +146,7 @@ def test_only_an_evaluator_linked_to_the_producer_attests_and_a_decision_is_fina
         db,
         w["producer"],
         w["yard"].id,
-        {
-            "kind": "treatment",
-            "material": "phosphogypsum",
-            "tonnes": 1_000,
-            "occurred_on": "2025-02-28",
-            "document": "backfill",
-            "evidence": [doc],
-        },
+        gypsum("treatment", 1_000, "2025-02-28", "backfill", evidence=[doc]),
     )
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         corrections.attest(uow, w["stranger"], claim.id, {"decision": "attested"}, KEY)
@@ -180,14 +172,7 @@ def test_treatment_dated_1990_and_generation_dated_2020_are_out_of_range(db, wor
             db,
             w["producer"],
             w["yard"].id,
-            {
-                "kind": "treatment",
-                "material": "phosphogypsum",
-                "tonnes": 1_000_000,
-                "occurred_on": "1990-01-01",
-                "document": "x",
-                "evidence": [doc],
-            },
+            gypsum("treatment", 1_000_000, "1990-01-01", "x", evidence=[doc]),
         )
     assert caught.value.message == (
         f"occurred_on: 1990-01-01 is before 2025-01-01, the first entry of phosphogypsum at site "
@@ -209,13 +194,7 @@ def test_a_correction_of_minus_a_billion_tonnes_is_refused_by_the_stock(db, worl
             db,
             w["producer"],
             w["yard"].id,
-            {
-                "kind": "correction",
-                "material": "phosphogypsum",
-                "tonnes": -999_999_999,
-                "occurred_on": "2025-02-01",
-                "document": "survey",
-            },
+            gypsum("correction", -999_999_999, "2025-02-01", "survey"),
         )
 
 
@@ -229,13 +208,7 @@ def test_an_entry_may_not_empty_the_yard_before_a_later_dispatch(db, world):
 
 def test_a_second_opening_survey_is_refused(db, world):
     w = world
-    data = {
-        "kind": "opening",
-        "material": "phosphogypsum",
-        "tonnes": 5,
-        "occurred_on": "2024-12-01",
-        "document": "survey",
-    }
+    data = gypsum("opening", 5, "2024-12-01", "survey")
     with pytest.raises(InvalidInput, match="already has an opening survey"):
         post(db, w["producer"], w["yard"].id, data)
 
@@ -544,14 +517,7 @@ def test_a_document_is_judged_by_its_content_and_read_only_by_whom_it_concerns(d
             db,
             w["other"],
             theirs,
-            {
-                "kind": "treatment",
-                "material": "phosphogypsum",
-                "tonnes": 1,
-                "occurred_on": "2025-02-01",
-                "document": "x",
-                "evidence": [doc],
-            },
+            gypsum("treatment", 1, "2025-02-01", "x", evidence=[doc]),
         )
 
 
