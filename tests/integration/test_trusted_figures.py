@@ -22,7 +22,7 @@ from market.seed import link_evaluator
 from market.services import corrections, deliveries, documents, ledger, reports
 from market.tables import Contract, CorrectionRequest, LedgerEntry, Seal
 from tests.support import builders as b
-from tests.support.ledger import entries_of, raw
+from tests.support.ledger import entries_of, gypsum, raw
 
 KEY = b.seal_key()
 
@@ -59,16 +59,9 @@ def post(db, who, site_id, data):
         return ledger.post_entry(uow, who, site_id, data)
 
 
-def gypsum(kind, tonnes, occurred_on, document, **more):
-    """A ledger entry of phosphogypsum as the form posts it; `more`: e.g. its evidence."""
-    return {
-        "kind": kind,
-        "material": "phosphogypsum",
-        "tonnes": tonnes,
-        "occurred_on": occurred_on,
-        "document": document,
-        **more,
-    }
+def post_at_yard(db, w, data):
+    """`data` posted by the producer at its yard."""
+    return post(db, w["producer"], w["yard"].id, data)
 
 
 def pg_row(db, w, period):
@@ -85,7 +78,7 @@ def test_own_use_with_only_a_free_text_document_is_refused_and_writes_nothing(db
     before = len(entries_of(db, w["yard"].id))
     data = gypsum("utilisation", 5_000, "2025-03-31", "trust me")
     with pytest.raises(EvidenceRequired, match="^evidence: is required for a utilisation"):
-        post(db, w["producer"], w["yard"].id, data)
+        post_at_yard(db, w, data)
     assert len(entries_of(db, w["yard"].id)) == before
 
 
@@ -93,11 +86,8 @@ def test_five_million_tonnes_of_own_use_cannot_take_the_stock_below_zero(db, wor
     w = world
     doc = b.document(db, w["producer"])
     with pytest.raises(StockNegative) as caught:
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            gypsum("utilisation", 5_000_000, "2025-03-31", "own use", evidence=[doc]),
+        post_at_yard(
+            db, w, gypsum("utilisation", 5_000_000, "2025-03-31", "own use", evidence=[doc])
         )
     assert caught.value.code == "stock_negative"
     assert "5e+06 t would leave the stock of phosphogypsum" in caught.value.message
@@ -114,8 +104,8 @@ def test_an_own_use_claim_counts_only_once_attested_and_a_rejected_one_never(db,
         "document": "own use",
         "evidence": [doc],
     }
-    first = post(db, w["producer"], w["yard"].id, claim | {"tonnes": 40_000})
-    second = post(db, w["producer"], w["yard"].id, claim | {"tonnes": 25_000})
+    first = post_at_yard(db, w, claim | {"tonnes": 40_000})
+    second = post_at_yard(db, w, claim | {"tonnes": 25_000})
     assert first.attestation == second.attestation == "pending"
     row = pg_row(db, w, "2025-Q1")
     assert (row["utilised_t"], row["claimed_unattested_t"]) == (0, 65_000)
@@ -142,11 +132,8 @@ def test_an_own_use_claim_counts_only_once_attested_and_a_rejected_one_never(db,
 def test_only_an_evaluator_linked_to_the_producer_attests_and_a_decision_is_final(db, world):
     w = world
     doc = b.document(db, w["producer"])
-    claim = post(
-        db,
-        w["producer"],
-        w["yard"].id,
-        gypsum("treatment", 1_000, "2025-02-28", "backfill", evidence=[doc]),
+    claim = post_at_yard(
+        db, w, gypsum("treatment", 1_000, "2025-02-28", "backfill", evidence=[doc])
     )
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         corrections.attest(uow, w["stranger"], claim.id, {"decision": "attested"}, KEY)
@@ -168,21 +155,16 @@ def test_treatment_dated_1990_and_generation_dated_2020_are_out_of_range(db, wor
     w = world
     doc = b.document(db, w["producer"])
     with pytest.raises(DateOutOfRange) as caught:
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            gypsum("treatment", 1_000_000, "1990-01-01", "x", evidence=[doc]),
-        )
+        post_at_yard(db, w, gypsum("treatment", 1_000_000, "1990-01-01", "x", evidence=[doc]))
     assert caught.value.message == (
         f"occurred_on: 1990-01-01 is before 2025-01-01, the first entry of phosphogypsum at site "
         f"{w['yard'].id}"
     )
     gen = {"kind": "generation", "material": "phosphogypsum", "tonnes": 100, "document": ""}
     with pytest.raises(DateOutOfRange, match="2020-01-01 is before 2025-01-01"):
-        post(db, w["producer"], w["yard"].id, gen | {"occurred_on": "2020-01-01"})
+        post_at_yard(db, w, gen | {"occurred_on": "2020-01-01"})
     with pytest.raises(DateOutOfRange, match=r"2199-01-01 is after today \("):
-        post(db, w["producer"], w["yard"].id, gen | {"occurred_on": "2199-01-01"})
+        post_at_yard(db, w, gen | {"occurred_on": "2199-01-01"})
     # the producer's 2025 row is as clean as before
     assert "output_above_allowance" not in pg_row(db, w, "2025")["flags"]
 
@@ -190,12 +172,7 @@ def test_treatment_dated_1990_and_generation_dated_2020_are_out_of_range(db, wor
 def test_a_correction_of_minus_a_billion_tonnes_is_refused_by_the_stock(db, world):
     w = world
     with pytest.raises(StockNegative, match="on 2025-02-01; stock cannot go below zero"):
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            gypsum("correction", -999_999_999, "2025-02-01", "survey"),
-        )
+        post_at_yard(db, w, gypsum("correction", -999_999_999, "2025-02-01", "survey"))
 
 
 def test_an_entry_may_not_empty_the_yard_before_a_later_dispatch(db, world):
@@ -210,7 +187,7 @@ def test_a_second_opening_survey_is_refused(db, world):
     w = world
     data = gypsum("opening", 5, "2024-12-01", "survey")
     with pytest.raises(InvalidInput, match="already has an opening survey"):
-        post(db, w["producer"], w["yard"].id, data)
+        post_at_yard(db, w, data)
 
 
 # ----------------------------------------------------------------------------- months

@@ -39,6 +39,18 @@ def post(db, who, site_id, kind, tonnes, on, material="phosphogypsum"):
     )
 
 
+def gypsum(kind, tonnes, occurred_on, document, **more):
+    """A ledger entry of phosphogypsum as the form posts it; `more`: e.g. its evidence."""
+    return {
+        "kind": kind,
+        "material": "phosphogypsum",
+        "tonnes": tonnes,
+        "occurred_on": occurred_on,
+        "document": document,
+        **more,
+    }
+
+
 def entries_of(db, site_id) -> list[LedgerEntry]:
     with db.read_session() as s:
         return list(
