@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from matching.errors import (
     BoundsReversed,
@@ -114,3 +115,16 @@ def check_priorities(priorities: Mapping[str, int]) -> None:
         check_whole(priority, path)
         if not 1 <= priority <= MAX_PRIORITY:
             raise OutOfRange(path, priority, 1, MAX_PRIORITY)
+
+
+def check_located(
+    item: Any, path: str, first: dict[str, str], names: tuple[str, ...], tonnes: tuple[str, ...]
+) -> None:
+    """An item with an id and a place (a lot, a stock, an intake): its id, then each of its
+    `names` (non-empty strings), each of its `tonnes`, and its point, in that order."""
+    check_id(item.id, f"{path}.id", first)
+    for name in names:
+        check_name(getattr(item, name), f"{path}.{name}")
+    for name in tonnes:
+        check_tonnes(getattr(item, name), f"{path}.{name}")
+    check_point(item.lat, item.lon, path)

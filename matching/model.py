@@ -14,10 +14,10 @@ from matching.checks import (
     check_bound,
     check_finite,
     check_id,
+    check_located,
     check_name,
     check_non_negative,
     check_optional_distance,
-    check_point,
     check_positive,
     check_priorities,
     check_quality,
@@ -168,10 +168,7 @@ def check(problem: MatchingProblem) -> None:
     first_lot: dict[str, str] = {}
     for i, lot in enumerate(problem.lots):
         path = f"lots[{i}]"
-        check_id(lot.id, f"{path}.id", first_lot)
-        check_name(lot.material, f"{path}.material")
-        check_tonnes(lot.tonnes, f"{path}.tonnes")
-        check_point(lot.lat, lot.lon, path)
+        check_located(lot, path, first_lot, names=("material",), tonnes=("tonnes",))
         check_quality(lot.quality, path)
         check_optional_distance(lot.max_haul_km, f"{path}.max_haul_km")
         if lot.asking_price_cny_t is not None:
@@ -180,8 +177,7 @@ def check(problem: MatchingProblem) -> None:
     first_accept: dict[str, str] = {}
     for j, facility in enumerate(problem.facilities):
         path = f"facilities[{j}]"
-        check_id(facility.id, f"{path}.id", first_facility)
-        check_point(facility.lat, facility.lon, path)
+        check_located(facility, path, first_facility, names=(), tonnes=())
         if facility.capacity_t is not None:
             check_tonnes(facility.capacity_t, f"{path}.capacity_t")
         check_optional_distance(facility.max_haul_km, f"{path}.max_haul_km")

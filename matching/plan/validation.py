@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from matching.checks import (
     check_bound,
-    check_id,
-    check_name,
+    check_located,
     check_non_negative,
     check_optional_distance,
-    check_point,
     check_positive,
     check_priorities,
     check_quality,
@@ -24,6 +22,8 @@ from matching.errors import (
 from matching.plan.model import MAX_HORIZON, PlanProblem
 
 # --------------------------------------------------------------------------- rules on values
+
+STOCK_TONNES = ("tonnes", "monthly_generation_t", "monthly_own_use_t")
 
 
 def check_plan(problem: PlanProblem) -> None:
@@ -55,23 +55,13 @@ def check_plan(problem: PlanProblem) -> None:
     seen: dict[str, str] = {}
     for i, s in enumerate(problem.stocks):
         path = f"stocks[{i}]"
-        check_id(s.id, f"{path}.id", seen)
-        check_name(s.yard, f"{path}.yard")
-        check_name(s.material, f"{path}.material")
-        check_tonnes(s.tonnes, f"{path}.tonnes")
-        check_tonnes(s.monthly_generation_t, f"{path}.monthly_generation_t")
-        check_tonnes(s.monthly_own_use_t, f"{path}.monthly_own_use_t")
-        check_point(s.lat, s.lon, path)
+        check_located(s, path, seen, names=("yard", "material"), tonnes=STOCK_TONNES)
         check_quality(s.quality, path)
         check_optional_distance(s.max_haul_km, f"{path}.max_haul_km")
     seen = {}
     for j, o in enumerate(problem.intakes):
         path = f"intakes[{j}]"
-        check_id(o.id, f"{path}.id", seen)
-        check_name(o.plant, f"{path}.plant")
-        check_name(o.material, f"{path}.material")
-        check_tonnes(o.capacity_t, f"{path}.capacity_t")
-        check_point(o.lat, o.lon, path)
+        check_located(o, path, seen, names=("plant", "material"), tonnes=("capacity_t",))
         for name, month in (("first_month", o.first_month), ("last_month", o.last_month)):
             check_whole(month, f"{path}.{name}")
         if o.first_month < 0:
