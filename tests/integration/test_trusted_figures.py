@@ -64,6 +64,21 @@ def post_at_yard(db, w, data):
     return post(db, w["producer"], w["yard"].id, data)
 
 
+def march_contract(db, w):
+    """3,000 t of the producer's yard sold to a new plant of the recycler, made 2025-03-01."""
+    plant = b.site(db, w["recycler"], b.KUNMING)
+    lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
+    offer = b.offer(db, w["recycler"], plant.id)
+    with db.unit_of_work() as uow:
+        contract = Contract(
+            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
+        )
+        uow.session.add(contract)
+        uow.commit()
+    b.backdate_contract(db, contract.id, "2025-03-01")
+    return contract
+
+
 def pg_row(db, w, period):
     with db.read_session() as s:
         table = audit.phosphogypsum_table(s, w["regulator"], audit.parse_period(period))
@@ -246,16 +261,7 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
     w = world
     settings = w["settings"]
     yard = w["yard"]
-    plant = b.site(db, w["recycler"], b.KUNMING)
-    lot = b.lot(db, w["producer"], yard.id, tonnes=5_000)
-    offer = b.offer(db, w["recycler"], plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
-        )
-        uow.session.add(contract)
-        uow.commit()
-    b.backdate_contract(db, contract.id, "2025-03-01")
+    contract = march_contract(db, w)
 
     def dispatch(at, manifest="M-1"):
         with db.unit_of_work() as uow:
@@ -295,16 +301,7 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
 
 def delivered(db, w, received_t: float, manifest: str):
     """A contract made 2025-03-01; 1,000 t dispatched on 03-05 and `received_t` received."""
-    plant = b.site(db, w["recycler"], b.KUNMING)
-    lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
-    offer = b.offer(db, w["recycler"], plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
-        )
-        uow.session.add(contract)
-        uow.commit()
-    b.backdate_contract(db, contract.id, "2025-03-01")
+    contract = march_contract(db, w)
     with db.unit_of_work() as uow:
         d, _ = deliveries.dispatch_delivery(
             uow,
