@@ -36,6 +36,7 @@ from market import audit
 from market.services import corrections, deliveries
 from market.tables import Contract
 from tests.support import builders as b
+from tests.support.worlds import STOCK_FLOW
 
 KEY = b.seal_key()
 
@@ -145,13 +146,7 @@ def row(db, w, period):
 
 
 FIGURES = (
-    "generated_t",
-    "utilised_t",
-    "treated_t",
-    "consumed_t",
-    "stock_increment_t",
-    "opening_stock_t",
-    "closing_stock_t",
+    *STOCK_FLOW,
     "ledger_closing_stock_t",
     "p2o5_t",
     "implied_generation_t",
