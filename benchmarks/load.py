@@ -142,21 +142,15 @@ def prepare_database(fresh: bool) -> str:
     The template (demo data set plus two more accounts) is seeded once and kept; `--fresh`
     reseeds it. Copying it takes a second, seeding a minute or two.
     """
-    import psycopg
     from sqlalchemy.engine import make_url
+
+    from tests.support.pg import connect_admin
 
     admin = make_url(ADMIN_URL)
     template = LOAD_DB + "_template"
 
-    def connect() -> psycopg.Connection[Any]:
-        return psycopg.connect(
-            host=admin.host,
-            port=admin.port or 5432,
-            user=admin.username,
-            dbname=admin.database,
-            password=admin.password,
-            autocommit=True,
-        )
+    def connect() -> Any:
+        return connect_admin(ADMIN_URL, autocommit=True)
 
     with connect() as c:
         exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone()
@@ -194,14 +188,7 @@ def prepare_database(fresh: bool) -> str:
     cli(url, "db", "upgrade")  # a template from an older checkout gets newer migrations
     # fresh planner statistics, so that every run plans its queries alike (autovacuum would
     # get there too, but at a time of its choosing, in the middle of some runs)
-    with psycopg.connect(
-        host=admin.host,
-        port=admin.port or 5432,
-        user=admin.username,
-        dbname=LOAD_DB,
-        password=admin.password,
-        autocommit=True,
-    ) as c:
+    with connect_admin(url, autocommit=True) as c:
         c.execute("ANALYZE")
     return url
 

@@ -31,6 +31,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tests.support.builders import PG_QUALITY
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-pages-secret-not-for-production-0123456789"
 TARGET_MS = 300.0
@@ -61,15 +63,6 @@ PAGES = [
     ("operator-demo", "/api/v1/match-runs/{run}"),
     ("operator-demo", "/api/v1/deliveries"),
 ]
-
-PG_QUALITY = {
-    "caso4_2h2o_pct": 88.0,
-    "p2o5_ws_pct": 0.4,
-    "f_ws_pct": 0.2,
-    "moisture_pct": 15.0,
-    "ira": 0.3,
-    "ir": 0.5,
-}
 
 
 def _env(url: str, tree: Path) -> dict[str, str]:

@@ -11,7 +11,10 @@ until there are `scale` times as many yards, entries and seals (`benchmarks.audi
 100 that is 287,900 entries and 41,400 seals. `--cache DIR` keeps the seeded SQLite files (and
 their seal key) for the next run: seeding 100× takes minutes.
 
-"before" is the check as it was (`benchmarks.tamper_baseline`: ORM rows, one thread), "after"
+"before" is the check as it was (ORM rows, one thread): its three modules (`market/integrity.py`,
+`market/audit/seals.py`, `market/audit/verify.py`) read from git at `--baseline` (by default
+`BASELINE`, the commit before the check was made to scale) and loaded beside today's `market`, so
+the repository keeps no copy of them; "after"
 is `market.audit.verify` in a process that has checked no seal yet (the ledger and the seals
 split in two by yard, the second half in a forked child on the other core); "again" is the next
 check in the same process (a server's, a worker's), which remembers the signatures that held.
@@ -28,21 +31,55 @@ import os
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks import audit_bench, tamper_baseline
+from benchmarks import audit_bench
 from market import audit
 from market.audit import signatures
 from market.auth import Actor
 from market.db import Database
 from market.seals import SealKey, load_or_create
 from market.tables import LedgerEntry, Organisation, Seal, User
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "8413594449b82893e69e7b8de141ec15e43c13c0"
+"""The commit before 186f156 made the tamper check scale: "before" is the check as it was there."""
+
+
+def baseline_check(rev: str) -> Callable[..., Any]:
+    """`market.audit.verify` as it was at `rev`: its chain check (`market/integrity.py`) and its
+    seal and document checks (`market/audit/seals.py`) read from git too, each wired to the
+    other two, and everything else (tables, scope, keys) today's."""
+    integrity = _module_at(rev, "market/integrity.py")
+    seals = _module_at(rev, "market/audit/seals.py")
+    verify = _module_at(rev, "market/audit/verify.py")
+    verify.trust = seals  # `from market.audit import seals as trust` there
+    verify.verify_all = integrity.verify_all
+    return verify.verify  # type: ignore[no-any-return]
+
+
+def _module_at(rev: str, path: str) -> types.ModuleType:
+    """The module at `path` in commit `rev` (`git show`), under a name of its own."""
+    shown = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        raise SystemExit(f"git cannot show {rev}:{path} (a clone with history is needed)")
+    name = "baseline_" + path.removesuffix(".py").replace("/", "_")
+    module = types.ModuleType(name)
+    module.__file__ = f"{rev}:{path}"
+    sys.modules[name] = module
+    exec(compile(shown.stdout, module.__file__, "exec"), module.__dict__)  # noqa: S102
+    return module
 
 
 def _cpu() -> float:
@@ -67,7 +104,7 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     return statistics.median(walls), statistics.median(cpus), answer
 
 
-def measure(db: Database, key: SealKey, runs: int) -> dict[str, Any]:
+def measure(db: Database, key: SealKey, runs: int, baseline: Callable[..., Any]) -> dict[str, Any]:
     with db.read_session() as s:
         user = s.exec(select(User).where(User.username == "regulator-demo")).scalars().one()
         org = s.get(Organisation, user.organisation_id)
@@ -78,7 +115,7 @@ def measure(db: Database, key: SealKey, runs: int) -> dict[str, Any]:
 
     def before() -> Any:
         with db.read_session() as s:
-            return tamper_baseline.verify(s, actor, seal_key=key)
+            return baseline(s, actor, seal_key=key)
 
     def after() -> Any:
         stages.clear()
@@ -146,7 +183,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="keep the seeded SQLite files here")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--baseline", default=BASELINE, help="git commit whose check is 'before'")
     args = parser.parse_args()
+    baseline = baseline_check(args.baseline)
     work = args.cache or Path(tempfile.mkdtemp(prefix="tamper-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     results: list[tuple[str, int, dict[str, Any]]] = []
@@ -156,7 +195,7 @@ def main() -> None:
             db, key = sqlite_database(scale, work)
             print(f"sqlite ×{scale}: seeded in {time.perf_counter() - t0:.0f} s", flush=True)
             try:
-                results.append(("sqlite", scale, measure(db, key, args.runs)))
+                results.append(("sqlite", scale, measure(db, key, args.runs, baseline)))
             finally:
                 db.dispose()
             if not args.no_postgres:
@@ -166,7 +205,9 @@ def main() -> None:
                     pg, pg_key, drop = made
                     print(f"postgres ×{scale}: seeded in {time.perf_counter() - t0:.0f} s")
                     try:
-                        results.append(("postgres", scale, measure(pg, pg_key, args.runs)))
+                        results.append(
+                            ("postgres", scale, measure(pg, pg_key, args.runs, baseline))
+                        )
                     finally:
                         pg.dispose()
                         drop()

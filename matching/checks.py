@@ -6,8 +6,11 @@ reads the same wherever it is sent."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from matching.errors import (
+    BoundsReversed,
     DuplicateId,
     Negative,
     NotFinite,
@@ -19,6 +22,9 @@ from matching.errors import (
 
 MAX_TONNES = 1e12
 """Per lot or capacity; keeps every sum of tonnes far inside int64."""
+
+MAX_PRIORITY = 1000
+"""Keeps the weighted objective's integer penalty inside int64 for national-scale problems."""
 
 
 def check_name(value: str, path: str) -> None:
@@ -74,3 +80,51 @@ def check_point(lat: float, lon: float, path: str) -> None:
         raise OutOfRange(f"{path}.lat", lat, -90, 90)
     if not -180 <= lon <= 180:
         raise OutOfRange(f"{path}.lon", lon, -180, 180)
+
+
+def check_whole(value: int, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType(path, value, "a whole number")
+
+
+def check_optional_distance(value: float | None, path: str) -> None:
+    if value is not None:
+        check_non_negative(value, path)
+
+
+def check_quality(quality: Mapping[str, float], path: str) -> None:
+    """`path.quality.CODE`: every assay a finite number."""
+    for code, value in quality.items():
+        check_finite(value, f"{path}.quality.{code}")
+
+
+def check_bound(low: float | None, high: float | None, path: str) -> None:
+    """`path.min` and `path.max` of a spec's bound: finite where given, and not reversed."""
+    if low is not None:
+        check_finite(low, f"{path}.min")
+    if high is not None:
+        check_finite(high, f"{path}.max")
+    if low is not None and high is not None and low > high:
+        raise BoundsReversed(path, low, high)
+
+
+def check_priorities(priorities: Mapping[str, int]) -> None:
+    """`params.priorities.MATERIAL`: whole numbers from 1 to `MAX_PRIORITY`."""
+    for material, priority in priorities.items():
+        path = f"params.priorities.{material}"
+        check_whole(priority, path)
+        if not 1 <= priority <= MAX_PRIORITY:
+            raise OutOfRange(path, priority, 1, MAX_PRIORITY)
+
+
+def check_located(
+    item: Any, path: str, first: dict[str, str], names: tuple[str, ...], tonnes: tuple[str, ...]
+) -> None:
+    """An item with an id and a place (a lot, a stock, an intake): its id, then each of its
+    `names` (non-empty strings), each of its `tonnes`, and its point, in that order."""
+    check_id(item.id, f"{path}.id", first)
+    for name in names:
+        check_name(getattr(item, name), f"{path}.{name}")
+    for name in tonnes:
+        check_tonnes(getattr(item, name), f"{path}.{name}")
+    check_point(item.lat, item.lon, path)

@@ -9,28 +9,25 @@ from typing import Any, Literal
 
 from matching import defaults
 from matching.checks import (
+    MAX_PRIORITY,  # noqa: F401 — `matching.model.MAX_PRIORITY` as before
     MAX_TONNES,  # noqa: F401 — `matching.model.MAX_TONNES` as before
+    check_bound,
     check_finite,
     check_id,
+    check_located,
     check_name,
     check_non_negative,
-    check_point,
+    check_optional_distance,
     check_positive,
+    check_priorities,
+    check_quality,
     check_tonnes,
 )
-from matching.errors import (
-    BoundsReversed,
-    NotAChoice,
-    OutOfRange,
-    WrongType,
-)
+from matching.errors import NotAChoice
 
 Mode = Literal["divisible", "min_shipment"]
 MODES: tuple[str, ...] = ("divisible", "min_shipment")
 Status = Literal["optimal", "feasible", "infeasible"]
-
-MAX_PRIORITY = 1000
-"""Keeps the weighted objective's integer penalty inside int64 for national-scale problems."""
 
 
 @dataclass(frozen=True)
@@ -171,24 +168,19 @@ def check(problem: MatchingProblem) -> None:
     first_lot: dict[str, str] = {}
     for i, lot in enumerate(problem.lots):
         path = f"lots[{i}]"
-        check_id(lot.id, f"{path}.id", first_lot)
-        check_name(lot.material, f"{path}.material")
-        check_tonnes(lot.tonnes, f"{path}.tonnes")
-        check_point(lot.lat, lot.lon, path)
-        for code, value in lot.quality.items():
-            check_finite(value, f"{path}.quality.{code}")
-        _check_optional_distance(lot.max_haul_km, f"{path}.max_haul_km")
+        check_located(lot, path, first_lot, names=("material",), tonnes=("tonnes",))
+        check_quality(lot.quality, path)
+        check_optional_distance(lot.max_haul_km, f"{path}.max_haul_km")
         if lot.asking_price_cny_t is not None:
             check_finite(lot.asking_price_cny_t, f"{path}.asking_price_cny_t")
     first_facility: dict[str, str] = {}
     first_accept: dict[str, str] = {}
     for j, facility in enumerate(problem.facilities):
         path = f"facilities[{j}]"
-        check_id(facility.id, f"{path}.id", first_facility)
-        check_point(facility.lat, facility.lon, path)
+        check_located(facility, path, first_facility, names=(), tonnes=())
         if facility.capacity_t is not None:
             check_tonnes(facility.capacity_t, f"{path}.capacity_t")
-        _check_optional_distance(facility.max_haul_km, f"{path}.max_haul_km")
+        check_optional_distance(facility.max_haul_km, f"{path}.max_haul_km")
         for k, accept in enumerate(facility.accepts):
             apath = f"{path}.accepts[{k}]"
             check_name(accept.material, f"{apath}.material")
@@ -199,7 +191,7 @@ def check(problem: MatchingProblem) -> None:
             if accept.price_cny_t is not None:
                 check_finite(accept.price_cny_t, f"{apath}.price_cny_t")
             for code, bound in accept.spec.items():
-                _check_bound(bound, f"{apath}.spec.{code}")
+                check_bound(bound.min, bound.max, f"{apath}.spec.{code}")
 
 
 def _check_params(params: Params) -> None:
@@ -208,27 +200,8 @@ def _check_params(params: Params) -> None:
         check_positive(params.circuity, "params.circuity")
     if params.co2_kg_per_t_km is not None:
         check_non_negative(params.co2_kg_per_t_km, "params.co2_kg_per_t_km")
-    for material, priority in params.priorities.items():
-        path = f"params.priorities.{material}"
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise WrongType(path, priority, "a whole number")
-        if not 1 <= priority <= MAX_PRIORITY:
-            raise OutOfRange(path, priority, 1, MAX_PRIORITY)
+    check_priorities(params.priorities)
     if params.mode not in MODES:
         raise NotAChoice("params.mode", params.mode, MODES)
     check_tonnes(params.min_shipment_t, "params.min_shipment_t")
     check_positive(params.time_limit_s, "params.time_limit_s")
-
-
-def _check_optional_distance(value: float | None, path: str) -> None:
-    if value is not None:
-        check_non_negative(value, path)
-
-
-def _check_bound(bound: Bound, path: str) -> None:
-    if bound.min is not None:
-        check_finite(bound.min, f"{path}.min")
-    if bound.max is not None:
-        check_finite(bound.max, f"{path}.max")
-    if bound.min is not None and bound.max is not None and bound.min > bound.max:
-        raise BoundsReversed(path, bound.min, bound.max)

@@ -116,14 +116,29 @@ def integer_scale(
 
 
 @dataclass(frozen=True)
-class Network:
-    """Nodes and arcs as parallel arrays, with the index map that decodes them."""
+class FlowGraph:
+    """Nodes and arcs as parallel arrays: arc i runs from node tails[i] to heads[i] with its
+    capacity and cost; supplies[n] is node n's supply (negative: demand)."""
 
     tails: NDArray[np.int32]
     heads: NDArray[np.int32]
     capacities: IntArray
     costs: IntArray
     supplies: IntArray
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.supplies.size)
+
+    @property
+    def num_arcs(self) -> int:
+        return int(self.tails.size)
+
+
+@dataclass(frozen=True)
+class Network(FlowGraph):
+    """The matching's flow graph, with the index map that decodes it."""
+
     lot_node: IntArray
     """Node of each lot, -1 when the lot has no eligible arc (it stays out of the network)."""
     accept_node: IntArray
@@ -136,14 +151,6 @@ class Network:
     unmatched_arcs: IntArray
     """Per lot, its lot → sink arc, -1 when not in the network."""
     integer: IntegerCosts
-
-    @property
-    def num_nodes(self) -> int:
-        return int(self.supplies.size)
-
-    @property
-    def num_arcs(self) -> int:
-        return int(self.tails.size)
 
 
 # The network, nodes numbered in this order (source = the lots' supplies):

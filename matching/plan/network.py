@@ -13,6 +13,7 @@ from matching.index import IntArray
 from matching.model import (
     Status,
 )
+from matching.network import FlowGraph
 from matching.plan.components import Component, Pairs
 from matching.plan.costs import PlanCosts, plan_costs
 from matching.plan.model import PlanProblem
@@ -21,14 +22,9 @@ from matching.plan.model import PlanProblem
 
 
 @dataclass(frozen=True)
-class TimeNetwork:
-    """Nodes and arcs as parallel arrays, with the index map that decodes them."""
+class TimeNetwork(FlowGraph):
+    """The drawdown plan's time-expanded flow graph, with the index map that decodes it."""
 
-    tails: NDArray[np.int32]
-    heads: NDArray[np.int32]
-    capacities: IntArray
-    costs: IntArray
-    supplies: IntArray
     horizon: int
     stream_node: IntArray
     """(streams, months): the node of stream s in month t; a steady stream has one node for all

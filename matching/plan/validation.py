@@ -3,46 +3,39 @@
 from __future__ import annotations
 
 from matching.checks import (
-    check_finite,
-    check_id,
-    check_name,
+    check_bound,
+    check_located,
     check_non_negative,
-    check_point,
+    check_optional_distance,
+    check_positive,
+    check_priorities,
+    check_quality,
     check_tonnes,
+    check_whole,
 )
 from matching.errors import (
     BoundsReversed,
     Negative,
     OutOfRange,
     ProblemError,
-    WrongType,
-)
-from matching.model import (
-    MAX_PRIORITY,
 )
 from matching.plan.model import MAX_HORIZON, PlanProblem
 
 # --------------------------------------------------------------------------- rules on values
 
+STOCK_TONNES = ("tonnes", "monthly_generation_t", "monthly_own_use_t")
+
 
 def check_plan(problem: PlanProblem) -> None:
     """Raise a `ProblemError` naming the first value that breaks the rules."""
     p = problem.params
-    if isinstance(p.horizon_months, bool) or not isinstance(p.horizon_months, int):
-        raise WrongType("params.horizon_months", p.horizon_months, "a whole number")
+    check_whole(p.horizon_months, "params.horizon_months")
     if not 1 <= p.horizon_months <= MAX_HORIZON:
         raise OutOfRange("params.horizon_months", p.horizon_months, 1, MAX_HORIZON)
     check_non_negative(p.cost_per_t_km, "params.cost_per_t_km")
     if p.circuity is not None:
-        check_non_negative(p.circuity, "params.circuity")
-        if p.circuity == 0:
-            raise ProblemError("params.circuity", "0 must be positive")
-    for material, priority in p.priorities.items():
-        path = f"params.priorities.{material}"
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise WrongType(path, priority, "a whole number")
-        if not 1 <= priority <= MAX_PRIORITY:
-            raise OutOfRange(path, priority, 1, MAX_PRIORITY)
+        check_positive(p.circuity, "params.circuity")
+    check_priorities(p.priorities)
     for plant, cap in p.plant_monthly_capacity_t.items():
         check_tonnes(cap, f"params.plant_monthly_capacity_t.{plant}")
     check_non_negative(p.marginal_step, "params.marginal_step")
@@ -62,38 +55,19 @@ def check_plan(problem: PlanProblem) -> None:
     seen: dict[str, str] = {}
     for i, s in enumerate(problem.stocks):
         path = f"stocks[{i}]"
-        check_id(s.id, f"{path}.id", seen)
-        check_name(s.yard, f"{path}.yard")
-        check_name(s.material, f"{path}.material")
-        check_tonnes(s.tonnes, f"{path}.tonnes")
-        check_tonnes(s.monthly_generation_t, f"{path}.monthly_generation_t")
-        check_tonnes(s.monthly_own_use_t, f"{path}.monthly_own_use_t")
-        check_point(s.lat, s.lon, path)
-        for code, value in s.quality.items():
-            check_finite(value, f"{path}.quality.{code}")
-        if s.max_haul_km is not None:
-            check_non_negative(s.max_haul_km, f"{path}.max_haul_km")
+        check_located(s, path, seen, names=("yard", "material"), tonnes=STOCK_TONNES)
+        check_quality(s.quality, path)
+        check_optional_distance(s.max_haul_km, f"{path}.max_haul_km")
     seen = {}
     for j, o in enumerate(problem.intakes):
         path = f"intakes[{j}]"
-        check_id(o.id, f"{path}.id", seen)
-        check_name(o.plant, f"{path}.plant")
-        check_name(o.material, f"{path}.material")
-        check_tonnes(o.capacity_t, f"{path}.capacity_t")
-        check_point(o.lat, o.lon, path)
+        check_located(o, path, seen, names=("plant", "material"), tonnes=("capacity_t",))
         for name, month in (("first_month", o.first_month), ("last_month", o.last_month)):
-            if isinstance(month, bool) or not isinstance(month, int):
-                raise WrongType(f"{path}.{name}", month, "a whole number")
+            check_whole(month, f"{path}.{name}")
         if o.first_month < 0:
             raise Negative(f"{path}.first_month", o.first_month)
         if o.last_month < o.first_month:
             raise BoundsReversed(f"{path}.months", o.first_month, o.last_month)
         for code, bound in o.spec.items():
-            if bound.min is not None:
-                check_finite(bound.min, f"{path}.spec.{code}.min")
-            if bound.max is not None:
-                check_finite(bound.max, f"{path}.spec.{code}.max")
-            if bound.min is not None and bound.max is not None and bound.min > bound.max:
-                raise BoundsReversed(f"{path}.spec.{code}", bound.min, bound.max)
-        if o.max_haul_km is not None:
-            check_non_negative(o.max_haul_km, f"{path}.max_haul_km")
+            check_bound(bound.min, bound.max, f"{path}.spec.{code}")
+        check_optional_distance(o.max_haul_km, f"{path}.max_haul_km")

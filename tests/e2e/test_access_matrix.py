@@ -104,208 +104,64 @@ def world(live_server):
 # of another organisation.
 def cases(ids):
     r_own, r_other = ids["bidder"], ids["other_recycler"]
+    parties = (r_own, r_other)  # the recycler that bid, and the one that did not
+
+    def who(*statuses, recyclers=("recycler-demo", "recycler-other")):
+        """The statuses in `USERS` order; `recyclers=parties` for routes of the deal."""
+        users = ("producer-demo", "producer-other", *recyclers, "regulator-demo", "operator-demo")
+        return dict(zip(users, statuses, strict=True))
+
     everyone_ok = {u: 200 for u in USERS}
+    lot = {"site_id": ids["yard"], "material": "phosphogypsum", "tonnes": 1}
+    offer = {"site_id": ids["plant"], "material": "phosphogypsum", "capacity_t": 1}
+    ledger_entry = {"kind": "generation", "material": "phosphogypsum", "tonnes": 1}
+    # who(producer, other producer, recycler, other recycler, regulator, operator)
     return [
         ("GET", "/api/v1/me", None, everyone_ok),
         ("GET", "/api/v1/materials", None, everyone_ok),
-        (
-            "POST",
-            "/api/v1/lots",
-            {"site_id": ids["yard"], "material": "phosphogypsum", "tonnes": 1},
-            {
-                "producer-demo": 201,
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
-        ),
+        ("POST", "/api/v1/lots", lot, who(201, 404, 403, 403, 403, 403)),
         (
             "PATCH",
             "/api/v1/lots/{lot}",
             {"asking_price_cny_t": 3},
-            {
-                "producer-demo": 200,
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
+            who(200, 404, 403, 403, 403, 403),
         ),
-        (
-            "GET",
-            "/api/v1/lots/{private_lot}",
-            None,
-            {
-                "producer-demo": 404,
-                "producer-other": 200,
-                "recycler-demo": 404,
-                "recycler-other": 404,
-                "regulator-demo": 200,
-                "operator-demo": 200,
-            },
-        ),
-        (
-            "DELETE",
-            "/api/v1/lots/{private_lot}",
-            None,
-            {
-                "producer-demo": 404,
-                "producer-other": 200,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
-        ),
-        (
-            "POST",
-            "/api/v1/offers",
-            {"site_id": ids["plant"], "material": "phosphogypsum", "capacity_t": 1},
-            {
-                "producer-demo": 403,
-                "producer-other": 403,
-                "recycler-demo": 201,
-                "recycler-other": 404,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
-        ),
-        (
-            "GET",
-            "/api/v1/sites/{yard}/ledger",
-            None,
-            {
-                "producer-demo": 200,
-                "producer-other": 404,
-                "recycler-demo": 404,
-                "recycler-other": 404,
-                "regulator-demo": 200,
-                "operator-demo": 200,
-            },
-        ),
-        (
-            "POST",
-            "/api/v1/sites/{yard}/ledger",
-            {"kind": "generation", "material": "phosphogypsum", "tonnes": 1},
-            {
-                "producer-demo": 201,
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
-        ),
-        (
-            "POST",
-            "/api/v1/match-runs",
-            {},
-            {
-                "producer-demo": 403,
-                "producer-other": 403,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 201,
-                "operator-demo": 201,
-            },
-        ),
-        (
-            "GET",
-            "/api/v1/match-runs/{run}",
-            None,
-            {
-                "producer-demo": 403,
-                "producer-other": 403,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 200,
-                "operator-demo": 200,
-            },
-        ),
+        ("GET", "/api/v1/lots/{private_lot}", None, who(404, 200, 404, 404, 200, 200)),
+        ("DELETE", "/api/v1/lots/{private_lot}", None, who(404, 200, 403, 403, 403, 403)),
+        ("POST", "/api/v1/offers", offer, who(403, 403, 201, 404, 403, 403)),
+        ("GET", "/api/v1/sites/{yard}/ledger", None, who(200, 404, 404, 404, 200, 200)),
+        ("POST", "/api/v1/sites/{yard}/ledger", ledger_entry, who(201, 404, 403, 403, 403, 403)),
+        ("POST", "/api/v1/match-runs", {}, who(403, 403, 403, 403, 201, 201)),
+        ("GET", "/api/v1/match-runs/{run}", None, who(403, 403, 403, 403, 200, 200)),
         # the owner passes authorisation and meets the rule instead: the lot is all under contract
         (
             "POST",
             "/api/v1/proposals/{proposal}/bids",
             {"price_cny_t": 1, "tonnes": 1},
-            {
-                "producer-demo": 403,
-                "producer-other": 403,
-                r_own: 409,
-                r_other: 404,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
+            who(403, 403, 409, 404, 403, 403, recyclers=parties),
         ),
         (
             "GET",
             "/api/v1/contracts/{contract}",
             None,
-            {
-                "producer-demo": 200,
-                "producer-other": 404,
-                r_own: 200,
-                r_other: 404,
-                "regulator-demo": 200,
-                "operator-demo": 200,
-            },
+            who(200, 404, 200, 404, 200, 200, recyclers=parties),
         ),
         (
             "POST",
             "/api/v1/contracts/{contract}/deliveries",
             {"tonnes": 1, "manifest_no": "ACL-{n}"},
-            {
-                "producer-demo": 201,
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-            },
+            who(201, 404, 403, 403, 403, 403),
         ),
         (
             "POST",
             "/api/v1/deliveries/{delivery}/receipt",
             {"received_tonnes": 10},
-            {
-                "producer-demo": 403,
-                "producer-other": 403,
-                r_other: 404,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-                r_own: 201,
-            },
+            who(403, 403, 201, 404, 403, 403, recyclers=parties),
         ),
-        (
-            "POST",
-            "/api/v1/bids/{bid}/accept",
-            None,
-            {
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-                "producer-demo": 409,
-            },
-        ),
+        ("POST", "/api/v1/bids/{bid}/accept", None, who(409, 404, 403, 403, 403, 403)),
         # the papers: the parties and overseers read them; another organisation finds nothing
         *(
-            (
-                "GET",
-                path,
-                None,
-                {
-                    "producer-demo": 200,
-                    r_own: 200,
-                    "producer-other": 404,
-                    r_other: 404,
-                    "regulator-demo": 200,
-                    "operator-demo": 200,
-                },
-            )
+            ("GET", path, None, who(200, 404, 200, 404, 200, 200, recyclers=parties))
             for path in (
                 "/api/v1/deliveries/{delivery}/manifest.pdf",
                 "/api/v1/contracts/{contract}/contract.pdf",
@@ -315,27 +171,13 @@ def cases(ids):
             "GET",
             "/api/v1/sites/{yard}/statutory-ledger.xlsx?year=2025",
             None,
-            {
-                "producer-demo": 200,
-                "producer-other": 404,
-                "recycler-demo": 404,
-                "recycler-other": 404,
-                "regulator-demo": 200,
-                "operator-demo": 200,
-            },
+            who(200, 404, 404, 404, 200, 200),
         ),
         (
             "POST",
             "/api/v1/contracts/{contract}/trucks",
             {"csv": "云A·ACL{n},ACL driver,1"},
-            {
-                "producer-other": 404,
-                "recycler-demo": 403,
-                "recycler-other": 403,
-                "regulator-demo": 403,
-                "operator-demo": 403,
-                "producer-demo": 201,
-            },
+            who(201, 404, 403, 403, 403, 403),
         ),
     ]
 
@@ -345,7 +187,7 @@ def test_every_route_answers_each_role_as_the_contract_says(world):
     failures = []
     n = 0
     for method, template, body, expected in cases(ids):
-        for user in USERS:  # dict order matters: the owner's successful call comes last above
+        for user in USERS:  # always in this order, whatever the order of `expected`
             if user not in expected:
                 continue
             n += 1

@@ -233,25 +233,15 @@ def test_the_operator_manages_users_and_a_user_changes_a_password_on_the_pages(s
         page = user.get("/account/password")
         assert "您的密码已被运营方重置" in page.text
         assert user.get("/lots").status_code == 403
-        mismatch = user.post(
-            "/account/password",
-            data={
-                "csrf_token": csrf_field(page.text),
-                "current_password": one_time,
-                "new_password": "paged-password-1",
-                "new_password_again": "paged-password-2",
-            },
-        )
+        form = {
+            "csrf_token": csrf_field(page.text),
+            "current_password": one_time,
+            "new_password": "paged-password-1",
+        }
+        again = "new_password_again"
+        mismatch = user.post("/account/password", data=form | {again: "paged-password-2"})
         assert mismatch.status_code == 400 and "与新密码不一致" in mismatch.text
-        done = user.post(
-            "/account/password",
-            data={
-                "csrf_token": csrf_field(page.text),
-                "current_password": one_time,
-                "new_password": "paged-password-1",
-                "new_password_again": "paged-password-1",
-            },
-        )
+        done = user.post("/account/password", data=form | {again: "paged-password-1"})
         assert done.status_code == 303
         assert user.get("/lots").status_code == 200  # still signed in, now free to work
         history = user.get("/account/password").text

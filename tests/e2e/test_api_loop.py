@@ -6,7 +6,7 @@ import concurrent.futures
 
 import pytest
 
-from tests.support.api import GOOD_ASSAY, first_site, post_lot, post_plant_and_offer, selling
+from tests.support.api import GOOD_ASSAY, first_site, post_buying_plant, post_lot, selling
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +35,7 @@ def test_the_whole_loop_runs_through_the_api(api):
     )
     assert lot["status"] == "open" and lot["tonnes_open"] == 3000
 
-    plant, offer = post_plant_and_offer(
-        recycler,
-        "API loop plant",
-        at=(24.93, 102.50),
-        capacity_t=3000,
-        price_cny_t=20,
-        max_haul_km=60,
-    )
+    plant, offer = post_buying_plant(recycler, "API loop plant", 3000)
     assert plant["county"] == "安宁市"
 
     run = operator.post("/api/v1/match-runs", json={})
@@ -66,23 +59,11 @@ def test_the_whole_loop_runs_through_the_api(api):
     )
     assert producer.get(f"/api/v1/lots/{lot['id']}").json()["status"] == "reserved"
 
-    delivery = producer.post(
-        f"/api/v1/contracts/{contract['id']}/deliveries",
-        json={
-            "tonnes": 3000,
-            "manifest_no": "API-LOOP-M1",
-            "truck_plate": "云A·88888",
-        },
-    )
+    deliveries = f"/api/v1/contracts/{contract['id']}/deliveries"
+    dispatch = {"tonnes": 3000, "manifest_no": "API-LOOP-M1", "truck_plate": "云A·88888"}
+    delivery = producer.post(deliveries, json=dispatch)
     assert delivery.status_code == 201, delivery.text
-    again = producer.post(
-        f"/api/v1/contracts/{contract['id']}/deliveries",
-        json={
-            "tonnes": 3000,
-            "manifest_no": "API-LOOP-M1",
-            "truck_plate": "云A·88888",
-        },
-    )
+    again = producer.post(deliveries, json=dispatch)  # the same manifest sent twice
     assert again.status_code == 200 and again.json()["id"] == delivery.json()["id"]
 
     receipt = recycler.post(

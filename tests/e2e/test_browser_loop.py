@@ -31,6 +31,16 @@ def log_in(browser: Browser, server: LiveServer, username: str) -> tuple[Browser
     return context, page
 
 
+def send_lot_form(page: Page, material: str, fields: dict[str, str]) -> None:
+    """Fill the new-lot form on /my/lots with `material` and `fields` (input name → text), and
+    send it."""
+    page.goto("/my/lots")
+    page.select_option("#lot-form select[name=material]", material)
+    for name, value in fields.items():
+        page.fill(f"input[name='{name}']", value)
+    page.click("#lot-form button[type=submit]")
+
+
 def _accept(dialog: Dialog) -> None:
     dialog.accept()
 
@@ -52,16 +62,19 @@ def test_the_whole_loop_from_lot_to_ledger(users: dict[str, Page]) -> None:
     producer, recycler, operator = users["producer"], users["recycler"], users["operator"]
 
     # the producer posts a silicon-slag lot; choosing the material swaps in its assay fields
-    producer.goto("/my/lots")
-    producer.select_option("#lot-form select[name=material]", "silicon_slag")
-    producer.locator("input[name='quality.si_pct']").fill("28")
-    producer.fill("input[name='quality.sio2_pct']", "40")
-    producer.fill("input[name='quality.moisture_pct']", "3")
-    producer.fill("input[name=tonnes]", "1200")
-    producer.fill("input[name=asking_price_cny_t]", "-5")
-    producer.fill("input[name=max_haul_km]", "100")
-    producer.fill("input[name=lab_report]", "CMA-E2E-001")
-    producer.click("#lot-form button[type=submit]")
+    send_lot_form(
+        producer,
+        "silicon_slag",
+        {
+            "quality.si_pct": "28",
+            "quality.sio2_pct": "40",
+            "quality.moisture_pct": "3",
+            "tonnes": "1200",
+            "asking_price_cny_t": "-5",
+            "max_haul_km": "100",
+            "lab_report": "CMA-E2E-001",
+        },
+    )
     producer.wait_for_url(re.compile(r"/lots/\d+$"))
     lot_id = int(producer.url.rsplit("/", 1)[1])
     expect(producer.locator("h1")).to_contain_text(f"#{lot_id}")
@@ -142,13 +155,16 @@ def test_a_refused_lot_form_names_the_field_and_keeps_what_was_typed(
     users: dict[str, Page],
 ) -> None:
     producer = users["producer"]
-    producer.goto("/my/lots")
-    producer.select_option("#lot-form select[name=material]", "red_mud")
-    producer.fill("input[name='quality.na2o_pct']", "6.5")
-    producer.fill("input[name=tonnes]", "3000")
-    producer.fill("input[name=available_from]", "2026-12-01")
-    producer.fill("input[name=available_until]", "2026-11-01")
-    producer.click("#lot-form button[type=submit]")
+    send_lot_form(
+        producer,
+        "red_mud",
+        {
+            "quality.na2o_pct": "6.5",
+            "tonnes": "3000",
+            "available_from": "2026-12-01",
+            "available_until": "2026-11-01",
+        },
+    )
 
     until = producer.locator("input[name=available_until]")
     expect(until).to_have_attribute("aria-invalid", "true")

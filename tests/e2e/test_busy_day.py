@@ -205,22 +205,28 @@ def two_contracts(pg_two_workers, market) -> tuple[int, int]:
     return _contract(pg_two_workers, market, 0), _contract(pg_two_workers, market, 1)
 
 
+def _delivery_races(server, market, contracts, body) -> Iterator[list]:
+    """Six rounds of one delivery posted on each contract at the same moment, as the producer;
+    `body(round, contract)` is each one's body. Yields each round's two answers."""
+    token = market["tokens"]["producer"]
+    for round_ in range(6):
+        yield at_once(
+            *(
+                lambda c=c, n=round_: _post(
+                    server, token, f"/api/v1/contracts/{c}/deliveries", body(n, c)
+                )
+                for c in contracts
+            )
+        )
+
+
 def test_one_manifest_number_sent_on_two_contracts_at_once_is_a_409(
     pg_two_workers, market, two_contracts
 ) -> None:
-    token = market["tokens"]["producer"]
-    for round_ in range(6):
-        answers = at_once(
-            *(
-                lambda c=c, round_=round_: _post(
-                    pg_two_workers,
-                    token,
-                    f"/api/v1/contracts/{c}/deliveries",
-                    {"tonnes": 1, "manifest_no": f"RACE-M-{round_}"},
-                )
-                for c in two_contracts
-            )
-        )
+    def body(n, c):
+        return {"tonnes": 1, "manifest_no": f"RACE-M-{n}"}
+
+    for answers in _delivery_races(pg_two_workers, market, two_contracts, body):
         statuses = sorted(r.status_code for r in answers)
         assert statuses == [201, 409], [r.text for r in answers]
         assert {r.json().get("error", {}).get("code") for r in answers} >= {"duplicate_manifest"}
@@ -229,23 +235,10 @@ def test_one_manifest_number_sent_on_two_contracts_at_once_is_a_409(
 def test_one_idempotency_key_sent_on_two_contracts_at_once_is_a_409(
     pg_two_workers, market, two_contracts
 ) -> None:
-    token = market["tokens"]["producer"]
-    for round_ in range(6):
-        answers = at_once(
-            *(
-                lambda c=c, round_=round_: _post(
-                    pg_two_workers,
-                    token,
-                    f"/api/v1/contracts/{c}/deliveries",
-                    {
-                        "tonnes": 1,
-                        "manifest_no": f"RACE-K-{round_}-{c}",
-                        "idempotency_key": f"K{round_}",
-                    },
-                )
-                for c in two_contracts
-            )
-        )
+    def body(n, c):
+        return {"tonnes": 1, "manifest_no": f"RACE-K-{n}-{c}", "idempotency_key": f"K{n}"}
+
+    for answers in _delivery_races(pg_two_workers, market, two_contracts, body):
         statuses = sorted(r.status_code for r in answers)
         assert statuses == [201, 409], [r.text for r in answers]
 

@@ -28,6 +28,7 @@ from tests.support.browser import logged_in_page
 from tests.support.live import LiveServer, server_env, serving
 from tests.support.sessions import Session
 from tests.support.worlds import demo_database
+from web.planning_pages import SITING_DEFAULTS
 
 pytestmark = pytest.mark.slow
 
@@ -222,11 +223,12 @@ def _pages_follow_their_jobs(regulator: Session, producer: Session) -> None:
     shown = regulator.get(result)
     assert shown.status_code == 200 and "plan-summary" in shown.text
 
+    # the siting form as the page first fills it
     result = _follow(
         regulator,
         regulator.http.post(
             "/audit/siting",
-            data={"csrf_token": regulator.csrf, **SITING_FORM},
+            data={"csrf_token": regulator.csrf, **SITING_DEFAULTS},
             files={"zones": ("", b"", "application/octet-stream")},
         ),
     )
@@ -243,17 +245,6 @@ def _pages_follow_their_jobs(regulator: Session, producer: Session) -> None:
 
     assert producer.get(result).status_code in (403, 404)
     assert producer.get("/jobs/1").status_code == 404
-
-
-SITING_FORM = {
-    "material": "phosphogypsum",
-    "capacity_t_per_year": "500000",
-    "max_haul_km": "150",
-    "buffer_km": "5",
-    "source": "lots",
-    "use": "",
-    "candidates": "",
-}
 
 
 @pytest.mark.browser

@@ -17,7 +17,7 @@ import zxingcpp
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, expect
 
-from tests.support.api import GOOD_ASSAY, first_site, post_lot, post_plant_and_offer, selling
+from tests.support.api import GOOD_ASSAY, first_site, post_buying_plant, post_lot, selling
 from tests.support.browser import logged_in_page
 from tests.support.builders import PNG
 from tests.support.live import LiveServer
@@ -26,6 +26,15 @@ from tests.support.sessions import Session
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+
+
+def trucks(*rows: tuple[str, str, str]) -> dict[str, str]:
+    """The trucks form's fields: plate_N, driver_N and tonnes_N of each (plate, driver, tonnes)."""
+    return {
+        f"{field}_{n}": value
+        for n, row in enumerate(rows, 1)
+        for field, value in zip(("plate", "driver", "tonnes"), row, strict=True)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +47,7 @@ def deal(live_server: LiveServer) -> Iterator[dict[str, Any]]:
     producer, recycler = api["producer"], api["recycler"]
     yard = first_site(producer)
     lot = post_lot(producer, yard["id"], 400, quality=GOOD_ASSAY, **selling())
-    _, offer = post_plant_and_offer(
-        recycler,
-        "Papers weighbridge plant",
-        at=(24.93, 102.50),
-        capacity_t=400,
-        price_cny_t=20,
-        max_haul_km=60,
-    )
+    _, offer = post_buying_plant(recycler, "Papers weighbridge plant", 400)
     run = api["operator"].post("/api/v1/match-runs", json={}).json()
     proposal = next(p for p in run["proposals"] if p["lot_id"] == lot["id"])
     assert proposal["offer_id"] == offer["id"]
@@ -80,28 +82,14 @@ def test_the_contract_page_dispatches_a_days_trucks_and_defaults_to_one_trucks_l
         assert f"/api/v1/contracts/{cid}/contract.pdf" in page
         refused = producer.post(
             f"/contracts/{cid}/trucks",
-            {
-                "plate_1": "云A·T1",
-                "driver_1": "张三",
-                "tonnes_1": "35",
-                "plate_2": "云A·T2",
-                "driver_2": "李四",
-                "tonnes_2": "99999",
-            },
+            trucks(("云A·T1", "张三", "35"), ("云A·T2", "李四", "99999")),
         )
         assert refused.status_code == 422
         assert "trucks[1]" in refused.text and 'value="张三"' in refused.text
         assert producer.get(f"/api/v1/contracts/{cid}").json()["dispatched_t"] == 0
         ok = producer.post(
             f"/contracts/{cid}/trucks",
-            {
-                "plate_1": "云A·T1",
-                "driver_1": "张三",
-                "tonnes_1": "35",
-                "plate_2": "云A·T2",
-                "driver_2": "李四",
-                "tonnes_2": "34.2",
-            },
+            trucks(("云A·T1", "张三", "35"), ("云A·T2", "李四", "34.2")),
         )
         assert ok.status_code == 303
         c = producer.get(f"/api/v1/contracts/{cid}").json()

@@ -6,26 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import logged_in_page
+from tests.support.browser import DESK, logged_in_fixture
 from tests.support.live import LiveServer
 
 WAIT_MS = 30_000
 TONNES = re.compile(r"^\d{1,3}(,\d{3})+$")
 
 
-@pytest.fixture(scope="module")
-def regulator(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    viewport = {"width": 1400, "height": 1000}
-    with logged_in_page(
-        browser, live_server, "regulator-demo", "/audit/planner", wait_ms=WAIT_MS, viewport=viewport
-    ) as page:
-        yield page
+regulator = logged_in_fixture("regulator-demo", "/audit/planner", wait_ms=WAIT_MS, viewport=DESK)
 
 
 @pytest.mark.browser

@@ -5,13 +5,11 @@ figure opens the entries behind it, and the ledger verifies."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import logged_in_page
-from tests.support.live import LiveServer
+from tests.support.browser import DESK, logged_in_fixture
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +17,7 @@ WAIT_MS = 20_000
 DIGITS = re.compile(r"\d[\d,]*(\.\d+)?")
 
 
-@pytest.fixture(scope="module")
-def regulator(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    viewport = {"width": 1400, "height": 1000}
-    with logged_in_page(
-        browser, live_server, "regulator-demo", "/audit", wait_ms=WAIT_MS, viewport=viewport
-    ) as page:
-        yield page
+regulator = logged_in_fixture("regulator-demo", "/audit", wait_ms=WAIT_MS, viewport=DESK)
 
 
 def test_the_dashboard_shows_the_latest_complete_year_with_a_map_and_a_chart(regulator: Page):

@@ -14,7 +14,7 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.support.api import GOOD_ASSAY, post_lot, post_plant_and_offer, selling
+from tests.support.api import GOOD_ASSAY, post_buying_plant, post_lot, selling
 from tests.support.live import LiveServer
 from tests.support.sessions import Session, field_error, input_value
 
@@ -288,14 +288,7 @@ def _disputed_delivery(server: LiveServer) -> tuple[int, int]:
     producer, recycler, operator = clients["producer"], clients["recycler"], clients["operator"]
     try:
         post_lot(producer, 1, 1000, quality=GOOD_ASSAY, lab_report="TRUST-PAGES-1", **selling())
-        _, offer = post_plant_and_offer(
-            recycler,
-            "争议测试工厂",
-            at=(24.93, 102.50),
-            capacity_t=1000,
-            price_cny_t=20,
-            max_haul_km=60,
-        )
+        _, offer = post_buying_plant(recycler, "争议测试工厂", 1000)
         run = operator.post("/api/v1/match-runs", json={})
         assert run.status_code == 201, run.text
         # the run gives the new plant a lot of producer-demo's, this one or an older one

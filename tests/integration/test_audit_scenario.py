@@ -49,7 +49,7 @@ from market import audit
 from market.errors import InvalidInput, NotAllowed, NotFound
 from seed_data import load_catalogue
 from tests.support import builders as b
-from tests.support.worlds import AuditWorld, audit_world
+from tests.support.worlds import FLOW, STOCK_FLOW, AuditWorld, audit_world, figures_of
 
 
 @pytest.fixture
@@ -72,13 +72,7 @@ def summary(db, w: AuditWorld, period: str, **scope):
 CONTRACT_FIELDS = [
     "organisation_id",
     "organisation",
-    "generated_t",
-    "utilised_t",
-    "treated_t",
-    "consumed_t",
-    "stock_increment_t",
-    "opening_stock_t",
-    "closing_stock_t",
+    *STOCK_FLOW,
     "p2o5_t",
     "implied_generation_t",
     "ratio",
@@ -179,12 +173,7 @@ def test_the_year_and_a_month(db, world):
     w = world
     rows = pg(db, w, "2025")
     a, bb = rows[w.a.organisation_id], rows[w.b.organisation_id]
-    assert (a["generated_t"], a["utilised_t"], a["treated_t"], a["consumed_t"]) == (
-        110_000,
-        66_400,
-        45_000,
-        111_400,
-    )
+    assert figures_of(a, FLOW) == (110_000, 66_400, 45_000, 111_400)
     assert (a["stock_increment_t"], a["closing_stock_t"], a["ledger_closing_stock_t"]) == (
         -1_400,
         998_600,
@@ -211,12 +200,7 @@ def test_the_summary_by_material_and_prefecture(db, world):
     w = world
     q1 = summary(db, w, "2025-Q1")
     t = q1["totals"]
-    assert (t["generated_t"], t["utilised_t"], t["treated_t"], t["consumed_t"]) == (
-        90_000,
-        48_900,
-        40_000,
-        88_900,
-    )
+    assert figures_of(t, FLOW) == (90_000, 48_900, 40_000, 88_900)
     assert (t["disposed_t"], t["dispatched_t"], t["corrected_t"]) == (0, 22_000, 0)
     assert (t["opening_stock_t"], t["closing_stock_t"], t["stock_increment_t"]) == (
         1_800_000,
@@ -228,12 +212,7 @@ def test_the_summary_by_material_and_prefecture(db, world):
     by_m = {r["material"]: r for r in q1["by_material"]}
     assert list(by_m) == ["phosphogypsum", "red_mud"]  # by priority
     pgm = by_m["phosphogypsum"]
-    assert (pgm["generated_t"], pgm["utilised_t"], pgm["treated_t"], pgm["consumed_t"]) == (
-        80_000,
-        41_900,
-        40_000,
-        81_900,
-    )
+    assert figures_of(pgm, FLOW) == (80_000, 41_900, 40_000, 81_900)
     assert (pgm["opening_stock_t"], pgm["closing_stock_t"], pgm["p2o5_t"]) == (
         1_600_000,
         1_588_000,
@@ -256,12 +235,7 @@ def test_the_summary_by_material_and_prefecture(db, world):
     assert {r["county"] for r in q1["by_county"]} == {"安宁市", "个旧市", "麒麟区", "文山市"}
 
     q2 = summary(db, w, "2025-Q2")["totals"]
-    assert (q2["generated_t"], q2["utilised_t"], q2["treated_t"], q2["consumed_t"]) == (
-        105_000,
-        51_500,
-        50_000,
-        101_500,
-    )
+    assert figures_of(q2, FLOW) == (105_000, 51_500, 50_000, 101_500)
     assert (q2["disposed_t"], q2["dispatched_t"], q2["corrected_t"]) == (2_000, 0, -1_500)
     assert (q2["opening_stock_t"], q2["closing_stock_t"]) == (1_791_000, 1_800_500)
 

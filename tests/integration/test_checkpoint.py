@@ -14,7 +14,17 @@ from market import audit
 from market.errors import InvalidInput, NotAllowed
 from market.services.users import create_token
 from tests.support import builders as b
-from tests.support.ledger import entries_of, post, raw, rehash_from, verified
+from tests.support.ledger import (
+    FEBRUARY,
+    JANUARY,
+    SECOND_YARD,
+    entries_of,
+    post,
+    post_all,
+    raw,
+    rehash_from,
+    verified,
+)
 from tests.support.sessions import call, csrf_field, logged_in
 from web.app import create_app
 
@@ -26,13 +36,8 @@ def yards(db):
     regulator = b.actor(db, "regulator")
     site = b.site(db, producer, b.ANNING)
     other = b.site(db, producer, b.JINNING)
-    post(db, producer, site.id, "opening", 1000, "2025-01-01")
-    post(db, producer, site.id, "generation", 200, "2025-01-31")
-    post(db, producer, site.id, "treatment", 50, "2025-01-31")
-    post(db, producer, site.id, "generation", 210, "2025-02-28")
-    post(db, producer, site.id, "utilisation", 30, "2025-02-28")
-    post(db, producer, other.id, "opening", 500, "2025-01-01")
-    post(db, producer, other.id, "generation", 20, "2025-01-31")
+    post_all(db, producer, site.id, JANUARY + FEBRUARY)
+    post_all(db, producer, other.id, SECOND_YARD)
     with db.read_session() as s:
         checkpoint = audit.verify(s, regulator)
     assert checkpoint["ok"]

@@ -3,18 +3,25 @@ entry number and entry id, on SQLite and PostgreSQL; and the regulator's API rep
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 from market import audit
 from market.ledger import Content, content_of, digest
 from market.tables import LedgerEntry, LedgerHead
 from tests.support import builders as b
-from tests.support.ledger import entries_of, post, raw, verified
+from tests.support.ledger import (
+    FEBRUARY,
+    JANUARY,
+    SECOND_YARD,
+    entries_of,
+    post_all,
+    raw,
+    rechain,
+    verified,
+)
 
 
 @pytest.fixture
@@ -25,9 +32,7 @@ def yard(db, settings):
     regulator = b.actor(db, "regulator")
     site = b.site(db, producer, b.ANNING)
     other = b.site(db, producer, b.JINNING)
-    post(db, producer, site.id, "opening", 1000, "2025-01-01")
-    post(db, producer, site.id, "generation", 200, "2025-01-31")
-    post(db, producer, site.id, "treatment", 50, "2025-01-31")
+    post_all(db, producer, site.id, JANUARY)
     plant = b.site(db, recycler, b.KUNMING)
     lot = b.lot(db, producer, site.id, tonnes=500)
     offer = b.offer(db, recycler, plant.id)
@@ -41,10 +46,8 @@ def yard(db, settings):
         {"tonnes": 100, "manifest_no": "T-1", "dispatched_at": "2025-02-01T02:00:00Z"},
         {"received_tonnes": 100, "received_at": "2025-02-01T06:00:00Z"},
     )
-    post(db, producer, site.id, "generation", 210, "2025-02-28")
-    post(db, producer, site.id, "utilisation", 30, "2025-02-28")
-    post(db, producer, other.id, "opening", 500, "2025-01-01")
-    post(db, producer, other.id, "generation", 20, "2025-01-31")
+    post_all(db, producer, site.id, FEBRUARY)
+    post_all(db, producer, other.id, SECOND_YARD)
     return {"site": site, "other": other, "regulator": regulator, "producer": producer}
 
 
@@ -160,22 +163,8 @@ def test_a_whole_chain_rewritten_without_a_dispatch_is_caught_by_its_manifest(db
     dispatch = next(e for e in entries if e.kind == "dispatch")
     raw(db, "DELETE FROM ledger_entry WHERE id = :id", id=dispatch.id)
     prev = next(e for e in entries if e.seq == dispatch.seq - 1).hash
-    with db.write_engine.begin() as conn:
-        for e in entries:
-            if e.seq <= dispatch.seq:
-                continue
-            moved = replace(content_of(e), seq=e.seq - 1, prev_hash=prev)
-            prev = digest(moved)
-            conn.execute(
-                text(
-                    "UPDATE ledger_entry SET seq = :seq, prev_hash = :p, hash = :h WHERE id = :id"
-                ),
-                {"seq": moved.seq, "p": moved.prev_hash, "h": prev, "id": e.id},
-            )
-        conn.execute(
-            text("UPDATE ledger_head SET seq = :seq, hash = :h WHERE site_id = :site"),
-            {"seq": len(entries) - 1, "h": prev, "site": site},
-        )
+    later = [e for e in entries if e.seq > dispatch.seq]
+    rechain(db, site, later, prev, lambda e: {"seq": e.seq - 1})
     report = verified(db, yard["regulator"])
     assert report["ok"] is False
     assert [(br["site_id"], br["problem"]) for br in report["breaks"]] == [

@@ -64,6 +64,17 @@ def accept(db, who, bid_id):
         return trade.accept_bid(uow, who, bid_id)
 
 
+def dispatched(db, m, tonnes, manifest_no):
+    """A delivery of `tonnes` dispatched under a contract won by the recycler's bid for the
+    offer's proposal."""
+    p = m["proposals"][m["offer"].id]
+    contract = accept(db, m["producer"], bid(db, m["recycler"], p.id).id)
+    data = {"tonnes": tonnes, "manifest_no": manifest_no}
+    with db.unit_of_work() as uow:
+        delivery, _ = deliveries.dispatch_delivery(uow, m["producer"], contract.id, data)
+    return delivery
+
+
 def test_a_match_run_proposes_the_whole_lot_across_both_plants(db, market):
     assert market["run"].status == "optimal"
     props = market["proposals"]
@@ -183,12 +194,7 @@ def test_the_same_manifest_twice_is_one_delivery_and_a_clash_is_refused(db, mark
 
 def test_a_weight_gap_beyond_tolerance_disputes_until_resolved(db, market, settings):
     m = market
-    p = m["proposals"][m["offer"].id]
-    contract = accept(db, m["producer"], bid(db, m["recycler"], p.id).id)
-    with db.unit_of_work() as uow:
-        d, _ = deliveries.dispatch_delivery(
-            uow, m["producer"], contract.id, {"tonnes": 1000, "manifest_no": "YN-9"}
-        )
+    d = dispatched(db, m, 1000, "YN-9")
     with db.unit_of_work() as uow:
         disputed, _ = deliveries.confirm_receipt(
             uow, m["recycler"], d.id, {"received_tonnes": 950}, settings
@@ -213,12 +219,7 @@ def test_a_weight_gap_beyond_tolerance_disputes_until_resolved(db, market, setti
 
 def test_a_receipt_confirmed_twice_is_counted_once(db, market, settings):
     m = market
-    p = m["proposals"][m["offer"].id]
-    contract = accept(db, m["producer"], bid(db, m["recycler"], p.id).id)
-    with db.unit_of_work() as uow:
-        d, _ = deliveries.dispatch_delivery(
-            uow, m["producer"], contract.id, {"tonnes": 500, "manifest_no": "YN-10"}
-        )
+    d = dispatched(db, m, 500, "YN-10")
     for _ in range(2):
         with db.unit_of_work() as uow:
             deliveries.confirm_receipt(uow, m["recycler"], d.id, {"received_tonnes": 499}, settings)

@@ -10,6 +10,7 @@ import pytest
 from market.seals import load_public, signature_holds
 from market.seed import link_evaluator
 from tests.support import builders as b
+from tests.support.ledger import gypsum
 from tests.support.sessions import bearer, call
 from web.app import create_app
 
@@ -165,14 +166,7 @@ def test_evidence_upload_cite_attest_and_read(api):
     assert none.status_code in (400, 422)
     # refused by its declared length before a byte of it is read
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
-    claim = {
-        "kind": "treatment",
-        "material": "phosphogypsum",
-        "tonnes": 300,
-        "occurred_on": "2025-02-10",
-        "document": "backfill",
-        "evidence": [doc["id"]],
-    }
+    claim = gypsum("treatment", 300, "2025-02-10", "backfill", evidence=[doc["id"]])
     (posted, mine, theirs, regulators) = go(
         ("POST", f"/api/v1/sites/{yard}/ledger", {"json": claim, "headers": h["producer"]}),
         ("GET", f"/api/v1/documents/{doc['id']}", {"headers": h["producer"]}),

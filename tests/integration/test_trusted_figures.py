@@ -22,7 +22,7 @@ from market.seed import link_evaluator
 from market.services import corrections, deliveries, documents, ledger, reports
 from market.tables import Contract, CorrectionRequest, LedgerEntry, Seal
 from tests.support import builders as b
-from tests.support.ledger import entries_of, raw
+from tests.support.ledger import entries_of, gypsum, raw
 
 KEY = b.seal_key()
 
@@ -59,6 +59,26 @@ def post(db, who, site_id, data):
         return ledger.post_entry(uow, who, site_id, data)
 
 
+def post_at_yard(db, w, data):
+    """`data` posted by the producer at its yard."""
+    return post(db, w["producer"], w["yard"].id, data)
+
+
+def march_contract(db, w):
+    """3,000 t of the producer's yard sold to a new plant of the recycler, made 2025-03-01."""
+    plant = b.site(db, w["recycler"], b.KUNMING)
+    lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
+    offer = b.offer(db, w["recycler"], plant.id)
+    with db.unit_of_work() as uow:
+        contract = Contract(
+            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
+        )
+        uow.session.add(contract)
+        uow.commit()
+    b.backdate_contract(db, contract.id, "2025-03-01")
+    return contract
+
+
 def pg_row(db, w, period):
     with db.read_session() as s:
         table = audit.phosphogypsum_table(s, w["regulator"], audit.parse_period(period))
@@ -71,15 +91,9 @@ def pg_row(db, w, period):
 def test_own_use_with_only_a_free_text_document_is_refused_and_writes_nothing(db, world):
     w = world
     before = len(entries_of(db, w["yard"].id))
-    data = {
-        "kind": "utilisation",
-        "material": "phosphogypsum",
-        "tonnes": 5_000,
-        "occurred_on": "2025-03-31",
-        "document": "trust me",
-    }
+    data = gypsum("utilisation", 5_000, "2025-03-31", "trust me")
     with pytest.raises(EvidenceRequired, match="^evidence: is required for a utilisation"):
-        post(db, w["producer"], w["yard"].id, data)
+        post_at_yard(db, w, data)
     assert len(entries_of(db, w["yard"].id)) == before
 
 
@@ -87,18 +101,8 @@ def test_five_million_tonnes_of_own_use_cannot_take_the_stock_below_zero(db, wor
     w = world
     doc = b.document(db, w["producer"])
     with pytest.raises(StockNegative) as caught:
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            {
-                "kind": "utilisation",
-                "material": "phosphogypsum",
-                "tonnes": 5_000_000,
-                "occurred_on": "2025-03-31",
-                "document": "own use",
-                "evidence": [doc],
-            },
+        post_at_yard(
+            db, w, gypsum("utilisation", 5_000_000, "2025-03-31", "own use", evidence=[doc])
         )
     assert caught.value.code == "stock_negative"
     assert "5e+06 t would leave the stock of phosphogypsum" in caught.value.message
@@ -115,8 +119,8 @@ def test_an_own_use_claim_counts_only_once_attested_and_a_rejected_one_never(db,
         "document": "own use",
         "evidence": [doc],
     }
-    first = post(db, w["producer"], w["yard"].id, claim | {"tonnes": 40_000})
-    second = post(db, w["producer"], w["yard"].id, claim | {"tonnes": 25_000})
+    first = post_at_yard(db, w, claim | {"tonnes": 40_000})
+    second = post_at_yard(db, w, claim | {"tonnes": 25_000})
     assert first.attestation == second.attestation == "pending"
     row = pg_row(db, w, "2025-Q1")
     assert (row["utilised_t"], row["claimed_unattested_t"]) == (0, 65_000)
@@ -143,18 +147,8 @@ def test_an_own_use_claim_counts_only_once_attested_and_a_rejected_one_never(db,
 def test_only_an_evaluator_linked_to_the_producer_attests_and_a_decision_is_final(db, world):
     w = world
     doc = b.document(db, w["producer"])
-    claim = post(
-        db,
-        w["producer"],
-        w["yard"].id,
-        {
-            "kind": "treatment",
-            "material": "phosphogypsum",
-            "tonnes": 1_000,
-            "occurred_on": "2025-02-28",
-            "document": "backfill",
-            "evidence": [doc],
-        },
+    claim = post_at_yard(
+        db, w, gypsum("treatment", 1_000, "2025-02-28", "backfill", evidence=[doc])
     )
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         corrections.attest(uow, w["stranger"], claim.id, {"decision": "attested"}, KEY)
@@ -176,28 +170,16 @@ def test_treatment_dated_1990_and_generation_dated_2020_are_out_of_range(db, wor
     w = world
     doc = b.document(db, w["producer"])
     with pytest.raises(DateOutOfRange) as caught:
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            {
-                "kind": "treatment",
-                "material": "phosphogypsum",
-                "tonnes": 1_000_000,
-                "occurred_on": "1990-01-01",
-                "document": "x",
-                "evidence": [doc],
-            },
-        )
+        post_at_yard(db, w, gypsum("treatment", 1_000_000, "1990-01-01", "x", evidence=[doc]))
     assert caught.value.message == (
         f"occurred_on: 1990-01-01 is before 2025-01-01, the first entry of phosphogypsum at site "
         f"{w['yard'].id}"
     )
     gen = {"kind": "generation", "material": "phosphogypsum", "tonnes": 100, "document": ""}
     with pytest.raises(DateOutOfRange, match="2020-01-01 is before 2025-01-01"):
-        post(db, w["producer"], w["yard"].id, gen | {"occurred_on": "2020-01-01"})
+        post_at_yard(db, w, gen | {"occurred_on": "2020-01-01"})
     with pytest.raises(DateOutOfRange, match=r"2199-01-01 is after today \("):
-        post(db, w["producer"], w["yard"].id, gen | {"occurred_on": "2199-01-01"})
+        post_at_yard(db, w, gen | {"occurred_on": "2199-01-01"})
     # the producer's 2025 row is as clean as before
     assert "output_above_allowance" not in pg_row(db, w, "2025")["flags"]
 
@@ -205,18 +187,7 @@ def test_treatment_dated_1990_and_generation_dated_2020_are_out_of_range(db, wor
 def test_a_correction_of_minus_a_billion_tonnes_is_refused_by_the_stock(db, world):
     w = world
     with pytest.raises(StockNegative, match="on 2025-02-01; stock cannot go below zero"):
-        post(
-            db,
-            w["producer"],
-            w["yard"].id,
-            {
-                "kind": "correction",
-                "material": "phosphogypsum",
-                "tonnes": -999_999_999,
-                "occurred_on": "2025-02-01",
-                "document": "survey",
-            },
-        )
+        post_at_yard(db, w, gypsum("correction", -999_999_999, "2025-02-01", "survey"))
 
 
 def test_an_entry_may_not_empty_the_yard_before_a_later_dispatch(db, world):
@@ -229,15 +200,9 @@ def test_an_entry_may_not_empty_the_yard_before_a_later_dispatch(db, world):
 
 def test_a_second_opening_survey_is_refused(db, world):
     w = world
-    data = {
-        "kind": "opening",
-        "material": "phosphogypsum",
-        "tonnes": 5,
-        "occurred_on": "2024-12-01",
-        "document": "survey",
-    }
+    data = gypsum("opening", 5, "2024-12-01", "survey")
     with pytest.raises(InvalidInput, match="already has an opening survey"):
-        post(db, w["producer"], w["yard"].id, data)
+        post_at_yard(db, w, data)
 
 
 # ----------------------------------------------------------------------------- months
@@ -296,16 +261,7 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
     w = world
     settings = w["settings"]
     yard = w["yard"]
-    plant = b.site(db, w["recycler"], b.KUNMING)
-    lot = b.lot(db, w["producer"], yard.id, tonnes=5_000)
-    offer = b.offer(db, w["recycler"], plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
-        )
-        uow.session.add(contract)
-        uow.commit()
-    b.backdate_contract(db, contract.id, "2025-03-01")
+    contract = march_contract(db, w)
 
     def dispatch(at, manifest="M-1"):
         with db.unit_of_work() as uow:
@@ -345,16 +301,7 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
 
 def delivered(db, w, received_t: float, manifest: str):
     """A contract made 2025-03-01; 1,000 t dispatched on 03-05 and `received_t` received."""
-    plant = b.site(db, w["recycler"], b.KUNMING)
-    lot = b.lot(db, w["producer"], w["yard"].id, tonnes=5_000)
-    offer = b.offer(db, w["recycler"], plant.id)
-    with db.unit_of_work() as uow:
-        contract = Contract(
-            lot_id=lot.id, offer_id=offer.id, tonnes=3_000, price_cny_t=1, created_by=1
-        )
-        uow.session.add(contract)
-        uow.commit()
-    b.backdate_contract(db, contract.id, "2025-03-01")
+    contract = march_contract(db, w)
     with db.unit_of_work() as uow:
         d, _ = deliveries.dispatch_delivery(
             uow,
@@ -544,14 +491,7 @@ def test_a_document_is_judged_by_its_content_and_read_only_by_whom_it_concerns(d
             db,
             w["other"],
             theirs,
-            {
-                "kind": "treatment",
-                "material": "phosphogypsum",
-                "tonnes": 1,
-                "occurred_on": "2025-02-01",
-                "document": "x",
-                "evidence": [doc],
-            },
+            gypsum("treatment", 1, "2025-02-01", "x", evidence=[doc]),
         )
 
 

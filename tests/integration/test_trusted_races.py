@@ -12,6 +12,7 @@ from market.errors import DomainError
 from market.services import ledger
 from market.tables import LedgerEntry
 from tests.support import builders as b
+from tests.support.ledger import gypsum
 
 
 def race(db, who, site_id, data, n):
@@ -42,13 +43,7 @@ def count(db, site_id, kind):
 def test_twenty_parallel_opening_surveys_leave_exactly_one(db):
     producer = b.actor(db, "producer")
     yard = b.site(db, producer).id
-    data = {
-        "kind": "opening",
-        "material": "phosphogypsum",
-        "tonnes": 1_000,
-        "occurred_on": "2025-01-01",
-        "document": "survey",
-    }
+    data = gypsum("opening", 1_000, "2025-01-01", "survey")
     answers = race(db, producer, yard, data, 20)
     assert answers.count("ok") == 1
     assert set(answers) - {"ok"} == {
@@ -62,13 +57,7 @@ def test_parallel_disposals_never_take_the_stock_below_zero(db):
     producer = b.actor(db, "producer")
     yard = b.site(db, producer).id
     b.entry(db, producer, yard, "opening", 1_000, "2025-01-01")
-    data = {
-        "kind": "disposal",
-        "material": "phosphogypsum",
-        "tonnes": 300,
-        "occurred_on": "2025-02-01",
-        "document": "landfill ticket",
-    }
+    data = gypsum("disposal", 300, "2025-02-01", "landfill ticket")
     answers = race(db, producer, yard, data, 8)
     assert answers.count("ok") == 3
     assert all("stock cannot go below zero" in a for a in answers if a != "ok")

@@ -36,6 +36,7 @@ from market import audit
 from market.services import corrections, deliveries
 from market.tables import Contract
 from tests.support import builders as b
+from tests.support.worlds import STOCK_FLOW
 
 KEY = b.seal_key()
 
@@ -145,13 +146,7 @@ def row(db, w, period):
 
 
 FIGURES = (
-    "generated_t",
-    "utilised_t",
-    "treated_t",
-    "consumed_t",
-    "stock_increment_t",
-    "opening_stock_t",
-    "closing_stock_t",
+    *STOCK_FLOW,
     "ledger_closing_stock_t",
     "p2o5_t",
     "implied_generation_t",
@@ -166,29 +161,28 @@ def figures(r):
     return dict(zip(FIGURES, (r[k] for k in FIGURES), strict=True))
 
 
+def expected(*values):
+    """The figures a row should show, in `FIGURES` order."""
+    return dict(zip(FIGURES, values, strict=True))
+
+
 def test_the_first_quarter(db, world):
     r = row(db, world, "2025-Q1")
-    assert figures(r) == dict(
-        zip(
-            FIGURES,
-            (
-                30_000,
-                19_900,
-                10_000,
-                29_900,
-                100,
-                500_000,
-                500_100,
-                500_000,
-                6_000,
-                30_000,
-                None,
-                5_980,
-                0,
-                0,
-            ),
-            strict=True,
-        )
+    assert figures(r) == expected(
+        30_000,
+        19_900,
+        10_000,
+        29_900,
+        100,
+        500_000,
+        500_100,
+        500_000,
+        6_000,
+        30_000,
+        None,
+        5_980,
+        0,
+        0,
     )
     assert r["flags"] == ["stock_increment_positive", "below_trajectory"]
     assert (r["report_status"], r["months_approved"], r["months_due"]) == ("approved", 3, 3)
@@ -197,27 +191,21 @@ def test_the_first_quarter(db, world):
 
 def test_the_second_quarter_counts_the_settlement_and_not_the_rejected_claim(db, world):
     r = row(db, world, "2025-Q2")
-    assert figures(r) == dict(
-        zip(
-            FIGURES,
-            (
-                40_000,
-                9_400,
-                20_000,
-                29_400,
-                10_600,
-                500_000,
-                510_600,
-                495_000,
-                6_500,
-                32_500,
-                5_980,
-                5_880,
-                0,
-                15_000,
-            ),
-            strict=True,
-        )
+    assert figures(r) == expected(
+        40_000,
+        9_400,
+        20_000,
+        29_400,
+        10_600,
+        500_000,
+        510_600,
+        495_000,
+        6_500,
+        32_500,
+        5_980,
+        5_880,
+        0,
+        15_000,
     )
     assert r["flags"] == [
         "output_above_allowance",
@@ -231,27 +219,21 @@ def test_the_second_quarter_counts_the_settlement_and_not_the_rejected_claim(db,
 def test_the_third_quarter_is_restated_and_its_pending_claim_does_not_count(db, world):
     w = world
     r = row(db, w, "2025-Q3")
-    assert figures(r) == dict(
-        zip(
-            FIGURES,
-            (
-                33_000,
-                0,
-                30_000,
-                30_000,
-                3_000,
-                495_000,
-                498_000,
-                490_000,
-                7_000,
-                35_000,
-                5_880,
-                6_000,
-                8_000,
-                0,
-            ),
-            strict=True,
-        )
+    assert figures(r) == expected(
+        33_000,
+        0,
+        30_000,
+        30_000,
+        3_000,
+        495_000,
+        498_000,
+        490_000,
+        7_000,
+        35_000,
+        5_880,
+        6_000,
+        8_000,
+        0,
     )
     assert r["flags"] == [
         "output_above_allowance",

@@ -83,3 +83,13 @@ def post_plant_and_offer(
     made = recycler.post("/api/v1/offers", json=body | offer)
     assert made.status_code == 201, made.text
     return dict(plant.json()), dict(made.json())
+
+
+def post_buying_plant(
+    recycler: httpx.Client, name: str, capacity_t: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The plant the trading loops sell to: just east of Anning, buying `capacity_t` of
+    phosphogypsum at 20 CNY/t from within 60 km: (plant, offer)."""
+    return post_plant_and_offer(
+        recycler, name, at=(24.93, 102.50), capacity_t=capacity_t, price_cny_t=20, max_haul_km=60
+    )

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.live import DEMO_PASSWORD, LiveServer
 
 CHROMIUM_ARGS = [
@@ -20,6 +22,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+DESK = {"width": 1400, "height": 1000}
+"""A desk screen: the regulator's pages with their maps and charts side by side."""
 
 
 def chromium() -> str | None:
@@ -70,3 +76,16 @@ def logged_in_page(
         yield page
     finally:
         ctx.close()
+
+
+def logged_in_fixture(username: str, next_path: str, *, wait_ms: float, **context: Any) -> Any:
+    """A module-scoped fixture: one `logged_in_page` shared by the module's tests."""
+
+    @pytest.fixture(scope="module")
+    def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+        with logged_in_page(
+            browser, live_server, username, next_path, wait_ms=wait_ms, **context
+        ) as logged_in:
+            yield logged_in
+
+    return page

@@ -60,6 +60,17 @@ def with_email(db: Database, who: Actor, email: str, lang: str = "zh") -> None:
         uow.commit()
 
 
+PG_QUALITY = {
+    "caso4_2h2o_pct": 88.0,
+    "p2o5_ws_pct": 0.4,
+    "f_ws_pct": 0.2,
+    "moisture_pct": 15.0,
+    "ira": 0.3,
+    "ir": 0.5,
+}
+"""A phosphogypsum assay every plant's retarder spec takes (the tests' lots, the benchmarks')."""
+
+
 def site(db: Database, who: Actor, where: tuple[float, float] = ANNING, **extra: Any) -> Site:
     kind = "yard" if who.role == "producer" else "plant"
     data = {"name": f"{kind}-{next(_counter)}", "kind": kind, "lat": where[0], "lon": where[1]}
@@ -72,14 +83,7 @@ def lot(db: Database, who: Actor, site_id: int, **extra: Any) -> Lot:
         "site_id": site_id,
         "material": "phosphogypsum",
         "tonnes": 10000,
-        "quality": {
-            "caso4_2h2o_pct": 88.0,
-            "p2o5_ws_pct": 0.4,
-            "f_ws_pct": 0.2,
-            "moisture_pct": 15.0,
-            "ira": 0.3,
-            "ir": 0.5,
-        },
+        "quality": dict(PG_QUALITY),
         "available_from": clock.today().isoformat(),
         "available_until": (clock.today() + timedelta(days=180)).isoformat(),
         "asking_price_cny_t": -5,

@@ -3,6 +3,7 @@ behind the app's back (raw SQL), clumsily or as a forger who rehashes the chain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -15,12 +16,39 @@ from market.ledger import content_of, digest
 from market.tables import LedgerEntry
 from tests.support import builders as b
 
+# The tamper tests' two yards: the first yard's January and February, and the second yard.
+JANUARY = (
+    ("opening", 1000, "2025-01-01"),
+    ("generation", 200, "2025-01-31"),
+    ("treatment", 50, "2025-01-31"),
+)
+FEBRUARY = (("generation", 210, "2025-02-28"), ("utilisation", 30, "2025-02-28"))
+SECOND_YARD = (("opening", 500, "2025-01-01"), ("generation", 20, "2025-01-31"))
+
+
+def post_all(db, who, site_id, rows) -> None:
+    """`post` each (kind, tonnes, day) of `rows`, in order."""
+    for kind, tonnes, on in rows:
+        post(db, who, site_id, kind, tonnes, on)
+
 
 def post(db, who, site_id, kind, tonnes, on, material="phosphogypsum"):
     """A ledger entry, unattested, whose document names its kind and day."""
     return b.entry(
         db, who, site_id, kind, tonnes, on, material, attest=False, document_text=f"{kind} {on}"
     )
+
+
+def gypsum(kind, tonnes, occurred_on, document, **more):
+    """A ledger entry of phosphogypsum as the form posts it; `more`: e.g. its evidence."""
+    return {
+        "kind": kind,
+        "material": "phosphogypsum",
+        "tonnes": tonnes,
+        "occurred_on": occurred_on,
+        "document": document,
+        **more,
+    }
 
 
 def entries_of(db, site_id) -> list[LedgerEntry]:
@@ -44,21 +72,33 @@ def rehash_from(db, site_id, seq, **changes):
     forger who can write to the database leaves a chain that holds."""
     entries = entries_of(db, site_id)
     prev = next((e.hash for e in entries if e.seq == seq - 1), "0" * 64)
+    later = [e for e in entries if e.seq >= seq]
+    rechain(db, site_id, later, prev, lambda e: changes if e.seq == seq else {})
+
+
+def rechain(db, site_id, entries, prev: str, change: Callable[[LedgerEntry], dict]) -> None:
+    """Write `entries` again in order, each with `change(entry)` and chained on `prev` with
+    valid hashes, and move the site's head to the last of them (what a forger does)."""
     with db.write_engine.begin() as conn:
         for e in entries:
-            if e.seq < seq:
-                continue
-            content = replace(content_of(e), prev_hash=prev, **(changes if e.seq == seq else {}))
+            content = replace(content_of(e), prev_hash=prev, **change(e))
             prev = digest(content)
             conn.execute(
                 text(
-                    "UPDATE ledger_entry SET tonnes = :t, prev_hash = :p, hash = :h WHERE id = :id"
+                    "UPDATE ledger_entry SET seq = :seq, tonnes = :t, prev_hash = :p, hash = :h "
+                    "WHERE id = :id"
                 ),
-                {"t": content.tonnes, "p": content.prev_hash, "h": prev, "id": e.id},
+                {
+                    "seq": content.seq,
+                    "t": content.tonnes,
+                    "p": content.prev_hash,
+                    "h": prev,
+                    "id": e.id,
+                },
             )
         conn.execute(
             text("UPDATE ledger_head SET seq = :seq, hash = :h WHERE site_id = :site"),
-            {"seq": entries[-1].seq, "h": prev, "site": site_id},
+            {"seq": content.seq, "h": prev, "site": site_id},
         )
 
 

@@ -17,10 +17,15 @@ PG_ADMIN_URL = os.environ.get(
 
 def _connect(**options: Any) -> Any:
     """A psycopg connection to the admin database."""
+    return connect_admin(PG_ADMIN_URL, **options)
+
+
+def connect_admin(admin_url: str, **options: Any) -> Any:
+    """A psycopg connection to the database of `admin_url` (an SQLAlchemy URL), as its user."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    url = make_url(PG_ADMIN_URL)
+    url = make_url(admin_url)
     return psycopg.connect(
         host=url.host,
         port=url.port or 5432,

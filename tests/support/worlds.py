@@ -192,6 +192,17 @@ def hostile_world(db: Database, settings: Settings) -> HostileWorld:
 # ----------------------------------------------------------------------------- the audit world
 
 
+FLOW = ("generated_t", "utilised_t", "treated_t", "consumed_t")
+"""What came in and went out in a period, as the 以用定产 table and the summaries name it."""
+STOCK_FLOW = (*FLOW, "stock_increment_t", "opening_stock_t", "closing_stock_t")
+"""The 以用定产 table's stock-flow columns, in its order."""
+
+
+def figures_of(row: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    """`row`'s values of `names`, in that order."""
+    return tuple(row[n] for n in names)
+
+
 @dataclass
 class AuditWorld:
     a: Actor
@@ -216,6 +227,14 @@ def audit_post(
     material="phosphogypsum",
 ):
     b.entry(db, who, site.id, kind, tonnes, on, material, document_text=f"{kind} {on}")
+
+
+def audit_day(
+    db: Database, who: Actor, site: Site, on: str, material="phosphogypsum", **tonnes: float
+) -> None:
+    """`audit_post` an entry of each kind in `tonnes` (kind=tonnes, in that order) on `on`."""
+    for kind, t in tonnes.items():
+        audit_post(db, who, site, kind, t, on, material)
 
 
 def audit_world(db: Database, settings: Settings) -> AuditWorld:
@@ -250,19 +269,28 @@ def audit_world(db: Database, settings: Settings) -> AuditWorld:
         audit_post(db, who, yard, "opening", t, "2025-01-01", material)
 
     # Q1
-    for kind, t in (("generation", 50_000), ("p2o5_output", 10_000)):
-        audit_post(db, a, w.yard_a, kind, t, "2025-03-31")
-    audit_post(db, a, w.yard_a, "utilisation", 20_000, "2025-03-31")
-    audit_post(db, a, w.yard_a, "treatment", 15_000, "2025-03-31")
-    for kind, t in (
-        ("generation", 30_000),
-        ("p2o5_output", 8_000),
-        ("utilisation", 10_000),
-        ("treatment", 25_000),
-    ):
-        audit_post(db, bb, w.yard_b1, kind, t, "2025-03-31")
-    audit_post(db, c, w.yard_c, "generation", 10_000, "2025-03-31", "red_mud")
-    audit_post(db, c, w.yard_c, "utilisation", 7_000, "2025-03-31", "red_mud")
+    q1 = "2025-03-31"
+    audit_day(
+        db,
+        a,
+        w.yard_a,
+        q1,
+        generation=50_000,
+        p2o5_output=10_000,
+        utilisation=20_000,
+        treatment=15_000,
+    )
+    audit_day(
+        db,
+        bb,
+        w.yard_b1,
+        q1,
+        generation=30_000,
+        p2o5_output=8_000,
+        utilisation=10_000,
+        treatment=25_000,
+    )
+    audit_day(db, c, w.yard_c, q1, material="red_mud", generation=10_000, utilisation=7_000)
 
     # D1 under a contract that came from a proposal of a match run (road 50 km)
     lot1 = b.lot(db, a, w.yard_a.id, tonnes=30_000)
@@ -319,23 +347,29 @@ def audit_world(db: Database, settings: Settings) -> AuditWorld:
 
     # Q2
     audit_post(db, a, w.yard_a, "disposal", 2_000, "2025-05-15")
-    for kind, t in (
-        ("generation", 60_000),
-        ("p2o5_output", 12_500),
-        ("utilisation", 25_000),
-        ("treatment", 30_000),
-        ("correction", -1_500),
-    ):
-        audit_post(db, a, w.yard_a, kind, t, "2025-06-30")
-    for kind, t in (
-        ("generation", 40_000),
-        ("p2o5_output", 8_000),
-        ("utilisation", 12_000),
-        ("treatment", 20_000),
-    ):
-        audit_post(db, bb, w.yard_b1, kind, t, "2025-06-30")
-    audit_post(db, bb, w.yard_b2, "generation", 5_000, "2025-05-31")
-    audit_post(db, bb, w.yard_b2, "utilisation", 5_000, "2025-05-31")
+    q2 = "2025-06-30"
+    audit_day(
+        db,
+        a,
+        w.yard_a,
+        q2,
+        generation=60_000,
+        p2o5_output=12_500,
+        utilisation=25_000,
+        treatment=30_000,
+        correction=-1_500,
+    )
+    audit_day(
+        db,
+        bb,
+        w.yard_b1,
+        q2,
+        generation=40_000,
+        p2o5_output=8_000,
+        utilisation=12_000,
+        treatment=20_000,
+    )
+    audit_day(db, bb, w.yard_b2, "2025-05-31", generation=5_000, utilisation=5_000)
     # the producers report January to June and the regulator approves them
     for who, yard in ((a, w.yard_a), (bb, w.yard_b1), (bb, w.yard_b2), (c, w.yard_c)):
         b.approve_months(db, who, yard.id, "2025-01", "2025-06")

@@ -184,32 +184,29 @@ def capacity_taken_by_cheaper_hauls() -> list[str]:
     )
 
 
+def one_lot_one_plant(lot_t: float, capacity_t: float, **params: object) -> list[str]:
+    """The reasons for lot L1 of `lot_t` with one plant O1 10 km east taking `capacity_t`."""
+    return unmatched_reasons(
+        [lot("L1", lot_t)], [plant("O1", east(10), accept(capacity_t=capacity_t))], **params
+    )
+
+
 def capacity_with_none_left() -> list[str]:
-    return unmatched_reasons([lot("L1", 1500)], [plant("O1", east(10), accept(capacity_t=1000))])
+    return one_lot_one_plant(1500, 1000)
 
 
 def below_min_shipment() -> list[str]:
-    return unmatched_reasons(
-        [lot("L1", 3000)],
-        [plant("O1", east(10), accept(capacity_t=1000))],
-        mode="min_shipment",
-        min_shipment_t=2000,
-    )
+    return one_lot_one_plant(3000, 1000, mode="min_shipment", min_shipment_t=2000)
 
 
 def search_timed_out(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     stopped_early(monkeypatch, matching.cpsat, "solve_min_shipment", "flow")
-    return unmatched_reasons(
-        [lot("L1", 3000)],
-        [plant("O1", east(10), accept(capacity_t=5000))],
-        mode="min_shipment",
-        min_shipment_t=1000,
-    )
+    return one_lot_one_plant(3000, 5000, mode="min_shipment", min_shipment_t=1000)
 
 
 def search_stopped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     stopped_early(monkeypatch, matching.solver, "run_network", "haul_flow")
-    return unmatched_reasons([lot("L1", 3000)], [plant("O1", east(10), accept(capacity_t=5000))])
+    return one_lot_one_plant(3000, 5000)
 
 
 def solver_failed(monkeypatch: pytest.MonkeyPatch) -> list[str]:

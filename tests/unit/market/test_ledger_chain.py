@@ -6,21 +6,12 @@ from datetime import UTC, date, datetime
 from market.ledger import GENESIS, Content, balances, digest, stock_effect, verify_chain
 
 
-@dataclass
-class Entry:
-    id: int
-    site_id: int
-    seq: int
-    kind: str
-    material: str
-    tonnes: float
-    occurred_on: date
-    document: str
-    delivery_id: int | None
-    recorded_by: int
-    recorded_at: datetime
-    prev_hash: str
-    hash: str
+@dataclass(frozen=True)
+class Entry(Content):
+    """A stored entry: what its hash covers, then its database id and the hash itself."""
+
+    id: int = 0
+    hash: str = ""
 
 
 def chain(specs: list[tuple[str, float, int | None]]) -> list[Entry]:
@@ -32,23 +23,7 @@ def chain(specs: list[tuple[str, float, int | None]]) -> list[Entry]:
             7, i, kind, "phosphogypsum", tonnes, date(2025, 1, i), f"doc {i}", delivery, 3, at, prev
         )
         h = digest(c)
-        out.append(
-            Entry(
-                i * 10,
-                7,
-                i,
-                kind,
-                "phosphogypsum",
-                tonnes,
-                date(2025, 1, i),
-                f"doc {i}",
-                delivery,
-                3,
-                at,
-                prev,
-                h,
-            )
-        )
+        out.append(Entry(**vars(c), id=i * 10, hash=h))
         prev = h
     return out
 
