@@ -109,12 +109,15 @@ def test_a_login_flood_does_not_starve_a_producers_lot_list(pg_two_workers) -> N
     token = pg_two_workers.token("producer-demo")
     stop = threading.Event()
     results: list[int] = []
+    login_ms: list[float] = []
 
     def flood(i: int) -> None:
         n = 0
         while not stop.is_set():
             n += 1
+            started = time.perf_counter()
             r = login(pg_two_workers, "regulator-demo", DEMO_PASSWORD, f"10.9.{i}.{n % 250}")
+            login_ms.append((time.perf_counter() - started) * 1000)
             results.append(r.status_code)
 
     def lot_list_ms(client: httpx.Client) -> float:
@@ -131,12 +134,14 @@ def test_a_login_flood_does_not_starve_a_producers_lot_list(pg_two_workers) -> N
             stop.set()
             for f in futures:
                 f.result()
-    median = statistics.median(busy)
-    print(f"lot list: {quiet:.0f} ms quiet, {median:.0f} ms under 32 threads of logins")
+    median, logins = statistics.median(busy), statistics.median(login_ms)
+    print(f"lot list: {quiet:.0f} ms quiet, {median:.0f} ms in a flood of {logins:.0f} ms logins")
     assert results.count(201) > 5  # the flood did run
-    # before: the hashing took every database thread and the list waited 200 ms here (2.2 s on
-    # the machine of the report); now it waits for nothing but the CPU
-    assert statistics.median(busy) < 100, (quiet, busy)
+    # before: the hashing took every database thread, so the list queued behind the logins and
+    # waited as long as one of them (200 ms here, 2.2 s on the machine of the report); now the
+    # hashing has threads of its own and the list waits for nothing but the CPU. Measured against
+    # the logins of the same moment, not in milliseconds, so a busy machine slows both alike.
+    assert median < logins / 2, (quiet, busy, logins)
 
 
 # ----------------------------------------------------------------------------- finding 5
@@ -278,8 +283,8 @@ def _big_zone() -> dict:  # type: ignore[type-arg]
 
 def test_eight_heavy_siting_requests_do_not_starve_a_producers_lot_list(pg_two_workers) -> None:
     # A guard rather than a reproduction: with a 90,000-vertex zone the previous code also kept
-    # the list under 300 ms here (44 ms; 26 ms now). What held a worker for minutes was repairing
-    # a tangled polygon, refused now (tests/unit/geo/test_zone_limits.py).
+    # the list well ahead of the siting requests (44 ms; 26 ms now). What held a worker for
+    # minutes was repairing a tangled polygon, refused now (tests/unit/geo/test_zone_limits.py).
     regulator = pg_two_workers.token("regulator-demo")
     producer = pg_two_workers.token("producer-demo")
     body = {
@@ -289,10 +294,13 @@ def test_eight_heavy_siting_requests_do_not_starve_a_producers_lot_list(pg_two_w
         "buffer_km": 5,
     }
     answers: list[int] = []
+    siting_ms: list[float] = []
 
     def siting() -> None:
         with pg_two_workers.client(regulator) as c:
+            started = time.perf_counter()
             answers.append(c.post("/api/v1/planning/siting", json=body).status_code)
+            siting_ms.append((time.perf_counter() - started) * 1000)
 
     with pg_two_workers.client(producer) as client:
 
@@ -307,7 +315,9 @@ def test_eight_heavy_siting_requests_do_not_starve_a_producers_lot_list(pg_two_w
             busy = [lot_list_ms() for _ in range(8)]
             for f in futures:
                 f.result()
-    median = statistics.median(busy)
+    median, heavy = statistics.median(busy), statistics.median(siting_ms)
     print(f"lot list under 8 siting requests: {median:.0f} ms; siting answers {sorted(answers)}")
     assert set(answers) <= {200, 429} and 200 in answers
-    assert median < 300, busy
+    # against the siting requests of the same moment, not in milliseconds: the list must not
+    # queue behind them (a busy machine slows both alike)
+    assert median < heavy / 2, (busy, siting_ms)
