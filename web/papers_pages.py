@@ -3,6 +3,7 @@ weighbridge), a day's trucks at once, the printable 台账, the lot's lab report
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session
@@ -23,9 +24,10 @@ from web.market_pages import (
     BLANK,
     Form,
     _contract_page,
+    on_item,
     page,
-    posted,
     posted_with_file,
+    serves,
     submit,
 )
 from web.papers_api import receipt_url
@@ -38,6 +40,7 @@ routes = Routes()
 # ----------------------------------------------------------------------------- receipt
 
 
+@serves(routes, "/deliveries/{id:int}/receipt")
 async def _receipt_page(
     request: Request, actor: Actor, delivery_id: int, form: Form = BLANK
 ) -> Response:
@@ -55,12 +58,6 @@ async def _receipt_page(
         "cst": facts.cst,
     }
     return page(request, "papers/receipt.html", ctx, form=form)
-
-
-@routes.get("/deliveries/{id:int}/receipt")
-async def receipt_page(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _receipt_page(request, actor, path_id(request))
 
 
 def _upload_paper(uow: UnitOfWork, actor: Actor, upload: tuple[bytes, str], limit: int) -> Document:
@@ -114,10 +111,19 @@ async def weighbridge(request: Request) -> Response:
 
 @routes.post("/contracts/{id:int}/trucks")
 async def contract_trucks(request: Request) -> Response:
-    actor = await require_actor(request)
-    contract_id = path_id(request)
-    form = await posted(request, "trucks")
-    values = dict(form.values)
+    return await on_item(
+        request,
+        "trucks",
+        _trucks_of,
+        service.dispatch_trucks,
+        then="/contracts/{id}#deliveries",
+        refused=lambda actor, contract_id, f: _contract_page(request, actor, contract_id, f),
+    )
+
+
+def _trucks_of(values: Mapping[str, str]) -> dict[str, Any]:
+    """The trucks form's data: a pasted CSV, else one row of inputs a truck; the dispatch time
+    when given."""
     csv_text = values.get("csv", "").strip()
     data: dict[str, Any] = (
         {"csv": csv_text}
@@ -126,13 +132,7 @@ async def contract_trucks(request: Request) -> Response:
     )
     if values.get("dispatched_at"):
         data["dispatched_at"] = values["dispatched_at"]
-    return await submit(
-        request,
-        form,
-        lambda uow: service.dispatch_trucks(uow, actor, contract_id, data),
-        then=lambda _r: f"/contracts/{contract_id}#deliveries",
-        refused=lambda f: _contract_page(request, actor, contract_id, f),
-    )
+    return data
 
 
 # ----------------------------------------------------------------------------- 台账
@@ -179,6 +179,7 @@ async def organisation_statutory(request: Request) -> Response:
 # ----------------------------------------------------------------------------- lab reports
 
 
+@serves(routes, "/lots/{id:int}/lab-report")
 async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
     def read(session: Session) -> dict[str, Any]:
         if not service.may_read_lab_report(session, actor, lot_id):
@@ -195,12 +196,6 @@ async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = B
 
     ctx = await run_read(request, read)
     return page(request, "papers/_lab_report.html", ctx, form=form)
-
-
-@routes.get("/lots/{id:int}/lab-report")
-async def lab_report_panel(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _lab_panel(request, actor, path_id(request))
 
 
 @routes.post("/lots/{id:int}/lab-report")

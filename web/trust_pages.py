@@ -9,7 +9,8 @@ message (in the page's language) beside the field it names and what the user typ
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -17,23 +18,22 @@ from starlette.responses import RedirectResponse, Response
 
 from market import views
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.errors import InvalidInput
+from market.seals import SealKey
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
 from market.tables import CORRECTION_KINDS
 from web import i18n
-from web.api import path_id, run_read, seal_key_of, settings_of
+from web.api import run_read, seal_key_of, settings_of
 from web.market_pages import (
     BLANK,
     KIND_LABELS,
     Form,
-    decide,
+    on_item,
     page,
-    pick,
-    posted,
-    record_with_evidence,
+    serves,
     settlements_of,
-    submit,
     translator,
 )
 from web.render import lang_of
@@ -41,6 +41,8 @@ from web.routing import Routes
 from web.security import require_actor
 
 routes = Routes()
+
+T = TypeVar("T")
 
 REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
 CORRECTION_QUEUES = ("pending", "approved", "rejected")
@@ -122,6 +124,14 @@ def _orphan(form: Form, form_ids: set[str]) -> str:
     return ""
 
 
+def _sealed(
+    request: Request, write: Callable[[UnitOfWork, Actor, int, dict[str, Any], SealKey], T]
+) -> Callable[[UnitOfWork, Actor, int, dict[str, Any]], T]:
+    """A decision that seals what it approves, with this worker's key."""
+    key = seal_key_of(request)
+    return lambda uow, actor, item, data: write(uow, actor, item, data, key)
+
+
 def _choice(request: Request, choices: tuple[str, ...]) -> str:
     raw = request.query_params.get("status") or choices[0]
     if raw not in choices:
@@ -158,6 +168,7 @@ def next_to_submit(months: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+@serves(routes, "/yards/{id:int}/reports")
 async def _months_page(
     request: Request, actor: Actor, site_id: int, form: Form = BLANK, alert: str = ""
 ) -> Response:
@@ -188,29 +199,20 @@ async def _months_page(
     return page(request, "trust/months.html", ctx, form=form, status_code=status)
 
 
-@routes.get("/yards/{id:int}/reports")
-async def yard_reports(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _months_page(request, actor, path_id(request))
-
-
 @routes.post("/yards/{id:int}/reports")
 async def yard_submit(request: Request) -> Response:
     """Submit one ended month (the page offers the next in order)."""
-    actor = await require_actor(request)
-    site_id = path_id(request)
-    form = await posted(request, "submit")
-    data = pick(form.values, ("period",))
     due_day = _due_day(request)
 
-    async def refused(f: Form) -> Response:
+    async def refused(actor: Actor, site_id: int, f: Form) -> Response:
         return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
 
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.submit(uow, actor, site_id, data, due_day),
-        then=lambda _r: f"/yards/{site_id}/reports",
+        "submit",
+        ("period",),
+        lambda uow, actor, site_id, data: reports.submit(uow, actor, site_id, data, due_day),
+        then="/yards/{id}/reports",
         refused=refused,
     )
 
@@ -218,24 +220,18 @@ async def yard_submit(request: Request) -> Response:
 @routes.post("/yards/{id:int}/corrections")
 async def yard_correction(request: Request) -> Response:
     """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
-    site_id = path_id(request)
-    return await record_with_evidence(
+    return await on_item(
         request,
         "correction",
         ("period", "material", "kind", "tonnes", "reason"),
         corrections.request,
-        then=lambda _c: f"/yards/{site_id}/reports#corrections",
-        refused=lambda actor, f: _months_page(request, actor, site_id, f),
+        then="/yards/{id}/reports#corrections",
+        refused=lambda actor, site_id, f: _months_page(request, actor, site_id, f),
+        evidence=True,
     )
 
 
 # ----------------------------------------------------------------------------- review queues
-
-
-async def overseer(request: Request) -> Actor:
-    actor = await require_actor(request)
-    actor.require(*OVERSEERS)
-    return actor
 
 
 @routes.get("/review")
@@ -245,15 +241,15 @@ async def review_home(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-@routes.get("/review/reports")
-async def reports_queue(request: Request) -> Response:
-    actor = await overseer(request)
+@serves(routes, "/review/reports", *OVERSEERS)
+async def _reports_queue(request: Request, actor: Actor) -> Response:
     status = _choice(request, REPORT_QUEUES)
     rows = await run_read(request, reports.queue, actor, _due_day(request), status=status)
     ctx = _common(request) | {"status": status, "rows": rows, "queues": REPORT_QUEUES}
     return page(request, "trust/reports_queue.html", ctx)
 
 
+@serves(routes, "/review/reports/{id:int}")
 async def _review_page(
     request: Request, actor: Actor, report_id: int, form: Form = BLANK
 ) -> Response:
@@ -276,46 +272,34 @@ async def _review_page(
     return page(request, "trust/review.html", ctx, form=form)
 
 
-@routes.get("/review/reports/{id:int}")
-async def report_review(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _review_page(request, actor, path_id(request))
-
-
 @routes.post("/review/reports/{id:int}/approve")
 async def report_approve(request: Request) -> Response:
-    actor = await require_actor(request)
-    report_id = path_id(request)
-    form = await posted(request, "approve")
-    data = pick(form.values, ("note",))
-    key = seal_key_of(request)
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.approve(uow, actor, report_id, data, key),
-        then=lambda _r: "/review/reports",
-        refused=lambda f: _review_page(request, actor, report_id, f),
+        "approve",
+        ("note",),
+        _sealed(request, reports.approve),
+        then="/review/reports",
+        refused=lambda actor, report_id, f: _review_page(request, actor, report_id, f),
     )
 
 
 @routes.post("/review/reports/{id:int}/return")
 async def report_return(request: Request) -> Response:
-    actor = await require_actor(request)
-    report_id = path_id(request)
-    form = await posted(request, "return")
-    data = pick(form.values, ("reason",))
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.return_report(uow, actor, report_id, data),
-        then=lambda _r: "/review/reports",
-        refused=lambda f: _review_page(request, actor, report_id, f),
+        "return",
+        ("reason",),
+        reports.return_report,
+        then="/review/reports",
+        refused=lambda actor, report_id, f: _review_page(request, actor, report_id, f),
     )
 
 
 # ----------------------------------------------------------------------------- corrections
 
 
+@serves(routes, "/review/corrections", *OVERSEERS)
 async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     status = _choice(request, CORRECTION_QUEUES) if not form.id else "pending"
     rows = await run_read(request, corrections.list_corrections, actor, status=status)
@@ -332,32 +316,26 @@ async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) 
     return page(request, "trust/corrections_queue.html", ctx, form=form)
 
 
-@routes.get("/review/corrections")
-async def corrections_queue(request: Request) -> Response:
-    return await _corrections_page(request, await overseer(request))
-
-
 @routes.post("/review/corrections/{id:int}/approve")
 async def correction_approve(request: Request) -> Response:
-    key = seal_key_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "approve",
+        "approve-{id}",
         ("note",),
-        lambda uow, actor, item, data: corrections.approve(uow, actor, item, data, key),
-        then=lambda _c: "/review/corrections",
+        _sealed(request, corrections.approve),
+        then="/review/corrections",
         refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
 
 @routes.post("/review/corrections/{id:int}/reject")
 async def correction_reject(request: Request) -> Response:
-    return await decide(
+    return await on_item(
         request,
-        "reject",
+        "reject-{id}",
         ("reason",),
         corrections.reject,
-        then=lambda _c: "/review/corrections",
+        then="/review/corrections",
         refused=lambda actor, _item, f: _corrections_page(request, actor, f),
     )
 
@@ -365,6 +343,7 @@ async def correction_reject(request: Request) -> Response:
 # ----------------------------------------------------------------------------- own-use claims
 
 
+@serves(routes, "/review/claims")
 async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     actor.require("regulator", "evaluator", "operator")
     status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
@@ -380,20 +359,14 @@ async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Re
     return page(request, "trust/claims.html", ctx, form=form)
 
 
-@routes.get("/review/claims")
-async def claims_queue(request: Request) -> Response:
-    return await _claims_page(request, await require_actor(request))
-
-
 @routes.post("/review/claims/{id:int}/attest")
 async def claim_attest(request: Request) -> Response:
-    key = seal_key_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "claim",
+        "claim-{id}",
         ("decision", "note"),
-        lambda uow, actor, item, data: corrections.attest(uow, actor, item, data, key),
-        then=lambda _e: "/review/claims",
+        _sealed(request, corrections.attest),
+        then="/review/claims",
         refused=lambda actor, _item, f: _claims_page(request, actor, f),
     )
 
@@ -401,6 +374,7 @@ async def claim_attest(request: Request) -> Response:
 # ----------------------------------------------------------------------------- disputes
 
 
+@serves(routes, "/review/disputes", *OVERSEERS)
 async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     def read(session: Session) -> dict[str, Any]:
         rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
@@ -413,18 +387,13 @@ async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "trust/disputes.html", ctx | _common(request), form=form)
 
 
-@routes.get("/review/disputes")
-async def disputes(request: Request) -> Response:
-    return await _disputes_page(request, await overseer(request))
-
-
 @routes.post("/review/disputes/{id:int}/arbitrate")
 async def dispute_arbitrate(request: Request) -> Response:
-    return await decide(
+    return await on_item(
         request,
-        "arbitrate",
+        "arbitrate-{id}",
         ("settled_tonnes", "note"),
         deliveries.arbitrate,
-        then=lambda _d: "/review/disputes",
+        then="/review/disputes",
         refused=lambda actor, _item, f: _disputes_page(request, actor, f),
     )

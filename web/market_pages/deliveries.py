@@ -16,9 +16,8 @@ from market.services import (
 )
 from market.tables import Settlement
 from web.api import run_read, settings_of
-from web.market_pages.forms import BLANK, Form, decide, is_htmx, listing, page
+from web.market_pages.forms import BLANK, Form, is_htmx, listing, on_item, page, serves
 from web.routing import Routes
-from web.security import require_actor
 
 routes = Routes()
 
@@ -97,6 +96,7 @@ def _delivery_refused(
 RECEIPT_SECTIONS = (("pending", "dispatched"), ("disputed", "disputed"), ("received", "received"))
 
 
+@serves(routes, "/receipts", "recycler")
 async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     """Every delivery to the recycler's plants, in three paged lists: waiting for the
     weighbridge, disputed, received (each newest first, filtered by material and date)."""
@@ -131,20 +131,13 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
 @routes.post("/deliveries/{id:int}/receipt")
 async def delivery_receipt(request: Request) -> Response:
     settings = settings_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "receipt",
+        "receipt-{id}",
         ("received_tonnes", "note"),
         lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
-        then=lambda _result: "/receipts",
+        then="/receipts",
         refused=lambda actor, item, f: _delivery_refused(
             request, actor, item, "market/_receipt_form.html", _receipts_page
         )(f),
     )
-
-
-@routes.get("/receipts")
-async def receipts(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _receipts_page(request, actor)

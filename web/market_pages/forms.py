@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ from web.api import db_of, path_id, run_uow, settings_of
 from web.i18n import translate
 from web.paging import Pager, Paging
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import CSRF_FIELD, check_csrf, require_actor
 
 REFUSALS = (InvalidInput, Conflict)
@@ -165,52 +166,108 @@ async def submit(
     return done(request, then(result), result)
 
 
-async def decide(
+Fields = Iterable[str] | Callable[[Mapping[str, str]], dict[str, Any]]
+Then = str | Callable[[Any], str]
+
+
+def _data(values: Mapping[str, str], fields: Fields) -> dict[str, Any]:
+    """A form's data for its service: the named fields, or what a function makes of the values."""
+    return fields(values) if callable(fields) else pick(values, fields)
+
+
+def _after(then: Then, item: int | None = None) -> Callable[[Any], str]:
+    """Where a done form redirects: a function of the service's result, or a fixed target (with
+    `{id}` the item's id)."""
+    if callable(then):
+        return then
+    target = then if item is None else then.format(id=item)
+    return lambda _result: target
+
+
+async def on_form(
     request: Request,
-    form_name: str,
-    fields: Iterable[str],
-    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    fields: Fields,
+    write: Callable[[UnitOfWork, Actor, dict[str, Any]], Any],
     *,
-    then: Callable[[Any], str],
-    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+    then: Then,
+    refused: Callable[[Actor, Form], Awaitable[Response]],
 ) -> Response:
-    """A form about the item the path names (form id `{form_name}-{id}`): its `fields` go to
-    `write(uow, actor, id, data)`; a refusal re-renders the form (`refused(actor, id, form)`)."""
+    """A page's own form (a lot, an offer, a site ...): its `fields` go to `write(uow, actor,
+    data)`; a refusal re-renders the page (`refused(actor, form)`)."""
     actor = await require_actor(request)
-    item = path_id(request)
-    form = await posted(request, f"{form_name}-{item}")
-    data = pick(form.values, fields)
+    form = await posted(request)
+    data = _data(form.values, fields)
     return await submit(
         request,
         form,
-        lambda uow: write(uow, actor, item, data),
-        then=then,
+        lambda uow: write(uow, actor, data),
+        then=_after(then),
+        refused=lambda f: refused(actor, f),
+    )
+
+
+async def on_item(
+    request: Request,
+    form_id: str,
+    fields: Fields,
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    *,
+    then: Then,
+    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+    evidence: bool = False,
+) -> Response:
+    """A form about the item the path names (form id `form_id`, with `{id}` the item's id, which
+    tells apart one form per item on a page): its `fields` go to `write(uow, actor, id, data)`;
+    a refusal re-renders the form (`refused(actor, id, form)`). A `then` given as text is the
+    redirect's target, with `{id}` the item's id.
+
+    A form with `evidence` cites a document: `evidence_file`, uploaded in the same unit of work,
+    or the id kept from before; its id goes in `data["evidence"]`."""
+    actor = await require_actor(request)
+    item = path_id(request)
+    if evidence:
+        form, upload = await posted_with_file(request, "evidence_file", form_id.format(id=item))
+    else:
+        form, upload = await posted(request, form_id.format(id=item)), None
+    data = _data(form.values, fields)
+    limit = settings_of(request).max_upload_bytes
+
+    def call(uow: UnitOfWork) -> Any:
+        cited = {"evidence": uploaded_evidence(uow, actor, form, upload, limit)} if evidence else {}
+        return write(uow, actor, item, data | cited)
+
+    return await submit(
+        request,
+        form,
+        call,
+        then=_after(then, item),
         refused=lambda f: refused(actor, item, f),
     )
 
 
-async def record_with_evidence(
-    request: Request,
-    form_id: str,
-    fields: Iterable[str],
-    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
-    *,
-    then: Callable[[Any], str],
-    refused: Callable[[Actor, Form], Awaitable[Response]],
-) -> Response:
-    """A form about the yard the path names that cites a document (`evidence_file`, uploaded in
-    the same unit of work): its `fields` and the evidence go to `write(uow, actor, id, data)`."""
-    actor = await require_actor(request)
-    site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file", form_id)
-    data = pick(form.values, fields)
-    limit = settings_of(request).max_upload_bytes
+Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
 
-    def call(uow: UnitOfWork) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return write(uow, actor, site_id, data | {"evidence": evidence})
 
-    return await submit(request, form, call, then=then, refused=lambda f: refused(actor, f))
+def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
+    """GET `path` answers with the decorated page: `show(request, actor)`, or `show(request,
+    actor, id)` when the path names an item (`{id:int}`), for the signed-in actor (who must hold
+    one of `roles`, when any are given). The page itself is returned as it was: the forms on it
+    re-render it when refused."""
+
+    def register(show: Shows) -> Shows:
+        async def handler(request: Request) -> Response:
+            actor = await require_actor(request)
+            if roles:
+                actor.require(*roles)
+            items = (path_id(request),) if "{id:int}" in path else ()
+            response: Response = await show(request, actor, *items)
+            return response
+
+        handler.__name__ = getattr(show, "__name__", "page").lstrip("_")
+        routes.get(path)(handler)
+        return show
+
+    return register
 
 
 async def act(

@@ -19,12 +19,12 @@ from market.services import (
 )
 from market.services.common import OVERSEERS
 from web import export_job, paging
-from web.api import path_id, run_read, settings_of, whole
+from web.api import run_read, settings_of, whole
 from web.market_pages.forms import (
     BLANK,
     Form,
+    on_item,
     page,
-    record_with_evidence,
     translator,
 )
 from web.render import lang_of
@@ -121,14 +121,16 @@ EXPORT_ROWS = 100_000
 
 @routes.post("/ledger/{id:int}")
 async def ledger_post(request: Request) -> Response:
-    site_id = path_id(request)
-    return await record_with_evidence(
+    return await on_item(
         request,
         "",
         ("kind", "material", "tonnes", "occurred_on", "document"),
         ledger.post_entry,
-        then=lambda _entry: f"/ledger?site={site_id}",
-        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+        then="/ledger?site={id}",
+        refused=lambda actor, site_id, f: _ledger_page(
+            request, actor, site_id, f, block="entry_form"
+        ),
+        evidence=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,28 +26,17 @@ from web.market_pages.forms import (
     act,
     is_htmx,
     listing,
+    on_form,
     page,
     pick,
-    posted,
+    serves,
     spec_of,
-    submit,
 )
 from web.render import lang_of
 from web.routing import Routes
 from web.security import require_actor
 
 routes = Routes()
-
-OFFER_FIELDS = (
-    "site_id",
-    "material",
-    "use",
-    "capacity_t",
-    "period_start",
-    "period_end",
-    "price_cny_t",
-    "max_haul_km",
-)
 
 
 def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
@@ -70,7 +60,15 @@ def _spec_defaults(material: str, use: str) -> dict[str, str]:
     return {f"spec.{p}.{k}": f"{v:g}" for p, bounds in spec.items() for k, v in bounds.items()}
 
 
-async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
+def _offer_data(values: Mapping[str, str]) -> dict[str, Any]:
+    """The offer form's fields (the service's), the `spec` made of the `spec.*.min|max` inputs."""
+    return pick(values, offers.OFFER_FIELDS) | {"spec": spec_of(values)}
+
+
+@serves(routes, "/offers", "recycler")
+async def _offers_page(
+    request: Request, actor: Actor, form: Form = BLANK, alert: str = ""
+) -> Response:
     ls = listing(request, views.OFFER_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
@@ -107,24 +105,14 @@ async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = 
     )
 
 
-@routes.get("/offers")
-async def offers_page(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _offers_page(request, actor, BLANK)
-
-
 @routes.post("/offers")
 async def offers_post(request: Request) -> Response:
-    actor = await require_actor(request)
-    form = await posted(request)
-    data = pick(form.values, OFFER_FIELDS) | {"spec": spec_of(form.values)}
-    return await submit(
+    return await on_form(
         request,
-        form,
-        lambda uow: offers.post_offer(uow, actor, data),
-        then=lambda _offer: "/offers",
-        refused=lambda f: _offers_page(request, actor, f),
+        _offer_data,
+        offers.post_offer,
+        then="/offers",
+        refused=lambda actor, f: _offers_page(request, actor, f),
     )
 
 
