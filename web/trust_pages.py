@@ -19,12 +19,11 @@ from starlette.responses import RedirectResponse, Response
 from market import views
 from market.auth import Actor
 from market.db import UnitOfWork
-from market.errors import InvalidInput
 from market.seals import SealKey
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
 from market.tables import CORRECTION_KINDS
-from web import i18n
+from web import i18n, paging
 from web.api import run_read, seal_key_of, settings_of
 from web.market_pages import (
     BLANK,
@@ -132,15 +131,6 @@ def _sealed(
     return lambda uow, actor, item, data: write(uow, actor, item, data, key)
 
 
-def _choice(request: Request, choices: tuple[str, ...]) -> str:
-    raw = request.query_params.get("status") or choices[0]
-    if raw not in choices:
-        raise InvalidInput.about(
-            "status", raw, "is not one of {choices}", choices=", ".join(choices)
-        )
-    return raw
-
-
 # ----------------------------------------------------------------------------- a yard's months
 
 
@@ -193,10 +183,8 @@ async def _months_page(
         "correction_kinds": [(k, tr(v)) for k, v in CORRECTION_KIND_LABELS.items()],
         "overdue": [m["period"] for m in months if m["overdue"]],
         "due_day": due_day,
-        "alert": alert,
     }
-    status = 409 if alert else None
-    return page(request, "trust/months.html", ctx, form=form, status_code=status)
+    return page(request, "trust/months.html", ctx, form=form, alert=alert)
 
 
 @routes.post("/yards/{id:int}/reports")
@@ -243,7 +231,7 @@ async def review_home(request: Request) -> Response:
 
 @serves(routes, "/review/reports", *OVERSEERS)
 async def _reports_queue(request: Request, actor: Actor) -> Response:
-    status = _choice(request, REPORT_QUEUES)
+    status = paging.queue(request.query_params, REPORT_QUEUES)
     rows = await run_read(request, reports.queue, actor, _due_day(request), status=status)
     ctx = _common(request) | {"status": status, "rows": rows, "queues": REPORT_QUEUES}
     return page(request, "trust/reports_queue.html", ctx)
@@ -301,7 +289,7 @@ async def report_return(request: Request) -> Response:
 
 @serves(routes, "/review/corrections", *OVERSEERS)
 async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
-    status = _choice(request, CORRECTION_QUEUES) if not form.id else "pending"
+    status = paging.queue(request.query_params, CORRECTION_QUEUES) if not form.id else "pending"
     rows = await run_read(request, corrections.list_corrections, actor, status=status)
     shown = {
         f"{a}-{r['id']}" for r in rows if r["status"] == "pending" for a in ("approve", "reject")
@@ -346,7 +334,7 @@ async def correction_reject(request: Request) -> Response:
 @serves(routes, "/review/claims")
 async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     actor.require("regulator", "evaluator", "operator")
-    status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
+    status = paging.queue(request.query_params, CLAIM_QUEUES) if not form.id else "pending"
     # pending oldest first (the order to decide them in), decided ones latest first
     rows = await run_read(request, corrections.claims, actor, status=status, limit=CLAIMS_SHOWN)
     shown = {f"claim-{r['entry_id']}" for r in rows if r["attestation"] == "pending"}

@@ -311,7 +311,10 @@ def page(
     form: Form = BLANK,
     block: str | None = None,
     status_code: int | None = None,
+    alert: str | None = None,
 ) -> Response:
+    """The page (or for htmx its `block`), 422 when the form comes back refused; an `alert` is
+    a button's refusal shown at the top of the page, answered 409."""
     _install_filters(request.app.state.templates.env)
     lang = lang_of(request)
     ctx = {
@@ -324,6 +327,9 @@ def page(
         "options": _options,
         **context,
     }
+    if alert is not None:
+        ctx["alert"] = alert
+        status_code = status_code or (409 if alert else None)
     status = status_code or (422 if form.errors else 200)
     return render(request, name, ctx, block=block, status_code=status)
 

@@ -167,11 +167,4 @@ async def ledger_export(request: Request) -> Response:
             EXPORT_ROWS=EXPORT_ROWS,
         )
     body = exports.render(exports.ledger_tables(book["entries"]), fmt, lang_of(request))
-    return Response(
-        body,
-        media_type=exports.MEDIA[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
-            "cache-control": "no-store",
-        },
-    )
+    return export_job.attachment(body, exports.MEDIA[fmt], f"wastematch-ledger-{tail}.{fmt}")

@@ -110,15 +110,8 @@ async def _lot_page(
         return ctx
 
     ctx = await run_read(request, read)
-    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"], "alert": alert}
-    return page(
-        request,
-        "market/lot.html",
-        ctx,
-        form=form,
-        block="edit_form",
-        status_code=409 if alert else None,
-    )
+    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"]}
+    return page(request, "market/lot.html", ctx, form=form, block="edit_form", alert=alert)
 
 
 @routes.post("/lots/{id:int}/edit")

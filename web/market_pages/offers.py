@@ -93,16 +93,8 @@ async def _offers_page(
         "use_options": _use_options(request, material),
         "period_start": today.isoformat(),
         "period_end": (today + timedelta(days=365)).isoformat(),
-        "alert": alert,
     }
-    return page(
-        request,
-        "market/offers.html",
-        ctx,
-        form=form,
-        block="offer_form",
-        status_code=409 if alert else None,
-    )
+    return page(request, "market/offers.html", ctx, form=form, block="offer_form", alert=alert)
 
 
 @routes.post("/offers")

@@ -68,8 +68,7 @@ async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Respons
             group["lot"] = views.get_lot(session, actor, lot_id)
         return ctx | {"by_lot": list(by_lot.values())}
 
-    ctx = await run_read(request, read) | {"alert": alert}
-    return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
+    return page(request, "market/bids.html", await run_read(request, read), alert=alert)
 
 
 @routes.post("/bids/{id:int}/accept")
