@@ -150,7 +150,7 @@ async def contract_trucks(request: Request) -> Response:
         _trucks_of,
         service.dispatch_trucks,
         then="/contracts/{id}#deliveries",
-        refused=lambda actor, contract_id, f: _contract_page(request, actor, contract_id, f),
+        refused=_contract_page,
     )
 
 

@@ -34,6 +34,7 @@ from web.market_pages import (
     serves,
     settlements_of,
     translator,
+    whole_list,
 )
 from web.render import lang_of
 from web.routing import Routes
@@ -187,21 +188,22 @@ async def _months_page(
     return page(request, "trust/months.html", ctx, form=form, alert=alert)
 
 
+async def _months_alert(request: Request, actor: Actor, site_id: int, f: Form) -> Response:
+    """A refused month: the reason at the top of the months' page (the form is one button)."""
+    return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
+
+
 @routes.post("/yards/{id:int}/reports")
 async def yard_submit(request: Request) -> Response:
     """Submit one ended month (the page offers the next in order)."""
     due_day = _due_day(request)
-
-    async def refused(actor: Actor, site_id: int, f: Form) -> Response:
-        return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
-
     return await on_item(
         request,
         "submit",
         ("period",),
         lambda uow, actor, site_id, data: reports.submit(uow, actor, site_id, data, due_day),
         then="/yards/{id}/reports",
-        refused=refused,
+        refused=_months_alert,
     )
 
 
@@ -214,7 +216,7 @@ async def yard_correction(request: Request) -> Response:
         ("period", "material", "kind", "tonnes", "reason"),
         corrections.request,
         then="/yards/{id}/reports#corrections",
-        refused=lambda actor, site_id, f: _months_page(request, actor, site_id, f),
+        refused=_months_page,
         evidence=True,
     )
 
@@ -268,7 +270,7 @@ async def report_approve(request: Request) -> Response:
         ("note",),
         _sealed(request, reports.approve),
         then="/review/reports",
-        refused=lambda actor, report_id, f: _review_page(request, actor, report_id, f),
+        refused=_review_page,
     )
 
 
@@ -280,7 +282,7 @@ async def report_return(request: Request) -> Response:
         ("reason",),
         reports.return_report,
         then="/review/reports",
-        refused=lambda actor, report_id, f: _review_page(request, actor, report_id, f),
+        refused=_review_page,
     )
 
 
@@ -312,7 +314,7 @@ async def correction_approve(request: Request) -> Response:
         ("note",),
         _sealed(request, corrections.approve),
         then="/review/corrections",
-        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
+        refused=whole_list(_corrections_page),
     )
 
 
@@ -324,7 +326,7 @@ async def correction_reject(request: Request) -> Response:
         ("reason",),
         corrections.reject,
         then="/review/corrections",
-        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
+        refused=whole_list(_corrections_page),
     )
 
 
@@ -355,7 +357,7 @@ async def claim_attest(request: Request) -> Response:
         ("decision", "note"),
         _sealed(request, corrections.attest),
         then="/review/claims",
-        refused=lambda actor, _item, f: _claims_page(request, actor, f),
+        refused=whole_list(_claims_page),
     )
 
 
@@ -383,5 +385,5 @@ async def dispute_arbitrate(request: Request) -> Response:
         ("settled_tonnes", "note"),
         deliveries.arbitrate,
         then="/review/disputes",
-        refused=lambda actor, _item, f: _disputes_page(request, actor, f),
+        refused=whole_list(_disputes_page),
     )

@@ -20,6 +20,7 @@ from web.market_pages.deliveries import settlements_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    ItemPage,
     done,
     listing,
     on_form,
@@ -32,6 +33,7 @@ from web.market_pages.forms import (
     submit,
     translator,
     uploaded_evidence,
+    whole_list,
 )
 from web.market_pages.ledger import KIND_LABELS
 from web.market_pages.runs import schedule_loop
@@ -42,6 +44,7 @@ __all__ = [
     "BLANK",
     "KIND_LABELS",
     "Form",
+    "ItemPage",
     "_contract_page",
     "done",
     "listing",
@@ -58,6 +61,7 @@ __all__ = [
     "submit",
     "translator",
     "uploaded_evidence",
+    "whole_list",
 ]
 
 

@@ -16,7 +16,16 @@ from market.services import (
 )
 from market.tables import Settlement
 from web.api import run_read, settings_of
-from web.market_pages.forms import BLANK, Form, is_htmx, listing, on_item, page, serves
+from web.market_pages.forms import (
+    BLANK,
+    Form,
+    ItemPage,
+    is_htmx,
+    listing,
+    on_item,
+    page,
+    serves,
+)
 from web.routing import Routes
 
 routes = Routes()
@@ -73,15 +82,11 @@ def _delivery_row(session: Session, actor: Actor, delivery_id: int) -> dict[str,
 
 
 def _delivery_refused(
-    request: Request,
-    actor: Actor,
-    delivery_id: int,
-    template: str,
-    whole_page: Callable[[Request, Actor, Form], Awaitable[Response]],
-) -> Callable[[Form], Awaitable[Response]]:
+    template: str, whole_page: Callable[[Request, Actor, Form], Awaitable[Response]]
+) -> ItemPage:
     """A refused delivery form: htmx swaps just that delivery's form back in, else the page."""
 
-    async def refused(f: Form) -> Response:
+    async def refused(request: Request, actor: Actor, delivery_id: int, f: Form) -> Response:
         if is_htmx(request):
             d = await run_read(request, _delivery_row, actor, delivery_id)
             if d is not None:
@@ -137,7 +142,5 @@ async def delivery_receipt(request: Request) -> Response:
         ("received_tonnes", "note"),
         lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
         then="/receipts",
-        refused=lambda actor, item, f: _delivery_refused(
-            request, actor, item, "market/_receipt_form.html", _receipts_page
-        )(f),
+        refused=_delivery_refused("market/_receipt_form.html", _receipts_page),
     )

@@ -167,6 +167,7 @@ async def submit(
 
 
 Fields = Iterable[str] | Callable[[Mapping[str, str]], dict[str, Any]]
+ItemPage = Callable[[Request, Actor, int, Form], Awaitable[Response]]
 Then = str | Callable[[Any], str]
 
 
@@ -190,10 +191,10 @@ async def on_form(
     write: Callable[[UnitOfWork, Actor, dict[str, Any]], Any],
     *,
     then: Then,
-    refused: Callable[[Actor, Form], Awaitable[Response]],
+    refused: Callable[[Request, Actor, Form], Awaitable[Response]],
 ) -> Response:
     """A page's own form (a lot, an offer, a site ...): its `fields` go to `write(uow, actor,
-    data)`; a refusal re-renders the page (`refused(actor, form)`)."""
+    data)`; a refusal re-renders the page (`refused(request, actor, form)`)."""
     actor = await require_actor(request)
     form = await posted(request)
     data = _data(form.values, fields)
@@ -202,7 +203,7 @@ async def on_form(
         form,
         lambda uow: write(uow, actor, data),
         then=_after(then),
-        refused=lambda f: refused(actor, f),
+        refused=lambda f: refused(request, actor, f),
     )
 
 
@@ -213,13 +214,13 @@ async def on_item(
     write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
     *,
     then: Then,
-    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+    refused: ItemPage,
     evidence: bool = False,
 ) -> Response:
     """A form about the item the path names (form id `form_id`, with `{id}` the item's id, which
     tells apart one form per item on a page): its `fields` go to `write(uow, actor, id, data)`;
-    a refusal re-renders the form (`refused(actor, id, form)`). A `then` given as text is the
-    redirect's target, with `{id}` the item's id.
+    a refusal re-renders the form (`refused(request, actor, id, form)`, the item's page). A
+    `then` given as text is the redirect's target, with `{id}` the item's id.
 
     A form with `evidence` cites a document: `evidence_file`, uploaded in the same unit of work,
     or the id kept from before; its id goes in `data["evidence"]`."""
@@ -241,8 +242,14 @@ async def on_item(
         form,
         call,
         then=_after(then, item),
-        refused=lambda f: refused(actor, item, f),
+        refused=lambda f: refused(request, actor, item, f),
     )
+
+
+def whole_list(show: Callable[[Request, Actor, Form], Awaitable[Response]]) -> ItemPage:
+    """The list a refused form about one of its items comes back on (a review queue): the whole
+    page, the form kept by its id."""
+    return lambda request, actor, _item, form: show(request, actor, form)
 
 
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
@@ -338,6 +345,12 @@ def _options(rows: Iterable[Mapping[str, Any]], value: str, text: str) -> list[t
     return [(r[value], r[text]) for r in rows]
 
 
+def chosen_material(request: Request, form: Form) -> str:
+    """The material a form's inputs follow: as typed, else as the link asked; "" if unknown."""
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    return material if material in catalogue().materials else ""
+
+
 def translator(request: Request) -> Callable[[str], str]:
     lang = lang_of(request)
     return lambda text: translate(text, lang)
@@ -361,6 +374,19 @@ class Listing:
 
     def pager(self, path: str, total: int, shown: int, **kw: Any) -> Pager:
         return Pager(path, total, self.paging, shown, self.kept, **kw)
+
+    def shown(
+        self, path: str, key: str, found: tuple[list[dict[str, Any]], int], statuses: Any
+    ) -> dict[str, Any]:
+        """A list page's context: the page of rows `found` (rows, total) under `key`, its pager,
+        the filters as sent, and the `statuses` to filter by."""
+        rows, total = found
+        return {
+            key: rows,
+            "pager": self.pager(path, total, len(rows)),
+            "filters": self.kept,
+            "statuses": statuses,
+        }
 
 
 def listing(

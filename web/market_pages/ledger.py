@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,9 +128,7 @@ async def ledger_post(request: Request) -> Response:
         ("kind", "material", "tonnes", "occurred_on", "document"),
         ledger.post_entry,
         then="/ledger?site={id}",
-        refused=lambda actor, site_id, f: _ledger_page(
-            request, actor, site_id, f, block="entry_form"
-        ),
+        refused=partial(_ledger_page, block="entry_form"),
         evidence=True,
     )
 

@@ -23,6 +23,7 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     act,
+    chosen_material,
     is_htmx,
     listing,
     on_form,
@@ -52,18 +53,13 @@ async def _my_lots_page(request: Request, actor: Actor, form: Form = BLANK) -> R
     ls = listing(request, views.LOT_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
-        return {
-            "lots": rows,
-            "pager": ls.pager("/my/lots", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.LOT_STATUSES,
-            "yards": views.list_sites(session, actor, kind="yard"),
+        found = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
+        return ls.shown("/my/lots", "lots", found, views.LOT_STATUSES) | {
+            "yards": views.list_sites(session, actor, kind="yard")
         }
 
     ctx = await run_read(request, read)
-    material = form.values.get("material") or request.query_params.get("material") or ""
-    ctx |= {"material": material if material in catalogue().materials else "", "quality": {}}
+    ctx |= {"material": chosen_material(request, form), "quality": {}}
     ctx["today"] = clock.today().isoformat()
     return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
 
@@ -75,7 +71,7 @@ async def my_lots_post(request: Request) -> Response:
         _lot_data(lots.LOT_FIELDS),
         lots.post_lot,
         then=lambda lot: f"/lots/{lot.id}",
-        refused=lambda actor, f: _my_lots_page(request, actor, f),
+        refused=_my_lots_page,
     )
 
 
@@ -122,7 +118,7 @@ async def lot_edit(request: Request) -> Response:
         _lot_data(LOT_EDIT_FIELDS),
         lots.update_lot,
         then="/lots/{id}",
-        refused=lambda actor, lot_id, f: _lot_page(request, actor, lot_id, f),
+        refused=_lot_page,
     )
 
 

@@ -24,6 +24,7 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     act,
+    chosen_material,
     is_htmx,
     listing,
     on_form,
@@ -72,18 +73,13 @@ async def _offers_page(
     ls = listing(request, views.OFFER_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_offers(session, actor, ls.filter, **ls.paging.window())
-        return {
-            "offers": rows,
-            "pager": ls.pager("/offers", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.OFFER_STATUSES,
-            "plants": views.list_sites(session, actor, kind="plant"),
+        found = views.page_offers(session, actor, ls.filter, **ls.paging.window())
+        return ls.shown("/offers", "offers", found, views.OFFER_STATUSES) | {
+            "plants": views.list_sites(session, actor, kind="plant")
         }
 
     ctx = await run_read(request, read)
-    material = form.values.get("material") or request.query_params.get("material") or ""
-    material = material if material in catalogue().materials else ""
+    material = chosen_material(request, form)
     use = form.values.get("use", "")
     today = clock.today()
     ctx |= {
@@ -104,7 +100,7 @@ async def offers_post(request: Request) -> Response:
         _offer_data,
         offers.post_offer,
         then="/offers",
-        refused=lambda actor, f: _offers_page(request, actor, f),
+        refused=_offers_page,
     )
 
 

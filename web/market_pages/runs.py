@@ -69,7 +69,7 @@ async def match_schedule(request: Request) -> Response:
         ("every_hours",),
         lambda uow, actor, data: schedule.set_schedule(uow, actor, data["every_hours"]),
         then="/match-runs",
-        refused=lambda actor, f: _runs_page(request, actor, f),
+        refused=_runs_page,
     )
 
 

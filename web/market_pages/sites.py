@@ -60,5 +60,5 @@ async def _post_site(request: Request, kind: str, back: str) -> Response:
         lambda values: pick(values, ("name", "lat", "lon")) | {"kind": kind},
         sites.post_site,
         then=back,
-        refused=lambda actor, f: _sites_page(request, actor, kind, f),
+        refused=lambda request, actor, f: _sites_page(request, actor, kind, f),
     )

@@ -51,13 +51,7 @@ async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Respons
 
     def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_bids(session, actor, ls.filter, **ls.paging.window())
-        ctx = {
-            "bids": rows,
-            "by_lot": [],
-            "pager": ls.pager("/bids", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.BID_STATUSES,
-        }
+        ctx = ls.shown("/bids", "bids", (rows, total), views.BID_STATUSES) | {"by_lot": []}
         if actor.role != "producer":
             return ctx
         by_lot: dict[int, dict[str, Any]] = {}
@@ -110,16 +104,12 @@ async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) ->
     ls = listing(request, views.CONTRACT_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
+        found = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
         disputed, _ = views.page_deliveries(
             session, actor, None, views.ListFilter(status="disputed"), limit=200
         )
-        return {
-            "contracts": rows,
-            "pager": ls.pager("/contracts", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.CONTRACT_STATUSES,
-            "disputed": _disputed_for(session, actor, disputed),
+        return ls.shown("/contracts", "contracts", found, views.CONTRACT_STATUSES) | {
+            "disputed": _disputed_for(session, actor, disputed)
         }
 
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
@@ -151,7 +141,7 @@ async def contract_dispatch(request: Request) -> Response:
             uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
         ),
         then="/contracts/{id}",
-        refused=lambda actor, contract_id, f: _contract_page(request, actor, contract_id, f),
+        refused=_contract_page,
     )
 
 
@@ -163,9 +153,7 @@ async def delivery_resolve(request: Request) -> Response:
         ("accepted_tonnes", "note"),
         deliveries.resolve_dispute,
         then=lambda d: f"/contracts/{d.contract_id}",
-        refused=lambda actor, item, f: _delivery_refused(
-            request, actor, item, "market/_resolve_form.html", _contracts_page
-        )(f),
+        refused=_delivery_refused("market/_resolve_form.html", _contracts_page),
     )
 
 
@@ -203,21 +191,23 @@ async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/proposals.html", await run_read(request, read), form=form)
 
 
+async def _bid_refused(request: Request, actor: Actor, proposal_id: int, f: Form) -> Response:
+    """A refused bid: htmx swaps just that proposal's form back in, else the whole page."""
+    if not is_htmx(request):
+        return await _proposals_page(request, actor, f)
+    p = await run_read(request, listings.proposal_for, actor, proposal_id)
+    return page(request, "market/_bid_form.html", {"p": p}, form=f)
+
+
 @proposal_routes.post("/proposals/{id:int}/bid")
 async def proposal_bid(request: Request) -> Response:
-    async def refused(actor: Actor, proposal_id: int, f: Form) -> Response:
-        if not is_htmx(request):
-            return await _proposals_page(request, actor, f)
-        p = await run_read(request, listings.proposal_for, actor, proposal_id)
-        return page(request, "market/_bid_form.html", {"p": p}, form=f)
-
     return await on_item(
         request,
         "bid-{id}",
         ("price_cny_t", "tonnes"),
         trade.place_bid,
         then="/bids",
-        refused=refused,
+        refused=_bid_refused,
     )
 
 
