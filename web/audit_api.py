@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -68,20 +69,19 @@ def answer(
     lang = export_lang(request)
     made = tables(data)
     body = exports.render(made, fmt, lang)
-    return Response(
-        body,
-        media_type=exports.MEDIA[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="wastematch-{filename}.{fmt}"',
-            "cache-control": "no-store",
-        },
-    )
+    return export_job.attachment(body, exports.MEDIA[fmt], f"wastematch-{filename}.{fmt}")
 
 
 async def overseer(request: Request) -> Actor:
     actor = await acting(request)
     actor.require(*OVERSEERS)
     return actor
+
+
+async def asked_export(request: Request) -> tuple[Actor, QueryParams, str]:
+    """An export's request: the caller (an overseer), the query, and the file format asked for."""
+    actor = await overseer(request)
+    return actor, request.query_params, format_param(request.query_params)
 
 
 def figures(
@@ -104,9 +104,7 @@ def figures(
 
 @routes.get("/audit/summary")
 async def summary(request: Request) -> Response:
-    actor = await overseer(request)
-    q = request.query_params
-    fmt = format_param(q)
+    actor, q, fmt = await asked_export(request)
     period = period_param(q)
     scope = audit.parse_scope(q)
     data = await run_read(request, figures, actor, period, settings_of(request), scope)
@@ -115,9 +113,7 @@ async def summary(request: Request) -> Response:
 
 @routes.get("/audit/phosphogypsum")
 async def phosphogypsum(request: Request) -> Response:
-    actor = await overseer(request)
-    q = request.query_params
-    fmt = format_param(q)
+    actor, q, fmt = await asked_export(request)
     data = await run_read(request, audit.phosphogypsum_table, actor, period_param(q))
     return answer(
         request, data, fmt, exports.phosphogypsum_tables, f"phosphogypsum-{data['period']}"
@@ -126,9 +122,7 @@ async def phosphogypsum(request: Request) -> Response:
 
 @routes.get("/audit/entries")
 async def entries(request: Request) -> Response:
-    actor = await overseer(request)
-    q = request.query_params
-    fmt = format_param(q)
+    actor, q, fmt = await asked_export(request)
     period = period_param(q)
     scope = audit.parse_scope(q)
     limit = query_int(request, "limit", 200 if fmt == "json" else 100_000, 100_000)
@@ -152,9 +146,7 @@ async def entries(request: Request) -> Response:
 
 @routes.get("/audit/verify")
 async def verify(request: Request) -> Response:
-    actor = await overseer(request)
-    q = request.query_params
-    fmt = format_param(q)
+    actor, q, fmt = await asked_export(request)
     organisation = audit.parse_scope({"organisation": q.get("organisation", "")}).organisation_id
     data = await run_read(request, audit.verify, actor, organisation, seal_key=seal_key_of(request))
     return answer(request, data, fmt, exports.verify_tables, f"verify-{clock.today():%Y%m%d}")

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from market import notifications, todo_query
+from market.auth import Actor
 from market.errors import InvalidInput
 from market.tables import NOTIFICATION_KINDS
 from web import openapi
@@ -37,20 +38,27 @@ def _unread_only(request: Request) -> bool:
     return raw in ("1", "true")
 
 
-@routes.get("/notifications")
-async def notification_list(request: Request) -> Response:
-    actor = await acting(request)
-    unread_only = _unread_only(request)
-    page = paging(request, default=50, maximum=200)
-    data = await run_read(
+async def notifications_of(
+    request: Request, actor: Actor, *, unread_only: bool, limit: int, offset: int
+) -> dict[str, Any]:
+    """A page of the caller's notifications (newest first), in the request's language."""
+    return await run_read(
         request,
         notifications.list_for,
         actor,
         lang_of(request),
         unread_only=unread_only,
-        **page,
+        limit=limit,
+        offset=offset,
     )
-    return JSONResponse(data)
+
+
+@routes.get("/notifications")
+async def notification_list(request: Request) -> Response:
+    actor = await acting(request)
+    unread_only = _unread_only(request)
+    page = paging(request, default=50, maximum=200)
+    return JSONResponse(await notifications_of(request, actor, unread_only=unread_only, **page))
 
 
 @routes.post("/notifications/read-all")

@@ -13,7 +13,7 @@ from market import notifications, todo, todo_query
 from market.errors import DomainError
 from market.tables import NOTIFICATION_KINDS
 from web.api import path_id, query_int, run_read, run_uow
-from web.daily_api import localised_todo
+from web.daily_api import localised_todo, notifications_of
 from web.i18n import refusal
 from web.market_pages import done, page, posted
 from web.render import lang_of, render
@@ -50,14 +50,8 @@ async def notification_page(request: Request, alert: str = "") -> Response:
     actor = await require_actor(request)
     offset = query_int(request, "offset", 0, 10**6)
     unread_only = request.query_params.get("unread") == "1"
-    data = await run_read(
-        request,
-        notifications.list_for,
-        actor,
-        lang_of(request),
-        unread_only=unread_only,
-        limit=PAGE_SIZE,
-        offset=offset,
+    data = await notifications_of(
+        request, actor, unread_only=unread_only, limit=PAGE_SIZE, offset=offset
     )
     return page(
         request,

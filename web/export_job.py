@@ -107,6 +107,18 @@ async def ledger_job(
     return to_job(request, job)
 
 
+def attachment(content: bytes | str, media_type: str, filename: str) -> Response:
+    """A file to save, not to show: every export and download answers this way (not cached)."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
 @api_routes.get("/jobs/{id:int}/download")
 @page_routes.get("/jobs/{id:int}/download")
 async def download(request: Request) -> Response:
@@ -116,14 +128,8 @@ async def download(request: Request) -> Response:
     content, media_type, filename = await run_read(
         request, export_jobs.download, actor, path_id(request)
     )
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8" if media_type.startswith("text/csv") else media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "cache-control": "no-store",
-        },
-    )
+    csv = media_type.startswith("text/csv")
+    return attachment(content, "text/csv; charset=utf-8" if csv else media_type, filename)
 
 
 @page_routes.route("/audit/entries/export", methods=["GET", "POST"])

@@ -37,23 +37,27 @@ _FORMULA = re.compile(
 )
 
 
-def number(value: Any, digits: int = 0) -> str:
-    """Grouped thousands, `digits` decimals; — for nothing."""
+def _figure(value: Any) -> float | str:
+    """A figure as a number, or the text shown instead: — for nothing, the value as it came
+    when it is not a number."""
     if value is None or value == "":
         return "—"
     try:
-        return f"{float(value):,.{digits}f}"
+        return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def number(value: Any, digits: int = 0) -> str:
+    """Grouped thousands, `digits` decimals; — for nothing."""
+    n = _figure(value)
+    return n if isinstance(n, str) else f"{n:,.{digits}f}"
 
 
 def tonnes_text(value: Any, lang: str, digits: int = 1) -> str:
-    if value is None or value == "":
-        return "—"
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    t = _figure(value)
+    if isinstance(t, str):
+        return t
     if lang == "zh":
         if abs(t) >= WAN:
             return f"{t / WAN:,.2f} 万吨"
@@ -62,12 +66,9 @@ def tonnes_text(value: Any, lang: str, digits: int = 1) -> str:
 
 
 def price_text(value: Any, lang: str, digits: int = 2) -> str:
-    if value is None or value == "":
-        return "—"
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    p = _figure(value)
+    if isinstance(p, str):
+        return p
     shown = number(p, digits)
     if "." in shown:
         shown = shown.rstrip("0").rstrip(".")
@@ -76,12 +77,9 @@ def price_text(value: Any, lang: str, digits: int = 2) -> str:
 
 def who_pays_text(value: Any, lang: str) -> str:
     """The price in words: who pays whom, per tonne."""
-    if value is None or value == "":
-        return ""
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        return ""
+    p = _figure(value)
+    if isinstance(p, str):
+        return ""  # nothing, or not a number: no words for it
     amount = price_text(abs(p), lang)
     if abs(p) < 0.005:
         return translate("no payment either way", lang)

@@ -18,6 +18,7 @@ from market.services.common import OVERSEERS
 from market.tables import Job
 from web import openapi
 from web.api import acting, db_of, path_id, query_int, run_read, run_uow, settings_of
+from web.api_support import item_reader
 from web.routing import Routes
 
 routes = Routes()
@@ -39,16 +40,8 @@ async def job_list(request: Request) -> Response:
     return JSONResponse({"jobs": await run_read(request, job_service.list_jobs, actor, limit)})
 
 
-@routes.get("/jobs/{id:int}")
-async def job_item(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, job_service.read_job, actor, path_id(request)))
-
-
-@routes.get("/jobs/{id:int}/result")
-async def job_result(request: Request) -> Response:
-    actor = await acting(request)
-    return JSONResponse(await run_read(request, job_service.job_result, actor, path_id(request)))
+job_item = routes.get("/jobs/{id:int}")(item_reader(job_service.read_job))
+job_result = routes.get("/jobs/{id:int}/result")(item_reader(job_service.job_result))
 
 
 @routes.post("/jobs/{id:int}/cancel")

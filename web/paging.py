@@ -135,6 +135,14 @@ def choice(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str 
     return raw
 
 
+def queue(params: Mapping[str, str], queues: Sequence[str]) -> str:
+    """Which queue of a review list is shown (`?status=`): the first unless another is named."""
+    raw = params.get("status") or queues[0]
+    if raw in queues:
+        return raw
+    raise InvalidInput.about("status", raw, "is not one of {choices}", choices=", ".join(queues))
+
+
 @dataclass(frozen=True)
 class Pager:
     """The page shown of a list, and links to its neighbours that keep the filters."""

@@ -3,8 +3,8 @@ a workbook, a day's trucks at once, the weighbridge ticket, the lot's lab report
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlmodel import Session
@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from market import audit, statutory, views
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.documents import MEDIA_TYPES
 from market.errors import NotFound
 from market.papers import facts, pdf, service
@@ -23,6 +24,8 @@ from web.api import act_on_item, acting, body, path_id, run_read, run_uow
 from web.routing import Routes
 
 routes = Routes()
+
+T = TypeVar("T")
 
 XLSX = MEDIA_TYPES["xlsx"]
 
@@ -62,29 +65,32 @@ def _period(request: Request) -> audit.Period:
     return statutory.parse_period(q.get("year"), q.get("month"))
 
 
-async def _statutory_ledger(
-    request: Request, scope_of: Callable[[Session, Actor, int], statutory.Scope]
-) -> Response:
-    """The statutory ledger workbook of the scope `scope_of(session, actor, id)` names."""
-    actor = await acting(request)
-    period = _period(request)
+def _statutory_ledger(
+    scope_of: Callable[[Session, Actor, int], statutory.Scope],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The handler of the statutory ledger workbook of the scope `scope_of(session, actor, id)`
+    names."""
 
-    def read(session: Session) -> dict[str, Any]:
-        scope = scope_of(session, actor, path_id(request))
-        return statutory.build(session, scope, period)
+    async def workbook(request: Request) -> Response:
+        actor = await acting(request)
+        period = _period(request)
 
-    data = await run_read(request, read)
-    return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+        def read(session: Session) -> dict[str, Any]:
+            scope = scope_of(session, actor, path_id(request))
+            return statutory.build(session, scope, period)
+
+        data = await run_read(request, read)
+        return _file(statutory.workbook(data), XLSX, statutory.filename(data), inline=False)
+
+    return workbook
 
 
-@routes.get("/sites/{id:int}/statutory-ledger.xlsx")
-async def site_ledger(request: Request) -> Response:
-    return await _statutory_ledger(request, statutory.scope_of_site)
-
-
-@routes.get("/organisations/{id:int}/statutory-ledger.xlsx")
-async def organisation_ledger(request: Request) -> Response:
-    return await _statutory_ledger(request, statutory.scope_of_organisation)
+site_ledger = routes.get("/sites/{id:int}/statutory-ledger.xlsx")(
+    _statutory_ledger(statutory.scope_of_site)
+)
+organisation_ledger = routes.get("/organisations/{id:int}/statutory-ledger.xlsx")(
+    _statutory_ledger(statutory.scope_of_organisation)
+)
 
 
 @routes.post("/contracts/{id:int}/trucks")
@@ -106,6 +112,24 @@ async def driver(request: Request) -> Response:
     return JSONResponse({"delivery_id": papers.delivery_id, "driver": papers.driver})
 
 
+async def _paper(
+    request: Request,
+    attach: Callable[[UnitOfWork, Actor, int, Any], T],
+    public: Callable[[T], dict[str, Any]],
+    stored: Callable[[Session, Actor, int], Document],
+) -> Response:
+    """A paper of the item the path names (a delivery's ticket, a lot's lab report): POST
+    attaches an uploaded document (`{"document": id}`), GET sends the file."""
+    actor = await acting(request)
+    item = path_id(request)
+    if request.method == "POST":
+        data = await body(request)
+        row = await run_uow(request, attach, actor, item, data.get("document"))
+        return JSONResponse(public(row))
+    doc = await run_read(request, stored, actor, item)
+    return _file(doc.content, doc.media_type, doc.filename)
+
+
 def _ticket_public(papers: Any) -> dict[str, Any]:
     return {
         "delivery_id": papers.delivery_id,
@@ -114,53 +138,40 @@ def _ticket_public(papers: Any) -> dict[str, Any]:
     }
 
 
+def _ticket(session: Session, actor: Actor, delivery_id: int) -> Document:
+    facts.delivery_facts(session, actor, delivery_id)  # the parties and overseers only
+    found = facts.ticket_of(session, delivery_id)
+    doc: Document | None = session.get(Document, found["id"]) if found else None
+    if doc is None:
+        raise NotFound(
+            "ticket: delivery {delivery_id} has none", field="ticket", delivery_id=delivery_id
+        )
+    return doc
+
+
 @routes.route("/deliveries/{id:int}/ticket", methods=["GET", "POST"])
 async def ticket(request: Request) -> Response:
-    actor = await acting(request)
-    delivery_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
-        papers = await run_uow(
-            request, service.attach_ticket, actor, delivery_id, data.get("document")
-        )
-        return JSONResponse(_ticket_public(papers))
+    return await _paper(request, service.attach_ticket, _ticket_public, _ticket)
 
-    def read(session: Session) -> Document:
-        facts.delivery_facts(session, actor, delivery_id)  # the parties and overseers only
-        found = facts.ticket_of(session, delivery_id)
-        doc: Document | None = session.get(Document, found["id"]) if found else None
-        if doc is None:
-            raise NotFound(
-                "ticket: delivery {delivery_id} has none", field="ticket", delivery_id=delivery_id
-            )
-        return doc
 
-    doc = await run_read(request, read)
-    return _file(doc.content, doc.media_type, doc.filename)
+def _lab_report(session: Session, actor: Actor, lot_id: int) -> Document:
+    if not service.may_read_lab_report(session, actor, lot_id):
+        raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
+    row = session.get(LotLabReport, lot_id) if 0 < lot_id <= MAX_ID else None
+    doc: Document | None = session.get(Document, row.document_id) if row else None
+    if doc is None:
+        raise NotFound("lab_report: lot {lot_id} has none", field="lab_report", lot_id=lot_id)
+    return doc
 
 
 @routes.route("/lots/{id:int}/lab-report", methods=["GET", "POST"])
 async def lab_report(request: Request) -> Response:
-    actor = await acting(request)
-    lot_id = path_id(request)
-    if request.method == "POST":
-        data = await body(request)
-        row = await run_uow(request, service.attach_lab_report, actor, lot_id, data.get("document"))
-        return JSONResponse(
-            {"lot_id": row.lot_id, "document": row.document_id, "sha256": row.sha256}
-        )
-
-    def read(session: Session) -> Document:
-        if not service.may_read_lab_report(session, actor, lot_id):
-            raise NotFound("lot: {lot_id} does not exist", field="lot", lot_id=lot_id)
-        row = session.get(LotLabReport, lot_id) if 0 < lot_id <= MAX_ID else None
-        doc: Document | None = session.get(Document, row.document_id) if row else None
-        if doc is None:
-            raise NotFound("lab_report: lot {lot_id} has none", field="lab_report", lot_id=lot_id)
-        return doc
-
-    doc = await run_read(request, read)
-    return _file(doc.content, doc.media_type, doc.filename)
+    return await _paper(
+        request,
+        service.attach_lab_report,
+        lambda row: {"lot_id": row.lot_id, "document": row.document_id, "sha256": row.sha256},
+        _lab_report,
+    )
 
 
 # ----------------------------------------------------------------------------- OpenAPI

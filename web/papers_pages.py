@@ -3,6 +3,8 @@ weighbridge), a day's trucks at once, the printable 台账, the lot's lab report
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -23,9 +25,11 @@ from web.market_pages import (
     BLANK,
     Form,
     _contract_page,
+    on_item,
     page,
-    posted,
+    pick,
     posted_with_file,
+    serves,
     submit,
 )
 from web.papers_api import receipt_url
@@ -38,6 +42,7 @@ routes = Routes()
 # ----------------------------------------------------------------------------- receipt
 
 
+@serves(routes, "/deliveries/{id:int}/receipt")
 async def _receipt_page(
     request: Request, actor: Actor, delivery_id: int, form: Form = BLANK
 ) -> Response:
@@ -57,55 +62,80 @@ async def _receipt_page(
     return page(request, "papers/receipt.html", ctx, form=form)
 
 
-@routes.get("/deliveries/{id:int}/receipt")
-async def receipt_page(request: Request) -> Response:
+@dataclass(frozen=True)
+class _Paper:
+    """The file a step comes with (a weighbridge ticket's photo, a lab report), if one was
+    chosen."""
+
+    upload: tuple[bytes, str] | None
+    limit: int
+
+    def store(self, uow: UnitOfWork, actor: Actor) -> Document | None:
+        """The file, uploaded in batch mode: its commit only flushes, so the step it belongs to
+        commits both together, or neither."""
+        if self.upload is None:
+            return None
+        batch, uow.batch = uow.batch, True
+        try:
+            doc: Document = documents.upload(
+                uow, actor, content=self.upload[0], filename=self.upload[1], max_bytes=self.limit
+            )
+        finally:
+            uow.batch = batch
+        return doc
+
+
+async def _step_with_paper(
+    request: Request,
+    file_field: str,
+    form_id: str,
+    step: Callable[[UnitOfWork, Actor, int, Form, _Paper], Any],
+    *,
+    then: str,
+    refused: Callable[[Request, Actor, int, Form], Awaitable[Response]],
+) -> Response:
+    """A form about the item the path names that sends a paper's file along (`file_field`):
+    `step(uow, actor, id, form, paper)` in one unit of work; a refusal re-renders the page
+    (`refused(request, actor, id, form)`), else to `then` (with `{id}` the item's id)."""
     actor = await require_actor(request)
-    return await _receipt_page(request, actor, path_id(request))
-
-
-def _upload_paper(uow: UnitOfWork, actor: Actor, upload: tuple[bytes, str], limit: int) -> Document:
-    """The paper's file, uploaded in batch mode: its commit only flushes, so the step it belongs
-    to commits both together, or neither."""
-    batch, uow.batch = uow.batch, True
-    try:
-        doc: Document = documents.upload(
-            uow, actor, content=upload[0], filename=upload[1], max_bytes=limit
-        )
-    finally:
-        uow.batch = batch
-    return doc
+    item = path_id(request)
+    form, upload = await posted_with_file(request, file_field, form_id)
+    paper = _Paper(upload, settings_of(request).max_upload_bytes)
+    return await submit(
+        request,
+        form,
+        lambda uow: step(uow, actor, item, form, paper),
+        then=lambda _r: then.format(id=item),
+        refused=lambda f: refused(request, actor, item, f),
+    )
 
 
 @routes.post("/deliveries/{id:int}/weighbridge")
 async def weighbridge(request: Request) -> Response:
     """The clerk's one step: tonnes confirmed and the ticket attached together, or neither."""
-    actor = await require_actor(request)
-    delivery_id = path_id(request)
-    form, upload = await posted_with_file(request, "ticket_file", "weighbridge")
-    limit = settings_of(request).max_upload_bytes
     settings = settings_of(request)
-    receipt = {k: form.values.get(k, "") for k in ("received_tonnes", "note")}
 
-    def call(uow: UnitOfWork) -> Any:
-        ticket_id: int | None = None
-        if upload is not None:
-            if sniff(upload[0]) not in service.TICKET_TYPES:
-                raise InvalidInput.about(
-                    "ticket_file", upload[1], "is not a picture or a PDF (judged by its content)"
-                )
-            ticket_id = _upload_paper(uow, actor, upload, limit).id
+    def step(uow: UnitOfWork, actor: Actor, delivery_id: int, form: Form, ticket: _Paper) -> Any:
+        if ticket.upload is not None and sniff(ticket.upload[0]) not in service.TICKET_TYPES:
+            raise InvalidInput.about(
+                "ticket_file", ticket.upload[1], "is not a picture or a PDF (judged by its content)"
+            )
+        stored = ticket.store(uow, actor)
+        ticket_id = stored.id if stored is not None else None
         if form.values.get("ticket_only") == "1":
             if ticket_id is None:
                 raise InvalidInput("ticket_file: choose the ticket's photo", field="ticket_file")
             return service.attach_ticket(uow, actor, delivery_id, ticket_id)
+        receipt = pick(form.values, ("received_tonnes", "note"))
         return service.receive_with_ticket(uow, actor, delivery_id, receipt, ticket_id, settings)
 
-    return await submit(
+    return await _step_with_paper(
         request,
-        form,
-        call,
-        then=lambda _r: f"/deliveries/{delivery_id}/receipt",
-        refused=lambda f: _receipt_page(request, actor, delivery_id, f),
+        "ticket_file",
+        "weighbridge",
+        step,
+        then="/deliveries/{id}/receipt",
+        refused=_receipt_page,
     )
 
 
@@ -114,10 +144,19 @@ async def weighbridge(request: Request) -> Response:
 
 @routes.post("/contracts/{id:int}/trucks")
 async def contract_trucks(request: Request) -> Response:
-    actor = await require_actor(request)
-    contract_id = path_id(request)
-    form = await posted(request, "trucks")
-    values = dict(form.values)
+    return await on_item(
+        request,
+        "trucks",
+        _trucks_of,
+        service.dispatch_trucks,
+        then="/contracts/{id}#deliveries",
+        refused=_contract_page,
+    )
+
+
+def _trucks_of(values: Mapping[str, str]) -> dict[str, Any]:
+    """The trucks form's data: a pasted CSV, else one row of inputs a truck; the dispatch time
+    when given."""
     csv_text = values.get("csv", "").strip()
     data: dict[str, Any] = (
         {"csv": csv_text}
@@ -126,13 +165,7 @@ async def contract_trucks(request: Request) -> Response:
     )
     if values.get("dispatched_at"):
         data["dispatched_at"] = values["dispatched_at"]
-    return await submit(
-        request,
-        form,
-        lambda uow: service.dispatch_trucks(uow, actor, contract_id, data),
-        then=lambda _r: f"/contracts/{contract_id}#deliveries",
-        refused=lambda f: _contract_page(request, actor, contract_id, f),
-    )
+    return data
 
 
 # ----------------------------------------------------------------------------- 台账
@@ -179,6 +212,7 @@ async def organisation_statutory(request: Request) -> Response:
 # ----------------------------------------------------------------------------- lab reports
 
 
+@serves(routes, "/lots/{id:int}/lab-report")
 async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = BLANK) -> Response:
     def read(session: Session) -> dict[str, Any]:
         if not service.may_read_lab_report(session, actor, lot_id):
@@ -197,31 +231,16 @@ async def _lab_panel(request: Request, actor: Actor, lot_id: int, form: Form = B
     return page(request, "papers/_lab_report.html", ctx, form=form)
 
 
-@routes.get("/lots/{id:int}/lab-report")
-async def lab_report_panel(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _lab_panel(request, actor, path_id(request))
-
-
 @routes.post("/lots/{id:int}/lab-report")
 async def lab_report_post(request: Request) -> Response:
-    actor = await require_actor(request)
-    lot_id = path_id(request)
-    form, upload = await posted_with_file(request, "lab_report_file", "lab-report")
-    limit = settings_of(request).max_upload_bytes
-
-    def call(uow: UnitOfWork) -> Any:
-        if upload is None:
+    def step(uow: UnitOfWork, actor: Actor, lot_id: int, _form: Form, report: _Paper) -> Any:
+        doc = report.store(uow, actor)
+        if doc is None:
             raise InvalidInput("lab_report_file: choose the report", field="lab_report_file")
-        doc = _upload_paper(uow, actor, upload, limit)
         return service.attach_lab_report(uow, actor, lot_id, doc.id)
 
-    return await submit(
-        request,
-        form,
-        call,
-        then=lambda _r: f"/lots/{lot_id}",
-        refused=lambda f: _lab_panel(request, actor, lot_id, f),
+    return await _step_with_paper(
+        request, "lab_report_file", "lab-report", step, then="/lots/{id}", refused=_lab_panel
     )
 
 

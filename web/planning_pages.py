@@ -151,19 +151,38 @@ def _planner(
     charts = (
         {m["material"]: _chart(m, plan["months"], lang) for m in plan["materials"]} if plan else {}
     )
-    return render(
+    plants = plan["plants"] if plan else []
+    return _analysis(
         request,
         "planning/planner.html",
+        values,
+        errors,
         {
-            "form": {"data": values, "errors": errors},
             "plan": plan,
             "charts": charts,
             "background": background,
-            "bottlenecks": [p for p in plan["plants"] if p["bottleneck"]] if plan else [],
-            "others": [p for p in plan["plants"] if not p["bottleneck"]] if plan else [],
+            "bottlenecks": [p for p in plants if p["bottleneck"]],
+            "others": [p for p in plants if not p["bottleneck"]],
             "catalogue": catalogue.catalogue(),
         },
-        block="planner",
+    )
+
+
+def _analysis(
+    request: Request,
+    template: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    answer: dict[str, Any],
+) -> Response:
+    """A planning page (its htmx block named after it): the form as typed with what was refused
+    beside its fields (422), and the analysis's `answer`."""
+    block = template.removeprefix("planning/").removesuffix(".html")
+    return render(
+        request,
+        template,
+        {"form": {"data": values, "errors": errors}, **answer},
+        block=block,
         status_code=422 if errors else 200,
     )
 
@@ -171,6 +190,8 @@ def _planner(
 # ----------------------------------------------------------------------------- siting
 
 
+# how a candidate site came out: ranked, or left out (and why), each shown as its own list
+CANDIDATE_STATUSES = ("ranked", "excluded", "unreachable")
 SITING_DEFAULTS = {
     "material": "phosphogypsum",
     "capacity_t_per_year": "500000",
@@ -272,25 +293,18 @@ async def siting_page(request: Request) -> Response:
         for code, m in cat.materials.items()
         if m.uses
     ]
-    ranked = [c for c in result["candidates"] if c["status"] == "ranked"] if result else []
-    return render(
+    candidates = result["candidates"] if result else []
+    return _analysis(
         request,
         "planning/siting.html",
+        values,
+        errors,
         {
-            "form": {"data": values, "errors": errors},
             "result": result,
-            "ranked": ranked,
-            "excluded": [c for c in result["candidates"] if c["status"] == "excluded"]
-            if result
-            else [],
-            "unreachable": [c for c in result["candidates"] if c["status"] == "unreachable"]
-            if result
-            else [],
+            **{s: [c for c in candidates if c["status"] == s] for s in CANDIDATE_STATUSES},
             "points": json.dumps(_map_points(result), ensure_ascii=False) if result else "[]",
             "catalogue": cat,
             "uses": uses,
             "sources": planning.SOURCES,
         },
-        block="siting",
-        status_code=422 if errors else 200,
     )

@@ -9,7 +9,8 @@ message (in the page's language) beside the field it names and what the user typ
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -17,30 +18,31 @@ from starlette.responses import RedirectResponse, Response
 
 from market import views
 from market.auth import Actor
-from market.errors import InvalidInput
+from market.db import UnitOfWork
+from market.seals import SealKey
 from market.services import corrections, deliveries, reports
 from market.services.common import OVERSEERS
 from market.tables import CORRECTION_KINDS
-from web import i18n
-from web.api import path_id, run_read, seal_key_of, settings_of
+from web import i18n, paging
+from web.api import run_read, seal_key_of, settings_of
 from web.market_pages import (
     BLANK,
     KIND_LABELS,
     Form,
-    decide,
+    on_item,
     page,
-    pick,
-    posted,
-    record_with_evidence,
+    serves,
     settlements_of,
-    submit,
     translator,
+    whole_list,
 )
 from web.render import lang_of
 from web.routing import Routes
 from web.security import require_actor
 
 routes = Routes()
+
+T = TypeVar("T")
 
 REPORT_QUEUES = ("submitted", "overdue", "returned", "approved")
 CORRECTION_QUEUES = ("pending", "approved", "rejected")
@@ -122,13 +124,12 @@ def _orphan(form: Form, form_ids: set[str]) -> str:
     return ""
 
 
-def _choice(request: Request, choices: tuple[str, ...]) -> str:
-    raw = request.query_params.get("status") or choices[0]
-    if raw not in choices:
-        raise InvalidInput.about(
-            "status", raw, "is not one of {choices}", choices=", ".join(choices)
-        )
-    return raw
+def _sealed(
+    request: Request, write: Callable[[UnitOfWork, Actor, int, dict[str, Any], SealKey], T]
+) -> Callable[[UnitOfWork, Actor, int, dict[str, Any]], T]:
+    """A decision that seals what it approves, with this worker's key."""
+    key = seal_key_of(request)
+    return lambda uow, actor, item, data: write(uow, actor, item, data, key)
 
 
 # ----------------------------------------------------------------------------- a yard's months
@@ -158,6 +159,7 @@ def next_to_submit(months: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+@serves(routes, "/yards/{id:int}/reports")
 async def _months_page(
     request: Request, actor: Actor, site_id: int, form: Form = BLANK, alert: str = ""
 ) -> Response:
@@ -182,60 +184,44 @@ async def _months_page(
         "correction_kinds": [(k, tr(v)) for k, v in CORRECTION_KIND_LABELS.items()],
         "overdue": [m["period"] for m in months if m["overdue"]],
         "due_day": due_day,
-        "alert": alert,
     }
-    status = 409 if alert else None
-    return page(request, "trust/months.html", ctx, form=form, status_code=status)
+    return page(request, "trust/months.html", ctx, form=form, alert=alert)
 
 
-@routes.get("/yards/{id:int}/reports")
-async def yard_reports(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _months_page(request, actor, path_id(request))
+async def _months_alert(request: Request, actor: Actor, site_id: int, f: Form) -> Response:
+    """A refused month: the reason at the top of the months' page (the form is one button)."""
+    return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
 
 
 @routes.post("/yards/{id:int}/reports")
 async def yard_submit(request: Request) -> Response:
     """Submit one ended month (the page offers the next in order)."""
-    actor = await require_actor(request)
-    site_id = path_id(request)
-    form = await posted(request, "submit")
-    data = pick(form.values, ("period",))
     due_day = _due_day(request)
-
-    async def refused(f: Form) -> Response:
-        return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
-
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.submit(uow, actor, site_id, data, due_day),
-        then=lambda _r: f"/yards/{site_id}/reports",
-        refused=refused,
+        "submit",
+        ("period",),
+        lambda uow, actor, site_id, data: reports.submit(uow, actor, site_id, data, due_day),
+        then="/yards/{id}/reports",
+        refused=_months_alert,
     )
 
 
 @routes.post("/yards/{id:int}/corrections")
 async def yard_correction(request: Request) -> Response:
     """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
-    site_id = path_id(request)
-    return await record_with_evidence(
+    return await on_item(
         request,
         "correction",
         ("period", "material", "kind", "tonnes", "reason"),
         corrections.request,
-        then=lambda _c: f"/yards/{site_id}/reports#corrections",
-        refused=lambda actor, f: _months_page(request, actor, site_id, f),
+        then="/yards/{id}/reports#corrections",
+        refused=_months_page,
+        evidence=True,
     )
 
 
 # ----------------------------------------------------------------------------- review queues
-
-
-async def overseer(request: Request) -> Actor:
-    actor = await require_actor(request)
-    actor.require(*OVERSEERS)
-    return actor
 
 
 @routes.get("/review")
@@ -245,15 +231,15 @@ async def review_home(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-@routes.get("/review/reports")
-async def reports_queue(request: Request) -> Response:
-    actor = await overseer(request)
-    status = _choice(request, REPORT_QUEUES)
+@serves(routes, "/review/reports", *OVERSEERS)
+async def _reports_queue(request: Request, actor: Actor) -> Response:
+    status = paging.queue(request.query_params, REPORT_QUEUES)
     rows = await run_read(request, reports.queue, actor, _due_day(request), status=status)
     ctx = _common(request) | {"status": status, "rows": rows, "queues": REPORT_QUEUES}
     return page(request, "trust/reports_queue.html", ctx)
 
 
+@serves(routes, "/review/reports/{id:int}")
 async def _review_page(
     request: Request, actor: Actor, report_id: int, form: Form = BLANK
 ) -> Response:
@@ -276,48 +262,36 @@ async def _review_page(
     return page(request, "trust/review.html", ctx, form=form)
 
 
-@routes.get("/review/reports/{id:int}")
-async def report_review(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _review_page(request, actor, path_id(request))
-
-
 @routes.post("/review/reports/{id:int}/approve")
 async def report_approve(request: Request) -> Response:
-    actor = await require_actor(request)
-    report_id = path_id(request)
-    form = await posted(request, "approve")
-    data = pick(form.values, ("note",))
-    key = seal_key_of(request)
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.approve(uow, actor, report_id, data, key),
-        then=lambda _r: "/review/reports",
-        refused=lambda f: _review_page(request, actor, report_id, f),
+        "approve",
+        ("note",),
+        _sealed(request, reports.approve),
+        then="/review/reports",
+        refused=_review_page,
     )
 
 
 @routes.post("/review/reports/{id:int}/return")
 async def report_return(request: Request) -> Response:
-    actor = await require_actor(request)
-    report_id = path_id(request)
-    form = await posted(request, "return")
-    data = pick(form.values, ("reason",))
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: reports.return_report(uow, actor, report_id, data),
-        then=lambda _r: "/review/reports",
-        refused=lambda f: _review_page(request, actor, report_id, f),
+        "return",
+        ("reason",),
+        reports.return_report,
+        then="/review/reports",
+        refused=_review_page,
     )
 
 
 # ----------------------------------------------------------------------------- corrections
 
 
+@serves(routes, "/review/corrections", *OVERSEERS)
 async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
-    status = _choice(request, CORRECTION_QUEUES) if not form.id else "pending"
+    status = paging.queue(request.query_params, CORRECTION_QUEUES) if not form.id else "pending"
     rows = await run_read(request, corrections.list_corrections, actor, status=status)
     shown = {
         f"{a}-{r['id']}" for r in rows if r["status"] == "pending" for a in ("approve", "reject")
@@ -332,42 +306,37 @@ async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) 
     return page(request, "trust/corrections_queue.html", ctx, form=form)
 
 
-@routes.get("/review/corrections")
-async def corrections_queue(request: Request) -> Response:
-    return await _corrections_page(request, await overseer(request))
-
-
 @routes.post("/review/corrections/{id:int}/approve")
 async def correction_approve(request: Request) -> Response:
-    key = seal_key_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "approve",
+        "approve-{id}",
         ("note",),
-        lambda uow, actor, item, data: corrections.approve(uow, actor, item, data, key),
-        then=lambda _c: "/review/corrections",
-        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
+        _sealed(request, corrections.approve),
+        then="/review/corrections",
+        refused=whole_list(_corrections_page),
     )
 
 
 @routes.post("/review/corrections/{id:int}/reject")
 async def correction_reject(request: Request) -> Response:
-    return await decide(
+    return await on_item(
         request,
-        "reject",
+        "reject-{id}",
         ("reason",),
         corrections.reject,
-        then=lambda _c: "/review/corrections",
-        refused=lambda actor, _item, f: _corrections_page(request, actor, f),
+        then="/review/corrections",
+        refused=whole_list(_corrections_page),
     )
 
 
 # ----------------------------------------------------------------------------- own-use claims
 
 
+@serves(routes, "/review/claims")
 async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     actor.require("regulator", "evaluator", "operator")
-    status = _choice(request, CLAIM_QUEUES) if not form.id else "pending"
+    status = paging.queue(request.query_params, CLAIM_QUEUES) if not form.id else "pending"
     # pending oldest first (the order to decide them in), decided ones latest first
     rows = await run_read(request, corrections.claims, actor, status=status, limit=CLAIMS_SHOWN)
     shown = {f"claim-{r['entry_id']}" for r in rows if r["attestation"] == "pending"}
@@ -380,27 +349,22 @@ async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Re
     return page(request, "trust/claims.html", ctx, form=form)
 
 
-@routes.get("/review/claims")
-async def claims_queue(request: Request) -> Response:
-    return await _claims_page(request, await require_actor(request))
-
-
 @routes.post("/review/claims/{id:int}/attest")
 async def claim_attest(request: Request) -> Response:
-    key = seal_key_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "claim",
+        "claim-{id}",
         ("decision", "note"),
-        lambda uow, actor, item, data: corrections.attest(uow, actor, item, data, key),
-        then=lambda _e: "/review/claims",
-        refused=lambda actor, _item, f: _claims_page(request, actor, f),
+        _sealed(request, corrections.attest),
+        then="/review/claims",
+        refused=whole_list(_claims_page),
     )
 
 
 # ----------------------------------------------------------------------------- disputes
 
 
+@serves(routes, "/review/disputes", *OVERSEERS)
 async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     def read(session: Session) -> dict[str, Any]:
         rows = [d for d in views.list_deliveries(session, actor, None) if d["status"] == "disputed"]
@@ -413,18 +377,13 @@ async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "trust/disputes.html", ctx | _common(request), form=form)
 
 
-@routes.get("/review/disputes")
-async def disputes(request: Request) -> Response:
-    return await _disputes_page(request, await overseer(request))
-
-
 @routes.post("/review/disputes/{id:int}/arbitrate")
 async def dispute_arbitrate(request: Request) -> Response:
-    return await decide(
+    return await on_item(
         request,
-        "arbitrate",
+        "arbitrate-{id}",
         ("settled_tonnes", "note"),
         deliveries.arbitrate,
-        then=lambda _d: "/review/disputes",
-        refused=lambda actor, _item, f: _disputes_page(request, actor, f),
+        then="/review/disputes",
+        refused=whole_list(_disputes_page),
     )

@@ -16,9 +16,17 @@ from market.services import (
 )
 from market.tables import Settlement
 from web.api import run_read, settings_of
-from web.market_pages.forms import BLANK, Form, decide, is_htmx, listing, page
+from web.market_pages.forms import (
+    BLANK,
+    Form,
+    ItemPage,
+    is_htmx,
+    listing,
+    on_item,
+    page,
+    serves,
+)
 from web.routing import Routes
-from web.security import require_actor
 
 routes = Routes()
 
@@ -74,15 +82,11 @@ def _delivery_row(session: Session, actor: Actor, delivery_id: int) -> dict[str,
 
 
 def _delivery_refused(
-    request: Request,
-    actor: Actor,
-    delivery_id: int,
-    template: str,
-    whole_page: Callable[[Request, Actor, Form], Awaitable[Response]],
-) -> Callable[[Form], Awaitable[Response]]:
+    template: str, whole_page: Callable[[Request, Actor, Form], Awaitable[Response]]
+) -> ItemPage:
     """A refused delivery form: htmx swaps just that delivery's form back in, else the page."""
 
-    async def refused(f: Form) -> Response:
+    async def refused(request: Request, actor: Actor, delivery_id: int, f: Form) -> Response:
         if is_htmx(request):
             d = await run_read(request, _delivery_row, actor, delivery_id)
             if d is not None:
@@ -97,6 +101,7 @@ def _delivery_refused(
 RECEIPT_SECTIONS = (("pending", "dispatched"), ("disputed", "disputed"), ("received", "received"))
 
 
+@serves(routes, "/receipts", "recycler")
 async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     """Every delivery to the recycler's plants, in three paged lists: waiting for the
     weighbridge, disputed, received (each newest first, filtered by material and date)."""
@@ -131,20 +136,11 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
 @routes.post("/deliveries/{id:int}/receipt")
 async def delivery_receipt(request: Request) -> Response:
     settings = settings_of(request)
-    return await decide(
+    return await on_item(
         request,
-        "receipt",
+        "receipt-{id}",
         ("received_tonnes", "note"),
         lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
-        then=lambda _result: "/receipts",
-        refused=lambda actor, item, f: _delivery_refused(
-            request, actor, item, "market/_receipt_form.html", _receipts_page
-        )(f),
+        then="/receipts",
+        refused=_delivery_refused("market/_receipt_form.html", _receipts_page),
     )
-
-
-@routes.get("/receipts")
-async def receipts(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _receipts_page(request, actor)

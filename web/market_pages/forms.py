@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ from web.api import db_of, path_id, run_uow, settings_of
 from web.i18n import translate
 from web.paging import Pager, Paging
 from web.render import lang_of, render
+from web.routing import Routes
 from web.security import CSRF_FIELD, check_csrf, require_actor
 
 REFUSALS = (InvalidInput, Conflict)
@@ -165,52 +166,115 @@ async def submit(
     return done(request, then(result), result)
 
 
-async def decide(
+Fields = Iterable[str] | Callable[[Mapping[str, str]], dict[str, Any]]
+ItemPage = Callable[[Request, Actor, int, Form], Awaitable[Response]]
+Then = str | Callable[[Any], str]
+
+
+def _data(values: Mapping[str, str], fields: Fields) -> dict[str, Any]:
+    """A form's data for its service: the named fields, or what a function makes of the values."""
+    return fields(values) if callable(fields) else pick(values, fields)
+
+
+def _after(then: Then, item: int | None = None) -> Callable[[Any], str]:
+    """Where a done form redirects: a function of the service's result, or a fixed target (with
+    `{id}` the item's id)."""
+    if callable(then):
+        return then
+    target = then if item is None else then.format(id=item)
+    return lambda _result: target
+
+
+async def on_form(
     request: Request,
-    form_name: str,
-    fields: Iterable[str],
-    write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
+    fields: Fields,
+    write: Callable[[UnitOfWork, Actor, dict[str, Any]], Any],
     *,
-    then: Callable[[Any], str],
-    refused: Callable[[Actor, int, Form], Awaitable[Response]],
+    then: Then,
+    refused: Callable[[Request, Actor, Form], Awaitable[Response]],
 ) -> Response:
-    """A form about the item the path names (form id `{form_name}-{id}`): its `fields` go to
-    `write(uow, actor, id, data)`; a refusal re-renders the form (`refused(actor, id, form)`)."""
+    """A page's own form (a lot, an offer, a site ...): its `fields` go to `write(uow, actor,
+    data)`; a refusal re-renders the page (`refused(request, actor, form)`)."""
     actor = await require_actor(request)
-    item = path_id(request)
-    form = await posted(request, f"{form_name}-{item}")
-    data = pick(form.values, fields)
+    form = await posted(request)
+    data = _data(form.values, fields)
     return await submit(
         request,
         form,
-        lambda uow: write(uow, actor, item, data),
-        then=then,
-        refused=lambda f: refused(actor, item, f),
+        lambda uow: write(uow, actor, data),
+        then=_after(then),
+        refused=lambda f: refused(request, actor, f),
     )
 
 
-async def record_with_evidence(
+async def on_item(
     request: Request,
     form_id: str,
-    fields: Iterable[str],
+    fields: Fields,
     write: Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any],
     *,
-    then: Callable[[Any], str],
-    refused: Callable[[Actor, Form], Awaitable[Response]],
+    then: Then,
+    refused: ItemPage,
+    evidence: bool = False,
 ) -> Response:
-    """A form about the yard the path names that cites a document (`evidence_file`, uploaded in
-    the same unit of work): its `fields` and the evidence go to `write(uow, actor, id, data)`."""
+    """A form about the item the path names (form id `form_id`, with `{id}` the item's id, which
+    tells apart one form per item on a page): its `fields` go to `write(uow, actor, id, data)`;
+    a refusal re-renders the form (`refused(request, actor, id, form)`, the item's page). A
+    `then` given as text is the redirect's target, with `{id}` the item's id.
+
+    A form with `evidence` cites a document: `evidence_file`, uploaded in the same unit of work,
+    or the id kept from before; its id goes in `data["evidence"]`."""
     actor = await require_actor(request)
-    site_id = path_id(request)
-    form, upload = await posted_with_file(request, "evidence_file", form_id)
-    data = pick(form.values, fields)
+    item = path_id(request)
+    if evidence:
+        form, upload = await posted_with_file(request, "evidence_file", form_id.format(id=item))
+    else:
+        form, upload = await posted(request, form_id.format(id=item)), None
+    data = _data(form.values, fields)
     limit = settings_of(request).max_upload_bytes
 
     def call(uow: UnitOfWork) -> Any:
-        evidence = uploaded_evidence(uow, actor, form, upload, limit)
-        return write(uow, actor, site_id, data | {"evidence": evidence})
+        cited = {"evidence": uploaded_evidence(uow, actor, form, upload, limit)} if evidence else {}
+        return write(uow, actor, item, data | cited)
 
-    return await submit(request, form, call, then=then, refused=lambda f: refused(actor, f))
+    return await submit(
+        request,
+        form,
+        call,
+        then=_after(then, item),
+        refused=lambda f: refused(request, actor, item, f),
+    )
+
+
+def whole_list(show: Callable[[Request, Actor, Form], Awaitable[Response]]) -> ItemPage:
+    """The list a refused form about one of its items comes back on (a review queue): the whole
+    page, the form kept by its id."""
+    return lambda request, actor, _item, form: show(request, actor, form)
+
+
+Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
+
+
+def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
+    """GET `path` answers with the decorated page: `show(request, actor)`, or `show(request,
+    actor, id)` when the path names an item (`{id:int}`), for the signed-in actor (who must hold
+    one of `roles`, when any are given). The page itself is returned as it was: the forms on it
+    re-render it when refused."""
+
+    def register(show: Shows) -> Shows:
+        async def handler(request: Request) -> Response:
+            actor = await require_actor(request)
+            if roles:
+                actor.require(*roles)
+            items = (path_id(request),) if "{id:int}" in path else ()
+            response: Response = await show(request, actor, *items)
+            return response
+
+        handler.__name__ = getattr(show, "__name__", "page").lstrip("_")
+        routes.get(path)(handler)
+        return show
+
+    return register
 
 
 async def act(
@@ -254,7 +318,10 @@ def page(
     form: Form = BLANK,
     block: str | None = None,
     status_code: int | None = None,
+    alert: str | None = None,
 ) -> Response:
+    """The page (or for htmx its `block`), 422 when the form comes back refused; an `alert` is
+    a button's refusal shown at the top of the page, answered 409."""
     _install_filters(request.app.state.templates.env)
     lang = lang_of(request)
     ctx = {
@@ -267,12 +334,21 @@ def page(
         "options": _options,
         **context,
     }
+    if alert is not None:
+        ctx["alert"] = alert
+        status_code = status_code or (409 if alert else None)
     status = status_code or (422 if form.errors else 200)
     return render(request, name, ctx, block=block, status_code=status)
 
 
 def _options(rows: Iterable[Mapping[str, Any]], value: str, text: str) -> list[tuple[Any, Any]]:
     return [(r[value], r[text]) for r in rows]
+
+
+def chosen_material(request: Request, form: Form) -> str:
+    """The material a form's inputs follow: as typed, else as the link asked; "" if unknown."""
+    material = form.values.get("material") or request.query_params.get("material") or ""
+    return material if material in catalogue().materials else ""
 
 
 def translator(request: Request) -> Callable[[str], str]:
@@ -298,6 +374,19 @@ class Listing:
 
     def pager(self, path: str, total: int, shown: int, **kw: Any) -> Pager:
         return Pager(path, total, self.paging, shown, self.kept, **kw)
+
+    def shown(
+        self, path: str, key: str, found: tuple[list[dict[str, Any]], int], statuses: Any
+    ) -> dict[str, Any]:
+        """A list page's context: the page of rows `found` (rows, total) under `key`, its pager,
+        the filters as sent, and the `statuses` to filter by."""
+        rows, total = found
+        return {
+            key: rows,
+            "pager": self.pager(path, total, len(rows)),
+            "filters": self.kept,
+            "statuses": statuses,
+        }
 
 
 def listing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,12 +20,12 @@ from market.services import (
 )
 from market.services.common import OVERSEERS
 from web import export_job, paging
-from web.api import path_id, run_read, settings_of, whole
+from web.api import run_read, settings_of, whole
 from web.market_pages.forms import (
     BLANK,
     Form,
+    on_item,
     page,
-    record_with_evidence,
     translator,
 )
 from web.render import lang_of
@@ -121,14 +122,14 @@ EXPORT_ROWS = 100_000
 
 @routes.post("/ledger/{id:int}")
 async def ledger_post(request: Request) -> Response:
-    site_id = path_id(request)
-    return await record_with_evidence(
+    return await on_item(
         request,
         "",
         ("kind", "material", "tonnes", "occurred_on", "document"),
         ledger.post_entry,
-        then=lambda _entry: f"/ledger?site={site_id}",
-        refused=lambda actor, f: _ledger_page(request, actor, site_id, f, block="entry_form"),
+        then="/ledger?site={id}",
+        refused=partial(_ledger_page, block="entry_form"),
+        evidence=True,
     )
 
 
@@ -165,11 +166,4 @@ async def ledger_export(request: Request) -> Response:
             EXPORT_ROWS=EXPORT_ROWS,
         )
     body = exports.render(exports.ledger_tables(book["entries"]), fmt, lang_of(request))
-    return Response(
-        body,
-        media_type=exports.MEDIA[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="wastematch-ledger-{tail}.{fmt}"',
-            "cache-control": "no-store",
-        },
-    )
+    return export_job.attachment(body, exports.MEDIA[fmt], f"wastematch-ledger-{tail}.{fmt}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,73 +23,55 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     act,
+    chosen_material,
     is_htmx,
     listing,
+    on_form,
+    on_item,
     page,
     pick,
-    posted,
     quality_of,
-    submit,
+    serves,
 )
 from web.routing import Routes
 from web.security import require_actor
 
 routes = Routes()
 
-LOT_FIELDS = (
-    "site_id",
-    "material",
-    "tonnes",
-    "lab_report",
-    "sampled_on",
-    "available_from",
-    "available_until",
-    "asking_price_cny_t",
-    "max_haul_km",
-)
+# the service's fields, in its order; `quality` comes from the assay inputs
+LOT_EDIT_FIELDS = tuple(f for f in lots.LOT_FIELDS if f in lots.EDITABLE)
 
 
-LOT_EDIT_FIELDS = tuple(f for f in LOT_FIELDS if f not in ("site_id", "material"))
+def _lot_data(names: tuple[str, ...]) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    """A lot form's fields: the named ones, the assay (`quality`) made of the `quality.*`
+    inputs."""
+    return lambda values: pick(values, names) | {"quality": quality_of(values)}
 
 
-async def _my_lots_page(request: Request, actor: Actor, form: Form) -> Response:
+@serves(routes, "/my/lots", "producer")
+async def _my_lots_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     ls = listing(request, views.LOT_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
-        return {
-            "lots": rows,
-            "pager": ls.pager("/my/lots", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.LOT_STATUSES,
-            "yards": views.list_sites(session, actor, kind="yard"),
+        found = views.page_lots(session, actor, ls.filter, mine=True, **ls.paging.window())
+        return ls.shown("/my/lots", "lots", found, views.LOT_STATUSES) | {
+            "yards": views.list_sites(session, actor, kind="yard")
         }
 
     ctx = await run_read(request, read)
-    material = form.values.get("material") or request.query_params.get("material") or ""
-    ctx |= {"material": material if material in catalogue().materials else "", "quality": {}}
+    ctx |= {"material": chosen_material(request, form), "quality": {}}
     ctx["today"] = clock.today().isoformat()
     return page(request, "market/my_lots.html", ctx, form=form, block="lot_form")
 
 
-@routes.get("/my/lots")
-async def my_lots(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("producer")
-    return await _my_lots_page(request, actor, BLANK)
-
-
 @routes.post("/my/lots")
 async def my_lots_post(request: Request) -> Response:
-    actor = await require_actor(request)
-    form = await posted(request)
-    data = pick(form.values, LOT_FIELDS) | {"quality": quality_of(form.values)}
-    return await submit(
+    return await on_form(
         request,
-        form,
-        lambda uow: lots.post_lot(uow, actor, data),
+        _lot_data(lots.LOT_FIELDS),
+        lots.post_lot,
         then=lambda lot: f"/lots/{lot.id}",
-        refused=lambda f: _my_lots_page(request, actor, f),
+        refused=_my_lots_page,
     )
 
 
@@ -104,6 +87,7 @@ async def assay_fields(request: Request) -> Response:
     return page(request, "market/_assay.html", {"material": material, "quality": {}})
 
 
+@serves(routes, "/lots/{id:int}")
 async def _lot_page(
     request: Request, actor: Actor, lot_id: int, form: Form = BLANK, alert: str = ""
 ) -> Response:
@@ -122,35 +106,19 @@ async def _lot_page(
         return ctx
 
     ctx = await run_read(request, read)
-    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"], "alert": alert}
-    return page(
-        request,
-        "market/lot.html",
-        ctx,
-        form=form,
-        block="edit_form",
-        status_code=409 if alert else None,
-    )
-
-
-@routes.get("/lots/{id:int}")
-async def lot_detail(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _lot_page(request, actor, path_id(request))
+    ctx |= {"material": ctx["lot"]["material"], "quality": ctx["lot"]["quality"]}
+    return page(request, "market/lot.html", ctx, form=form, block="edit_form", alert=alert)
 
 
 @routes.post("/lots/{id:int}/edit")
 async def lot_edit(request: Request) -> Response:
-    actor = await require_actor(request)
-    lot_id = path_id(request)
-    form = await posted(request)
-    data = pick(form.values, LOT_EDIT_FIELDS) | {"quality": quality_of(form.values)}
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: lots.update_lot(uow, actor, lot_id, data),
-        then=lambda _lot: f"/lots/{lot_id}",
-        refused=lambda f: _lot_page(request, actor, lot_id, f),
+        "",
+        _lot_data(LOT_EDIT_FIELDS),
+        lots.update_lot,
+        then="/lots/{id}",
+        refused=_lot_page,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -23,30 +24,20 @@ from web.market_pages.forms import (
     BLANK,
     Form,
     act,
+    chosen_material,
     is_htmx,
     listing,
+    on_form,
     page,
     pick,
-    posted,
+    serves,
     spec_of,
-    submit,
 )
 from web.render import lang_of
 from web.routing import Routes
 from web.security import require_actor
 
 routes = Routes()
-
-OFFER_FIELDS = (
-    "site_id",
-    "material",
-    "use",
-    "capacity_t",
-    "period_start",
-    "period_end",
-    "price_cny_t",
-    "max_haul_km",
-)
 
 
 def _use_options(request: Request, material: str) -> list[tuple[str, str]]:
@@ -70,22 +61,25 @@ def _spec_defaults(material: str, use: str) -> dict[str, str]:
     return {f"spec.{p}.{k}": f"{v:g}" for p, bounds in spec.items() for k, v in bounds.items()}
 
 
-async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = "") -> Response:
+def _offer_data(values: Mapping[str, str]) -> dict[str, Any]:
+    """The offer form's fields (the service's), the `spec` made of the `spec.*.min|max` inputs."""
+    return pick(values, offers.OFFER_FIELDS) | {"spec": spec_of(values)}
+
+
+@serves(routes, "/offers", "recycler")
+async def _offers_page(
+    request: Request, actor: Actor, form: Form = BLANK, alert: str = ""
+) -> Response:
     ls = listing(request, views.OFFER_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_offers(session, actor, ls.filter, **ls.paging.window())
-        return {
-            "offers": rows,
-            "pager": ls.pager("/offers", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.OFFER_STATUSES,
-            "plants": views.list_sites(session, actor, kind="plant"),
+        found = views.page_offers(session, actor, ls.filter, **ls.paging.window())
+        return ls.shown("/offers", "offers", found, views.OFFER_STATUSES) | {
+            "plants": views.list_sites(session, actor, kind="plant")
         }
 
     ctx = await run_read(request, read)
-    material = form.values.get("material") or request.query_params.get("material") or ""
-    material = material if material in catalogue().materials else ""
+    material = chosen_material(request, form)
     use = form.values.get("use", "")
     today = clock.today()
     ctx |= {
@@ -95,36 +89,18 @@ async def _offers_page(request: Request, actor: Actor, form: Form, alert: str = 
         "use_options": _use_options(request, material),
         "period_start": today.isoformat(),
         "period_end": (today + timedelta(days=365)).isoformat(),
-        "alert": alert,
     }
-    return page(
-        request,
-        "market/offers.html",
-        ctx,
-        form=form,
-        block="offer_form",
-        status_code=409 if alert else None,
-    )
-
-
-@routes.get("/offers")
-async def offers_page(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _offers_page(request, actor, BLANK)
+    return page(request, "market/offers.html", ctx, form=form, block="offer_form", alert=alert)
 
 
 @routes.post("/offers")
 async def offers_post(request: Request) -> Response:
-    actor = await require_actor(request)
-    form = await posted(request)
-    data = pick(form.values, OFFER_FIELDS) | {"spec": spec_of(form.values)}
-    return await submit(
+    return await on_form(
         request,
-        form,
-        lambda uow: offers.post_offer(uow, actor, data),
-        then=lambda _offer: "/offers",
-        refused=lambda f: _offers_page(request, actor, f),
+        _offer_data,
+        offers.post_offer,
+        then="/offers",
+        refused=_offers_page,
     )
 
 

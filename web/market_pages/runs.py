@@ -22,7 +22,7 @@ from market.services import (
 from market.settings import Settings
 from web import paging
 from web.api import db_of, path_id, run_read, settings_of
-from web.market_pages.forms import BLANK, Form, done, listing, page, posted, submit
+from web.market_pages.forms import BLANK, Form, done, listing, on_form, page, posted, serves
 from web.routing import Routes
 from web.security import require_actor
 
@@ -31,6 +31,7 @@ routes = Routes()
 log = logging.getLogger("wastematch.pages")
 
 
+@serves(routes, "/match-runs")
 async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     pg = paging.parse(request.query_params, default_limit=50, max_limit=200)
 
@@ -45,11 +46,6 @@ async def _runs_page(request: Request, actor: Actor, form: Form = BLANK) -> Resp
 
     ctx = await run_read(request, read)
     return page(request, "market/match_runs.html", ctx, form=form, block="schedule_form")
-
-
-@routes.get("/match-runs")
-async def match_runs(request: Request) -> Response:
-    return await _runs_page(request, await require_actor(request))
 
 
 @routes.post("/match-runs")
@@ -68,14 +64,12 @@ async def match_run_start(request: Request) -> Response:
 
 @routes.post("/match-runs/schedule")
 async def match_schedule(request: Request) -> Response:
-    actor = await require_actor(request)
-    form = await posted(request)
-    return await submit(
+    return await on_form(
         request,
-        form,
-        lambda uow: schedule.set_schedule(uow, actor, form.values.get("every_hours", "")),
-        then=lambda _setting: "/match-runs",
-        refused=lambda f: _runs_page(request, actor, f),
+        ("every_hours",),
+        lambda uow, actor, data: schedule.set_schedule(uow, actor, data["every_hours"]),
+        then="/match-runs",
+        refused=_runs_page,
     )
 
 

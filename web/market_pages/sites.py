@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -14,14 +15,13 @@ from market.services import (
     sites,
 )
 from web.api import run_read
-from web.market_pages.forms import BLANK, Form, page, pick, posted, submit
+from web.market_pages.forms import BLANK, Form, on_form, page, pick, serves
 from web.routing import Routes
-from web.security import require_actor
 
 routes = Routes()
 
 
-async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> Response:
+async def _sites_page(request: Request, actor: Actor, kind: str, form: Form = BLANK) -> Response:
     def read(session: Session) -> dict[str, Any]:
         rows = views.list_sites(session, actor, kind=kind)
         if kind == "yard":  # yards keep ledgers; plants post offers
@@ -38,11 +38,10 @@ async def _sites_page(request: Request, actor: Actor, kind: str, form: Form) -> 
     return page(request, "market/sites.html", ctx, form=form, block="site_form")
 
 
-@routes.get("/yards")
-async def yards(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("producer")
-    return await _sites_page(request, actor, "yard", BLANK)
+# a producer's yards and a recycler's plants: one page each, the same form
+SITE_PAGES = (("yard", "/yards", "producer"), ("plant", "/my/plants", "recycler"))
+for _kind, _path, _role in SITE_PAGES:
+    serves(routes, _path, _role)(partial(_sites_page, kind=_kind))
 
 
 @routes.post("/yards")
@@ -50,26 +49,16 @@ async def yards_post(request: Request) -> Response:
     return await _post_site(request, "yard", "/yards")
 
 
-async def _post_site(request: Request, kind: str, back: str) -> Response:
-    actor = await require_actor(request)
-    form = await posted(request)
-    data = pick(form.values, ("name", "lat", "lon")) | {"kind": kind}
-    return await submit(
-        request,
-        form,
-        lambda uow: sites.post_site(uow, actor, data),
-        then=lambda _site: back,
-        refused=lambda f: _sites_page(request, actor, kind, f),
-    )
-
-
-@routes.get("/my/plants")
-async def plants(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler")
-    return await _sites_page(request, actor, "plant", BLANK)
-
-
 @routes.post("/my/plants")
 async def plants_post(request: Request) -> Response:
     return await _post_site(request, "plant", "/my/plants")
+
+
+async def _post_site(request: Request, kind: str, back: str) -> Response:
+    return await on_form(
+        request,
+        lambda values: pick(values, ("name", "lat", "lon")) | {"kind": kind},
+        sites.post_site,
+        then=back,
+        refused=lambda request, actor, f: _sites_page(request, actor, kind, f),
+    )

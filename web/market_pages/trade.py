@@ -27,16 +27,16 @@ from web.market_pages.forms import (
     REFUSALS,
     Form,
     act,
-    decide,
     done,
     is_htmx,
     listing,
     now_cst_input,
+    on_item,
     page,
     pick,
     posted,
     refusal,
-    submit,
+    serves,
 )
 from web.routing import Routes
 from web.security import require_actor
@@ -45,18 +45,13 @@ routes = Routes()
 proposal_routes = Routes()
 
 
+@serves(routes, "/bids")
 async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Response:
     ls = listing(request, views.BID_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
         rows, total = views.page_bids(session, actor, ls.filter, **ls.paging.window())
-        ctx = {
-            "bids": rows,
-            "by_lot": [],
-            "pager": ls.pager("/bids", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.BID_STATUSES,
-        }
+        ctx = ls.shown("/bids", "bids", (rows, total), views.BID_STATUSES) | {"by_lot": []}
         if actor.role != "producer":
             return ctx
         by_lot: dict[int, dict[str, Any]] = {}
@@ -67,13 +62,7 @@ async def _bids_page(request: Request, actor: Actor, alert: str = "") -> Respons
             group["lot"] = views.get_lot(session, actor, lot_id)
         return ctx | {"by_lot": list(by_lot.values())}
 
-    ctx = await run_read(request, read) | {"alert": alert}
-    return page(request, "market/bids.html", ctx, status_code=409 if alert else None)
-
-
-@routes.get("/bids")
-async def bids(request: Request) -> Response:
-    return await _bids_page(request, await require_actor(request))
+    return page(request, "market/bids.html", await run_read(request, read), alert=alert)
 
 
 @routes.post("/bids/{id:int}/accept")
@@ -110,30 +99,23 @@ async def bid_withdraw(request: Request) -> Response:
     return await _on_bid(request, trade.withdraw_bid)
 
 
+@serves(routes, "/contracts")
 async def _contracts_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     ls = listing(request, views.CONTRACT_STATUSES)
 
     def read(session: Session) -> dict[str, Any]:
-        rows, total = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
+        found = views.page_contracts(session, actor, ls.filter, **ls.paging.window())
         disputed, _ = views.page_deliveries(
             session, actor, None, views.ListFilter(status="disputed"), limit=200
         )
-        return {
-            "contracts": rows,
-            "pager": ls.pager("/contracts", total, len(rows)),
-            "filters": ls.kept,
-            "statuses": views.CONTRACT_STATUSES,
-            "disputed": _disputed_for(session, actor, disputed),
+        return ls.shown("/contracts", "contracts", found, views.CONTRACT_STATUSES) | {
+            "disputed": _disputed_for(session, actor, disputed)
         }
 
     return page(request, "market/contracts.html", await run_read(request, read), form=form)
 
 
-@routes.get("/contracts")
-async def contracts(request: Request) -> Response:
-    return await _contracts_page(request, await require_actor(request))
-
-
+@serves(routes, "/contracts/{id:int}")
 async def _contract_page(
     request: Request, actor: Actor, contract_id: int, form: Form = BLANK
 ) -> Response:
@@ -146,47 +128,39 @@ async def _contract_page(
     return page(request, "market/contract.html", ctx, form=form, block="dispatch_form")
 
 
-@routes.get("/contracts/{id:int}")
-async def contract_detail(request: Request) -> Response:
-    actor = await require_actor(request)
-    return await _contract_page(request, actor, path_id(request))
+DISPATCH_FIELDS = ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
 
 
 @routes.post("/contracts/{id:int}/dispatch")
 async def contract_dispatch(request: Request) -> Response:
-    actor = await require_actor(request)
-    contract_id = path_id(request)
-    form = await posted(request)
-    data = pick(
-        form.values, ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
-    )
-    driver = form.values.get("driver", "")
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: papers_service.dispatch_with_driver(uow, actor, contract_id, data, driver),
-        then=lambda _result: f"/contracts/{contract_id}",
-        refused=lambda f: _contract_page(request, actor, contract_id, f),
+        "",
+        (*DISPATCH_FIELDS, "driver"),
+        lambda uow, actor, contract_id, data: papers_service.dispatch_with_driver(
+            uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
+        ),
+        then="/contracts/{id}",
+        refused=_contract_page,
     )
 
 
 @routes.post("/deliveries/{id:int}/resolve")
 async def delivery_resolve(request: Request) -> Response:
-    return await decide(
+    return await on_item(
         request,
-        "resolve",
+        "resolve-{id}",
         ("accepted_tonnes", "note"),
         deliveries.resolve_dispute,
         then=lambda d: f"/contracts/{d.contract_id}",
-        refused=lambda actor, item, f: _delivery_refused(
-            request, actor, item, "market/_resolve_form.html", _contracts_page
-        )(f),
+        refused=_delivery_refused("market/_resolve_form.html", _contracts_page),
     )
 
 
 PROPOSAL_SORTS = ("cost", "-cost", "tonnes", "-tonnes", "distance", "-distance", "date", "run")
 
 
+@serves(proposal_routes, "/proposals", "recycler", "producer", *OVERSEERS)
 async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) -> Response:
     """A summary table of a page of proposals, sortable, then the same proposals as cards."""
     ls = listing(
@@ -217,32 +191,23 @@ async def _proposals_page(request: Request, actor: Actor, form: Form = BLANK) ->
     return page(request, "market/proposals.html", await run_read(request, read), form=form)
 
 
-@proposal_routes.get("/proposals")
-async def proposals(request: Request) -> Response:
-    actor = await require_actor(request)
-    actor.require("recycler", "producer", *OVERSEERS)
-    return await _proposals_page(request, actor)
+async def _bid_refused(request: Request, actor: Actor, proposal_id: int, f: Form) -> Response:
+    """A refused bid: htmx swaps just that proposal's form back in, else the whole page."""
+    if not is_htmx(request):
+        return await _proposals_page(request, actor, f)
+    p = await run_read(request, listings.proposal_for, actor, proposal_id)
+    return page(request, "market/_bid_form.html", {"p": p}, form=f)
 
 
 @proposal_routes.post("/proposals/{id:int}/bid")
 async def proposal_bid(request: Request) -> Response:
-    actor = await require_actor(request)
-    proposal_id = path_id(request)
-    form = await posted(request, f"bid-{proposal_id}")
-    data = pick(form.values, ("price_cny_t", "tonnes"))
-
-    async def refused(f: Form) -> Response:
-        if not is_htmx(request):
-            return await _proposals_page(request, actor, f)
-        p = await run_read(request, listings.proposal_for, actor, proposal_id)
-        return page(request, "market/_bid_form.html", {"p": p}, form=f)
-
-    return await submit(
+    return await on_item(
         request,
-        form,
-        lambda uow: trade.place_bid(uow, actor, proposal_id, data),
-        then=lambda _bid: "/bids",
-        refused=refused,
+        "bid-{id}",
+        ("price_cny_t", "tonnes"),
+        trade.place_bid,
+        then="/bids",
+        refused=_bid_refused,
     )
 
 

@@ -6,6 +6,7 @@ inline script, so app.js draws them from data-* attributes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -42,12 +43,16 @@ PAGE = 100
 # ----------------------------------------------------------------------------- dashboard
 
 
+def _period_and_metric(q: Mapping[str, str]) -> tuple[audit.Period | None, str]:
+    """The period a desk page is asked for, and the metric its map colours by."""
+    return period_param(q), parse_metric(q.get("metric"))
+
+
 @routes.get("/audit")
 async def dashboard(request: Request) -> Response:
     actor = await overseer(request)
     q = request.query_params
-    period = period_param(q)
-    metric = parse_metric(q.get("metric"))
+    period, metric = _period_and_metric(q)
     material = parse_material(q.get("material"), audit.PHOSPHOGYPSUM)
     settings = settings_of(request)
 
@@ -81,8 +86,7 @@ async def map_data(request: Request) -> Response:
     """The prefectures coloured by one metric, and the yards, in drawMap's shape."""
     actor = await overseer(request)
     q = request.query_params
-    period = period_param(q)
-    metric = parse_metric(q.get("metric"))
+    period, metric = _period_and_metric(q)
     lang = lang_of(request)
     say = partial(i18n.gettext, lang=lang)
     settings = settings_of(request)
