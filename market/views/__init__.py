@@ -43,7 +43,6 @@ from market.views.lots import (
 )
 from market.views.offers import (
     get_offer,
-    list_offers,
     offer_public,
     open_offers_at_sites,
     open_offers_by_site,
@@ -77,7 +76,6 @@ from market.views.trade import (
     get_contract,
     latest_bids,
     list_bids,
-    list_contracts,
     page_bids,
     page_contracts,
 )
@@ -105,11 +103,9 @@ __all__ = [
     "latest_bids",
     "latest_run_id",
     "list_bids",
-    "list_contracts",
     "list_deliveries",
     "list_lots",
     "list_match_runs",
-    "list_offers",
     "list_proposals",
     "list_sites",
     "page_plants",

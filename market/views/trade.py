@@ -239,12 +239,6 @@ def _contract_rows(
     return out
 
 
-def list_contracts(
-    session: Session, actor: Actor, *, limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
-    return _contract_rows(session, actor, true(), limit=limit, offset=offset)
-
-
 def page_contracts(
     session: Session,
     actor: Actor,
