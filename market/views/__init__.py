@@ -37,7 +37,6 @@ from market.views.ledger import (
 )
 from market.views.lots import (
     get_lot,
-    list_lots,
     lot_public,
     page_lots,
 )
@@ -75,7 +74,6 @@ from market.views.trade import (
     contract_public,
     get_contract,
     latest_bids,
-    list_bids,
     page_bids,
     page_contracts,
 )
@@ -102,9 +100,7 @@ __all__ = [
     "get_offer",
     "latest_bids",
     "latest_run_id",
-    "list_bids",
     "list_deliveries",
-    "list_lots",
     "list_match_runs",
     "list_proposals",
     "list_sites",

@@ -112,13 +112,6 @@ def _bid_scope(actor: Actor) -> Any:
     return true()
 
 
-def list_bids(
-    session: Session, actor: Actor, *, limit: int | None = None, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Bids that concern the actor: a recycler's own, those on a producer's lots; overseers all."""
-    return _bid_rows(session, _bid_scope(actor), limit=limit, offset=offset)
-
-
 def page_bids(
     session: Session,
     actor: Actor,
