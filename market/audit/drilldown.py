@@ -7,9 +7,9 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from market.audit.periods import Period
-from market.audit.queries import resolve_period
+from market.audit.queries import overseer_question
 from market.audit.rules import Rules, round_t, rules
-from market.audit.scope import Scope, check_scope, require_overseer
+from market.audit.scope import Scope, require_overseer
 from market.auth import Actor
 from market.errors import InvalidInput, NotFound
 from market.ledger import STOCK_SIGN, stock_effect
@@ -51,10 +51,7 @@ def ledger_entries(
     offset: int = 0,
 ) -> dict[str, Any]:
     """The entries behind a figure: one producer, one kind (or figure), one period."""
-    require_overseer(actor)
-    scope = scope or Scope()
-    check_scope(session, scope)
-    period = resolve_period(session, period)
+    period, scope = overseer_question(session, actor, period, scope)
     r = rules()
     kinds = kinds_for(kind, r)
     day = col(LedgerEntry.occurred_on)

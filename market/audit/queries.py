@@ -141,6 +141,17 @@ def resolve_period(session: Session, period: Period | None) -> Period:
     return period if period is not None else default_period(session)
 
 
+def overseer_question(
+    session: Session, actor: Actor, period: Period | None, scope: Scope | None
+) -> tuple[Period, Scope]:
+    """The period and scope of an overseer's question, once the actor is known to be an
+    overseer and the scope's places to exist (no scope: everything; no period: the default)."""
+    require_overseer(actor)
+    scope = scope or Scope()
+    check_scope(session, scope)
+    return resolve_period(session, period), scope
+
+
 def _targets(policy: Policy, material: str | None, year: int) -> dict[str, Any]:
     if material == PHOSPHOGYPSUM:
         return {
@@ -174,10 +185,7 @@ def summary(
 ) -> dict[str, Any]:
     """Generation, utilisation, treatment, consumption, disposal and stock for a period and
     scope, in total and by material, prefecture and county, with targets and carbon."""
-    require_overseer(actor)
-    scope = scope or Scope()
-    check_scope(session, scope)
-    period = resolve_period(session, period)
+    period, scope = overseer_question(session, actor, period, scope)
     policy = load_policy()
     cat = catalogue_mod.catalogue()
     r = rules()

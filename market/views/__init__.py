@@ -37,13 +37,11 @@ from market.views.ledger import (
 )
 from market.views.lots import (
     get_lot,
-    list_lots,
     lot_public,
     page_lots,
 )
 from market.views.offers import (
     get_offer,
-    list_offers,
     offer_public,
     open_offers_at_sites,
     open_offers_by_site,
@@ -76,8 +74,6 @@ from market.views.trade import (
     contract_public,
     get_contract,
     latest_bids,
-    list_bids,
-    list_contracts,
     page_bids,
     page_contracts,
 )
@@ -104,12 +100,8 @@ __all__ = [
     "get_offer",
     "latest_bids",
     "latest_run_id",
-    "list_bids",
-    "list_contracts",
     "list_deliveries",
-    "list_lots",
     "list_match_runs",
-    "list_offers",
     "list_proposals",
     "list_sites",
     "page_plants",

@@ -175,23 +175,6 @@ def page_lots(
     return [_lot_row(row, today) for row in rows], total
 
 
-def list_lots(
-    session: Session,
-    actor: Actor,
-    *,
-    material: str | None = None,
-    status: str | None = None,
-    mine: bool = False,
-    limit: int = 200,
-    offset: int = 0,
-    today: date | None = None,
-) -> list[dict[str, Any]]:
-    f = ListFilter(status=status or None, material=material or None)
-    return page_lots(
-        session, actor, f, mine=mine, limit=limit, offset=offset, today=today, counted=False
-    )[0]
-
-
 def get_lot(
     session: Session, actor: Actor, lot_id: int, today: date | None = None
 ) -> dict[str, Any]:

@@ -137,20 +137,6 @@ def open_offers_by_site(session: Session, actor: Actor) -> dict[int, int]:
     return {site_id: int(n) for site_id, n in session.execute(per_site).all()}
 
 
-def list_offers(
-    session: Session,
-    actor: Actor,
-    *,
-    material: str | None = None,
-    status: str | None = None,
-    limit: int = 500,
-    offset: int = 0,
-    today: date | None = None,
-) -> list[dict[str, Any]]:
-    f = ListFilter(status=status or None, material=material or None)
-    return page_offers(session, actor, f, limit=limit, offset=offset, today=today, counted=False)[0]
-
-
 def get_offer(session: Session, actor: Actor, offer_id: int) -> dict[str, Any]:
     today = clock.today()
     q, _ = _visible_offers(actor, today)

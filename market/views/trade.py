@@ -112,13 +112,6 @@ def _bid_scope(actor: Actor) -> Any:
     return true()
 
 
-def list_bids(
-    session: Session, actor: Actor, *, limit: int | None = None, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Bids that concern the actor: a recycler's own, those on a producer's lots; overseers all."""
-    return _bid_rows(session, _bid_scope(actor), limit=limit, offset=offset)
-
-
 def page_bids(
     session: Session,
     actor: Actor,
@@ -237,12 +230,6 @@ def _contract_rows(
         r["remaining_t"] = round(r["tonnes"] - r["dispatched_t"], 3)
         out.append(r)
     return out
-
-
-def list_contracts(
-    session: Session, actor: Actor, *, limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
-    return _contract_rows(session, actor, true(), limit=limit, offset=offset)
 
 
 def page_contracts(
