@@ -28,32 +28,35 @@ from market.notifications import notify
 from market.schemas.bodies import BidCreate
 from market.services.common import get
 from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
+from market.views.rules import open_tonnes, reserved_sql
 
 BID_FIELDS = schemas.names(BidCreate)
 EPS = 1e-6
 
 
-def _reserved(uow: UnitOfWork, column: Any, id_: int) -> float:
-    total = uow.session.exec(
-        select(func.coalesce(func.sum(Contract.tonnes), 0.0)).where(
-            column == id_, col(Contract.status) != "cancelled"
-        )
-    ).one()
-    return float(total)
+def reserved(uow: UnitOfWork, owner: Any) -> float:
+    """The tonnes held by the contracts of the lot or offer that `owner` names
+    (`Contract.lot_id == 7`), by the market's rule (`rules.reserved_sql`)."""
+    return float(uow.session.exec(select(reserved_sql(owner))).one())
+
+
+def _open_to_bid(uow: UnitOfWork, amount: float, withdrawn_at: Any, owner: Any) -> float:
+    """What a bid may still take of a lot's tonnes or an offer's capacity: none once it is
+    withdrawn (a listing may still show its last figure, but nothing is open to bid on)."""
+    if withdrawn_at is not None:
+        return 0.0
+    left: float = open_tonnes(amount, reserved(uow, owner))
+    return round(left, 3)
 
 
 def lot_open_t(uow: UnitOfWork, lot: Lot) -> float:
     assert lot.id is not None
-    if lot.withdrawn_at is not None:
-        return 0.0
-    return round(lot.tonnes - _reserved(uow, Contract.lot_id, lot.id), 3)
+    return _open_to_bid(uow, lot.tonnes, lot.withdrawn_at, Contract.lot_id == lot.id)
 
 
 def offer_open_t(uow: UnitOfWork, offer: Offer) -> float:
     assert offer.id is not None
-    if offer.withdrawn_at is not None:
-        return 0.0
-    return round(offer.capacity_t - _reserved(uow, Contract.offer_id, offer.id), 3)
+    return _open_to_bid(uow, offer.capacity_t, offer.withdrawn_at, Contract.offer_id == offer.id)
 
 
 def _owner(uow: UnitOfWork, site_id: int) -> int:
@@ -262,20 +265,12 @@ def rebalance_bids(uow: UnitOfWork, lot: Lot, offer: Offer | None = None) -> Non
 def _open_amounts(
     uow: UnitOfWork, model: Any, amount: Any, contract_key: Any, ids: set[int]
 ) -> dict[int, float]:
-    """Tonnes (or capacity) not under contract, by id; nothing open once withdrawn."""
-    reserved = dict(
-        uow.session.exec(
-            select(contract_key, func.sum(Contract.tonnes))
-            .where(col(contract_key).in_(ids), col(Contract.status) != "cancelled")
-            .group_by(contract_key)
-        ).all()
-    )
-    out = {}
-    for id_, total, withdrawn in uow.session.exec(
-        select(model.id, amount, model.withdrawn_at).where(col(model.id).in_(ids))
-    ).all():
-        out[id_] = 0.0 if withdrawn is not None else round(total - float(reserved.get(id_, 0)), 3)
-    return out
+    """Tonnes (or capacity) open to bid on, by id: as `_open_to_bid`, nothing once withdrawn."""
+    open_t = open_tonnes(amount, reserved_sql(contract_key == model.id))
+    rows = uow.session.exec(
+        select(model.id, open_t, model.withdrawn_at).where(col(model.id).in_(ids))
+    ).all()
+    return {id_: 0.0 if withdrawn is not None else round(left, 3) for id_, left, withdrawn in rows}
 
 
 def cancel_contract(uow: UnitOfWork, actor: Actor, contract_id: int) -> Contract:
