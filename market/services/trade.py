@@ -7,7 +7,7 @@ before adding one. Whatever no longer fits goes on hold, and comes back when ton
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import or_
@@ -18,6 +18,7 @@ from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import (
     N_,
+    Conflict,
     InvalidInput,
     InvalidState,
     LotOverReserved,
@@ -59,6 +60,31 @@ def offer_open_t(uow: UnitOfWork, offer: Offer) -> float:
     return _open_to_bid(uow, offer.capacity_t, offer.withdrawn_at, Contract.offer_id == offer.id)
 
 
+def _refuse_unless_open(
+    uow: UnitOfWork,
+    lot: Lot,
+    offer: Offer,
+    tonnes: float,
+    lot_message: str,
+    offer_message: str,
+    *,
+    field: str,
+    value: Any = None,
+    **params: Any,
+) -> None:
+    """Refuse `tonnes` that the lot, then the offer, has not open: each refusal names the
+    side's id, `params`, and the side's open tonnes (`lot_id`, ..., `lot_open`)."""
+    sides: tuple[tuple[type[Conflict], str, str, int | None, Callable[[], float]], ...] = (
+        (LotOverReserved, lot_message, "lot", lot.id, lambda: lot_open_t(uow, lot)),
+        (OfferOverReserved, offer_message, "offer", offer.id, lambda: offer_open_t(uow, offer)),
+    )
+    for error, message, side, row_id, open_t in sides:
+        left = open_t()
+        if tonnes > left + EPS:
+            named = {f"{side}_id": row_id, **params, f"{side}_open": left}
+            raise error(message, field=field, value=value, **named)
+
+
 def _owner(uow: UnitOfWork, site_id: int) -> int:
     site = uow.session.get(Site, site_id)
     assert site is not None
@@ -87,24 +113,16 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
             proposal_tonnes=proposal.tonnes,
         )
     lot = get(uow.session, Lot, proposal.lot_id, what="lot")
-    lot_open = lot_open_t(uow, lot)
-    if tonnes > lot_open + EPS:
-        raise LotOverReserved(
-            "tonnes: {value:g} asked, lot {lot_id} has {lot_open:g} t open",
-            field="tonnes",
-            value=tonnes,
-            lot_id=lot.id,
-            lot_open=lot_open,
-        )
-    offer_open = offer_open_t(uow, offer)
-    if tonnes > offer_open + EPS:
-        raise OfferOverReserved(
-            "tonnes: {value:g} asked, offer {offer_id} has {offer_open:g} t of capacity open",
-            field="tonnes",
-            value=tonnes,
-            offer_id=offer.id,
-            offer_open=offer_open,
-        )
+    _refuse_unless_open(
+        uow,
+        lot,
+        offer,
+        tonnes,
+        "tonnes: {value:g} asked, lot {lot_id} has {lot_open:g} t open",
+        "tonnes: {value:g} asked, offer {offer_id} has {offer_open:g} t of capacity open",
+        field="tonnes",
+        value=tonnes,
+    )
     for old in uow.session.exec(
         select(Bid).where(
             Bid.proposal_id == proposal_id,
@@ -159,24 +177,16 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
             value=bid_id,
             bid_status=bid.status,
         )
-    lot_open = lot_open_t(uow, lot)
-    if bid.tonnes > lot_open + EPS:
-        raise LotOverReserved(
-            "lot {lot_id}: {bid_tonnes:g} t asked, {lot_open:g} t open",
-            field="bid",
-            lot_id=lot.id,
-            bid_tonnes=bid.tonnes,
-            lot_open=lot_open,
-        )
-    offer_open = offer_open_t(uow, offer)
-    if bid.tonnes > offer_open + EPS:
-        raise OfferOverReserved(
-            "offer {offer_id}: {bid_tonnes:g} t asked, {offer_open:g} t of capacity open",
-            field="bid",
-            offer_id=offer.id,
-            bid_tonnes=bid.tonnes,
-            offer_open=offer_open,
-        )
+    _refuse_unless_open(
+        uow,
+        lot,
+        offer,
+        bid.tonnes,
+        "lot {lot_id}: {bid_tonnes:g} t asked, {lot_open:g} t open",
+        "offer {offer_id}: {bid_tonnes:g} t asked, {offer_open:g} t of capacity open",
+        field="bid",
+        bid_tonnes=bid.tonnes,
+    )
     contract = Contract(
         bid_id=bid.id,
         lot_id=proposal.lot_id,
