@@ -20,7 +20,7 @@ from market import fields
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import InvalidInput, NotFound
-from market.services.common import get
+from market.services.common import get, stamp_once
 from market.tables import (
     NOTIFICATION_KINDS,
     MailOutbox,
@@ -282,11 +282,7 @@ def mark_read(uow: UnitOfWork, actor: Actor, notification_id: int) -> Notificati
             field="notification",
             value=notification_id,
         )
-    if row.read_at is None:
-        row.read_at = utcnow()
-        uow.session.add(row)
-    uow.commit()
-    return row
+    return stamp_once(uow, row, "read_at")
 
 
 def mark_all_read(uow: UnitOfWork, actor: Actor) -> int:

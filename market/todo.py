@@ -103,11 +103,14 @@ def months_to_submit(
     ]
 
 
+EPS = 1e-6  # tonnes below this are rounding, not tonnes left
+
+
 def expiring(end: date | None, today: date, days: int = EXPIRY_DAYS) -> bool:
     """Ends within `days` from today (today included), and has not ended yet."""
     return end is not None and today <= end < today + timedelta(days=days)
 
 
-def remaining(tonnes: float, dispatched: float, eps: float = 1e-6) -> bool:
+def remaining(tonnes: float, dispatched: float, eps: float = EPS) -> bool:
     """A contract with tonnes still to dispatch."""
     return tonnes - dispatched > eps

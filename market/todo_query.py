@@ -29,6 +29,7 @@ from market.tables import (
     Site,
 )
 from market.todo import Fact
+from market.views.rules import open_lot_condition, open_tonnes, reserved_sql
 
 
 def _fact(ids: list[Any], url: str | None = None) -> Fact:
@@ -109,30 +110,22 @@ def _producer(session: Session, org: int, today: date) -> dict[str, Fact]:
         returned = [y for y in yards for s in states.get(y, {}).values() if s == "returned"]
         facts["report_due"] = _one_yard(due_yards)
         facts["report_returned"] = _one_yard(returned)
+    # the producer's open lots (by the market's rule) whose last day is near, with tonnes left
+    open_t = open_tonnes(Lot.tonnes, reserved_sql(Contract.lot_id == Lot.id))
     ending = session.exec(
-        select(col(Lot.id), col(Lot.tonnes), col(Lot.available_until))
+        select(col(Lot.id), open_t, col(Lot.available_until))
         .join(Site, col(Site.id) == Lot.site_id)
         .where(
             Site.organisation_id == org,
-            col(Lot.withdrawn_at).is_(None),
-            col(Lot.available_until) >= today,
+            open_lot_condition(open_t, today),
             col(Lot.available_until) < today + timedelta(days=todo.EXPIRY_DAYS),
         )
     ).all()
-    reserved = _sums(
-        session,
-        Contract.lot_id,
-        Contract.tonnes,
-        [i for i, _, _ in ending],
-        Contract.status != "cancelled",
-    )
     facts["lot_expiring"] = _fact(
         [
             i
-            for i, tonnes, until in ending
-            if i is not None
-            and todo.expiring(until, today)
-            and todo.remaining(tonnes, float(reserved.get(i, 0)))
+            for i, left, until in ending
+            if i is not None and todo.expiring(until, today) and left > todo.EPS
         ],
         "/lots/{}",
     )

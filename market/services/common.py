@@ -7,8 +7,9 @@ from sqlmodel import Session, SQLModel, select
 
 from market import catalogue, fields
 from market.auth import Actor
+from market.db import UnitOfWork
 from market.errors import NotAllowed, NotFound, Refusals
-from market.tables import Lot, Offer, Site
+from market.tables import Lot, Offer, Site, utcnow
 
 T = TypeVar("T", bound=SQLModel)
 L = TypeVar("L", Lot, Offer)
@@ -83,3 +84,13 @@ def own_site_and_material(
     if site_id is not None and not bad.errors:  # whose site: before the other fields
         own_site(session, actor, site_id, kind=kind)
     return site_id, material
+
+
+def stamp_once(uow: UnitOfWork, row: T, moment: str) -> T:
+    """Set the row's `moment` (`read_at`, `revoked_at`) to now unless it is set already, so that
+    doing it twice changes nothing, and commit."""
+    if getattr(row, moment) is None:
+        setattr(row, moment, utcnow())
+        uow.session.add(row)
+    uow.commit()
+    return row

@@ -4,15 +4,13 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlmodel import col, func, select
-
 from market import catalogue, clock, fields, schemas
 from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import N_, InvalidInput, InvalidState, Refusals
 from market.schemas.bodies import LotCreate, LotUpdate
 from market.services.common import own_listing, own_site_and_material
-from market.services.trade import rebalance_bids
+from market.services.trade import rebalance_bids, reserved
 from market.tables import Contract, Lot, LotRevision, utcnow
 
 LOT_FIELDS = schemas.names(LotCreate)
@@ -59,12 +57,7 @@ def post_lot(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> Lot:
 
 
 def reserved_tonnes(uow: UnitOfWork, lot_id: int) -> float:
-    total = uow.session.exec(
-        select(func.coalesce(func.sum(Contract.tonnes), 0.0)).where(
-            Contract.lot_id == lot_id, col(Contract.status) != "cancelled"
-        )
-    ).one()
-    return float(total)
+    return reserved(uow, Contract.lot_id == lot_id)
 
 
 def _own_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:

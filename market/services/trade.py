@@ -7,7 +7,7 @@ before adding one. Whatever no longer fits goes on hold, and comes back when ton
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import or_
@@ -18,6 +18,7 @@ from market.auth import Actor
 from market.db import UnitOfWork
 from market.errors import (
     N_,
+    Conflict,
     InvalidInput,
     InvalidState,
     LotOverReserved,
@@ -28,32 +29,60 @@ from market.notifications import notify
 from market.schemas.bodies import BidCreate
 from market.services.common import get
 from market.tables import Bid, Contract, Delivery, Lot, Offer, Proposal, Site, utcnow
+from market.views.rules import open_tonnes, reserved_sql
 
 BID_FIELDS = schemas.names(BidCreate)
 EPS = 1e-6
 
 
-def _reserved(uow: UnitOfWork, column: Any, id_: int) -> float:
-    total = uow.session.exec(
-        select(func.coalesce(func.sum(Contract.tonnes), 0.0)).where(
-            column == id_, col(Contract.status) != "cancelled"
-        )
-    ).one()
-    return float(total)
+def reserved(uow: UnitOfWork, owner: Any) -> float:
+    """The tonnes held by the contracts of the lot or offer that `owner` names
+    (`Contract.lot_id == 7`), by the market's rule (`rules.reserved_sql`)."""
+    return float(uow.session.exec(select(reserved_sql(owner))).one())
+
+
+def _open_to_bid(uow: UnitOfWork, amount: float, withdrawn_at: Any, owner: Any) -> float:
+    """What a bid may still take of a lot's tonnes or an offer's capacity: none once it is
+    withdrawn (a listing may still show its last figure, but nothing is open to bid on)."""
+    if withdrawn_at is not None:
+        return 0.0
+    left: float = open_tonnes(amount, reserved(uow, owner))
+    return round(left, 3)
 
 
 def lot_open_t(uow: UnitOfWork, lot: Lot) -> float:
     assert lot.id is not None
-    if lot.withdrawn_at is not None:
-        return 0.0
-    return round(lot.tonnes - _reserved(uow, Contract.lot_id, lot.id), 3)
+    return _open_to_bid(uow, lot.tonnes, lot.withdrawn_at, Contract.lot_id == lot.id)
 
 
 def offer_open_t(uow: UnitOfWork, offer: Offer) -> float:
     assert offer.id is not None
-    if offer.withdrawn_at is not None:
-        return 0.0
-    return round(offer.capacity_t - _reserved(uow, Contract.offer_id, offer.id), 3)
+    return _open_to_bid(uow, offer.capacity_t, offer.withdrawn_at, Contract.offer_id == offer.id)
+
+
+def _refuse_unless_open(
+    uow: UnitOfWork,
+    lot: Lot,
+    offer: Offer,
+    tonnes: float,
+    lot_message: str,
+    offer_message: str,
+    *,
+    field: str,
+    value: Any = None,
+    **params: Any,
+) -> None:
+    """Refuse `tonnes` that the lot, then the offer, has not open: each refusal names the
+    side's id, `params`, and the side's open tonnes (`lot_id`, ..., `lot_open`)."""
+    sides: tuple[tuple[type[Conflict], str, str, int | None, Callable[[], float]], ...] = (
+        (LotOverReserved, lot_message, "lot", lot.id, lambda: lot_open_t(uow, lot)),
+        (OfferOverReserved, offer_message, "offer", offer.id, lambda: offer_open_t(uow, offer)),
+    )
+    for error, message, side, row_id, open_t in sides:
+        left = open_t()
+        if tonnes > left + EPS:
+            named = {f"{side}_id": row_id, **params, f"{side}_open": left}
+            raise error(message, field=field, value=value, **named)
 
 
 def _owner(uow: UnitOfWork, site_id: int) -> int:
@@ -84,24 +113,16 @@ def place_bid(uow: UnitOfWork, actor: Actor, proposal_id: int, data: Mapping[str
             proposal_tonnes=proposal.tonnes,
         )
     lot = get(uow.session, Lot, proposal.lot_id, what="lot")
-    lot_open = lot_open_t(uow, lot)
-    if tonnes > lot_open + EPS:
-        raise LotOverReserved(
-            "tonnes: {value:g} asked, lot {lot_id} has {lot_open:g} t open",
-            field="tonnes",
-            value=tonnes,
-            lot_id=lot.id,
-            lot_open=lot_open,
-        )
-    offer_open = offer_open_t(uow, offer)
-    if tonnes > offer_open + EPS:
-        raise OfferOverReserved(
-            "tonnes: {value:g} asked, offer {offer_id} has {offer_open:g} t of capacity open",
-            field="tonnes",
-            value=tonnes,
-            offer_id=offer.id,
-            offer_open=offer_open,
-        )
+    _refuse_unless_open(
+        uow,
+        lot,
+        offer,
+        tonnes,
+        "tonnes: {value:g} asked, lot {lot_id} has {lot_open:g} t open",
+        "tonnes: {value:g} asked, offer {offer_id} has {offer_open:g} t of capacity open",
+        field="tonnes",
+        value=tonnes,
+    )
     for old in uow.session.exec(
         select(Bid).where(
             Bid.proposal_id == proposal_id,
@@ -156,24 +177,16 @@ def accept_bid(uow: UnitOfWork, actor: Actor, bid_id: int) -> Contract:
             value=bid_id,
             bid_status=bid.status,
         )
-    lot_open = lot_open_t(uow, lot)
-    if bid.tonnes > lot_open + EPS:
-        raise LotOverReserved(
-            "lot {lot_id}: {bid_tonnes:g} t asked, {lot_open:g} t open",
-            field="bid",
-            lot_id=lot.id,
-            bid_tonnes=bid.tonnes,
-            lot_open=lot_open,
-        )
-    offer_open = offer_open_t(uow, offer)
-    if bid.tonnes > offer_open + EPS:
-        raise OfferOverReserved(
-            "offer {offer_id}: {bid_tonnes:g} t asked, {offer_open:g} t of capacity open",
-            field="bid",
-            offer_id=offer.id,
-            bid_tonnes=bid.tonnes,
-            offer_open=offer_open,
-        )
+    _refuse_unless_open(
+        uow,
+        lot,
+        offer,
+        bid.tonnes,
+        "lot {lot_id}: {bid_tonnes:g} t asked, {lot_open:g} t open",
+        "offer {offer_id}: {bid_tonnes:g} t asked, {offer_open:g} t of capacity open",
+        field="bid",
+        bid_tonnes=bid.tonnes,
+    )
     contract = Contract(
         bid_id=bid.id,
         lot_id=proposal.lot_id,
@@ -262,20 +275,12 @@ def rebalance_bids(uow: UnitOfWork, lot: Lot, offer: Offer | None = None) -> Non
 def _open_amounts(
     uow: UnitOfWork, model: Any, amount: Any, contract_key: Any, ids: set[int]
 ) -> dict[int, float]:
-    """Tonnes (or capacity) not under contract, by id; nothing open once withdrawn."""
-    reserved = dict(
-        uow.session.exec(
-            select(contract_key, func.sum(Contract.tonnes))
-            .where(col(contract_key).in_(ids), col(Contract.status) != "cancelled")
-            .group_by(contract_key)
-        ).all()
-    )
-    out = {}
-    for id_, total, withdrawn in uow.session.exec(
-        select(model.id, amount, model.withdrawn_at).where(col(model.id).in_(ids))
-    ).all():
-        out[id_] = 0.0 if withdrawn is not None else round(total - float(reserved.get(id_, 0)), 3)
-    return out
+    """Tonnes (or capacity) open to bid on, by id: as `_open_to_bid`, nothing once withdrawn."""
+    open_t = open_tonnes(amount, reserved_sql(contract_key == model.id))
+    rows = uow.session.exec(
+        select(model.id, open_t, model.withdrawn_at).where(col(model.id).in_(ids))
+    ).all()
+    return {id_: 0.0 if withdrawn is not None else round(left, 3) for id_, left, withdrawn in rows}
 
 
 def cancel_contract(uow: UnitOfWork, actor: Actor, contract_id: int) -> Contract:

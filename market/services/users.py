@@ -18,6 +18,7 @@ from market.auth import (
 )
 from market.db import UnitOfWork
 from market.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from market.services.common import stamp_once
 from market.tables import (
     ORG_KINDS,
     ROLES,
@@ -142,11 +143,7 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
     token = uow.session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.user_id:
         raise NotFound("token: {value} does not exist", field="token", value=token_id)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        uow.session.add(token)
-    uow.commit()
-    return token
+    return stamp_once(uow, token, "revoked_at")
 
 
 def actor_by_username(uow: UnitOfWork, username: str) -> Actor:
