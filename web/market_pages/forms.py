@@ -252,6 +252,49 @@ def whole_list(show: Callable[[Request, Actor, Form], Awaitable[Response]]) -> I
     return lambda request, actor, _item, form: show(request, actor, form)
 
 
+ItemWrite = Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class ItemForm:
+    """One POST form about the item its path names, as a row of a module's table (see `on_item`
+    for `form_id`, `fields`, `then`, `refused` and `evidence`). It is served at `path` under the
+    endpoint `name`, on which web/flash.py keys the message of a done form. `write(request)`
+    gives the service call: most need nothing from the request (`as_is`), some this worker's
+    settings or seal key."""
+
+    path: str
+    name: str
+    form_id: str
+    fields: Fields
+    write: Callable[[Request], ItemWrite]
+    then: Then
+    refused: ItemPage
+    evidence: bool = False
+
+    async def handle(self, request: Request) -> Response:
+        return await on_item(
+            request,
+            self.form_id,
+            self.fields,
+            self.write(request),
+            then=self.then,
+            refused=self.refused,
+            evidence=self.evidence,
+        )
+
+
+def as_is(write: ItemWrite) -> Callable[[Request], ItemWrite]:
+    """A service call that needs nothing from the request."""
+    return lambda _request: write
+
+
+def post_item_forms(routes: Routes, *forms: ItemForm) -> None:
+    """Serve each form's POST, in the table's order."""
+    for form in forms:
+        routes.post(form.path, name=form.name)(form.handle)
+
+
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
 
 

@@ -22,14 +22,16 @@ from web.api import path_id, run_read, settings_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    ItemForm,
     act,
+    as_is,
     chosen_material,
     is_htmx,
     listing,
     on_form,
-    on_item,
     page,
     pick,
+    post_item_forms,
     quality_of,
     serves,
 )
@@ -110,16 +112,18 @@ async def _lot_page(
     return page(request, "market/lot.html", ctx, form=form, block="edit_form", alert=alert)
 
 
-@routes.post("/lots/{id:int}/edit")
-async def lot_edit(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    routes,
+    ItemForm(
+        "/lots/{id:int}/edit",
+        "lot_edit",
         "",
         _lot_data(LOT_EDIT_FIELDS),
-        lots.update_lot,
+        as_is(lots.update_lot),
         then="/lots/{id}",
         refused=_lot_page,
-    )
+    ),
+)
 
 
 @routes.post("/lots/{id:int}/withdraw")

@@ -26,14 +26,16 @@ from web.market_pages.forms import (
     BLANK,
     REFUSALS,
     Form,
+    ItemForm,
     act,
+    as_is,
     done,
     is_htmx,
     listing,
     now_cst_input,
-    on_item,
     page,
     pick,
+    post_item_forms,
     posted,
     refusal,
     serves,
@@ -131,30 +133,31 @@ async def _contract_page(
 DISPATCH_FIELDS = ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
 
 
-@routes.post("/contracts/{id:int}/dispatch")
-async def contract_dispatch(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    routes,
+    ItemForm(
+        "/contracts/{id:int}/dispatch",
+        "contract_dispatch",
         "",
         (*DISPATCH_FIELDS, "driver"),
-        lambda uow, actor, contract_id, data: papers_service.dispatch_with_driver(
-            uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
+        as_is(
+            lambda uow, actor, contract_id, data: papers_service.dispatch_with_driver(
+                uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
+            )
         ),
         then="/contracts/{id}",
         refused=_contract_page,
-    )
-
-
-@routes.post("/deliveries/{id:int}/resolve")
-async def delivery_resolve(request: Request) -> Response:
-    return await on_item(
-        request,
+    ),
+    ItemForm(
+        "/deliveries/{id:int}/resolve",
+        "delivery_resolve",
         "resolve-{id}",
         ("accepted_tonnes", "note"),
-        deliveries.resolve_dispute,
+        as_is(deliveries.resolve_dispute),
         then=lambda d: f"/contracts/{d.contract_id}",
         refused=_delivery_refused("market/_resolve_form.html", _contracts_page),
-    )
+    ),
+)
 
 
 PROPOSAL_SORTS = ("cost", "-cost", "tonnes", "-tonnes", "distance", "-distance", "date", "run")
@@ -199,16 +202,18 @@ async def _bid_refused(request: Request, actor: Actor, proposal_id: int, f: Form
     return page(request, "market/_bid_form.html", {"p": p}, form=f)
 
 
-@proposal_routes.post("/proposals/{id:int}/bid")
-async def proposal_bid(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    proposal_routes,
+    ItemForm(
+        "/proposals/{id:int}/bid",
+        "proposal_bid",
         "bid-{id}",
         ("price_cny_t", "tonnes"),
-        trade.place_bid,
+        as_is(trade.place_bid),
         then="/bids",
         refused=_bid_refused,
-    )
+    ),
+)
 
 
 def _zoom_for(span_deg: float) -> float:
