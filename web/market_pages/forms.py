@@ -322,18 +322,22 @@ def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
 
 async def act(
     request: Request,
-    call: Callable[[UnitOfWork], Any],
+    change: Callable[[UnitOfWork, Actor, int], Any],
     *,
     then: str,
-    refused: Callable[[str], Awaitable[Response]],
+    refused: Callable[[Request, Actor, int, str], Awaitable[Response]],
 ) -> Response:
-    """A button (accept, withdraw ...): on refusal, the page it was pressed on, with the reason."""
+    """A button about the item the path names (withdraw, reject ...): `change(uow, actor, id)`;
+    done, to `then` (with `{id}` the item's id); refused, the page it was pressed on with the
+    reason (`refused(request, actor, id, message)`)."""
+    actor = await require_actor(request)
+    item = path_id(request)
     await posted(request)
     try:
-        await run_uow(request, call)
+        await run_uow(request, lambda uow: change(uow, actor, item))
     except REFUSALS as exc:
-        return await refused(refusal(request, exc))
-    return done(request, then)
+        return await refused(request, actor, item, refusal(request, exc))
+    return done(request, then.format(id=item))
 
 
 def _cst(value: Any, with_time: bool = True) -> str:

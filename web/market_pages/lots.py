@@ -18,7 +18,7 @@ from market.services import (
     matching,
 )
 from market.services.common import OVERSEERS
-from web.api import path_id, run_read, settings_of
+from web.api import run_read, settings_of
 from web.market_pages.forms import (
     BLANK,
     Form,
@@ -128,11 +128,11 @@ post_item_forms(
 
 @routes.post("/lots/{id:int}/withdraw")
 async def lot_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    lot_id = path_id(request)
     return await act(
         request,
-        lambda uow: lots.withdraw_lot(uow, actor, lot_id),
-        then=f"/lots/{lot_id}",
-        refused=lambda message: _lot_page(request, actor, lot_id, alert=message),
+        lots.withdraw_lot,
+        then="/lots/{id}",
+        refused=lambda request, actor, lot_id, message: _lot_page(
+            request, actor, lot_id, alert=message
+        ),
     )

@@ -19,7 +19,7 @@ from market.services import (
     offers,
 )
 from web import i18n
-from web.api import path_id, run_read
+from web.api import run_read
 from web.market_pages.forms import (
     BLANK,
     Form,
@@ -125,11 +125,11 @@ async def offer_spec(request: Request) -> Response:
 
 @routes.post("/offers/{id:int}/withdraw")
 async def offer_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    offer_id = path_id(request)
     return await act(
         request,
-        lambda uow: offers.withdraw_offer(uow, actor, offer_id),
+        offers.withdraw_offer,
         then="/offers",
-        refused=lambda message: _offers_page(request, actor, BLANK, message),
+        refused=lambda request, actor, _offer, message: _offers_page(
+            request, actor, BLANK, message
+        ),
     )

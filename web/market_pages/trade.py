@@ -81,13 +81,11 @@ async def bid_accept(request: Request) -> Response:
 
 async def _on_bid(request: Request, change: Callable[[UnitOfWork, Actor, int], Any]) -> Response:
     """A bid's button on the bids page (reject, withdraw): back to the page, refused or done."""
-    actor = await require_actor(request)
-    bid_id = path_id(request)
     return await act(
         request,
-        lambda uow: change(uow, actor, bid_id),
+        change,
         then="/bids",
-        refused=lambda message: _bids_page(request, actor, message),
+        refused=lambda request, actor, _bid, message: _bids_page(request, actor, message),
     )
 
 
