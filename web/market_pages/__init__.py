@@ -20,6 +20,7 @@ from web.market_pages.deliveries import settlements_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    ItemButton,
     ItemForm,
     ItemPage,
     ItemWrite,
@@ -48,6 +49,7 @@ __all__ = [
     "BLANK",
     "KIND_LABELS",
     "Form",
+    "ItemButton",
     "ItemForm",
     "ItemPage",
     "ItemWrite",

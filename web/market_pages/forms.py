@@ -289,8 +289,23 @@ def as_is(write: ItemWrite) -> Callable[[Request], ItemWrite]:
     return lambda _request: write
 
 
-def post_item_forms(routes: Routes, *forms: ItemForm) -> None:
-    """Serve each form's POST, in the table's order."""
+@dataclass(frozen=True)
+class ItemButton:
+    """One button about the item its path names (withdraw, reject ...), as a row like
+    `ItemForm`'s: see `act` for `change`, `then` and `refused`."""
+
+    path: str
+    name: str
+    change: Callable[[UnitOfWork, Actor, int], Any]
+    then: str
+    refused: Callable[[Request, Actor, int, str], Awaitable[Response]]
+
+    async def handle(self, request: Request) -> Response:
+        return await act(request, self.change, then=self.then, refused=self.refused)
+
+
+def post_item_forms(routes: Routes, *forms: ItemForm | ItemButton) -> None:
+    """Serve each form's or button's POST, in the table's order."""
     for form in forms:
         routes.post(form.path, name=form.name)(form.handle)
 

@@ -22,8 +22,8 @@ from web.api import run_read, settings_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    ItemButton,
     ItemForm,
-    act,
     as_is,
     chosen_material,
     is_htmx,
@@ -123,16 +123,13 @@ post_item_forms(
         then="/lots/{id}",
         refused=_lot_page,
     ),
-)
-
-
-@routes.post("/lots/{id:int}/withdraw")
-async def lot_withdraw(request: Request) -> Response:
-    return await act(
-        request,
+    ItemButton(
+        "/lots/{id:int}/withdraw",
+        "lot_withdraw",
         lots.withdraw_lot,
         then="/lots/{id}",
         refused=lambda request, actor, lot_id, message: _lot_page(
             request, actor, lot_id, alert=message
         ),
-    )
+    ),
+)

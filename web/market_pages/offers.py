@@ -23,13 +23,14 @@ from web.api import run_read
 from web.market_pages.forms import (
     BLANK,
     Form,
-    act,
+    ItemButton,
     chosen_material,
     is_htmx,
     listing,
     on_form,
     page,
     pick,
+    post_item_forms,
     serves,
     spec_of,
 )
@@ -123,13 +124,15 @@ async def offer_spec(request: Request) -> Response:
     return page(request, "market/_spec.html", ctx)
 
 
-@routes.post("/offers/{id:int}/withdraw")
-async def offer_withdraw(request: Request) -> Response:
-    return await act(
-        request,
+post_item_forms(
+    routes,
+    ItemButton(
+        "/offers/{id:int}/withdraw",
+        "offer_withdraw",
         offers.withdraw_offer,
         then="/offers",
         refused=lambda request, actor, _offer, message: _offers_page(
             request, actor, BLANK, message
         ),
-    )
+    ),
+)

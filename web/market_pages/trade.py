@@ -4,7 +4,6 @@ contract, dispatching)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -13,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 
 from market import listings, views
 from market.auth import Actor
-from market.db import UnitOfWork
 from market.papers import service as papers_service
 from market.services import (
     deliveries,
@@ -26,8 +24,8 @@ from web.market_pages.forms import (
     BLANK,
     REFUSALS,
     Form,
+    ItemButton,
     ItemForm,
-    act,
     as_is,
     done,
     is_htmx,
@@ -79,24 +77,18 @@ async def bid_accept(request: Request) -> Response:
     return done(request, f"/contracts/{contract.id}", contract)
 
 
-async def _on_bid(request: Request, change: Callable[[UnitOfWork, Actor, int], Any]) -> Response:
-    """A bid's button on the bids page (reject, withdraw): back to the page, refused or done."""
-    return await act(
-        request,
-        change,
-        then="/bids",
-        refused=lambda request, actor, _bid, message: _bids_page(request, actor, message),
-    )
+async def _back_to_bids(request: Request, actor: Actor, _bid: int, message: str) -> Response:
+    return await _bids_page(request, actor, message)
 
 
-@routes.post("/bids/{id:int}/reject")
-async def bid_reject(request: Request) -> Response:
-    return await _on_bid(request, trade.reject_bid)
-
-
-@routes.post("/bids/{id:int}/withdraw")
-async def bid_withdraw(request: Request) -> Response:
-    return await _on_bid(request, trade.withdraw_bid)
+# a bid's buttons on the bids page: back to the page, refused or done
+post_item_forms(
+    routes,
+    ItemButton("/bids/{id:int}/reject", "bid_reject", trade.reject_bid, "/bids", _back_to_bids),
+    ItemButton(
+        "/bids/{id:int}/withdraw", "bid_withdraw", trade.withdraw_bid, "/bids", _back_to_bids
+    ),
+)
 
 
 @serves(routes, "/contracts")
