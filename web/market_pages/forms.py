@@ -305,9 +305,20 @@ class ItemButton:
 
 
 def post_item_forms(routes: Routes, *forms: ItemForm | ItemButton) -> None:
-    """Serve each form's or button's POST, in the table's order."""
+    """Serve each form's or button's POST, in the table's order. The endpoint carries the row's
+    name as its own too: web/flash.py finds a done action's message by the endpoint's name."""
     for form in forms:
-        routes.post(form.path, name=form.name)(form.handle)
+        routes.post(form.path, name=form.name)(_endpoint(form.name, form.handle))
+
+
+def _endpoint(
+    name: str, handle: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await handle(request)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    return endpoint
 
 
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
