@@ -24,10 +24,12 @@ from web.api import path_id, run_read, settings_of
 from web.market_pages import (
     BLANK,
     Form,
+    ItemForm,
     _contract_page,
-    on_item,
+    as_is,
     page,
     pick,
+    post_item_forms,
     posted_with_file,
     serves,
     submit,
@@ -142,18 +144,6 @@ async def weighbridge(request: Request) -> Response:
 # ----------------------------------------------------------------------------- trucks
 
 
-@routes.post("/contracts/{id:int}/trucks")
-async def contract_trucks(request: Request) -> Response:
-    return await on_item(
-        request,
-        "trucks",
-        _trucks_of,
-        service.dispatch_trucks,
-        then="/contracts/{id}#deliveries",
-        refused=_contract_page,
-    )
-
-
 def _trucks_of(values: Mapping[str, str]) -> dict[str, Any]:
     """The trucks form's data: a pasted CSV, else one row of inputs a truck; the dispatch time
     when given."""
@@ -166,6 +156,20 @@ def _trucks_of(values: Mapping[str, str]) -> dict[str, Any]:
     if values.get("dispatched_at"):
         data["dispatched_at"] = values["dispatched_at"]
     return data
+
+
+post_item_forms(
+    routes,
+    ItemForm(
+        "/contracts/{id:int}/trucks",
+        "contract_trucks",
+        "trucks",
+        _trucks_of,
+        as_is(service.dispatch_trucks),
+        then="/contracts/{id}#deliveries",
+        refused=_contract_page,
+    ),
+)
 
 
 # ----------------------------------------------------------------------------- 台账

@@ -29,8 +29,11 @@ from web.market_pages import (
     BLANK,
     KIND_LABELS,
     Form,
-    on_item,
+    ItemForm,
+    ItemWrite,
+    as_is,
     page,
+    post_item_forms,
     serves,
     settlements_of,
     translator,
@@ -124,14 +127,6 @@ def _orphan(form: Form, form_ids: set[str]) -> str:
     return ""
 
 
-def _sealed(
-    request: Request, write: Callable[[UnitOfWork, Actor, int, dict[str, Any], SealKey], T]
-) -> Callable[[UnitOfWork, Actor, int, dict[str, Any]], T]:
-    """A decision that seals what it approves, with this worker's key."""
-    key = seal_key_of(request)
-    return lambda uow, actor, item, data: write(uow, actor, item, data, key)
-
-
 # ----------------------------------------------------------------------------- a yard's months
 
 
@@ -193,34 +188,6 @@ async def _months_alert(request: Request, actor: Actor, site_id: int, f: Form) -
     return await _months_page(request, actor, site_id, alert=next(iter(f.errors.values())))
 
 
-@routes.post("/yards/{id:int}/reports")
-async def yard_submit(request: Request) -> Response:
-    """Submit one ended month (the page offers the next in order)."""
-    due_day = _due_day(request)
-    return await on_item(
-        request,
-        "submit",
-        ("period",),
-        lambda uow, actor, site_id, data: reports.submit(uow, actor, site_id, data, due_day),
-        then="/yards/{id}/reports",
-        refused=_months_alert,
-    )
-
-
-@routes.post("/yards/{id:int}/corrections")
-async def yard_correction(request: Request) -> Response:
-    """Ask for a correction to a submitted or approved month, with the evidence uploaded."""
-    return await on_item(
-        request,
-        "correction",
-        ("period", "material", "kind", "tonnes", "reason"),
-        corrections.request,
-        then="/yards/{id}/reports#corrections",
-        refused=_months_page,
-        evidence=True,
-    )
-
-
 # ----------------------------------------------------------------------------- review queues
 
 
@@ -262,30 +229,6 @@ async def _review_page(
     return page(request, "trust/review.html", ctx, form=form)
 
 
-@routes.post("/review/reports/{id:int}/approve")
-async def report_approve(request: Request) -> Response:
-    return await on_item(
-        request,
-        "approve",
-        ("note",),
-        _sealed(request, reports.approve),
-        then="/review/reports",
-        refused=_review_page,
-    )
-
-
-@routes.post("/review/reports/{id:int}/return")
-async def report_return(request: Request) -> Response:
-    return await on_item(
-        request,
-        "return",
-        ("reason",),
-        reports.return_report,
-        then="/review/reports",
-        refused=_review_page,
-    )
-
-
 # ----------------------------------------------------------------------------- corrections
 
 
@@ -304,30 +247,6 @@ async def _corrections_page(request: Request, actor: Actor, form: Form = BLANK) 
         "alert": _orphan(form, shown),
     }
     return page(request, "trust/corrections_queue.html", ctx, form=form)
-
-
-@routes.post("/review/corrections/{id:int}/approve")
-async def correction_approve(request: Request) -> Response:
-    return await on_item(
-        request,
-        "approve-{id}",
-        ("note",),
-        _sealed(request, corrections.approve),
-        then="/review/corrections",
-        refused=whole_list(_corrections_page),
-    )
-
-
-@routes.post("/review/corrections/{id:int}/reject")
-async def correction_reject(request: Request) -> Response:
-    return await on_item(
-        request,
-        "reject-{id}",
-        ("reason",),
-        corrections.reject,
-        then="/review/corrections",
-        refused=whole_list(_corrections_page),
-    )
 
 
 # ----------------------------------------------------------------------------- own-use claims
@@ -349,18 +268,6 @@ async def _claims_page(request: Request, actor: Actor, form: Form = BLANK) -> Re
     return page(request, "trust/claims.html", ctx, form=form)
 
 
-@routes.post("/review/claims/{id:int}/attest")
-async def claim_attest(request: Request) -> Response:
-    return await on_item(
-        request,
-        "claim-{id}",
-        ("decision", "note"),
-        _sealed(request, corrections.attest),
-        then="/review/claims",
-        refused=whole_list(_claims_page),
-    )
-
-
 # ----------------------------------------------------------------------------- disputes
 
 
@@ -377,13 +284,101 @@ async def _disputes_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "trust/disputes.html", ctx | _common(request), form=form)
 
 
-@routes.post("/review/disputes/{id:int}/arbitrate")
-async def dispute_arbitrate(request: Request) -> Response:
-    return await on_item(
-        request,
+# ----------------------------------------------------------------------------- the forms
+
+
+def _sealed(
+    write: Callable[[UnitOfWork, Actor, int, dict[str, Any], SealKey], T],
+) -> Callable[[Request], ItemWrite]:
+    """A decision that seals what it approves, with this worker's key."""
+
+    def for_request(request: Request) -> ItemWrite:
+        key = seal_key_of(request)
+        return lambda uow, actor, item, data: write(uow, actor, item, data, key)
+
+    return for_request
+
+
+def _submit_month(request: Request) -> ItemWrite:
+    """Submit one ended month (the page offers the next in order), due by this worker's day."""
+    due_day = _due_day(request)
+    return lambda uow, actor, site_id, data: reports.submit(uow, actor, site_id, data, due_day)
+
+
+post_item_forms(
+    routes,
+    ItemForm(
+        "/yards/{id:int}/reports",
+        "yard_submit",
+        "submit",
+        ("period",),
+        _submit_month,
+        then="/yards/{id}/reports",
+        refused=_months_alert,
+    ),
+    # a correction to a submitted or approved month, with the evidence uploaded
+    ItemForm(
+        "/yards/{id:int}/corrections",
+        "yard_correction",
+        "correction",
+        ("period", "material", "kind", "tonnes", "reason"),
+        as_is(corrections.request),
+        then="/yards/{id}/reports#corrections",
+        refused=_months_page,
+        evidence=True,
+    ),
+    ItemForm(
+        "/review/reports/{id:int}/approve",
+        "report_approve",
+        "approve",
+        ("note",),
+        _sealed(reports.approve),
+        then="/review/reports",
+        refused=_review_page,
+    ),
+    ItemForm(
+        "/review/reports/{id:int}/return",
+        "report_return",
+        "return",
+        ("reason",),
+        as_is(reports.return_report),
+        then="/review/reports",
+        refused=_review_page,
+    ),
+    ItemForm(
+        "/review/corrections/{id:int}/approve",
+        "correction_approve",
+        "approve-{id}",
+        ("note",),
+        _sealed(corrections.approve),
+        then="/review/corrections",
+        refused=whole_list(_corrections_page),
+    ),
+    ItemForm(
+        "/review/corrections/{id:int}/reject",
+        "correction_reject",
+        "reject-{id}",
+        ("reason",),
+        as_is(corrections.reject),
+        then="/review/corrections",
+        refused=whole_list(_corrections_page),
+    ),
+    ItemForm(
+        "/review/claims/{id:int}/attest",
+        "claim_attest",
+        "claim-{id}",
+        ("decision", "note"),
+        _sealed(corrections.attest),
+        then="/review/claims",
+        refused=whole_list(_claims_page),
+    ),
+    ItemForm(
+        "/review/disputes/{id:int}/arbitrate",
+        "dispute_arbitrate",
         "arbitrate-{id}",
         ("settled_tonnes", "note"),
-        deliveries.arbitrate,
+        as_is(deliveries.arbitrate),
         then="/review/disputes",
         refused=whole_list(_disputes_page),
-    )
+    ),
+)

@@ -19,11 +19,13 @@ from web.api import run_read, settings_of
 from web.market_pages.forms import (
     BLANK,
     Form,
+    ItemForm,
     ItemPage,
+    ItemWrite,
     is_htmx,
     listing,
-    on_item,
     page,
+    post_item_forms,
     serves,
 )
 from web.routing import Routes
@@ -133,14 +135,23 @@ async def _receipts_page(request: Request, actor: Actor, form: Form = BLANK) -> 
     return page(request, "market/receipts.html", await run_read(request, read), form=form)
 
 
-@routes.post("/deliveries/{id:int}/receipt")
-async def delivery_receipt(request: Request) -> Response:
+def _confirm_receipt(request: Request) -> ItemWrite:
+    """A receipt, weighed against this worker's tolerances."""
     settings = settings_of(request)
-    return await on_item(
-        request,
+    return lambda uow, actor, item, data: deliveries.confirm_receipt(
+        uow, actor, item, data, settings
+    )
+
+
+post_item_forms(
+    routes,
+    ItemForm(
+        "/deliveries/{id:int}/receipt",
+        "delivery_receipt",
         "receipt-{id}",
         ("received_tonnes", "note"),
-        lambda uow, actor, item, data: deliveries.confirm_receipt(uow, actor, item, data, settings),
+        _confirm_receipt,
         then="/receipts",
         refused=_delivery_refused("market/_receipt_form.html", _receipts_page),
-    )
+    ),
+)

@@ -252,6 +252,75 @@ def whole_list(show: Callable[[Request, Actor, Form], Awaitable[Response]]) -> I
     return lambda request, actor, _item, form: show(request, actor, form)
 
 
+ItemWrite = Callable[[UnitOfWork, Actor, int, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class ItemForm:
+    """One POST form about the item its path names, as a row of a module's table (see `on_item`
+    for `form_id`, `fields`, `then`, `refused` and `evidence`). It is served at `path` under the
+    endpoint `name`, on which web/flash.py keys the message of a done form. `write(request)`
+    gives the service call: most need nothing from the request (`as_is`), some this worker's
+    settings or seal key."""
+
+    path: str
+    name: str
+    form_id: str
+    fields: Fields
+    write: Callable[[Request], ItemWrite]
+    then: Then
+    refused: ItemPage
+    evidence: bool = False
+
+    async def handle(self, request: Request) -> Response:
+        return await on_item(
+            request,
+            self.form_id,
+            self.fields,
+            self.write(request),
+            then=self.then,
+            refused=self.refused,
+            evidence=self.evidence,
+        )
+
+
+def as_is(write: ItemWrite) -> Callable[[Request], ItemWrite]:
+    """A service call that needs nothing from the request."""
+    return lambda _request: write
+
+
+@dataclass(frozen=True)
+class ItemButton:
+    """One button about the item its path names (withdraw, reject ...), as a row like
+    `ItemForm`'s: see `act` for `change`, `then` and `refused`."""
+
+    path: str
+    name: str
+    change: Callable[[UnitOfWork, Actor, int], Any]
+    then: str
+    refused: Callable[[Request, Actor, int, str], Awaitable[Response]]
+
+    async def handle(self, request: Request) -> Response:
+        return await act(request, self.change, then=self.then, refused=self.refused)
+
+
+def post_item_forms(routes: Routes, *forms: ItemForm | ItemButton) -> None:
+    """Serve each form's or button's POST, in the table's order. The endpoint carries the row's
+    name as its own too: web/flash.py finds a done action's message by the endpoint's name."""
+    for form in forms:
+        routes.post(form.path, name=form.name)(_endpoint(form.name, form.handle))
+
+
+def _endpoint(
+    name: str, handle: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await handle(request)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    return endpoint
+
+
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
 
 
@@ -279,18 +348,22 @@ def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
 
 async def act(
     request: Request,
-    call: Callable[[UnitOfWork], Any],
+    change: Callable[[UnitOfWork, Actor, int], Any],
     *,
     then: str,
-    refused: Callable[[str], Awaitable[Response]],
+    refused: Callable[[Request, Actor, int, str], Awaitable[Response]],
 ) -> Response:
-    """A button (accept, withdraw ...): on refusal, the page it was pressed on, with the reason."""
+    """A button about the item the path names (withdraw, reject ...): `change(uow, actor, id)`;
+    done, to `then` (with `{id}` the item's id); refused, the page it was pressed on with the
+    reason (`refused(request, actor, id, message)`)."""
+    actor = await require_actor(request)
+    item = path_id(request)
     await posted(request)
     try:
-        await run_uow(request, call)
+        await run_uow(request, lambda uow: change(uow, actor, item))
     except REFUSALS as exc:
-        return await refused(refusal(request, exc))
-    return done(request, then)
+        return await refused(request, actor, item, refusal(request, exc))
+    return done(request, then.format(id=item))
 
 
 def _cst(value: Any, with_time: bool = True) -> str:

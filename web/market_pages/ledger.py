@@ -24,8 +24,10 @@ from web.api import run_read, settings_of, whole
 from web.market_pages.forms import (
     BLANK,
     Form,
-    on_item,
+    ItemForm,
+    as_is,
     page,
+    post_item_forms,
     translator,
 )
 from web.render import lang_of
@@ -120,17 +122,19 @@ async def ledger_page(request: Request) -> Response:
 EXPORT_ROWS = 100_000
 
 
-@routes.post("/ledger/{id:int}")
-async def ledger_post(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    routes,
+    ItemForm(
+        "/ledger/{id:int}",
+        "ledger_post",
         "",
         ("kind", "material", "tonnes", "occurred_on", "document"),
-        ledger.post_entry,
+        as_is(ledger.post_entry),
         then="/ledger?site={id}",
         refused=partial(_ledger_page, block="entry_form"),
         evidence=True,
-    )
+    ),
+)
 
 
 @routes.route("/ledger/export.{fmt:str}", methods=["GET", "POST"])

@@ -18,18 +18,20 @@ from market.services import (
     matching,
 )
 from market.services.common import OVERSEERS
-from web.api import path_id, run_read, settings_of
+from web.api import run_read, settings_of
 from web.market_pages.forms import (
     BLANK,
     Form,
-    act,
+    ItemButton,
+    ItemForm,
+    as_is,
     chosen_material,
     is_htmx,
     listing,
     on_form,
-    on_item,
     page,
     pick,
+    post_item_forms,
     quality_of,
     serves,
 )
@@ -110,25 +112,24 @@ async def _lot_page(
     return page(request, "market/lot.html", ctx, form=form, block="edit_form", alert=alert)
 
 
-@routes.post("/lots/{id:int}/edit")
-async def lot_edit(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    routes,
+    ItemForm(
+        "/lots/{id:int}/edit",
+        "lot_edit",
         "",
         _lot_data(LOT_EDIT_FIELDS),
-        lots.update_lot,
+        as_is(lots.update_lot),
         then="/lots/{id}",
         refused=_lot_page,
-    )
-
-
-@routes.post("/lots/{id:int}/withdraw")
-async def lot_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    lot_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: lots.withdraw_lot(uow, actor, lot_id),
-        then=f"/lots/{lot_id}",
-        refused=lambda message: _lot_page(request, actor, lot_id, alert=message),
-    )
+    ),
+    ItemButton(
+        "/lots/{id:int}/withdraw",
+        "lot_withdraw",
+        lots.withdraw_lot,
+        then="/lots/{id}",
+        refused=lambda request, actor, lot_id, message: _lot_page(
+            request, actor, lot_id, alert=message
+        ),
+    ),
+)

@@ -19,17 +19,18 @@ from market.services import (
     offers,
 )
 from web import i18n
-from web.api import path_id, run_read
+from web.api import run_read
 from web.market_pages.forms import (
     BLANK,
     Form,
-    act,
+    ItemButton,
     chosen_material,
     is_htmx,
     listing,
     on_form,
     page,
     pick,
+    post_item_forms,
     serves,
     spec_of,
 )
@@ -123,13 +124,15 @@ async def offer_spec(request: Request) -> Response:
     return page(request, "market/_spec.html", ctx)
 
 
-@routes.post("/offers/{id:int}/withdraw")
-async def offer_withdraw(request: Request) -> Response:
-    actor = await require_actor(request)
-    offer_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: offers.withdraw_offer(uow, actor, offer_id),
+post_item_forms(
+    routes,
+    ItemButton(
+        "/offers/{id:int}/withdraw",
+        "offer_withdraw",
+        offers.withdraw_offer,
         then="/offers",
-        refused=lambda message: _offers_page(request, actor, BLANK, message),
-    )
+        refused=lambda request, actor, _offer, message: _offers_page(
+            request, actor, BLANK, message
+        ),
+    ),
+)

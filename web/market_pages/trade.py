@@ -4,7 +4,6 @@ contract, dispatching)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -13,7 +12,6 @@ from starlette.responses import JSONResponse, Response
 
 from market import listings, views
 from market.auth import Actor
-from market.db import UnitOfWork
 from market.papers import service as papers_service
 from market.services import (
     deliveries,
@@ -26,14 +24,16 @@ from web.market_pages.forms import (
     BLANK,
     REFUSALS,
     Form,
-    act,
+    ItemButton,
+    ItemForm,
+    as_is,
     done,
     is_htmx,
     listing,
     now_cst_input,
-    on_item,
     page,
     pick,
+    post_item_forms,
     posted,
     refusal,
     serves,
@@ -77,26 +77,18 @@ async def bid_accept(request: Request) -> Response:
     return done(request, f"/contracts/{contract.id}", contract)
 
 
-async def _on_bid(request: Request, change: Callable[[UnitOfWork, Actor, int], Any]) -> Response:
-    """A bid's button on the bids page (reject, withdraw): back to the page, refused or done."""
-    actor = await require_actor(request)
-    bid_id = path_id(request)
-    return await act(
-        request,
-        lambda uow: change(uow, actor, bid_id),
-        then="/bids",
-        refused=lambda message: _bids_page(request, actor, message),
-    )
+async def _back_to_bids(request: Request, actor: Actor, _bid: int, message: str) -> Response:
+    return await _bids_page(request, actor, message)
 
 
-@routes.post("/bids/{id:int}/reject")
-async def bid_reject(request: Request) -> Response:
-    return await _on_bid(request, trade.reject_bid)
-
-
-@routes.post("/bids/{id:int}/withdraw")
-async def bid_withdraw(request: Request) -> Response:
-    return await _on_bid(request, trade.withdraw_bid)
+# a bid's buttons on the bids page: back to the page, refused or done
+post_item_forms(
+    routes,
+    ItemButton("/bids/{id:int}/reject", "bid_reject", trade.reject_bid, "/bids", _back_to_bids),
+    ItemButton(
+        "/bids/{id:int}/withdraw", "bid_withdraw", trade.withdraw_bid, "/bids", _back_to_bids
+    ),
+)
 
 
 @serves(routes, "/contracts")
@@ -131,30 +123,31 @@ async def _contract_page(
 DISPATCH_FIELDS = ("manifest_no", "tonnes", "truck_plate", "dispatched_at", "idempotency_key")
 
 
-@routes.post("/contracts/{id:int}/dispatch")
-async def contract_dispatch(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    routes,
+    ItemForm(
+        "/contracts/{id:int}/dispatch",
+        "contract_dispatch",
         "",
         (*DISPATCH_FIELDS, "driver"),
-        lambda uow, actor, contract_id, data: papers_service.dispatch_with_driver(
-            uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
+        as_is(
+            lambda uow, actor, contract_id, data: papers_service.dispatch_with_driver(
+                uow, actor, contract_id, pick(data, DISPATCH_FIELDS), data["driver"]
+            )
         ),
         then="/contracts/{id}",
         refused=_contract_page,
-    )
-
-
-@routes.post("/deliveries/{id:int}/resolve")
-async def delivery_resolve(request: Request) -> Response:
-    return await on_item(
-        request,
+    ),
+    ItemForm(
+        "/deliveries/{id:int}/resolve",
+        "delivery_resolve",
         "resolve-{id}",
         ("accepted_tonnes", "note"),
-        deliveries.resolve_dispute,
+        as_is(deliveries.resolve_dispute),
         then=lambda d: f"/contracts/{d.contract_id}",
         refused=_delivery_refused("market/_resolve_form.html", _contracts_page),
-    )
+    ),
+)
 
 
 PROPOSAL_SORTS = ("cost", "-cost", "tonnes", "-tonnes", "distance", "-distance", "date", "run")
@@ -199,16 +192,18 @@ async def _bid_refused(request: Request, actor: Actor, proposal_id: int, f: Form
     return page(request, "market/_bid_form.html", {"p": p}, form=f)
 
 
-@proposal_routes.post("/proposals/{id:int}/bid")
-async def proposal_bid(request: Request) -> Response:
-    return await on_item(
-        request,
+post_item_forms(
+    proposal_routes,
+    ItemForm(
+        "/proposals/{id:int}/bid",
+        "proposal_bid",
         "bid-{id}",
         ("price_cny_t", "tonnes"),
-        trade.place_bid,
+        as_is(trade.place_bid),
         then="/bids",
         refused=_bid_refused,
-    )
+    ),
+)
 
 
 def _zoom_for(span_deg: float) -> float:
