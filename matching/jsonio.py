@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,13 +62,26 @@ TIMING_SUFFIX = "_ms"
 that differs between runs of the same problem."""
 
 
+def _integer(digits: str) -> int | float:
+    """A JSON integer; one longer than Python reads (4,300 digits unless set otherwise) is as
+    unbounded as it looks, so the check names its path as not finite instead of `json` raising a
+    bare ValueError."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(digits.lstrip("-")) <= limit:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
+
+
 def problem_from_json(data: str | bytes | Mapping[str, Any]) -> MatchingProblem:
     """Read a problem (JSON text or already-parsed JSON) and check it against the contract.
 
     Raises `ProblemError` (naming the path of the first bad value) for anything the contract does
     not allow; `json.JSONDecodeError` for text that is not JSON.
     """
-    raw = json.loads(data, object_pairs_hook=unique_keys) if isinstance(data, str | bytes) else data
+    if isinstance(data, str | bytes):
+        raw = json.loads(data, object_pairs_hook=unique_keys, parse_int=_integer)
+    else:
+        raw = data
     top = _object(raw, "", required=("lots", "facilities"), allowed=_TOP)
     params = _params(top.get("params", {}))
     lots = tuple(_lot(v, f"lots[{i}]") for i, v in enumerate(_list(top["lots"], "lots")))

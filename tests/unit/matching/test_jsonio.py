@@ -243,6 +243,14 @@ def test_huge_integers_are_not_finite_numbers() -> None:
         problem_from_json(text)
 
 
+def test_integers_longer_than_python_reads_are_not_finite_numbers_at_their_path() -> None:
+    text = json.dumps(contract_example()).replace('"tonnes": 40000', '"tonnes": ' + "9" * 5000)
+    with pytest.raises(NotFinite, match=r"lots\[0\]\.tonnes"):
+        problem_from_json(text)
+    with pytest.raises(ProblemError):
+        problem_from_json("-" + "9" * 5000)
+
+
 def test_contract_example_reads_with_every_default_in_place() -> None:
     problem = problem_from_json(json.dumps(contract_example()))
     assert problem.params.priority("phosphogypsum") == 3
