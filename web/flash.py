@@ -3,9 +3,9 @@
 Every form and button of the pages (a lot posted, a bid accepted, a receipt confirmed …) ends in a
 redirect; `remember` keeps a line about it in the session (Starlette's signed session cookie, see
 web/app.py) and the next full page shows it once (web/render.py takes it, base.html shows it).
-The lines are keyed by the page endpoint that did the action, so a new action without one is
-caught by tests/unit/test_flash.py. The text is English with {placeholders}; web/i18n.py's ZH has
-the Chinese.
+The lines are keyed by the name of the page route that did the action, so a new action without
+one is caught by tests/unit/test_flash.py. The text is English with {placeholders}; web/i18n.py's
+ZH has the Chinese.
 """
 
 from __future__ import annotations
@@ -75,15 +75,18 @@ SAID: dict[str, Said] = {
 }
 
 
+def action(request: Request) -> str:
+    """The name of the route that answered `request` ("" outside one)."""
+    return str(getattr(request.scope.get("route"), "name", "") or "")
+
+
 def _values(request: Request, result: Any) -> dict[str, Any]:
     if isinstance(result, tuple) and result:  # (delivery, created now)
         result = result[0]
     values: dict[str, Any] = {"id": "", "name": "", "contract_id": "", "status": ""}
     values.update({k: v for k, v in request.path_params.items()})
     values["path_id"] = request.path_params.get("id", "")
-    if request.scope.get("endpoint") and getattr(
-        request.scope["endpoint"], "__name__", ""
-    ).startswith("contract_"):
+    if action(request).startswith("contract_"):
         values["contract_id"] = request.path_params.get("id", "")
     for key in ("id", "name", "contract_id", "status"):
         found = getattr(result, key, None)
@@ -96,8 +99,7 @@ def _values(request: Request, result: Any) -> dict[str, Any]:
 
 def remember(request: Request, url: str, result: Any = None) -> None:
     """After the action behind `request` succeeded (redirecting to `url`): say so next page."""
-    endpoint = getattr(request.scope.get("endpoint"), "__name__", "")
-    said = SAID.get(endpoint)
+    said = SAID.get(action(request))
     if said is None or "session" not in request.scope:
         return
     from web.render import lang_of  # web.render imports this module

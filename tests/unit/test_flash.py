@@ -45,11 +45,7 @@ def test_every_form_or_button_of_the_pages_has_a_confirmation() -> None:
     import importlib
 
     routes = [r for m in PAGE_MODULES for r in importlib.import_module(f"web.{m}").routes()]
-    posts = {
-        r.endpoint.__name__
-        for r in routes
-        if isinstance(r, Route) and "POST" in (r.methods or set())
-    }
+    posts = {r.name for r in routes if isinstance(r, Route) and "POST" in (r.methods or set())}
     assert posts
     missing = posts - set(SAID) - ANSWERED_IN_PLACE
     assert missing == set(), missing

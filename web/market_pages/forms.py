@@ -305,20 +305,10 @@ class ItemButton:
 
 
 def post_item_forms(routes: Routes, *forms: ItemForm | ItemButton) -> None:
-    """Serve each form's or button's POST, in the table's order. The endpoint carries the row's
-    name as its own too: web/flash.py finds a done action's message by the endpoint's name."""
+    """Serve each form's or button's POST, in the table's order, under the row's name (the
+    route name web/flash.py finds a done action's message by)."""
     for form in forms:
-        routes.post(form.path, name=form.name)(_endpoint(form.name, form.handle))
-
-
-def _endpoint(
-    name: str, handle: Callable[[Request], Awaitable[Response]]
-) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await handle(request)
-
-    endpoint.__name__ = endpoint.__qualname__ = name
-    return endpoint
+        routes.post(form.path, name=form.name)(form.handle)
 
 
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
