@@ -128,6 +128,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                     ],
                     openapi.document(),
                 ),
+                name="api",  # its routes are named "api:<name>" (`path_for` in templates)
             ),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *pages.routes(),

@@ -78,8 +78,8 @@ async def notifications_read_all(request: Request) -> Response:
     return done(request, "/notifications")
 
 
-@routes.post("/notifications/{id:int}/read")
-@routes.post("/notifications/{id:int}/open")
+@routes.post("/notifications/{id:int}/read", name="notification_read")
+@routes.post("/notifications/{id:int}/open", name="notification_open")
 async def notification_action(request: Request) -> Response:
     """`read` marks it read and stays on the list; `open` marks it read and goes to its page."""
     actor = await require_actor(request)

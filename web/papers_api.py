@@ -85,12 +85,12 @@ def _statutory_ledger(
     return workbook
 
 
-site_ledger = routes.get("/sites/{id:int}/statutory-ledger.xlsx")(
+site_ledger = routes.get("/sites/{id:int}/statutory-ledger.xlsx", name="site_workbook")(
     _statutory_ledger(statutory.scope_of_site)
 )
-organisation_ledger = routes.get("/organisations/{id:int}/statutory-ledger.xlsx")(
-    _statutory_ledger(statutory.scope_of_organisation)
-)
+organisation_ledger = routes.get(
+    "/organisations/{id:int}/statutory-ledger.xlsx", name="organisation_workbook"
+)(_statutory_ledger(statutory.scope_of_organisation))
 
 
 @routes.post("/contracts/{id:int}/trucks")

@@ -73,7 +73,7 @@ async def _plan(
     )
 
 
-@routes.post("/planning/drawdown")
+@routes.post("/planning/drawdown", name="planning_drawdown")
 async def drawdown(request: Request) -> Response:
     return await _plan(request, MAX_BODY, jobs.start_drawdown, planning.drawdown)
 

@@ -21,7 +21,8 @@ ANSWERED_IN_PLACE = {
     "siting_page",
     "verify_page",
     "preferences_page",  # says "saved" itself
-    "notification_action",  # reading or opening a notification: the page opened is the answer
+    "notification_read",  # reading or opening a notification: the page opened is the answer
+    "notification_open",
     # work handed to a worker: the job's page says what was started, how far it is, and its end
     "planner_post",
     "verify_job",

@@ -314,7 +314,9 @@ def post_item_forms(routes: Routes, *forms: ItemForm | ItemButton) -> None:
 Shows = TypeVar("Shows", bound=Callable[..., Awaitable[Response]])
 
 
-def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
+def serves(
+    routes: Routes, path: str, *roles: str, name: str | None = None
+) -> Callable[[Shows], Shows]:
     """GET `path` answers with the decorated page: `show(request, actor)`, or `show(request,
     actor, id)` when the path names an item (`{id:int}`), for the signed-in actor (who must hold
     one of `roles`, when any are given). The page itself is returned as it was: the forms on it
@@ -329,8 +331,8 @@ def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
             response: Response = await show(request, actor, *items)
             return response
 
-        handler.__name__ = getattr(show, "__name__", "page").lstrip("_")
-        routes.get(path)(handler)
+        handler.__name__ = name or getattr(show, "__name__", "page").lstrip("_")
+        routes.get(path, name=handler.__name__)(handler)
         return show
 
     return register

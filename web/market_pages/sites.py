@@ -39,9 +39,12 @@ async def _sites_page(request: Request, actor: Actor, kind: str, form: Form = BL
 
 
 # a producer's yards and a recycler's plants: one page each, the same form
-SITE_PAGES = (("yard", "/yards", "producer"), ("plant", "/my/plants", "recycler"))
-for _kind, _path, _role in SITE_PAGES:
-    serves(routes, _path, _role)(partial(_sites_page, kind=_kind))
+SITE_PAGES = (
+    ("yard", "/yards", "producer", "yards_page"),
+    ("plant", "/my/plants", "recycler", "my_plants_page"),
+)
+for _kind, _path, _role, _name in SITE_PAGES:
+    serves(routes, _path, _role, name=_name)(partial(_sites_page, kind=_kind))
 
 
 @routes.post("/yards")

@@ -81,7 +81,7 @@ async def dashboard(request: Request) -> Response:
     return render(request, "regulator/dashboard.html", ctx, block="desk")
 
 
-@routes.get("/audit/map.json")
+@routes.get("/audit/map.json", name="audit_map_data")
 async def map_data(request: Request) -> Response:
     """The prefectures coloured by one metric, and the yards, in drawMap's shape."""
     actor = await overseer(request)
