@@ -39,6 +39,7 @@ def make_templates() -> Jinja2Blocks:
     env.filters["reason"] = _reason
     env.filters["name"] = _name
     env.globals["pct"] = _pct
+    env.globals["path_for"] = _path_for
     fmt.install(env)
     return Jinja2Blocks(env=env)
 
@@ -70,6 +71,13 @@ def _reason(context: Context, reason: Any, detail: Any = None) -> str:
     """`{{ r | reason(d) }}`: an engine reason in the page's language, from its detail (code and
     params) when there is one; the English the engine, the runs and the API keep otherwise."""
     return i18n.reason(reason, detail, context.get("lang", "en"))
+
+
+@pass_context
+def _path_for(context: Context, name: str, **params: Any) -> str:
+    """`{{ path_for("lot_page", id=lot.id) }}`: the path of a named route (an API route is
+    "api:<name>"), so a template names the page it links to and never spells its path."""
+    return str(context["request"].app.url_path_for(name, **params))
 
 
 def _pct(value: Any) -> str:
