@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from matching.model import Accept, Bound, Facility, Lot, MatchingProblem, Params
+from matching.model import Accept, Facility, Lot, MatchingProblem, Params
 from matching.planner import Intake, PlanParams, PlanProblem, PlanResult, Stock, plan
 from matching.siting import SitingParams, SitingResult, evaluate_sites
 from seed_data import load_catalogue, load_demo, load_policy
@@ -47,15 +47,6 @@ def _spread(scale: int, seed: int = 530_000) -> list[tuple[float, float]]:
     for _ in range(scale - 1):
         out.append((rng.uniform(-JITTER_DEG, JITTER_DEG), rng.uniform(-JITTER_DEG, JITTER_DEG)))
     return out
-
-
-def _offer_spec(material: str, use: str | None, own: dict[str, Any]) -> dict[str, Bound]:
-    spec: dict[str, Bound] = {}
-    if use:
-        spec |= dict(load_catalogue().use(material, use).spec)
-    for code, b in own.items():
-        spec[code] = Bound(b.min, b.max)
-    return {k: Bound(v.min, v.max) for k, v in spec.items()}
 
 
 def plan_problem(scale: int, horizon: int) -> PlanProblem:
@@ -105,7 +96,7 @@ def plan_problem(scale: int, horizon: int) -> PlanProblem:
                     capacity_t=o.capacity_t,
                     first_month=0,
                     last_month=11,
-                    spec=_offer_spec(o.material, o.use, dict(o.spec)),
+                    spec=o.spec,
                     max_haul_km=o.max_haul_km,
                     price_cny_t=o.price_cny_t,
                 )
@@ -154,14 +145,7 @@ def matching_problem(scale: int, material: str, source: str) -> MatchingProblem:
                     id=f"O{n}#{k}",
                     lat=plant.lat + dlat,
                     lon=plant.lon + dlon,
-                    accepts=(
-                        Accept(
-                            material,
-                            o.capacity_t,
-                            _offer_spec(material, o.use, dict(o.spec)),
-                            id=f"O{n}#{k}",
-                        ),
-                    ),
+                    accepts=(Accept(material, o.capacity_t, o.spec, id=f"O{n}#{k}"),),
                     max_haul_km=o.max_haul_km,
                 )
             )

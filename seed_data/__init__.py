@@ -43,6 +43,9 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Bound:
+    """A limit on a quality parameter, either end open (None) and both inclusive: a catalogue
+    use's, a demo offer's and a matching problem's spec (`matching.Bound` is this class)."""
+
     min: float | None = None
     max: float | None = None
 

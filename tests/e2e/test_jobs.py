@@ -196,13 +196,11 @@ def _follow(session: Session, started: httpx.Response) -> str:
 def test_the_planner_siting_and_tamper_check_pages_follow_their_jobs_to_the_result(
     queued_server: LiveServer,
 ) -> None:
-    regulator = Session(queued_server, "regulator-demo")
-    producer = Session(queued_server, "producer-demo")
-    try:
+    with (
+        Session(queued_server, "regulator-demo") as regulator,
+        Session(queued_server, "producer-demo") as producer,
+    ):
         _pages_follow_their_jobs(regulator, producer)
-    finally:
-        regulator.http.close()
-        producer.http.close()
 
 
 def _pages_follow_their_jobs(regulator: Session, producer: Session) -> None:

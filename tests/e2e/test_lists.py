@@ -31,7 +31,7 @@ def who(live_server_any: LiveServer) -> Iterator[dict[str, Session]]:
     yield sessions
     for name, s in sessions.items():
         if name != "run":
-            s.http.close()
+            s.close()
 
 
 def pager(html: str, section: str = "") -> dict[str, int]:

@@ -23,7 +23,7 @@ def who(live_server: LiveServer) -> Iterator[dict[str, Session]]:
     assert sessions["operator"].post("/match-runs", {}).headers["location"] == "/match-runs/1"
     yield sessions
     for s in sessions.values():
-        s.http.close()
+        s.close()
 
 
 @pytest.mark.parametrize(

@@ -73,8 +73,7 @@ def qr_of(pdf: bytes) -> list[str]:
 def test_the_contract_page_dispatches_a_days_trucks_and_defaults_to_one_trucks_load(
     live_server: LiveServer, deal: dict[str, Any]
 ) -> None:
-    producer = Session(live_server, "producer-demo")
-    try:
+    with Session(live_server, "producer-demo") as producer:
         cid = deal["contract"]["id"]
         page = producer.get(f"/contracts/{cid}").text
         tonnes = re.search(r'name="tonnes"[^>]*value="([^"]+)"', page)
@@ -111,8 +110,6 @@ def test_the_contract_page_dispatches_a_days_trucks_and_defaults_to_one_trucks_l
         pdf = producer.get(f"/api/v1/deliveries/{single['id']}/manifest.pdf").content
         text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
         assert "赵大勇" in text and "云A·ONE" in text
-    finally:
-        producer.http.close()
 
 
 def test_from_the_manifests_qr_code_the_recycler_confirms_a_receipt_with_a_ticket_photo_on_a_phone(
@@ -182,8 +179,7 @@ def test_from_the_manifests_qr_code_the_recycler_confirms_a_receipt_with_a_ticke
 def test_the_printable_statutory_ledger_and_its_workbook_show_the_same_generation(
     live_server: LiveServer, deal: dict[str, Any]
 ) -> None:
-    producer = Session(live_server, "producer-demo")
-    try:
+    with Session(live_server, "producer-demo") as producer:
         yard = deal["yard"]["id"]
         year = date.today().year - 1
         page = producer.get(f"/yards/{yard}/statutory?year={year}")
@@ -199,13 +195,8 @@ def test_the_printable_statutory_ledger_and_its_workbook_show_the_same_generatio
         generated = total[headers.index("产生量（吨）")]
         assert float(shown.group(1).replace(",", "")) == pytest.approx(generated, abs=0.001)
         assert generated > 0
-        other = Session(live_server, "producer-other")
-        try:
+        with Session(live_server, "producer-other") as other:
             assert other.get(f"/yards/{yard}/statutory?year={year}").status_code == 404
-        finally:
-            other.http.close()
-    finally:
-        producer.http.close()
 
 
 def test_a_lots_lab_report_is_shown_to_a_recycler_who_considers_the_lot(
@@ -222,15 +213,9 @@ def test_a_lots_lab_report_is_shown_to_a_recycler_who_considers_the_lot(
         f"/api/v1/lots/{lot}/lab-report", json={"document": doc.json()["id"]}
     )
     assert attached.status_code == 200, attached.text
-    recycler = Session(live_server, "recycler-demo")
-    try:
+    with Session(live_server, "recycler-demo") as recycler:
         panel = recycler.get(f"/lots/{lot}/lab-report").text
         assert "assay-2026-118.pdf" in panel
         assert recycler.get(f"/api/v1/lots/{lot}/lab-report").content == pdf
-    finally:
-        recycler.http.close()
-    other = Session(live_server, "producer-other")
-    try:
+    with Session(live_server, "producer-other") as other:
         assert other.get(f"/api/v1/lots/{lot}/lab-report").status_code == 404
-    finally:
-        other.http.close()

@@ -27,7 +27,7 @@ def who(live_server_any: LiveServer) -> Iterator[dict[str, Session]]:
     sessions = {u.removesuffix("-demo"): Session(live_server_any, u) for u in USERS}
     yield sessions
     for s in sessions.values():
-        s.http.close()
+        s.close()
 
 
 def alerts(html: str) -> list[str]:

@@ -47,6 +47,22 @@ def dispatch(w, trucks, who="producer"):
     return r
 
 
+def get(w, url, who="producer"):
+    """`url` read by one of the world's people."""
+    (r,) = call(w["app"], ("GET", url, {"headers": w["h"][who]}))
+    return r
+
+
+def upload_ticket(w, content):
+    """A weighbridge ticket's file, named ticket.png whatever it holds, uploaded by the
+    recycler."""
+    files = {"file": ("ticket.png", content, "image/png")}
+    (r,) = call(
+        w["app"], ("POST", "/api/v1/documents", {"files": files, "headers": w["h"]["recycler"]})
+    )
+    return r
+
+
 def text_of(pdf: bytes) -> str:
     doc = pypdfium2.PdfDocument(pdf)
     return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
@@ -81,14 +97,7 @@ def test_the_manifest_pdf_carries_number_plate_tonnes_in_chinese_and_a_qr_of_the
     )
     assert r.status_code == 201, r.text
     delivery_id = r.json()["deliveries"][0]["id"]
-    (pdf,) = call(
-        world["app"],
-        (
-            "GET",
-            f"/api/v1/deliveries/{delivery_id}/manifest.pdf",
-            {"headers": world["h"]["producer"]},
-        ),
-    )
+    pdf = get(world, f"/api/v1/deliveries/{delivery_id}/manifest.pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     text = squeezed(text_of(pdf.content))
@@ -107,14 +116,7 @@ def test_the_manifest_pdf_carries_number_plate_tonnes_in_chinese_and_a_qr_of_the
 def test_the_manifest_embeds_its_own_font_so_a_machine_without_chinese_fonts_shows_it(world):
     r = dispatch(world, [{"truck_plate": "云A·1", "driver": "李", "tonnes": 30}])
     delivery_id = r.json()["deliveries"][0]["id"]
-    (pdf,) = call(
-        world["app"],
-        (
-            "GET",
-            f"/api/v1/deliveries/{delivery_id}/manifest.pdf",
-            {"headers": world["h"]["recycler"]},
-        ),
-    )
+    pdf = get(world, f"/api/v1/deliveries/{delivery_id}/manifest.pdf", "recycler")
     fonts = set()
     for page in PdfReader(io.BytesIO(pdf.content)).pages:
         for font in page["/Resources"]["/Font"].values():
@@ -125,14 +127,7 @@ def test_the_manifest_embeds_its_own_font_so_a_machine_without_chinese_fonts_sho
 
 
 def test_the_contract_pdf_names_both_parties_the_price_and_who_pays(world):
-    (r,) = call(
-        world["app"],
-        (
-            "GET",
-            f"/api/v1/contracts/{world['contract'].id}/contract.pdf",
-            {"headers": world["h"]["recycler"]},
-        ),
-    )
+    r = get(world, f"/api/v1/contracts/{world['contract'].id}/contract.pdf", "recycler")
     assert r.status_code == 200
     text = squeezed(text_of(r.content))
     from market.tables import Organisation
@@ -156,10 +151,7 @@ def test_a_days_trucks_go_all_or_none(world):
     )
     assert over.status_code == 422
     assert over.json()["error"]["field"].startswith("trucks[1]")
-    (listing,) = call(
-        world["app"],
-        ("GET", f"/api/v1/contracts/{world['contract'].id}", {"headers": world["h"]["producer"]}),
-    )
+    listing = get(world, f"/api/v1/contracts/{world['contract'].id}")
     assert listing.json()["dispatched_t"] == 0
     ok = dispatch(
         world,
@@ -195,33 +187,13 @@ def test_the_weighbridge_ticket_must_be_a_picture_or_a_pdf_judged_by_its_content
     r = dispatch(world, [{"truck_plate": "云A·9", "driver": "孙", "tonnes": 35}])
     delivery_id = r.json()["deliveries"][0]["id"]
     app, h = world["app"], world["h"]
-    xlsx_like = call(
-        app,
-        (
-            "POST",
-            "/api/v1/documents",
-            {
-                "files": {"file": ("ticket.png", b"PK\x03\x04not really", "image/png")},
-                "headers": h["recycler"],
-            },
-        ),
-    )[0]
+    xlsx_like = upload_ticket(world, b"PK\x03\x04not really")
     assert xlsx_like.status_code == 422  # neither a picture nor a PDF, whatever its name
     from openpyxl import Workbook
 
     book = io.BytesIO()
     Workbook().save(book)
-    sheet = call(
-        app,
-        (
-            "POST",
-            "/api/v1/documents",
-            {
-                "files": {"file": ("ticket.png", book.getvalue(), "image/png")},
-                "headers": h["recycler"],
-            },
-        ),
-    )[0]
+    sheet = upload_ticket(world, book.getvalue())
     assert sheet.status_code == 201  # a workbook is a document, but not a ticket:
     refused = call(
         app,
@@ -235,17 +207,7 @@ def test_the_weighbridge_ticket_must_be_a_picture_or_a_pdf_judged_by_its_content
         ),
     )[0]
     assert refused.status_code == 422 and "picture or a PDF" in refused.json()["error"]["message"]
-    photo = call(
-        app,
-        (
-            "POST",
-            "/api/v1/documents",
-            {
-                "files": {"file": ("ticket.png", PNG, "image/png")},
-                "headers": h["recycler"],
-            },
-        ),
-    )[0]
+    photo = upload_ticket(world, PNG)
     attached, got, theirs = call(
         app,
         (
@@ -283,25 +245,11 @@ def test_papers_are_for_the_parties_and_regulators_only_another_producer_gets_40
 
 @pytest.mark.parametrize("query", ["year=abc", "year=1899", "year=2025&month=13", ""])
 def test_a_bad_year_or_month_is_a_one_line_refusal(world, query):
-    (r,) = call(
-        world["app"],
-        (
-            "GET",
-            f"/api/v1/sites/{world['yard'].id}/statutory-ledger.xlsx?{query}",
-            {"headers": world["h"]["producer"]},
-        ),
-    )
+    r = get(world, f"/api/v1/sites/{world['yard'].id}/statutory-ledger.xlsx?{query}")
     assert r.status_code in (400, 422), r.text
     assert "\n" not in r.json()["error"]["message"]
 
 
 def test_an_unknown_yard_is_not_found(world):
-    (r,) = call(
-        world["app"],
-        (
-            "GET",
-            "/api/v1/sites/999999/statutory-ledger.xlsx?year=2025",
-            {"headers": world["h"]["producer"]},
-        ),
-    )
+    r = get(world, "/api/v1/sites/999999/statutory-ledger.xlsx?year=2025")
     assert r.status_code == 404

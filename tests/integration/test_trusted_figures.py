@@ -301,23 +301,15 @@ def test_dispatch_and_receipt_dates_are_checked_against_the_contract_the_dispatc
 
 def delivered(db, w, received_t: float, manifest: str):
     """A contract made 2025-03-01; 1,000 t dispatched on 03-05 and `received_t` received."""
-    contract = march_contract(db, w)
-    with db.unit_of_work() as uow:
-        d, _ = deliveries.dispatch_delivery(
-            uow,
-            w["producer"],
-            contract.id,
-            {"tonnes": 1_000, "manifest_no": manifest, "dispatched_at": "2025-03-05T02:00:00Z"},
-        )
-    with db.unit_of_work() as uow:
-        d, _ = deliveries.confirm_receipt(
-            uow,
-            w["recycler"],
-            d.id,
-            {"received_tonnes": received_t, "received_at": "2025-03-05T08:00:00Z"},
-            w["settings"],
-        )
-    return d
+    return b.deliver(
+        db,
+        w["settings"],
+        w["producer"],
+        w["recycler"],
+        march_contract(db, w).id,
+        {"tonnes": 1_000, "manifest_no": manifest, "dispatched_at": "2025-03-05T02:00:00Z"},
+        {"received_tonnes": received_t, "received_at": "2025-03-05T08:00:00Z"},
+    )
 
 
 @pytest.fixture

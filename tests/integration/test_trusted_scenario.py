@@ -78,18 +78,9 @@ def world(db, settings):
     b.backdate_contract(db, contract.id, "2025-02-01")
 
     def deliver(manifest, tonnes, sent, received, at):
-        with db.unit_of_work() as uow:
-            d, _ = deliveries.dispatch_delivery(
-                uow,
-                p,
-                contract.id,
-                {"tonnes": tonnes, "manifest_no": manifest, "dispatched_at": sent},
-            )
-        with db.unit_of_work() as uow:
-            d, _ = deliveries.confirm_receipt(
-                uow, recycler, d.id, {"received_tonnes": received, "received_at": at}, settings
-            )
-        return d
+        dispatch = {"tonnes": tonnes, "manifest_no": manifest, "dispatched_at": sent}
+        receipt = {"received_tonnes": received, "received_at": at}
+        return b.deliver(db, settings, p, recycler, contract.id, dispatch, receipt)
 
     deliver("Q1-1", 8_000, "2025-02-10T02:00:00Z", 7_900, "2025-02-11T02:00:00Z")
     quarter_end(

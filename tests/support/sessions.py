@@ -54,7 +54,8 @@ def log_in(http: _Http, username: str, password: str) -> None:
 
 
 class Session:
-    """A logged-in browser session over HTTP to a live server: forms are posted with its token."""
+    """A logged-in browser session over HTTP to a live server: forms are posted with its token.
+    `with Session(...) as s:` closes it however the block ends."""
 
     def __init__(self, server: LiveServer, username: str) -> None:
         self.http = httpx.Client(base_url=server.url, timeout=60)
@@ -64,6 +65,15 @@ class Session:
         except BaseException:
             self.http.close()
             raise
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
 
     def get(self, path: str, **kw: object) -> httpx.Response:
         return self.http.get(path, **kw)  # type: ignore[arg-type]
