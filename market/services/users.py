@@ -17,7 +17,7 @@ from market.auth import (
     verify_password,
 )
 from market.db import UnitOfWork
-from market.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from market.errors import N_, Conflict, InvalidInput, NotAuthenticated, NotFound
 from market.services.common import stamp_once
 from market.tables import (
     ORG_KINDS,
@@ -32,15 +32,25 @@ from market.tables import (
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")
 MIN_PASSWORD = 10
 
+TOO_SHORT = {
+    # a password field: its refusal, and the name it gives the password's length
+    "password": (
+        N_("password: has {n_password} characters, at least {MIN_PASSWORD} needed"),
+        "n_password",
+    ),
+    "new_password": (
+        N_("new_password: has {n_new} characters, at least {MIN_PASSWORD} needed"),
+        "n_new",
+    ),
+}
 
-def check_password_strength(password: str) -> None:
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    """A password a user chooses (`field` of the body) has at least MIN_PASSWORD characters."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            "password: has {n_password} characters, at least {MIN_PASSWORD} needed",
-            field="password",
-            n_password=len(password),
-            MIN_PASSWORD=MIN_PASSWORD,
-        )
+        template, count = TOO_SHORT[field]
+        length: dict[str, Any] = {count: len(password)}
+        raise InvalidInput(template, field=field, **length, MIN_PASSWORD=MIN_PASSWORD)
 
 
 def ensure_organisation(
@@ -198,13 +208,7 @@ def change_password(
         raise NotAuthenticated("authentication required: log in or send a bearer token")
     if not verify_password(user.password_hash, current):
         raise InvalidInput("current_password: is wrong", field="current_password")
-    if len(new) < MIN_PASSWORD:
-        raise InvalidInput(
-            "new_password: has {n_new} characters, at least {MIN_PASSWORD} needed",
-            field="new_password",
-            n_new=len(new),
-            MIN_PASSWORD=MIN_PASSWORD,
-        )
+    check_password_strength(new, "new_password")
     if new == current:
         raise InvalidInput("new_password: is the current password", field="new_password")
     user.password_hash = hash_password(new)
