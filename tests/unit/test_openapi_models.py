@@ -35,9 +35,6 @@ BODIES_BY_HAND = {
     "DrawdownRequest": "web/planning_api.py",
     "SitingRequest": "web/planning_api.py",
     "NotificationSettingsChange": "web/daily_api.py",
-    "TokenRequest": "web/openapi/schemas.py",
-    "PasswordChange": "web/openapi/schemas.py",
-    "UserCreate": "web/openapi/schemas.py",
 }
 """Request bodies their modules still write by hand."""
 

@@ -1,9 +1,11 @@
 """The shared pieces of the OpenAPI document: the atoms, `obj`/`ref`, and the component schemas
 of the market's own surface (other API modules register theirs through `web.openapi.register`).
 
-Request schemas list exactly the fields the services accept (`additionalProperties: false`, as
-the services refuse unknown fields), so clients and fuzzers generated from this document send
-what the server really takes.
+Request components come from the body models (`market.schemas.bodies`, `component`), response
+components from the answer models (`market.schemas.answers`, `response`), so the document says
+what the code declares. Request schemas list exactly the fields the services accept
+(`additionalProperties: false`, as the services refuse unknown fields), so clients and fuzzers
+generated from this document send what the server really takes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from market.schemas import answers, bodies
-from market.tables import ROLES
 
 NUM = {"type": "number"}
 INT = {"type": "integer"}
@@ -123,6 +124,9 @@ REQUESTS = components(
     bodies.Receipt,
     bodies.Resolve,
     bodies.LedgerEntryCreate,
+    bodies.TokenRequest,
+    bodies.PasswordChange,
+    bodies.UserCreate,
 )
 """The market's request bodies, declared once in `market.schemas.bodies`."""
 
@@ -148,35 +152,6 @@ RESPONSES = responses(
 SCHEMAS: dict[str, Any] = {
     **REQUESTS,
     **RESPONSES,
-    "TokenRequest": obj(
-        {
-            "username": {"type": "string", "minLength": 1},
-            "password": {"type": "string", "minLength": 1},
-            "name": STR,
-        },
-        ["username", "password"],
-    ),
-    "PasswordChange": obj(
-        {
-            "current_password": {"type": "string", "minLength": 1},
-            "new_password": {"type": "string", "minLength": 10},
-        },
-        ["current_password", "new_password"],
-    ),
-    "UserCreate": obj(
-        {
-            "username": {"type": "string", "minLength": 2, "maxLength": 80},
-            "role": {"type": "string", "enum": list(ROLES)},
-            "organisation": {"type": "string", "minLength": 1, "maxLength": 200},
-            "email": {"type": "string", "maxLength": 254},
-            "password": {
-                "type": "string",
-                "minLength": 10,
-                "description": "omit it for a one-time password in the answer",
-            },
-        },
-        ["username", "role", "organisation"],
-    ),
     "MatchParams": obj(
         {
             "cost_per_t_km": {"type": "number", "minimum": 0},
