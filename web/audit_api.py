@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse, Response
 from market import audit, clock, exports
 from market.auth import Actor
 from market.errors import InvalidInput
-from market.services.common import MAX_ID, OVERSEERS
+from market.schemas import answers
+from market.services.common import OVERSEERS
 from market.settings import Settings
 from web import export_job, openapi
 from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
@@ -215,11 +216,6 @@ def _downloadable(operation: dict[str, Any]) -> dict[str, Any]:
 
 
 _LANG = openapi.query("lang", {"type": "string", "enum": ["zh", "en"]})
-_T = {"type": "number"}
-_T_OR_NULL = {"type": ["number", "null"]}
-_FLAGS = {"type": "array", "items": {"type": "string", "enum": list(audit.FLAGS)}}
-_INT_OR_NULL = {"type": ["integer", "null"]}
-_STR_OR_NULL = {"type": ["string", "null"]}
 
 openapi.register(
     {
@@ -296,69 +292,14 @@ openapi.register(
         },
     },
     {
-        "AuditSummary": openapi.obj(
-            {
-                "period": {"type": "string"},
-                "start": {"type": "string", "format": "date"},
-                "end": {"type": "string", "format": "date"},
-                "targets": {"type": "object"},
-                "totals": {"type": "object"},
-                "by_material": {"type": "array", "items": {"type": "object"}},
-                "by_prefecture": {"type": "array", "items": {"type": "object"}},
-                "by_county": {"type": "array", "items": {"type": "object"}},
-            },
-            closed=False,
-        ),
-        "PhosphogypsumRow": openapi.obj(
-            {
-                "organisation_id": {"type": "integer"},
-                "organisation": {"type": "string"},
-                "generated_t": _T,
-                "utilised_t": _T,
-                "treated_t": _T,
-                "consumed_t": _T,
-                "stock_increment_t": _T,
-                "opening_stock_t": _T,
-                "closing_stock_t": _T,
-                "ledger_closing_stock_t": _T,
-                "p2o5_t": _T,
-                "implied_generation_t": _T,
-                "ratio": _T,
-                "p2o5_allowance_t": _T_OR_NULL,
-                "next_p2o5_allowance_t": _T,
-                "flags": _FLAGS,
-                "claimed_unattested_t": _T,
-                "report_status": {"type": "string", "enum": ["approved", "partial", "missing"]},
-            },
-            closed=False,
-        ),
-        "PhosphogypsumTable": openapi.obj(
-            {
-                "period": {"type": "string"},
-                "rows": {"type": "array", "items": openapi.ref("PhosphogypsumRow")},
-            },
-            ["period", "rows"],
-            closed=False,
-        ),
-        "Verification": openapi.obj(
-            {
-                "ok": {"type": "boolean"},
-                "sites_checked": {"type": "integer"},
-                "entries_checked": {"type": "integer"},
-                "breaks": {"type": "array", "items": {"type": "object"}},
-                "heads_fingerprint": {"type": "string"},
-                "heads": {"type": "array", "items": openapi.ref("CheckpointHead")},
-            },
-            closed=False,
-        ),
-        "CheckpointHead": openapi.obj(
-            {
-                "site_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                "seq": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
-                "hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-                "site": {"description": "the site's name; ignored"},
-            },
-            ["site_id", "seq", "hash"],
+        **openapi.responses(
+            answers.AuditSummary,
+            answers.PhosphogypsumRow,
+            answers.PhosphogypsumTable,
+            answers.Verification,
+            answers.CheckpointHead,
+            answers.CheckpointSite,
+            answers.CheckpointComparison,
         ),
         "Checkpoint": openapi.obj(
             {
@@ -371,36 +312,6 @@ openapi.register(
                 **{key: {"description": "ignored"} for key in sorted(audit.VERIFY_ANSWER_KEYS)},
             },
             ["heads"],
-        ),
-        "CheckpointSite": openapi.obj(
-            {
-                "site_id": {"type": "integer"},
-                "site": {"type": ["string", "null"]},
-                "status": {"type": "string", "enum": list(audit.CHECKPOINT_STATUSES)},
-                "checkpoint_seq": _INT_OR_NULL,
-                "checkpoint_hash": _STR_OR_NULL,
-                "head_seq": _INT_OR_NULL,
-                "head_hash": _STR_OR_NULL,
-                "last_seq": _INT_OR_NULL,
-                "hash_at_seq": _STR_OR_NULL,
-                "message": {"type": "string"},
-            },
-            ["site_id", "status", "message"],
-            closed=False,
-        ),
-        "CheckpointComparison": openapi.obj(
-            {
-                "ok": {"type": "boolean"},
-                "checkpoint": openapi.obj(
-                    {"heads": {"type": "integer"}, "fingerprint": {"type": "string"}},
-                    closed=False,
-                ),
-                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "sites": {"type": "array", "items": openapi.ref("CheckpointSite")},
-                "verification": openapi.ref("Verification"),
-            },
-            ["ok", "checkpoint", "counts", "sites", "verification"],
-            closed=False,
         ),
     },
 )

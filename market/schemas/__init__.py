@@ -46,22 +46,39 @@ def value(
     return parser(data, name, required)
 
 
+def own(model: type[BaseModel]) -> list[str]:
+    """The fields the model reads itself (by their kinds), in its order."""
+    return [name for name in names(model) if kind(model, name).parser is not None]
+
+
 def read(
     model: type[BaseModel], data: Mapping[str, Any], bad: Refusals, *only: str
 ) -> dict[str, Any]:
     """The values of the fields `only` names (else of every field the model reads itself, in its
     order), each by its kind; a bad one is kept in `bad` and read as None."""
-    wanted = only or [name for name in names(model) if kind(model, name).parser is not None]
-    return {name: bad.check(value, model, data, name) for name in wanted}
+    return {name: bad.check(value, model, data, name) for name in only or own(model)}
+
+
+def each(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The value of every field the model reads itself, in its order, the first bad one refused
+    at once; a field the model does not name is not looked at."""
+    return {name: value(model, data, name) for name in own(model)}
 
 
 def parse(
-    model: type[BaseModel], data: Mapping[str, Any], bad: Refusals | None = None
+    model: type[BaseModel],
+    data: Mapping[str, Any],
+    bad: Refusals | None = None,
+    *,
+    at_once: bool = False,
 ) -> dict[str, Any]:
     """`data` as `model` declares it: an unknown field is refused first, then every field is
     read (`read`). Without `bad` the bad fields are refused here, all at once; with it they are
-    left in `bad` for the service's own checks to join."""
+    left in `bad` for the service's own checks to join. `at_once` refuses the first bad field
+    alone, as the account bodies always have (`each`)."""
     fields.reject_unknown(data, names(model))
+    if at_once:
+        return each(model, data)
     refusals = bad if bad is not None else Refusals()
     values = read(model, data, refusals)
     if bad is None:

@@ -6,13 +6,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from market.fields import MAX_NOTE, MAX_TONNES, PRICE_LIMIT
 from market.ledger import PRODUCER_KINDS
-from market.schemas.kinds import Day, Haul, Moment, Number, Own, Price, Text, Tonnes
+from market.schemas.kinds import (
+    Day,
+    Email,
+    Haul,
+    Label,
+    Moment,
+    Number,
+    Own,
+    Price,
+    Text,
+    Tonnes,
+    Verbatim,
+)
 from market.services.documents import MAX_EVIDENCE
-from market.tables import CORRECTION_KINDS
+from market.tables import CORRECTION_KINDS, ROLES
 
 NUM = {"type": "number"}
 STR = {"type": "string"}
@@ -32,6 +44,8 @@ DOCUMENT_IDS = {
     "maxItems": MAX_EVIDENCE,
 }
 DECISIONS = ("attested", "rejected")
+MIN_PASSWORD = 10
+"""The fewest characters of a password a user chooses (`market.services.users` checks it)."""
 
 
 def partial(model: type[BaseModel], name: str, *, without: tuple[str, ...] = ()) -> type[BaseModel]:
@@ -183,3 +197,32 @@ class Attest(BaseModel):
 
     decision: Annotated[str, Text(choices=DECISIONS)]
     note: Annotated[str | None, Text(max_length=MAX_NOTE)] = None
+
+
+class TokenRequest(BaseModel):
+    """A username and password exchanged for a token (`web.api.accounts`); a field it does not
+    name is not looked at."""
+
+    username: Annotated[str, Verbatim()]
+    password: Annotated[str, Verbatim()]
+    name: Annotated[str | None, Label()] = None
+
+
+class PasswordChange(BaseModel):
+    """A user's own new password, with the current one (`market.services.users`)."""
+
+    current_password: Annotated[str, Verbatim()]
+    new_password: Annotated[str, Verbatim().stating(minLength=MIN_PASSWORD)]
+
+
+class UserCreate(BaseModel):
+    """A user an operator creates (`market.services.users`); the username's 2 to 80 letters,
+    digits or . _ @ - are checked once the body is read."""
+
+    username: Annotated[str, Text(max_length=80).stating(minLength=2)]
+    role: Annotated[str, Text(choices=ROLES)]
+    organisation: Annotated[str, Text(max_length=200)]
+    email: Annotated[str | None, Email()] = None
+    password: Annotated[str | None, Verbatim().stating(minLength=MIN_PASSWORD)] = Field(
+        None, description="omit it for a one-time password in the answer"
+    )

@@ -9,6 +9,7 @@ document alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import GetJsonSchemaHandler
 from pydantic_core import CoreSchema
 
 from market import fields
+from market.errors import InvalidInput
 
 Parser = Callable[[Mapping[str, Any], str, bool], Any]
 """(data, name, required) -> the field's value; raises InvalidInput."""
@@ -37,6 +39,11 @@ class Kind:
         if core_schema.get("type") == "nullable":  # `X | None`: null reads as not given
             return {"anyOf": [schema, {"type": "null"}]}
         return schema
+
+    def stating(self, **schema: Any) -> Kind:
+        """This kind read as it is, its schema stating `schema` too: a limit its service checks
+        once the body is read (a username's length, a password's)."""
+        return Kind(self.parser, {**self.schema, **schema})
 
 
 def number_schema(
@@ -129,6 +136,55 @@ def Moment() -> Kind:
         return fields.moment(data, name, required=required)
 
     return Kind(parse, {"type": "string", "format": "date-time"})
+
+
+def Verbatim() -> Kind:
+    """Text taken exactly as given, never stripped nor altered: a password, or the username a
+    login compares. A required one must be text and not empty; an optional one that is not
+    text is refused without echoing it. How long a password must be is its service's rule
+    (`market.services.users`), checked when its refusal's turn comes."""
+
+    def parse(data: Mapping[str, Any], name: str, required: bool) -> str | None:
+        raw = data.get(name)
+        if required and (not isinstance(raw, str) or not raw):
+            raise InvalidInput("{field}: is required", field=name)
+        if raw is not None and not isinstance(raw, str):
+            raise InvalidInput.about(name, "…", "is not text")
+        return raw
+
+    return Kind(parse, {"type": "string", "minLength": 1})
+
+
+def Label() -> Kind:
+    """A name the caller may give, taken as given when it is text and else as not given."""
+
+    def parse(data: Mapping[str, Any], name: str, required: bool) -> str | None:
+        raw = data.get(name)
+        return raw if isinstance(raw, str) else None
+
+    return Kind(parse, {"type": "string"})
+
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}$")
+MAX_EMAIL = 254
+
+
+def check_email(email: str | None) -> str | None:
+    """An e-mail address, or None when none is given ("" or None)."""
+    if email is None or email == "":
+        return None
+    if not isinstance(email, str) or not EMAIL.match(email) or len(email) > MAX_EMAIL:
+        raise InvalidInput.about("email", email, "is not an e-mail address")
+    return email
+
+
+def Email() -> Kind:
+    """An e-mail address as text (stripped), or None when not given."""
+
+    def parse(data: Mapping[str, Any], name: str, required: bool) -> str | None:
+        return check_email(fields.text(data, name, required=required, max_length=MAX_EMAIL))
+
+    return Kind(parse, {"type": "string", "maxLength": MAX_EMAIL})
 
 
 def Own(schema: Mapping[str, Any]) -> Kind:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from market import fields
+from market import fields, schemas
 from market.auth import (
     Actor,
     actor_for,
@@ -17,7 +17,9 @@ from market.auth import (
     verify_password,
 )
 from market.db import UnitOfWork
-from market.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from market.errors import N_, Conflict, InvalidInput, NotAuthenticated, NotFound
+from market.schemas.bodies import MIN_PASSWORD, PasswordChange, UserCreate
+from market.schemas.kinds import check_email
 from market.services.common import stamp_once
 from market.tables import (
     ORG_KINDS,
@@ -30,17 +32,26 @@ from market.tables import (
 )
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")
-MIN_PASSWORD = 10
+
+TOO_SHORT = {
+    # a password field: its refusal, and the name it gives the password's length
+    "password": (
+        N_("password: has {n_password} characters, at least {MIN_PASSWORD} needed"),
+        "n_password",
+    ),
+    "new_password": (
+        N_("new_password: has {n_new} characters, at least {MIN_PASSWORD} needed"),
+        "n_new",
+    ),
+}
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, field: str = "password") -> None:
+    """A password a user chooses (`field` of the body) has at least MIN_PASSWORD characters."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            "password: has {n_password} characters, at least {MIN_PASSWORD} needed",
-            field="password",
-            n_password=len(password),
-            MIN_PASSWORD=MIN_PASSWORD,
-        )
+        template, count = TOO_SHORT[field]
+        length: dict[str, Any] = {count: len(password)}
+        raise InvalidInput(template, field=field, **length, MIN_PASSWORD=MIN_PASSWORD)
 
 
 def ensure_organisation(
@@ -155,16 +166,7 @@ def actor_by_username(uow: UnitOfWork, username: str) -> Actor:
 
 # ----------------------------------------------------------------------------- accounts
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}$")
 HISTORY = 50
-
-
-def check_email(email: str | None) -> str | None:
-    if email is None or email == "":
-        return None
-    if not isinstance(email, str) or not EMAIL.match(email) or len(email) > 254:
-        raise InvalidInput.about("email", email, "is not an e-mail address")
-    return email
 
 
 def _end_everything(uow: UnitOfWork, user: User, *, keep_token: str | None = None) -> None:
@@ -189,22 +191,14 @@ def change_password(
 ) -> User:
     """The user's own password; their other sessions and tokens end (the caller's session is
     re-issued by the page, the caller's token kept)."""
-    if not isinstance(current, str) or not current:
-        raise InvalidInput("current_password: is required", field="current_password")
-    if not isinstance(new, str) or not new:
-        raise InvalidInput("new_password: is required", field="new_password")
+    given = schemas.each(PasswordChange, {"current_password": current, "new_password": new})
+    current, new = given["current_password"], given["new_password"]
     user = uow.session.get(User, actor.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("authentication required: log in or send a bearer token")
     if not verify_password(user.password_hash, current):
         raise InvalidInput("current_password: is wrong", field="current_password")
-    if len(new) < MIN_PASSWORD:
-        raise InvalidInput(
-            "new_password: has {n_new} characters, at least {MIN_PASSWORD} needed",
-            field="new_password",
-            n_new=len(new),
-            MIN_PASSWORD=MIN_PASSWORD,
-        )
+    check_password_strength(new, "new_password")
     if new == current:
         raise InvalidInput("new_password: is the current password", field="new_password")
     user.password_hash = hash_password(new)
@@ -262,26 +256,23 @@ def list_users(session: Any, actor: Actor) -> list[dict[str, Any]]:
     return [user_public(u, o, last.get(u.id)) for u, o in rows]
 
 
-USER_FIELDS = ("username", "role", "organisation", "email", "password")
-
-
 def create_user(uow: UnitOfWork, actor: Actor, data: Mapping[str, Any]) -> tuple[User, str]:
     """An operator creates a user; without a password, a one-time password is made (shown once,
     to be changed at the first login)."""
     actor.require("operator")
-    fields.reject_unknown(data, USER_FIELDS)
-    username = fields.text(data, "username", required=True, max_length=80)
-    role = fields.text(data, "role", required=True, choices=ROLES)
-    org = fields.text(data, "organisation", required=True, max_length=200)
-    email = check_email(fields.text(data, "email", max_length=254) or None)
-    password = data.get("password")
+    given = schemas.parse(UserCreate, data, at_once=True)
+    password = given["password"]
     one_time = password is None
     if one_time:
         password = _one_time_password()
-    elif not isinstance(password, str):
-        raise InvalidInput.about("password", "…", "is not text")
     user = add_user(
-        uow, username=username, role=role, org=org, password=password, email=email, commit=False
+        uow,
+        username=given["username"],
+        role=given["role"],
+        org=given["organisation"],
+        password=password,
+        email=given["email"],
+        commit=False,
     )
     user.must_change_password = one_time
     uow.session.add(user)

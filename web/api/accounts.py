@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from market import fields, schemas
 from market.auth import Actor, token_digest
-from market.errors import InvalidInput
+from market.schemas import bodies
 from market.services import users
 from web.api.common import acting, body, db_of, path_id, run_read, run_uow, settings_of
 from web.routing import Routes
@@ -24,19 +25,12 @@ routes = Routes()
 
 @routes.post("/auth/token")
 async def issue_token(request: Request) -> Response:
-    data = await body(request)
-    username = data.get("username")
-    password = data.get("password")
-    if not isinstance(username, str) or not username:
-        raise InvalidInput("username: is required", field="username")
-    if not isinstance(password, str) or not password:
-        raise InvalidInput("password: is required", field="password")
+    given = schemas.each(bodies.TokenRequest, await body(request))
     settings = settings_of(request)
-    given = data.get("name")
-    name = given if isinstance(given, str) else "api"
+    name = "api" if given["name"] is None else given["name"]
     from web.login import log_in
 
-    actor = await log_in(request, username, password)
+    actor = await log_in(request, given["username"], given["password"])
 
     def call() -> dict[str, Any]:
         with db_of(request).unit_of_work() as uow:
@@ -112,10 +106,7 @@ def _announce(request: Request) -> None:
 async def my_password(request: Request) -> Response:
     actor = await acting(request)
     data = await body(request)
-    fields_unknown = set(data) - {"current_password", "new_password"}
-    if fields_unknown:
-        name = sorted(fields_unknown)[0]
-        raise InvalidInput.about(name, data[name], "is not a known field")
+    fields.reject_unknown(data, schemas.names(bodies.PasswordChange))
     bearer = _bearer_of(request)
     user = await run_uow(
         request,

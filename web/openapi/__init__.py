@@ -26,6 +26,7 @@ from web.openapi.schemas import (
     nullable,
     obj,
     ref,
+    responses,
 )
 from web.routing import Routes
 
@@ -52,6 +53,7 @@ __all__ = [
     "query",
     "ref",
     "register",
+    "responses",
     "routes",
 ]
 

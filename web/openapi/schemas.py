@@ -1,9 +1,11 @@
 """The shared pieces of the OpenAPI document: the atoms, `obj`/`ref`, and the component schemas
 of the market's own surface (other API modules register theirs through `web.openapi.register`).
 
-Request schemas list exactly the fields the services accept (`additionalProperties: false`, as
-the services refuse unknown fields), so clients and fuzzers generated from this document send
-what the server really takes.
+Request components come from the body models (`market.schemas.bodies`, `component`), response
+components from the answer models (`market.schemas.answers`, `response`), so the document says
+what the code declares. Request schemas list exactly the fields the services accept
+(`additionalProperties: false`, as the services refuse unknown fields), so clients and fuzzers
+generated from this document send what the server really takes.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from market.schemas import bodies
-from market.tables import LEDGER_KINDS, ROLES
+from market.schemas import answers, bodies
 
 NUM = {"type": "number"}
 INT = {"type": "integer"}
@@ -63,6 +64,53 @@ def component(model: type[BaseModel]) -> dict[str, Any]:
     return obj(props, required)
 
 
+def responses(*models: type[answers.Answer]) -> dict[str, Any]:
+    """The components of answers, each under its model's name."""
+    return {model.__name__: response(model) for model in models}
+
+
+def response(model: type[answers.Answer]) -> dict[str, Any]:
+    """An answer's model (`market.schemas.answers`) as this document's component: an `Answer`
+    it holds is a `$ref` to that one's component, a `Part` is written in place. A model's
+    docstring is for the code's reader, not the document's (a field's description is kept)."""
+    schema = model.model_json_schema(ref_template=_LOCAL + "{model}")
+    out: dict[str, Any] = _plain(_undocumented(schema), schema.pop("$defs", {}))
+    return out
+
+
+def _undocumented(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key not in ("description", "$defs")}
+
+
+_LOCAL = "#/$defs/"
+
+
+def _plain(schema: Any, parts: dict[str, Any]) -> Any:
+    """`schema` as the document states it: without pydantic's titles and defaults, without
+    `additionalProperties: true` or `items: {}` (which allow what is allowed anyway)."""
+    if isinstance(schema, list):
+        return [_plain(item, parts) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    target = schema.get("$ref", "")
+    if target.startswith(_LOCAL):
+        name = target.removeprefix(_LOCAL)
+        if issubclass(getattr(answers, name), answers.Answer):
+            return ref(name)
+        return _plain(_undocumented(parts[name]), parts)
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("title", "default"):
+            continue
+        if (key, value) in (("additionalProperties", True), ("items", {})):
+            continue
+        if key == "properties":
+            out[key] = {name: _plain(prop, parts) for name, prop in value.items()}
+        else:
+            out[key] = value if key in ("enum", "required") else _plain(value, parts)
+    return out
+
+
 QUALITY = bodies.QUALITY
 SPEC = bodies.SPEC
 
@@ -76,142 +124,34 @@ REQUESTS = components(
     bodies.Receipt,
     bodies.Resolve,
     bodies.LedgerEntryCreate,
+    bodies.TokenRequest,
+    bodies.PasswordChange,
+    bodies.UserCreate,
 )
 """The market's request bodies, declared once in `market.schemas.bodies`."""
 
+RESPONSES = responses(
+    answers.Error,
+    answers.Token,
+    answers.User,
+    answers.Login,
+    answers.Me,
+    answers.Site,
+    answers.Lot,
+    answers.Offer,
+    answers.Proposal,
+    answers.MatchRun,
+    answers.Bid,
+    answers.Contract,
+    answers.Delivery,
+    answers.LedgerEntry,
+    answers.Ledger,
+)
+"""The market's answers, declared once in `market.schemas.answers`."""
+
 SCHEMAS: dict[str, Any] = {
     **REQUESTS,
-    "Error": obj(
-        {
-            "error": obj(
-                {
-                    "code": STR,
-                    "message": STR,
-                    "field": STR,
-                    # the refusal's data: field, value, limits, ids (docs/api.md "Errors")
-                    "params": {"type": "object"},
-                    # every bad field when there were several
-                    "errors": {
-                        "type": "array",
-                        "items": obj(
-                            {
-                                "field": STR,
-                                "code": STR,
-                                "message": STR,
-                                "params": {"type": "object"},
-                            },
-                            ["code", "message"],
-                            closed=False,
-                        ),
-                    },
-                },
-                ["code", "message"],
-                closed=False,
-            )
-        },
-        ["error"],
-        closed=False,
-    ),
-    "TokenRequest": obj(
-        {
-            "username": {"type": "string", "minLength": 1},
-            "password": {"type": "string", "minLength": 1},
-            "name": STR,
-        },
-        ["username", "password"],
-    ),
-    "Token": obj(
-        {"token": STR, "id": INT, "token_type": STR, "expires_at": nullable(DATETIME)},
-        closed=False,
-    ),
-    "PasswordChange": obj(
-        {
-            "current_password": {"type": "string", "minLength": 1},
-            "new_password": {"type": "string", "minLength": 10},
-        },
-        ["current_password", "new_password"],
-    ),
-    "User": obj(
-        {
-            "id": INT,
-            "username": STR,
-            "role": {"type": "string", "enum": list(ROLES)},
-            "organisation_id": INT,
-            "organisation": STR,
-            "email": nullable(STR),
-            "active": {"type": "boolean"},
-            "must_change_password": {"type": "boolean"},
-            "last_login_at": nullable(DATETIME),
-            "created_at": DATETIME,
-            "one_time_password": {
-                "type": "string",
-                "description": "only in the answer that made it (create without a password, "
-                "reset-password); shown once, to be changed at the next login",
-            },
-        },
-        closed=False,
-    ),
-    "UserCreate": obj(
-        {
-            "username": {"type": "string", "minLength": 2, "maxLength": 80},
-            "role": {"type": "string", "enum": list(ROLES)},
-            "organisation": {"type": "string", "minLength": 1, "maxLength": 200},
-            "email": {"type": "string", "maxLength": 254},
-            "password": {
-                "type": "string",
-                "minLength": 10,
-                "description": "omit it for a one-time password in the answer",
-            },
-        },
-        ["username", "role", "organisation"],
-    ),
-    "Login": obj({"at": DATETIME, "address": STR, "success": {"type": "boolean"}}, closed=False),
-    "Me": obj(
-        {"id": INT, "username": STR, "role": STR, "organisation_id": INT, "organisation": STR},
-        closed=False,
-    ),
-    "Site": obj(
-        {
-            "id": INT,
-            "name": STR,
-            "kind": STR,
-            "lat": NUM,
-            "lon": NUM,
-            "prefecture": STR,
-            "county": STR,
-        },
-        closed=False,
-    ),
-    "Lot": obj(
-        {
-            "id": INT,
-            "site_id": INT,
-            "material": STR,
-            "tonnes": NUM,
-            "tonnes_open": NUM,
-            "quality": QUALITY,
-            "available_from": DATE,
-            "available_until": nullable(DATE),
-            "asking_price_cny_t": NUM,
-            "status": {"type": "string", "enum": ["open", "reserved", "closed", "withdrawn"]},
-        },
-        closed=False,
-    ),
-    "Offer": obj(
-        {
-            "id": INT,
-            "site_id": INT,
-            "material": STR,
-            "capacity_t": NUM,
-            "capacity_open_t": NUM,
-            "period_start": DATE,
-            "period_end": DATE,
-            "spec": SPEC,
-            "price_cny_t": NUM,
-            "max_haul_km": nullable(NUM),
-        },
-        closed=False,
-    ),
+    **RESPONSES,
     "MatchParams": obj(
         {
             "cost_per_t_km": {"type": "number", "minimum": 0},
@@ -227,81 +167,4 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "MatchRunRequest": obj({"params": ref("MatchParams")}),
-    "Proposal": obj(
-        {
-            "id": INT,
-            "lot_id": INT,
-            "offer_id": INT,
-            "tonnes": NUM,
-            "road_km": NUM,
-            "haul_cost": NUM,
-            "co2_kg": NUM,
-        },
-        closed=False,
-    ),
-    "MatchRun": obj(
-        {
-            "id": INT,
-            "status": STR,
-            "proposals": {"type": "array", "items": ref("Proposal")},
-            "unmatched": {"type": "array"},
-            "totals": {"type": "object"},
-        },
-        closed=False,
-    ),
-    "Bid": obj(
-        {"id": INT, "proposal_id": INT, "price_cny_t": NUM, "tonnes": NUM, "status": STR},
-        closed=False,
-    ),
-    "Contract": obj(
-        {
-            "id": INT,
-            "lot_id": INT,
-            "offer_id": INT,
-            "tonnes": NUM,
-            "price_cny_t": NUM,
-            "status": STR,
-        },
-        closed=False,
-    ),
-    "Delivery": obj(
-        {
-            "id": INT,
-            "contract_id": INT,
-            "manifest_no": STR,
-            "tonnes": NUM,
-            "received_tonnes": nullable(NUM),
-            "settled_tonnes": nullable(NUM),
-            "status": {"type": "string", "enum": ["dispatched", "received", "disputed"]},
-        },
-        closed=False,
-    ),
-    "LedgerEntry": obj(
-        {
-            "id": INT,
-            "kind": {"type": "string", "enum": list(LEDGER_KINDS)},
-            "material": STR,
-            "tonnes": NUM,
-            "occurred_on": DATE,
-            "document": STR,
-            "recorded_by": STR,
-            "recorded_at": DATETIME,
-            "hash": STR,
-            "prev_hash": STR,
-            "evidence": {"type": "array", "items": INT},
-            "attestation": {
-                "type": "string",
-                "enum": ["not_required", "pending", "attested", "rejected"],
-            },
-            "correction_id": nullable(INT),
-        },
-        closed=False,
-    ),
-    "Ledger": obj(
-        {
-            "balance_t": {"type": "object", "additionalProperties": NUM},
-            "entries": {"type": "array", "items": ref("LedgerEntry")},
-        },
-        closed=False,
-    ),
 }

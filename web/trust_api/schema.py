@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from market.documents import MEDIA_TYPES
-from market.schemas import bodies
+from market.schemas import answers, bodies
 from web import openapi
 
 
@@ -169,44 +169,8 @@ openapi.register(
         },
     },
     {
-        "Report": openapi.obj(
-            {
-                "id": {"type": ["integer", "null"]},
-                "site_id": {"type": "integer"},
-                "period": {"type": "string"},
-                "status": {"type": "string", "enum": ["open", "submitted", "approved", "returned"]},
-                "due_on": {"type": "string", "format": "date"},
-                "submitted_at": {"type": ["string", "null"]},
-                "approved_at": {"type": ["string", "null"]},
-                "approved_by": {"type": ["string", "null"]},
-                "note": {"type": "string"},
-            },
-            ["site_id", "period", "status", "due_on"],
-            closed=False,
-        ),
-        "ReportList": openapi.obj(
-            {"reports": {"type": "array", "items": openapi.ref("Report")}},
-            ["reports"],
-            closed=False,
-        ),
-        "Correction": openapi.obj(
-            {
-                "id": {"type": "integer"},
-                "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-            },
-            ["id", "status"],
-            closed=False,
-        ),
-        "Document": openapi.obj(
-            {
-                "id": {"type": "integer"},
-                "sha256": {"type": "string"},
-                "size": {"type": "integer"},
-                "media_type": {"type": "string"},
-                "filename": {"type": "string"},
-            },
-            ["id", "sha256", "size", "media_type", "filename"],
-            closed=False,
+        **openapi.responses(
+            answers.Report, answers.ReportList, answers.Correction, answers.Document
         ),
         **openapi.components(
             bodies.ReportSubmit,
