@@ -24,7 +24,7 @@ from market.services import (
     documents,
 )
 from web import flash, i18n, paging
-from web.api import db_of, path_id, run_uow, settings_of
+from web.api import db_of, path_id, refuse_large_upload, run_uow, settings_of
 from web.i18n import translate
 from web.paging import Pager, Paging
 from web.render import lang_of, render
@@ -54,24 +54,13 @@ async def posted(request: Request, form_id: str = "") -> Form:
     return Form(values, {}, form_id)
 
 
-# the form's boundary, token and other fields on top of an uploaded file
-UPLOAD_OVERHEAD = 64_000
-
-
 async def posted_with_file(
     request: Request, file_field: str, form_id: str = ""
 ) -> tuple[Form, tuple[bytes, str] | None]:
     """A multipart form with at most one file (evidence): the typed values, and the file's
     content and name when one was chosen. Refused by its declared length before it is read."""
     limit = settings_of(request).max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
-        raise InvalidInput(
-            "file: {int_declared} bytes sent, at most {limit} allowed",
-            field="file",
-            int_declared=int(declared),
-            limit=limit,
-        )
+    refuse_large_upload(request, limit)
     chosen = None
     async with request.form(max_files=1, max_fields=40) as raw:
         check_csrf(request, raw)
