@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
@@ -319,6 +320,33 @@ def serves(routes: Routes, path: str, *roles: str) -> Callable[[Shows], Shows]:
             return response
 
         handler.__name__ = getattr(show, "__name__", "page").lstrip("_")
+        routes.get(path)(handler)
+        return show
+
+    return register
+
+
+Fragment = Callable[[Request, str], Awaitable[Response]]
+
+
+def material_fragment(routes: Routes, path: str, back: str) -> Callable[[Fragment], Fragment]:
+    """GET `path` answers with the inputs a form shows for the material chosen in it, which htmx
+    swaps in when the choice changes: `show(request, material)`, the material "" when the
+    catalogue has no such one. A plain GET (no htmx) goes to the form's page `back` instead,
+    with the material chosen."""
+
+    def register(show: Fragment) -> Fragment:
+        async def handler(request: Request) -> Response:
+            await require_actor(request)
+            if not is_htmx(request):
+                material = request.query_params.get("material", "")
+                return RedirectResponse(
+                    f"{back}?{urlencode({'material': material})}", status_code=303
+                )
+            return await show(request, chosen_material(request, BLANK))
+
+        handler.__name__ = show.__name__.lstrip("_")
+        handler.__doc__ = show.__doc__
         routes.get(path)(handler)
         return show
 
