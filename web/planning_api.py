@@ -22,7 +22,7 @@ from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Job
 from web import openapi
-from web.api import MAX_BODY, acting, db_of, json_object, settings_of
+from web.api import MAX_BODY, acting, body, db_of, settings_of
 from web.jobs_api import queued
 from web.routing import Routes
 
@@ -42,8 +42,7 @@ async def _plan(request: Request, start: Work[Job], compute: Work[dict[str, Any]
     else computed in the planning pool and answered at once."""
     actor = await acting(request)
     actor.require(*OVERSEERS)
-    # the route's body limit (MAX_SITING_BODY for a siting request) is BodyLimit's, in web.app
-    data = json_object(await request.body())
+    data = await body(request)  # a siting request's limit is MAX_SITING_BODY, in web.app
     db, settings = db_of(request), settings_of(request)
     if await run_in_threadpool(jobs.is_large, db, settings):
         return queued(await run_in_threadpool(start, db, actor, settings, data))
