@@ -24,7 +24,7 @@ from starlette.responses import Response
 from market import audit, exports
 from market.auth import Actor
 from market.services import export_jobs
-from market.services.common import OVERSEERS
+from market.tables import Job
 from web.api import db_of, path_id, run_read, settings_of
 from web.routing import Routes
 
@@ -49,21 +49,46 @@ async def start_if_large(
 
     head = await read(0, 0)
     rows = export_jobs.rows_to_write(head["count"], offset, limit)
-    settings = settings_of(request)
-    if not export_jobs.is_large(settings, rows):
+    if not export_jobs.is_large(settings_of(request), rows):
         return None
-    job = await run_in_threadpool(
+    return queued(await _entries_job(request, actor, q, head, q["format"], lang, limit, offset))
+
+
+async def _entries_job(
+    request: Request,
+    actor: Actor,
+    q: Mapping[str, str],
+    head: Mapping[str, Any],
+    fmt: str,
+    lang: str,
+    limit: int,
+    offset: int,
+) -> Job:
+    """The job that writes the entries the query asks for (`head`: their period, no rows)."""
+    return await run_in_threadpool(
         export_jobs.start_export,
         db_of(request),
         actor,
-        settings,
+        settings_of(request),
         "audit_entries",
         {k: q[k] for k in AUDIT_QUERY if q.get(k)} | {"limit": limit, "offset": offset},
-        fmt=q["format"],
+        fmt=fmt,
         lang=lang,
         filename=f"entries-{head['period']}",
     )
-    return queued(job)
+
+
+def _start_page(request: Request) -> Response:
+    """A large export's page: one button, which posts back to this URL to start the job."""
+    from web.jobs_pages import start_page
+
+    return start_page(
+        request,
+        "Export",
+        f"{request.url.path}?{urlencode(list(request.query_params.multi_items()))}",
+        "This export is large: it is written in the background, then offered for download.",
+        {},
+    )
 
 
 def ledger_query(site_id: int, wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,18 +106,12 @@ async def ledger_job(
 ) -> Response:
     """GET: the page with one button; POST (its CSRF checked by the caller): the job, and its
     progress page."""
-    from web.jobs_pages import start_page, to_job
+    from web.jobs_pages import to_job
     from web.render import lang_of
 
     fmt = request.path_params["fmt"]
     if request.method != "POST":
-        return start_page(
-            request,
-            "Export",
-            f"{request.url.path}?{urlencode(list(request.query_params.multi_items()))}",
-            "This export is large: it is written in the background, then offered for download.",
-            {},
-        )
+        return _start_page(request)
     job = await run_in_threadpool(
         export_jobs.start_export,
         db_of(request),
@@ -135,21 +154,15 @@ async def download(request: Request) -> Response:
 @page_routes.route("/audit/entries/export", methods=["GET", "POST"])
 async def audit_entries_page(request: Request) -> Response:
     """/audit/entries/export: a large entries export started from the regulator's page."""
-    from web.jobs_pages import start_page, to_job
+    from web.jobs_pages import to_job
+    from web.regulator.common import overseer
     from web.render import lang_of
-    from web.security import check_csrf, require_actor
+    from web.security import check_csrf
 
-    actor = await require_actor(request)
-    actor.require(*OVERSEERS)
+    actor = await overseer(request)
     q = request.query_params
     if request.method != "POST":
-        return start_page(
-            request,
-            "Export",
-            f"/audit/entries/export?{urlencode(list(q.multi_items()))}",
-            "This export is large: it is written in the background, then offered for download.",
-            {},
-        )
+        return _start_page(request)
     check_csrf(request, await request.form())
     fmt = q.get("format") or "csv"
     period = audit.parse_period(q["period"]) if q.get("period") else None
@@ -157,17 +170,7 @@ async def audit_entries_page(request: Request) -> Response:
     head = await run_read(
         request, audit.ledger_entries, actor, period, scope, kind=q.get("kind") or None, limit=0
     )
-    job = await run_in_threadpool(
-        export_jobs.start_export,
-        db_of(request),
-        actor,
-        settings_of(request),
-        "audit_entries",
-        {k: q[k] for k in AUDIT_QUERY if q.get(k)} | {"limit": 100_000, "offset": 0},
-        fmt=fmt,
-        lang=lang_of(request),
-        filename=f"entries-{head['period']}",
-    )
+    job = await _entries_job(request, actor, q, head, fmt, lang_of(request), 100_000, 0)
     return to_job(request, job)
 
 

@@ -22,8 +22,7 @@ from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Job
 from web import openapi
-from web.api import MAX_BODY, acting, db_of, json_object, settings_of
-from web.errors import BadRequest
+from web.api import MAX_BODY, acting, body, db_of, settings_of
 from web.jobs_api import queued
 from web.routing import Routes
 
@@ -35,36 +34,15 @@ MAX_SITING_BODY = planning.MAX_ZONE_BYTES + MAX_BODY
 """A siting request may carry its protected zones: their cap, plus an ordinary body."""
 
 
-async def json_body(request: Request, limit: int) -> dict[str, Any]:
-    """The body as a JSON object, refused unread beyond `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(
-            "body: {int_declared:,} bytes, at most {limit:,} allowed",
-            int_declared=int(declared),
-            limit=limit,
-        )
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise BadRequest(
-                "body: more than {limit:,} bytes, at most {limit:,} allowed", limit=limit
-            )
-    return json_object(raw)
-
-
 Work = Callable[[Database, Actor, Settings, Mapping[str, Any]], _T]
 
 
-async def _plan(
-    request: Request, max_body: int, start: Work[Job], compute: Work[dict[str, Any]]
-) -> Response:
+async def _plan(request: Request, start: Work[Job], compute: Work[dict[str, Any]]) -> Response:
     """An overseer's planning request: queued as a job (`start`) when the market is large,
     else computed in the planning pool and answered at once."""
     actor = await acting(request)
     actor.require(*OVERSEERS)
-    data = await json_body(request, max_body)
+    data = await body(request)  # a siting request's limit is MAX_SITING_BODY, in web.app
     db, settings = db_of(request), settings_of(request)
     if await run_in_threadpool(jobs.is_large, db, settings):
         return queued(await run_in_threadpool(start, db, actor, settings, data))
@@ -75,12 +53,12 @@ async def _plan(
 
 @routes.post("/planning/drawdown", name="planning_drawdown")
 async def drawdown(request: Request) -> Response:
-    return await _plan(request, MAX_BODY, jobs.start_drawdown, planning.drawdown)
+    return await _plan(request, jobs.start_drawdown, planning.drawdown)
 
 
 @routes.post("/planning/siting")
 async def siting(request: Request) -> Response:
-    return await _plan(request, MAX_SITING_BODY, jobs.start_siting, planning.siting_analysis)
+    return await _plan(request, jobs.start_siting, planning.siting_analysis)
 
 
 # ----------------------------------------------------------------------------- OpenAPI

@@ -18,29 +18,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from market import catalogue, planning
-from market.auth import Actor
 from market.errors import InvalidInput
 from market.services import jobs
-from market.services.common import OVERSEERS
 from web import i18n, jobs_pages
 from web.api import MAX_BODY, db_of, settings_of
 from web.errors import BadRequest
 from web.i18n import refusal
+from web.regulator.common import overseer
 from web.render import lang_of, render
 from web.routing import Routes
-from web.security import check_csrf, require_actor
+from web.security import check_csrf
 
 routes = Routes()
 
 MAX_UPLOAD = planning.MAX_ZONE_BYTES + MAX_BODY
+"""The siting form's body limit: the zone file's cap plus an ordinary body (BodyLimit, in web.app,
+refuses a larger one before the form is read)."""
 TOP_YARDS_IN_CHART = 8
 DEFAULT_MATERIALS = ("phosphogypsum",)
-
-
-async def overseer(request: Request) -> Actor:
-    actor = await require_actor(request)
-    actor.require(*OVERSEERS)
-    return actor
 
 
 def _field(path: str | None) -> str:
@@ -49,6 +44,15 @@ def _field(path: str | None) -> str:
         return "_"
     name = re.split(r"[.\[]", path, maxsplit=1)[0]
     return {"spec": "use"}.get(name, name)
+
+
+def _beside_fields(request: Request, exc: InvalidInput) -> dict[str, str]:
+    """Every bad field's refusal beside the form field it belongs to (the first one's where two
+    belong to the same), in the page's language."""
+    errors: dict[str, str] = {}
+    for each in exc.every():
+        errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
+    return errors
 
 
 # ----------------------------------------------------------------------------- planner
@@ -112,8 +116,7 @@ async def planner_page(request: Request) -> Response:
                 _drawdown_request(values),
             )
         except InvalidInput as exc:
-            for each in exc.every():
-                errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
+            errors = _beside_fields(request, exc)
     return _planner(request, values, errors, plan, background)
 
 
@@ -133,10 +136,7 @@ async def planner_post(request: Request) -> Response:
             _drawdown_request(values),
         )
     except InvalidInput as exc:
-        errors: dict[str, str] = {}
-        for each in exc.every():
-            errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
-        return _planner(request, values, errors, None, True)
+        return _planner(request, values, _beside_fields(request, exc), None, True)
     return jobs_pages.to_job(request, job)
 
 
@@ -215,12 +215,6 @@ async def _siting_form(request: Request) -> tuple[FormData, dict[str, Any], byte
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise BadRequest("body: a Content-Length is required")
-    if int(declared) > MAX_UPLOAD:
-        raise BadRequest(
-            "body: {int_declared:,} bytes, at most {MAX_UPLOAD:,} allowed",
-            int_declared=int(declared),
-            MAX_UPLOAD=MAX_UPLOAD,
-        )
     form = await request.form(max_files=1, max_fields=20)
     values = {k: str(form.get(k) or "") for k in SITING_DEFAULTS}
     zones = await _read_upload(form.get("zones"))
@@ -285,8 +279,7 @@ async def siting_page(request: Request) -> Response:
                 planning.siting_analysis, db_of(request), actor, settings_of(request), raw
             )
         except InvalidInput as exc:
-            for each in exc.every():
-                errors.setdefault(_field(each.field), refusal(each, lang_of(request)))
+            errors = _beside_fields(request, exc)
     cat = catalogue.catalogue()
     uses = [
         (code, i18n.name_of(m, lang_of(request)), m.uses)

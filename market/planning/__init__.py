@@ -11,7 +11,7 @@ and `presentation` (the plain dicts shown). What other code imports is re-export
 
 from __future__ import annotations
 
-from market.planning.adapter import drawdown, drawdown_problem, siting_analysis
+from market.planning.adapter import Analysis, drawdown, drawdown_problem, siting_analysis
 from market.planning.presentation import located, plan_dict, plant_names, siting_dict
 from market.planning.requests import (
     DEFAULT_HORIZON,
@@ -45,6 +45,7 @@ from market.planning.snapshot import (
 )
 
 __all__ = [
+    "Analysis",
     "DEFAULT_HORIZON",
     "DRAWDOWN_KEYS",
     "DrawdownRequest",

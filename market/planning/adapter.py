@@ -1,12 +1,12 @@
 """From the snapshot to the pure problems (`matching.plan`, `matching.siting`) and back:
-`drawdown` and `siting_analysis`, the two entry points."""
+`drawdown` and `siting_analysis`, the two entry points, each an `Analysis`."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import col, select
 
@@ -19,6 +19,7 @@ from market.errors import from_problem
 from market.planning.presentation import located, plan_dict, plant_names, siting_dict
 from market.planning.requests import (
     DrawdownRequest,
+    SitingRequest,
     add_months,
     months_between,
     parse_drawdown,
@@ -29,6 +30,52 @@ from market.services.matching import default_params, lot_key, offer_key, open_ma
 from market.settings import Settings
 from market.tables import Organisation
 from matching import planner, siting
+
+_Req = TypeVar("_Req")
+
+
+class Analysis(Protocol):
+    """A planning analysis as the API, the pages and the jobs call it: an overseer's raw request
+    (form or JSON fields) over the market on `today` (China time when not given), answered as a
+    plain dict."""
+
+    def __call__(
+        self,
+        db: Database,
+        actor: Actor,
+        settings: Settings,
+        raw: Mapping[str, Any],
+        *,
+        today: date | None = None,
+    ) -> dict[str, Any]: ...
+
+
+def _analysis(
+    parse: Callable[[Mapping[str, Any]], _Req],
+) -> Callable[[Callable[[Database, Settings, _Req, date], dict[str, Any]]], Analysis]:
+    """The one way to run a planning request: an overseer's only, and its fields parsed (so
+    refused) before the market is read; `analyse` gets the parsed request and the day."""
+
+    def wrap(analyse: Callable[[Database, Settings, _Req, date], dict[str, Any]]) -> Analysis:
+        def run(
+            db: Database,
+            actor: Actor,
+            settings: Settings,
+            raw: Mapping[str, Any],
+            *,
+            today: date | None = None,
+        ) -> dict[str, Any]:
+            require_overseer(actor)
+            req = parse(raw)
+            return analyse(db, settings, req, today or clock.today())
+
+        # named and described as the analysis; its signature stays the one callers use
+        run.__name__, run.__qualname__ = analyse.__name__, analyse.__qualname__
+        run.__doc__ = analyse.__doc__
+        return run
+
+    return wrap
+
 
 # --------------------------------------------------------------------------- drawdown
 
@@ -107,18 +154,9 @@ def drawdown_problem(
     return problem, {"labels": labels}
 
 
-def drawdown(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    raw: Mapping[str, Any],
-    *,
-    today: date | None = None,
-) -> dict[str, Any]:
+@_analysis(parse_drawdown)
+def drawdown(db: Database, settings: Settings, req: DrawdownRequest, today: date) -> dict[str, Any]:
     """The month-by-month drawdown plan over the open offers, as a plain dict."""
-    require_overseer(actor)
-    req = parse_drawdown(raw)
-    today = today or clock.today()
     with db.read_session() as session:
         snap = snapshot(session, today)
         plants = plant_names(session, [o[1].id or 0 for o in snap.offers])
@@ -158,18 +196,11 @@ def _stock_lots(snap: Snapshot, material: str) -> list[dict[str, Any]]:
     return out
 
 
+@_analysis(parse_siting)
 def siting_analysis(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    raw: Mapping[str, Any],
-    *,
-    today: date | None = None,
+    db: Database, settings: Settings, req: SitingRequest, today: date
 ) -> dict[str, Any]:
     """Rank candidate sites for a new plant by the stock it would absorb, as a plain dict."""
-    require_overseer(actor)
-    req = parse_siting(raw)
-    today = today or clock.today()
     params = default_params(settings)
     with db.read_session() as session:
         lots, offers = open_market(session, today)

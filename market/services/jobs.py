@@ -302,9 +302,7 @@ def _do_match_run(db: Database, settings: Settings, claimed: Claim, progress: Pr
 Handler = Callable[[Database, Settings, Claim, Progress], None]
 
 
-def _planner(
-    stage: str, analysis: Callable[[Database, Actor, Settings, Mapping[str, Any]], dict[str, Any]]
-) -> Handler:
+def _planner(stage: str, analysis: planning.Analysis) -> Handler:
     """A job that runs one of the planner's analyses on the request it was queued with."""
 
     def run(db: Database, settings: Settings, claimed: Claim, progress: Progress) -> None:

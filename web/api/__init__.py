@@ -14,6 +14,7 @@ from market.errors import NotFound
 from web.api import accounts, market, trade
 from web.api.common import (
     MAX_BODY,
+    UPLOAD_OVERHEAD,
     act_on_item,
     acting,
     body,
@@ -27,6 +28,7 @@ from web.api.common import (
     paging,
     path_id,
     query_int,
+    refuse_large_upload,
     run_read,
     run_uow,
     seal_key_of,
@@ -36,6 +38,7 @@ from web.api.common import (
 
 __all__ = [
     "MAX_BODY",
+    "UPLOAD_OVERHEAD",
     "act_on_item",
     "acting",
     "body",
@@ -50,6 +53,7 @@ __all__ = [
     "paging",
     "path_id",
     "query_int",
+    "refuse_large_upload",
     "routes",
     "run_read",
     "run_uow",

@@ -26,14 +26,28 @@ from web.security import check_csrf, require_actor
 
 MAX_BODY = 1_000_000
 
+UPLOAD_OVERHEAD = 64_000
+"""A form's boundary, part headers, token and other fields on top of the one file it uploads."""
+
 
 async def body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequest(
-            "body: {n_raw} bytes, at most {MAX_BODY} allowed", n_raw=len(raw), MAX_BODY=MAX_BODY
+    """The JSON object sent. Its size is refused before it is read, by BodyLimit with the route's
+    limit (MAX_BODY unless web.app's BODY_LIMITS names the route)."""
+    return json_object(await request.body())
+
+
+def refuse_large_upload(request: Request, max_bytes: int) -> None:
+    """Refuse a request carrying one file of at most `max_bytes` by its declared length, before a
+    byte of it is read (the file itself is checked once read)."""
+    declared = request.headers.get("content-length", "")
+    length = whole(declared)
+    if length is not None and length > max_bytes + UPLOAD_OVERHEAD:
+        raise InvalidInput(
+            "file: {declared} bytes sent, at most {max_bytes} allowed",
+            field="file",
+            declared=declared,
+            max_bytes=max_bytes,
         )
-    return json_object(raw)
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +25,7 @@ from market.services import (
     documents,
 )
 from web import flash, i18n, paging
-from web.api import db_of, path_id, run_uow, settings_of
+from web.api import db_of, path_id, refuse_large_upload, run_uow, settings_of
 from web.i18n import translate
 from web.paging import Pager, Paging
 from web.render import lang_of, render
@@ -54,24 +55,13 @@ async def posted(request: Request, form_id: str = "") -> Form:
     return Form(values, {}, form_id)
 
 
-# the form's boundary, token and other fields on top of an uploaded file
-UPLOAD_OVERHEAD = 64_000
-
-
 async def posted_with_file(
     request: Request, file_field: str, form_id: str = ""
 ) -> tuple[Form, tuple[bytes, str] | None]:
     """A multipart form with at most one file (evidence): the typed values, and the file's
     content and name when one was chosen. Refused by its declared length before it is read."""
     limit = settings_of(request).max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + UPLOAD_OVERHEAD:
-        raise InvalidInput(
-            "file: {int_declared} bytes sent, at most {limit} allowed",
-            field="file",
-            int_declared=int(declared),
-            limit=limit,
-        )
+    refuse_large_upload(request, limit)
     chosen = None
     async with request.form(max_files=1, max_fields=40) as raw:
         check_csrf(request, raw)
@@ -333,6 +323,33 @@ def serves(
 
         handler.__name__ = name or getattr(show, "__name__", "page").lstrip("_")
         routes.get(path, name=handler.__name__)(handler)
+        return show
+
+    return register
+
+
+Fragment = Callable[[Request, str], Awaitable[Response]]
+
+
+def material_fragment(routes: Routes, path: str, back: str) -> Callable[[Fragment], Fragment]:
+    """GET `path` answers with the inputs a form shows for the material chosen in it, which htmx
+    swaps in when the choice changes: `show(request, material)`, the material "" when the
+    catalogue has no such one. A plain GET (no htmx) goes to the form's page `back` instead,
+    with the material chosen."""
+
+    def register(show: Fragment) -> Fragment:
+        async def handler(request: Request) -> Response:
+            await require_actor(request)
+            if not is_htmx(request):
+                material = request.query_params.get("material", "")
+                return RedirectResponse(
+                    f"{back}?{urlencode({'material': material})}", status_code=303
+                )
+            return await show(request, chosen_material(request, BLANK))
+
+        handler.__name__ = show.__name__.lstrip("_")
+        handler.__doc__ = show.__doc__
+        routes.get(path)(handler)
         return show
 
     return register

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from market import clock, listings, views
 from market.auth import Actor
-from market.catalogue import catalogue
 from market.services import (
     lots,
     matching,
@@ -26,8 +24,8 @@ from web.market_pages.forms import (
     ItemForm,
     as_is,
     chosen_material,
-    is_htmx,
     listing,
+    material_fragment,
     on_form,
     page,
     pick,
@@ -36,7 +34,6 @@ from web.market_pages.forms import (
     serves,
 )
 from web.routing import Routes
-from web.security import require_actor
 
 routes = Routes()
 
@@ -77,15 +74,9 @@ async def my_lots_post(request: Request) -> Response:
     )
 
 
-@routes.get("/my/lots/assay")
-async def assay_fields(request: Request) -> Response:
-    """The assay inputs of the chosen material (htmx swaps them in when the material changes)."""
-    await require_actor(request)
-    material = request.query_params.get("material", "")
-    if not is_htmx(request):
-        return RedirectResponse(f"/my/lots?{urlencode({'material': material})}", status_code=303)
-    if material not in catalogue().materials:
-        material = ""
+@material_fragment(routes, "/my/lots/assay", "/my/lots")
+async def _assay_fields(request: Request, material: str) -> Response:
+    """The assay inputs of the chosen material."""
     return page(request, "market/_assay.html", {"material": material, "quality": {}})
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from market import clock, views
 from market.auth import Actor
@@ -25,8 +24,8 @@ from web.market_pages.forms import (
     Form,
     ItemButton,
     chosen_material,
-    is_htmx,
     listing,
+    material_fragment,
     on_form,
     page,
     pick,
@@ -36,7 +35,6 @@ from web.market_pages.forms import (
 )
 from web.render import lang_of
 from web.routing import Routes
-from web.security import require_actor
 
 routes = Routes()
 
@@ -105,16 +103,10 @@ async def offers_post(request: Request) -> Response:
     )
 
 
-@routes.get("/offers/spec")
-async def offer_spec(request: Request) -> Response:
+@material_fragment(routes, "/offers/spec", "/offers")
+async def _offer_spec(request: Request, material: str) -> Response:
     """The use choices and the spec inputs of a material, prefilled from the chosen use."""
-    await require_actor(request)
-    q = request.query_params
-    material = q.get("material", "")
-    if not is_htmx(request):
-        return RedirectResponse(f"/offers?{urlencode({'material': material})}", status_code=303)
-    material = material if material in catalogue().materials else ""
-    use = q.get("use", "") if material else ""
+    use = request.query_params.get("use", "") if material else ""
     ctx = {
         "material": material,
         "use": use,

@@ -24,7 +24,8 @@ from web.security import check_csrf
 
 routes = Routes()
 
-# the file, plus the form's token and the multipart framing around it
+# the file, plus the form's token and the multipart framing around it (BodyLimit, in web.app,
+# refuses a larger body before the form is read)
 MAX_CHECKPOINT_UPLOAD = MAX_CHECKPOINT_BODY + 100_000
 
 
@@ -149,13 +150,6 @@ async def _checkpoint_upload(request: Request) -> dict[str, Any]:
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise InvalidInput("file: a Content-Length is required", field="file")
-    if int(declared) > MAX_CHECKPOINT_UPLOAD:
-        raise InvalidInput(
-            "file: {int_declared:,} bytes, at most {MAX_CHECKPOINT_BODY:,} allowed",
-            field="file",
-            int_declared=int(declared),
-            MAX_CHECKPOINT_BODY=MAX_CHECKPOINT_BODY,
-        )
     # leaving the block closes the spooled upload, whether or not it was read
     async with request.form(max_files=1, max_fields=5) as form:
         check_csrf(request, form)

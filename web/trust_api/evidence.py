@@ -11,15 +11,22 @@ from market.errors import InvalidInput
 from market.services import deliveries, documents
 from market.settings import Settings
 from market.tables import Document
-from web.api import act_on_item, acting, path_id, run_read, run_uow, settings_of
+from web.api import (
+    UPLOAD_OVERHEAD,
+    act_on_item,
+    acting,
+    path_id,
+    refuse_large_upload,
+    run_read,
+    run_uow,
+    settings_of,
+)
 from web.errors import BadRequest
 from web.routing import Routes
 
 routes = Routes()
 settlement_routes = Routes()
 
-# the form's boundary and headers on top of the file itself
-UPLOAD_OVERHEAD = 64_000
 MAX_DOCUMENT_BODY = Settings.max_upload_bytes + UPLOAD_OVERHEAD
 """A request carrying one document (the setting's default size); the service checks the file."""
 
@@ -29,14 +36,7 @@ MAX_DOCUMENT_BODY = Settings.max_upload_bytes + UPLOAD_OVERHEAD
 
 async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, str | None]:
     """The multipart field `file`, refused by its declared length before it is read."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes + UPLOAD_OVERHEAD:
-        raise InvalidInput(
-            "file: {declared} bytes sent, at most {max_bytes} allowed",
-            field="file",
-            declared=declared,
-            max_bytes=max_bytes,
-        )
+    refuse_large_upload(request, max_bytes)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("body: send the file as multipart/form-data in the field 'file'")
     async with request.form(max_files=1, max_fields=4, max_part_size=64_000) as form:
