@@ -21,10 +21,9 @@ from market import audit, clock, exports
 from market.auth import Actor
 from market.errors import InvalidInput
 from market.schemas import answers
-from market.services.common import OVERSEERS
 from market.settings import Settings
 from web import export_job, openapi
-from web.api import acting, json_object, query_int, run_read, seal_key_of, settings_of
+from web.api import json_object, overseer, query_int, run_read, seal_key_of, settings_of
 from web.errors import BadRequest
 from web.i18n import pick_lang
 from web.routing import Routes
@@ -71,12 +70,6 @@ def answer(
     made = tables(data)
     body = exports.render(made, fmt, lang)
     return export_job.attachment(body, exports.MEDIA[fmt], f"wastematch-{filename}.{fmt}")
-
-
-async def overseer(request: Request) -> Actor:
-    actor = await acting(request)
-    actor.require(*OVERSEERS)
-    return actor
 
 
 async def asked_export(request: Request) -> tuple[Actor, QueryParams, str]:

@@ -14,10 +14,9 @@ from starlette.responses import JSONResponse, Response
 
 from market import audit
 from market.services import jobs as job_service
-from market.services.common import OVERSEERS
 from market.tables import Job
 from web import openapi
-from web.api import acting, db_of, path_id, query_int, run_read, run_uow, settings_of
+from web.api import acting, db_of, overseer, path_id, query_int, run_read, run_uow, settings_of
 from web.api_support import item_reader
 from web.routing import Routes
 
@@ -55,8 +54,7 @@ async def job_cancel(request: Request) -> Response:
 @routes.post("/audit/verify")
 async def verify_job(request: Request) -> Response:
     """POST /audit/verify: the full tamper check as a job (GET answers at once, as before)."""
-    actor = await acting(request)
-    actor.require(*OVERSEERS)
+    actor = await overseer(request)
     q = request.query_params
     organisation = audit.parse_scope({"organisation": q.get("organisation", "")}).organisation_id
     job = await run_in_threadpool(

@@ -18,11 +18,10 @@ from market import planning
 from market.auth import Actor
 from market.db import Database
 from market.services import jobs
-from market.services.common import OVERSEERS
 from market.settings import Settings
 from market.tables import Job
 from web import openapi
-from web.api import MAX_BODY, acting, body, db_of, settings_of
+from web.api import MAX_BODY, body, db_of, overseer, settings_of
 from web.jobs_api import queued
 from web.routing import Routes
 
@@ -40,8 +39,7 @@ Work = Callable[[Database, Actor, Settings, Mapping[str, Any]], _T]
 async def _plan(request: Request, start: Work[Job], compute: Work[dict[str, Any]]) -> Response:
     """An overseer's planning request: queued as a job (`start`) when the market is large,
     else computed in the planning pool and answered at once."""
-    actor = await acting(request)
-    actor.require(*OVERSEERS)
+    actor = await overseer(request)
     data = await body(request)  # a siting request's limit is MAX_SITING_BODY, in web.app
     db, settings = db_of(request), settings_of(request)
     if await run_in_threadpool(jobs.is_large, db, settings):

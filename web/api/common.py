@@ -18,7 +18,7 @@ from market.auth import Actor
 from market.db import Database, P, T, UnitOfWork
 from market.errors import InvalidInput, NotFound
 from market.seals import SealKey, load_or_create
-from market.services.common import MAX_ID
+from market.services.common import MAX_ID, OVERSEERS
 from market.settings import Settings
 from web import paging as pages
 from web.errors import BadRequest
@@ -90,6 +90,13 @@ async def acting(request: Request) -> Actor:
     actor = await require_actor(request)
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.state.via_token:
         check_csrf(request)
+    return actor
+
+
+async def overseer(request: Request) -> Actor:
+    """The caller, who must be a regulator or the operator (`OVERSEERS`)."""
+    actor = await acting(request)
+    actor.require(*OVERSEERS)
     return actor
 
 
