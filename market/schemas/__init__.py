@@ -66,19 +66,12 @@ def each(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse(
-    model: type[BaseModel],
-    data: Mapping[str, Any],
-    bad: Refusals | None = None,
-    *,
-    at_once: bool = False,
+    model: type[BaseModel], data: Mapping[str, Any], bad: Refusals | None = None
 ) -> dict[str, Any]:
     """`data` as `model` declares it: an unknown field is refused first, then every field is
     read (`read`). Without `bad` the bad fields are refused here, all at once; with it they are
-    left in `bad` for the service's own checks to join. `at_once` refuses the first bad field
-    alone, as the account bodies always have (`each`)."""
+    left in `bad` for the service's own checks to join."""
     fields.reject_unknown(data, names(model))
-    if at_once:
-        return each(model, data)
     refusals = bad if bad is not None else Refusals()
     values = read(model, data, refusals)
     if bad is None:
